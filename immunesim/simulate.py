@@ -17,6 +17,7 @@ from .kernels.common import N_STATS
 from .model.model import Model
 from .result import Result
 from .solvers import SolverOptions
+from .solvers.buffers import empty_output
 from .status import STAT_FIELDS, describe
 
 
@@ -94,10 +95,14 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
     P = _param_matrix(model, params, n_patients)
     n = P.shape[0]
     Y0 = _initial_matrix(model, y0, n)
-    ptr, ev_t, ev_k, ev_i, ev_v = concat_schedules(
-        [compile_schedule(model, evs, t0) for evs in _per_patient_events(events, n)])
+    compiled, schedules = {}, []  # a schedule shared by all patients is compiled once
+    for evs in _per_patient_events(events, n):
+        if id(evs) not in compiled:
+            compiled[id(evs)] = compile_schedule(model, evs, t0)
+        schedules.append(compiled[id(evs)])
+    ptr, ev_t, ev_k, ev_i, ev_v = concat_schedules(schedules)
     mod = load_kernels(model)
-    out = np.empty((n, t_out.size, mod.N_OBS))
+    out = empty_output((n, t_out.size, mod.N_OBS))
     stats = np.zeros((n, N_STATS))
     codes = np.zeros(n, dtype=np.int64)
     import numba

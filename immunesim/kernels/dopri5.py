@@ -56,7 +56,7 @@ DP = np.array([
 
 
 def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, out, stats,
-                   ws, jv, w, A, piv):
+                   ws, jv, w, A, piv, obs):
     n = y.shape[0]
     K = ws[0:7]
     k1 = ws[0]
@@ -140,7 +140,7 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
                                                                           + th * DP[s, 3])))
                     v = y[i] + h * v
                     yi[i] = 0.0 if (NONNEG[i] and v < 0.0) else v
-                observe(t_out[j], yi, p, out[j])
+                record(t_out[j], yi, p, obs, out, j)
                 j += 1
             fac = 10.0 if err == 0.0 else min(10.0, SAFETY * err ** -0.2)
             if rejected:

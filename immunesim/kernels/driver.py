@@ -28,6 +28,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     w = np.empty(max(NNZ_W, 1))
     A = np.empty((n, n))
     piv = np.empty(n, np.int64)
+    obs = np.empty(N_OBS)
     for k in range(stats.shape[0]):
         stats[k] = 0.0
     stats[ST_BAD_INDEX] = -1.0
@@ -42,7 +43,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
         apply_event(ev_kind[ie], ev_idx[ie], ev_val[ie], y, p, u)
         ie += 1
     while j < n_out and t_out[j] <= t:
-        observe(t, y, p, out[j])
+        record(t, y, p, obs, out, j)
         j += 1
     h = first_step
     while t < t_end:
@@ -50,7 +51,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
         if ie < n_ev and ev_t[ie] < t_end:
             seg_end = ev_t[ie]
         status, t, h, j = step_segment(t, seg_end, h, y, p, u, rtol, atol, hmax, max_steps,
-                                    t_out, j, out, stats, ws, jv, w, A, piv)
+                                    t_out, j, out, stats, ws, jv, w, A, piv, obs)
         if status != SUCCESS:
             for jj in range(j, n_out):
                 for k in range(out.shape[1]):
@@ -60,7 +61,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
             apply_event(ev_kind[ie], ev_idx[ie], ev_val[ie], y, p, u)
             ie += 1
         while j < n_out and t_out[j] <= t:
-            observe(t, y, p, out[j])
+            record(t, y, p, obs, out, j)
             j += 1
     return SUCCESS
 

@@ -59,7 +59,7 @@ RH35 = -6.594389125716872
 
 
 def rodas4_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, out, stats,
-                   ws, jv, w, A, piv):
+                   ws, jv, w, A, piv, obs):
     n = y.shape[0]
     f0 = ws[0]
     ft = ws[1]
@@ -188,7 +188,7 @@ def rodas4_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
                     for i in range(n):
                         v = th1 * y[i] + th * (yn[i] + th1 * (k5[i] + th * k6[i]))
                         yi[i] = 0.0 if (NONNEG[i] and v < 0.0) else v
-                    observe(t_out[j], yi, p, out[j])
+                    record(t_out[j], yi, p, obs, out, j)
                     j += 1
             if n_acc > 0:  # Gustafsson's predictive controller
                 facg = (h_acc / h) * (err * err / err_acc) ** 0.25 / SAFETY
