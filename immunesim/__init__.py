@@ -11,6 +11,8 @@ The public API. Everything not re-exported here is private and may change.
 0.367879
 """
 
+from .analysis import Branch, SteadyState, continuation, steady_state
+from .diseases.reference import REFERENCE_MODELS, reference_model
 from .errors import ExpressionError, ImmunesimError, ModelError, SimulationError
 from .events import Bolus, Infusion, SetParameter, SetSpecies, doses
 from .model import Model, Parameter, Process, Rule, Species
@@ -21,6 +23,7 @@ from .solvers import METHODS, SolverOptions
 from .status import STATUS_NAMES
 
 __all__ = [
+    "Branch", "REFERENCE_MODELS", "SteadyState", "continuation", "reference_model", "steady_state",
     "Bolus", "ExpressionError", "ImmunesimError", "Infusion", "METHODS", "Model", "ModelError",
     "Parameter", "Process", "Result", "Rule", "STATUS_NAMES", "SetParameter", "SetSpecies",
     "SimulationError", "SolverOptions", "Species", "doses", "load_model", "model_from_dict",

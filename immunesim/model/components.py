@@ -41,7 +41,15 @@ def check_unit(unit, where: str) -> None:
 
 def check_number(value, where: str, *, finite: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelError(f"{where}: expected a number, got {value!r}")
+        hint = ""
+        if isinstance(value, str):
+            try:
+                float(value)
+                hint = (" (YAML reads exponent numbers without a sign, like 1.0e8, as text: "
+                        "write 1.0e+8)" if "e" in value.lower() else " (a quoted number is text)")
+            except ValueError:
+                pass
+        raise ModelError(f"{where}: expected a number, got {value!r}{hint}")
     value = float(value)
     if finite and not math.isfinite(value):
         raise ModelError(f"{where}: expected a finite number, got {value!r}")
