@@ -12,6 +12,8 @@ The public API. Everything not re-exported here is private and may change.
 """
 
 from .analysis import Branch, SteadyState, continuation, steady_state
+from .diseases.build import disease_model, diseases
+from .diseases.covariates import COVARIATES
 from .diseases.reference import REFERENCE_MODELS, reference_model
 from .errors import ExpressionError, ImmunesimError, ModelError, SimulationError
 from .events import Bolus, Infusion, SetParameter, SetSpecies, doses
@@ -23,6 +25,7 @@ from .solvers import METHODS, SolverOptions
 from .status import STATUS_NAMES
 
 __all__ = [
+    "COVARIATES", "disease_model", "diseases",
     "Branch", "REFERENCE_MODELS", "SteadyState", "continuation", "reference_model", "steady_state",
     "Bolus", "ExpressionError", "ImmunesimError", "Infusion", "METHODS", "Model", "ModelError",
     "Parameter", "Process", "Result", "Rule", "STATUS_NAMES", "SetParameter", "SetSpecies",

@@ -73,6 +73,14 @@ class _Arclength:
     def __init__(self, system: System, index: int, y_scale: np.ndarray, lam_scale: float):
         self.sys, self.index = system, index
         self.sy, self.sl = y_scale, lam_scale
+        self.frozen = np.zeros(len(y_scale), dtype=bool)
+
+    def freeze_stationary(self, y, lam):
+        """Hold fixed the species that do not move (zero Jacobian row, zero rate) at the
+        first point, e.g. an accumulator switched off: their zero rows would make every
+        corrector system singular. Each gets the equation ``dy_i = 0`` instead."""
+        J = self.sys.jacobian(y, self.sys.with_parameter(self.index, lam))
+        self.frozen = ~np.any(J != 0.0, axis=1) & (self.F(y, lam) == 0.0)
 
     def F(self, y, lam):
         return self.sys.f(y, self.sys.with_parameter(self.index, lam))
@@ -84,14 +92,23 @@ class _Arclength:
     def full_jacobian(self, y, lam):
         """d F / d z in scaled coordinates: n x (n + 1)."""
         J = self.sys.jacobian(y, self.sys.with_parameter(self.index, lam))
-        return np.hstack([J * self.sy[None, :], (self.F_lam(y, lam) * self.sl)[:, None]])
+        A = np.hstack([J * self.sy[None, :], (self.F_lam(y, lam) * self.sl)[:, None]])
+        rows = np.flatnonzero(self.frozen)
+        A[rows, :] = 0.0
+        A[rows, rows] = 1.0
+        return A
 
     def tangent(self, y, lam, previous):
+        """Unit null vector of the n x (n+1) Jacobian, oriented along ``previous``.
+
+        Taken from the SVD (the right singular vector of the smallest singular value), not by
+        bordering the Jacobian with ``previous``: the bordered system is singular whenever
+        ``previous`` is nearly orthogonal to the new tangent (a sharp fold).
+        """
         A = self.full_jacobian(y, lam)
-        M = np.vstack([A, previous[None, :]])
-        rhs = np.zeros(len(previous))
-        rhs[-1] = 1.0
-        t = np.linalg.solve(M, rhs)
+        t = np.linalg.svd(A)[2][-1]
+        if t @ previous < 0:
+            t = -t
         return t / np.linalg.norm(t)
 
     def correct(self, z_pred, t_pred, max_iter=12, tol=1e-10):
@@ -128,7 +145,7 @@ def continuation(model: Model, parameter: str, start: float, stop: float, *,
     if not (np.isfinite(start) and np.isfinite(stop)) or start == stop:
         raise ModelError(f"continuation of '{parameter}': start and stop must be finite and "
                          f"different, got {start!r}, {stop!r}")
-    from .steady_state import steady_state
+    from .steady_state import moving_eigenvalues, steady_state
 
     idx = model._lookup(parameter, model.parameter_index, "parameter")
     first = steady_state(model, {**(params or {}), parameter: start}, guess, settle=settle)
@@ -137,11 +154,15 @@ def continuation(model: Model, parameter: str, start: float, stop: float, *,
     # species scales follow the branch (|y|, floored), so that a species growing by orders of
     # magnitude along the branch does not shrink the parameter's share of each step
     floor = 1e-3 * np.maximum(np.abs(y0), np.abs(model.initial_vector()))
-    floor[floor == 0] = 1e-6  # assumed: a species at 0 everywhere is resolved to ~1e-6 units
+    # a species at (numerically) zero, such as an absent pathogen, is resolved to 1e-6 of its
+    # units (assumed negligible in this package's units): a smaller scale would shrink its
+    # Jacobian column until it looked like a free direction of the branch
+    floor = np.maximum(floor, 1e-6)
     lam_scale = abs(stop - start)
     arc = _Arclength(system, idx, np.maximum(np.abs(y0), floor), lam_scale)
     direction = np.zeros(len(y0) + 1)
     direction[-1] = np.sign(stop - start)
+    arc.freeze_stationary(y0, float(start))
     lo, hi = sorted((start, stop))
     ys, lams, folds = [y0.copy()], [float(start)], []
     y, lam = y0.copy(), float(start)
@@ -178,8 +199,8 @@ def continuation(model: Model, parameter: str, start: float, stop: float, *,
     Y, lam = np.array(ys), np.array(lams)
     max_real = np.empty(len(lam))
     for k in range(len(lam)):
-        ev = np.linalg.eigvals(system.jacobian(Y[k], system.with_parameter(idx, lam[k])))
-        max_real[k] = ev.real.max()
+        ev = moving_eigenvalues(system.jacobian(Y[k], system.with_parameter(idx, lam[k])))
+        max_real[k] = ev[0].real if ev.size else -np.inf
     return Branch(model=model.name, parameter=parameter, species=model.species_names,
                   values=lam, y=Y, stable=max_real < 0, max_real=max_real, folds=tuple(folds),
                   complete=complete)

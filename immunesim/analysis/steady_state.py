@@ -24,7 +24,8 @@ class SteadyState:
     Attributes
     ----------
     y : species values (model order); ``values`` adds the assignment rules by name.
-    eigenvalues : of the Jacobian at ``y``, sorted by decreasing real part.
+    eigenvalues : of the Jacobian at ``y``, sorted by decreasing real part, leaving out species
+        that do not move (zero Jacobian row; see :func:`moving_eigenvalues`).
     stable : every eigenvalue has a negative real part.
     residual : ``max |f_i(y)| / (|y_i| + atol)`` at the solution (per unit time).
     iterations : Newton iterations used.
@@ -68,6 +69,9 @@ def newton(system: System, y0: np.ndarray, p: np.ndarray | None = None, *, rtol:
             dy = np.linalg.lstsq(J, -fy, rcond=None)[0]
         if not np.all(np.isfinite(dy)):
             break
+        if np.all(np.abs(dy) <= rtol * np.abs(y) + atol):
+            # already converged: a line search could not lower ||f|| below round-off anyway
+            return y + dy, it
         lam = 1.0
         while True:
             y_new = y + lam * dy
@@ -77,8 +81,6 @@ def newton(system: System, y0: np.ndarray, p: np.ndarray | None = None, *, rtol:
                 break
             lam *= 0.5
         y, fy, norm = y_new, f_new, n_new
-        if lam == 1.0 and np.all(np.abs(dy) <= rtol * np.abs(y) + atol):
-            return y, it
         if lam < 1e-6:
             break
     raise ModelError(f"steady state of model '{system.model.name}': Newton iteration did not "
@@ -86,17 +88,29 @@ def newton(system: System, y0: np.ndarray, p: np.ndarray | None = None, *, rtol:
                      "give a closer guess, or settle=<time> to integrate towards an attractor first")
 
 
+def moving_eigenvalues(J: np.ndarray) -> np.ndarray:
+    """Eigenvalues of ``J`` without the species that do not move, sorted by decreasing real part.
+
+    A species whose Jacobian row is identically zero (an accumulator switched off, such as
+    irreversible damage with its rate set to 0, or a constant held as a species) contributes
+    an exact eigenvalue 0 and nothing else: expanding ``det(J - lambda I)`` along that row
+    leaves the eigenvalues of ``J`` with that row and column removed. Stability is judged on
+    the species that move.
+    """
+    keep = np.any(J != 0.0, axis=1)
+    ev = np.linalg.eigvals(J[np.ix_(keep, keep)]) if keep.any() else np.zeros(0)
+    return ev[np.argsort(-ev.real)]
+
+
 def describe_point(system: System, y: np.ndarray, p: np.ndarray | None, iterations: int,
                    atol: float) -> SteadyState:
-    J = system.jacobian(y, p)
-    ev = np.linalg.eigvals(J)
-    ev = ev[np.argsort(-ev.real)]
+    ev = moving_eigenvalues(system.jacobian(y, p))
     fy = system.f(y, p)
     obs = system.observe(y, p)
     names = system.model.variable_names
     return SteadyState(model=system.model.name, y=y.copy(),
                        values={k: float(v) for k, v in zip(names, obs)}, eigenvalues=ev,
-                       stable=bool(ev[0].real < 0), residual=float(np.max(np.abs(fy) / (np.abs(y) + atol))),
+                       stable=bool(ev.size == 0 or ev[0].real < 0), residual=float(np.max(np.abs(fy) / (np.abs(y) + atol))),
                        iterations=iterations)
 
 

@@ -1,0 +1,87 @@
+"""Cytokines TNF, IL-6, IL-17, IFN-gamma, IL-2, IL-10, TGF-beta (and IL-12 from DCs), each
+with production, consumption and decay, and each signalling through a receptor-level term.
+
+For every cytokine X the signal a cell receives is written in three layers, so an
+intervention can act on the ligand, the receptor or the downstream kinase::
+
+    X_free  = X * (1 - neut_X)                      # ligand: neutralising antibody/trap
+    occ_X   = (1 - block_XR) * X_free/(X_free + K_X) # receptor occupancy, receptor blockade
+    sig_X   = occ_X * prod(1 - inh_JAKk)            # JAK pair (all must signal)
+
+JAK pairs (O'Shea et al. 2015, Annu Rev Med 66:311, doi:10.1146/annurev-med-051113-024537):
+IL-6 JAK1/JAK2; IL-2 JAK1/JAK3; IFN-gamma JAK1/JAK2; IL-12 JAK2/TYK2; IL-10 JAK1/TYK2.
+TNF (NF-kB), IL-17 (Act1) and TGF-beta (SMAD) do not use JAKs.
+
+Decay rates are serum half-lives where one is published, otherwise assumed (stated).
+"""
+
+from ._entry import FRACTION, P, R, S, X
+
+#: name: (JAK pair, healthy steady state pg/mL, K pg/mL, decay 1/day, source of the decay)
+_CYTOKINES = {
+    "TNF": ((), 1.05, 20.0, 50.0, "assumed: serum half-life ~20 min"),
+    "IL6": (("JAK1", "JAK2"), 1.18, 50.0, 8.0, "assumed: plasma half-life ~2 h"),
+    "IL17": ((), 0.00434, 20.0, 16.0, "assumed: half-life ~1 h"),
+    "IFNg": (("JAK1", "JAK2"), 0.0399, 20.0, 16.0, "assumed: half-life ~1 h"),
+    "IL2": (("JAK1", "JAK3"), 0.238, 5.0, 77.0, "IL-2 alpha half-life ~13 min (Konrad et al. 1990, Cancer Res 50:2009)"),
+    "IL10": (("JAK1", "TYK2"), 1.46, 20.0, 16.0, "assumed: half-life ~1 h"),
+    "TGFb": ((), 4.12, 20.0, 8.0, "assumed: active TGF-beta half-life ~2 h"),
+    "IL12": (("JAK2", "TYK2"), 0.175, 20.0, 16.0, "assumed: half-life ~1 h"),
+}
+JAKS = ("JAK1", "JAK2", "JAK3", "TYK2")
+
+SPECIES = [S(name, "pg/mL", init, f"{name} (serum/tissue)") for name, (_, init, *_r) in _CYTOKINES.items()]
+
+PARAMETERS = []
+RULES = []
+for name, (jaks, init, K, decay, source) in _CYTOKINES.items():
+    PARAMETERS += [
+        P(f"K_{name}", K, "pg/mL", f"assumed: {name} level giving half-maximal receptor occupancy"),
+        P(f"d_{name}", decay, "1/day", source),
+        P(f"neut_{name}", 0.0, "1", f"drug hook: fraction of {name} ligand neutralised; 0 untreated", FRACTION),
+        P(f"block_{name}R", 0.0, "1", f"drug hook: fraction of {name} receptors blocked; 0 untreated", FRACTION),
+    ]
+    jak_factor = "".join(f"*(1 - inh_{j})" for j in jaks)
+    RULES += [
+        R(f"{name}_free", f"{name}*(1 - neut_{name})", "pg/mL", f"{name} not bound by a neutralising drug"),
+        R(f"sig_{name}", f"(1 - block_{name}R)*{name}_free/({name}_free + K_{name}){jak_factor}", "1",
+          f"{name} signalling (receptor occupancy x JAK activity)"),
+    ]
+PARAMETERS += [P(f"inh_{j}", 0.0, "1", f"drug hook: fractional inhibition of {j}; 0 untreated", FRACTION)
+               for j in JAKS]
+
+PARAMETERS += [
+    P("p_TNF_mac", 10.0, "pg/mL/day/(cells/uL)", "assumed: TNF from activated macrophages"),
+    P("p_TNF_th1", 20.0, "pg/mL/day/(cells/uL)", "assumed: TNF from Th1 cells"),
+    P("p_TNF_0", 50.0, "pg/mL/day", "assumed: basal TNF (gives ~1 pg/mL in health)"),
+    P("p_IL6_mac", 5.0, "pg/mL/day/(cells/uL)", "assumed: IL-6 from macrophages (boosted by TNF)"),
+    P("p_IL6_il17", 100.0, "pg/mL/day", "assumed: IL-6 from stromal cells at full IL-17 signalling"),
+    P("p_IL6_dmg", 200.0, "pg/mL/day", "assumed: IL-6 from injured tissue per damaged fraction"),
+    P("p_IL6_0", 8.0, "pg/mL/day", "assumed: basal IL-6 (~1 pg/mL in health)"),
+    P("p_IL17", 40.0, "pg/mL/day/(cells/uL)", "assumed: IL-17 per Th17 cell density"),
+    P("p_IFNg", 40.0, "pg/mL/day/(cells/uL)", "assumed: IFN-gamma per Th1 cell density"),
+    P("p_IL2", 120.0, "pg/mL/day/(cells/uL)", "assumed: IL-2 per activated effector density"),
+    P("p_IL2_0", 20.0, "pg/mL/day", "assumed: IL-2 from conventional T cells of other specificities"),
+    P("k_IL2_cd25", 5.5, "1/(cells/uL)/day", "assumed: IL-2 consumption by CD25-high Tregs"),
+    P("k_IL2_eff", 1.0, "1/(cells/uL)/day", "assumed: IL-2 consumption by effectors"),
+    P("p_IL10_treg", 10.0, "pg/mL/day/(cells/uL)", "assumed: IL-10 per Treg density"),
+    P("p_IL10_mac", 2.0, "pg/mL/day/(cells/uL)", "assumed: IL-10 per activated macrophage density"),
+    P("p_IL10_0", 10.0, "pg/mL/day", "assumed: basal IL-10"),
+    P("p_TGFb_treg", 10.0, "pg/mL/day/(cells/uL)", "assumed: active TGF-beta per Treg density"),
+    P("p_TGFb_0", 20.0, "pg/mL/day", "assumed: basal active TGF-beta"),
+    P("p_IL12", 20.0, "pg/mL/day/(cells/uL)", "assumed: IL-12 per mature DC density (boosted by IFN-gamma)"),
+]
+
+PROCESSES = [
+    X("TNF_production", "p_TNF_0 + p_TNF_mac*Mac + p_TNF_th1*Th1", {"TNF": 1}),
+    X("IL6_production", "p_IL6_0 + p_IL6_mac*Mac*(0.5 + sig_TNF) + p_IL6_il17*sig_IL17 + p_IL6_dmg*Dmg",
+      {"IL6": 1}),
+    X("IL17_production", "p_IL17*Th17", {"IL17": 1}),
+    X("IFNg_production", "p_IFNg*Th1", {"IFNg": 1}),
+    X("IL2_production", "p_IL2_0 + p_IL2*Teff*activation", {"IL2": 1}),
+    X("IL2_consumption_treg", "k_IL2_cd25*Treg*IL2", {"IL2": -1}, "CD25 (IL-2R alpha) consumption"),
+    X("IL2_consumption_eff", "k_IL2_eff*Teff*IL2", {"IL2": -1}),
+    X("IL10_production", "p_IL10_0 + p_IL10_treg*Treg + p_IL10_mac*Mac", {"IL10": 1}),
+    X("TGFb_production", "p_TGFb_0 + p_TGFb_treg*Treg", {"TGFb": 1}),
+    X("IL12_production", "p_IL12*DC*(0.5 + sig_IFNg)", {"IL12": 1}),
+] + [X(f"{name}_decay", f"d_{name}*{name}", {name: -1}) for name in _CYTOKINES]

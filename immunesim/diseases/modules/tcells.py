@@ -1,0 +1,101 @@
+"""Autoreactive CD4 T cells: naive pool, Th1 and Th17 effectors, thymic and induced Tregs.
+
+- Naive cells come from the thymus and are activated by presented self antigen *and*
+  costimulation (signal 1 x signal 2), cooperatively (Hill n = 2: the activation threshold
+  that makes tolerance and chronic inflammation two states of one system, assumed in the
+  spirit of the TCR-threshold models, e.g. Grossman & Paul 1992, PNAS 89:10365,
+  doi:10.1073/pnas.89.21.10365). PTPN22 risk alleles lower the threshold (``m_ptpn22``).
+- PD-1 holds activation and expansion back by attenuating the TCR/CD28 signal itself (SHP-2
+  dephosphorylates CD28 first: Hui et al. 2017, Science 355:1428, doi:10.1126/science.aaf1292),
+  so it divides the signal before the threshold; PD-L1 rises with IFN-gamma signalling
+  (adaptive resistance). ``pd1_function = 0`` removes the checkpoint.
+- IL-10 and TGF-beta signalling suppress activation and expansion (Treg soluble mediators);
+  CTLA-4 acts through ``costim`` (antigen_innate module).
+- Inflammation disables suppression: IL-6 and TNF make effectors resistant to Tregs and
+  impair Treg function (Pasare & Medzhitov 2003, Science 299:1033,
+  doi:10.1126/science.1078231; Valencia et al. 2006, Blood 108:253,
+  doi:10.1182/blood-2005-11-4567). ``treg_potency`` falls cooperatively with IL-6 + TNF
+  signalling; this positive feedback (inflammation -> less suppression -> more
+  inflammation) is what makes tolerance and chronic inflammation two stable states.
+- Activated naive cells commit to Th1 (IL-12), Th17 (IL-6 with TGF-beta) or induced Treg
+  (TGF-beta with IL-2, blocked by IL-6: Bettelli et al. 2006, Nature 441:235,
+  doi:10.1038/nature04753), in proportion to those signals.
+- Effectors expand with stimulation and IL-2 up to a niche capacity; Tregs expand with IL-2
+  through CD25 (and consume it, cytokines module) and die faster when IL-2 is scarce
+  (Malek 2008, Annu Rev Immunol 26:453, doi:10.1146/annurev.immunol.26.021607.090357).
+"""
+
+from ._entry import P, R, S, X
+
+SPECIES = [
+    S("Tn", "cells/uL", 19.8, "autoreactive naive CD4 T cells"),
+    S("Th1", "cells/uL", 0.0159, "autoreactive Th1 effector cells"),
+    S("Th17", "cells/uL", 0.00174, "autoreactive Th17 effector cells"),
+    S("Treg", "cells/uL", 1.3, "regulatory T cells acting on this response (thymic and induced)"),
+]
+
+PARAMETERS = [
+    P("s_tn", 1.0, "cells/uL/day", "assumed: thymic output of autoreactive clones"),
+    P("d_tn", 0.05, "1/day", "assumed: naive turnover ~20 days in this compartment"),
+    P("k_act", 0.33, "1/day", "assumed: maximal naive activation rate"),
+    P("K_act", 0.9, "1", "assumed: signal1 x signal2 giving half-maximal activation"),
+    P("n_act", 3.0, "1", "assumed: cooperativity of TCR/CD28 signal integration"),
+    P("m_ptpn22", 1.0, "1", "covariate multiplier: PTPN22 risk alleles lower the threshold K_act"),
+    P("pd1_function", 1.0, "1", "checkpoint switch: 1 normal PD-1 signalling, 0 none", (0, 10)),
+    P("k_pd1", 0.53, "1", "assumed: PD-1 inhibition at baseline PD-L1"),
+    P("a_pdl1", 0.85, "1", "assumed: PD-L1 induction at full IFN-gamma signalling"),
+    P("block_PD1", 0.0, "1", "drug hook: fraction of PD-1 blocked (anti-PD-1); 0 untreated", (0, 1)),
+    P("w_supp_il10", 2.0, "1", "assumed: IL-10 suppression weight"),
+    P("w_supp_tgfb", 1.0, "1", "assumed: TGF-beta suppression weight"),
+    P("K_treg_resist", 0.09, "1", "assumed: IL-6 + TNF signalling halving Treg suppression (healthy sum ~0.13)"),
+    P("n_treg_resist", 4.0, "1", "assumed: cooperativity of inflammatory resistance to suppression"),
+    P("gain", 0.55, "1", "assumed: effector/induced cells per activated naive cell (early divisions)"),
+    P("w_th1", 1.0, "1", "assumed: Th1 commitment weight per unit IL-12 signalling"),
+    P("w_th17", 3.0, "1", "assumed: Th17 commitment weight per unit IL-6 x TGF-beta signalling"),
+    P("w_itreg", 1.2, "1", "assumed: iTreg commitment weight per unit TGF-beta x IL-2 signalling"),
+    P("w_th0", 0.1, "1", "assumed: default (Th1) commitment without polarising cytokines"),
+    P("K_il6_itreg", 0.2, "1", "assumed: IL-6 signalling halving iTreg commitment"),
+    P("r_eff", 1.4, "1/day", "assumed: maximal effector expansion rate (one division per ~14 h)"),
+    P("K_cap", 25.0, "cells/uL", "assumed: effector niche capacity halving expansion"),
+    P("il2_floor", 0.25, "1", "assumed: IL-2-independent share of effector expansion"),
+    P("d_eff", 0.3, "1/day", "assumed: effector lifetime ~3 days without stimulation"),
+    P("s_treg", 0.1, "cells/uL/day", "assumed: thymic Treg output for this specificity pool"),
+    P("r_treg", 0.58, "1/day", "assumed: maximal IL-2-driven Treg expansion"),
+    P("d_treg", 0.056, "1/day", "assumed: Treg turnover with ample IL-2"),
+    P("k_treg_il2dep", 0.05, "1/day", "assumed: extra Treg death without IL-2"),
+]
+
+RULES = [
+    R("pd1_brake", "1/(1 + pd1_function*(1 - block_PD1)*k_pd1*(1 + a_pdl1*sig_IFNg))", "1",
+      "fraction of T-cell signalling left after PD-1"),
+    R("treg_potency", "1/(1 + ((sig_IL6 + sig_TNF)/K_treg_resist)^n_treg_resist)", "1",
+      "share of Treg suppression left in the inflammatory milieu (IL-6/TNF resistance)"),
+    R("soluble_supp", "1/(1 + treg_potency*(w_supp_il10*sig_IL10 + w_supp_tgfb*sig_TGFb))", "1",
+      "fraction left after IL-10/TGF-beta suppression"),
+    R("stim", "presentation*costim", "1", "signal 1 x signal 2"),
+    R("activation", "hill(stim*m_ptpn22*pd1_brake, K_act, n_act)*soluble_supp", "1",
+      "T-cell activation (0..1)"),
+    R("w_total", "w_th0 + w_th1*sig_IL12 + w_th17*sig_IL6*sig_TGFb + w_itreg*sig_TGFb*sig_IL2/(1 + sig_IL6/K_il6_itreg)",
+      "1", "sum of commitment weights"),
+    R("act_flux", "k_act*Tn*activation", "cells/uL/day", "naive cells activated per day"),
+    R("Teff", "Th1 + Th17", "cells/uL", "autoreactive effector T cells"),
+    R("expansion", "r_eff*activation*(il2_floor + sig_IL2)/(1 + il2_floor)/(1 + Teff/K_cap)", "1/day",
+      "effector expansion rate"),
+]
+
+PROCESSES = [
+    X("thymic_output", "s_tn", {"Tn": 1}),
+    X("naive_death", "d_tn*Tn", {"Tn": -1}),
+    X("naive_activation", "act_flux", {"Tn": -1}, "activated naive cells leave the pool"),
+    X("th1_commitment", "gain*act_flux*(w_th0 + w_th1*sig_IL12)/w_total", {"Th1": 1}),
+    X("th17_commitment", "gain*act_flux*w_th17*sig_IL6*sig_TGFb/w_total", {"Th17": 1}),
+    X("itreg_induction", "gain*act_flux*w_itreg*sig_TGFb*sig_IL2/(1 + sig_IL6/K_il6_itreg)/w_total",
+      {"Treg": 1}, "induced Tregs; IL-6 blocks their induction"),
+    X("th1_expansion", "expansion*Th1", {"Th1": 1}),
+    X("th17_expansion", "expansion*Th17", {"Th17": 1}),
+    X("th1_death", "d_eff*Th1", {"Th1": -1}),
+    X("th17_death", "d_eff*Th17", {"Th17": -1}),
+    X("treg_thymic", "s_treg", {"Treg": 1}),
+    X("treg_expansion", "r_treg*sig_IL2*Treg", {"Treg": 1}),
+    X("treg_death", "(d_treg + k_treg_il2dep*(1 - sig_IL2))*Treg", {"Treg": -1}),
+]

@@ -1,0 +1,40 @@
+"""Target tissue: healthy, reversibly damaged and irreversibly lost fractions.
+
+Healthy tissue ``H = 1 - Dmg - Irr`` is injured by effector T cells, activated macrophages,
+TNF and IL-17 signalling, and complement activated by immune complexes. Damaged tissue
+repairs, and while it stays damaged a fraction becomes irreversible (erosions, fibrosis,
+neuronal loss, beta-cell death), so the irreversible fraction grows only while
+inflammation keeps tissue damaged. Weights are per disease (presets): T1D and MS injury is
+T-cell dominated, RA and Crohn's TNF/macrophage, psoriasis IL-17, lupus nephritis complement.
+"""
+
+from ._entry import P, R, S, X
+
+SPECIES = [
+    S("Dmg", "1", 0.00411, "reversibly damaged (inflamed) fraction of the target tissue"),
+    S("Irr", "1", 0.0, "irreversibly lost fraction of the target tissue"),
+]
+
+PARAMETERS = [
+    P("k_inj_T", 0.004, "1/(cells/uL)/day", "assumed: injury per effector T-cell density"),
+    P("k_inj_mac", 0.0013, "1/(cells/uL)/day", "assumed: injury per activated macrophage density"),
+    P("k_inj_TNF", 0.02, "1/day", "assumed: injury at full TNF signalling"),
+    P("k_inj_IL17", 0.02, "1/day", "assumed: injury at full IL-17 signalling"),
+    P("k_inj_C", 0.001, "1/(AU/mL)/day", "assumed: injury per unit complement activation"),
+    P("k_repair", 0.1, "1/day", "assumed: resolution of damage over ~10 days"),
+    P("k_irr", 2e-4, "1/day", "assumed: at most ~0.4% of damaged tissue per day becomes irreversible"),
+    P("K_irr", 0.1, "1", "assumed: damaged fraction at which half of that maximum applies (scarring needs sustained, substantial damage)"),
+]
+
+RULES = [
+    R("Healthy", "max(0, 1 - Dmg - Irr)", "1", "healthy fraction of the target tissue"),
+    R("injury", "Healthy*(k_inj_T*Teff + k_inj_mac*Mac + k_inj_TNF*sig_TNF^2 + k_inj_IL17*sig_IL17^2"
+      " + k_inj_C*complement_activation)", "1/day",
+      "rate of tissue injury (cytokine terms squared: tonic signalling does not injure)"),
+]
+
+PROCESSES = [
+    X("tissue_injury", "injury", {"Dmg": 1}),
+    X("tissue_repair", "k_repair*Dmg", {"Dmg": -1}),
+    X("irreversible_loss", "k_irr*Dmg*hill(Dmg, K_irr, 2)", {"Dmg": -1, "Irr": 1}),
+]
