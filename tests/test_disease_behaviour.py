@@ -100,3 +100,56 @@ def test_damage_accumulates_only_while_inflammation_persists(healthy):
     assert r["Teff"].values[-1] < 1.0             # inflammation resolved after Tregs returned
     after = (irr[4] - irr[3]) / 4                 # per year, years 4-8
     assert after < 0.02 * during
+
+
+DISEASES = ["ra", "sle", "ms", "t1d", "crohns", "psoriasis"]
+
+
+@pytest.mark.parametrize("disease", DISEASES)
+def test_each_preset_reaches_its_chronic_state_from_its_start(disease):
+    from immunesim.diseases.build import preset
+    from immunesim.diseases.readouts import chronic_check, counts
+
+    pr = preset(disease)
+    m = im.disease_model(disease)
+    t = np.linspace(0, pr["t_end"], int(pr["t_end"]) + 1)      # daily output (relapse counts)
+    r = run(m, t)
+    values = {v: r[v].values for v in m.variable_names}
+    values.update(counts(values, pr.get("counts")))
+    rows = chronic_check(t, values, pr["chronic_state"])
+    bad = [f"{x['name']}.{x['stat']} = {x['value']:.4g} not in [{x['low']}, {x['high']}]"
+           for x in rows if not x["ok"]]
+    assert not bad, bad
+    # and it is disease: starting tolerant in the healthy model, the same start stays healthy
+    assert values["Dmg"][-1] > 0.02 or values["Irr"][-1] > 0.5
+
+
+def test_ms_relapses_and_remits():
+    from immunesim.diseases.readouts import count_onsets
+
+    m = im.disease_model("ms")
+    t = np.arange(0, 5 * YEAR + 1)
+    r = run(m, t)
+    onsets = np.flatnonzero(np.diff(r["in_relapse"].values) > 0.5)
+    assert count_onsets(r["in_relapse"].values)[-1] == len(onsets) >= 4
+    # between consecutive relapses the lesions resolve (remission) and effectors contract
+    for a, b in zip(onsets[:-1], onsets[1:]):
+        assert r["lesion_load"].values[a:b].min() < 5.0
+        assert r["Teff"].values[a:b].min() < 0.2 * r["Teff"].values[a:b].max()
+
+
+def test_covariates_are_documented_multipliers():
+    base = im.disease_model("t1d")
+    risk = im.disease_model("t1d", covariates={"hla_risk_alleles": 1, "ctla4_risk_alleles": 2,
+                                               "body_weight": 50})
+    p = lambda m, n: m.parameters[m.parameter_index[n]].value
+    assert p(risk, "m_hla") == pytest.approx(p(base, "m_hla") * 1.5)
+    assert p(risk, "m_ctla4") == pytest.approx(0.85 ** 2)
+    t = [0, 1825]
+    need = lambda m: run(m, t)["insulin_need"].values[-1]
+    assert need(im.disease_model("t1d", covariates={"body_weight": 50})) == pytest.approx(
+        need(base) * 50 / 70, rel=1e-6)
+    with pytest.raises(im.ModelError) as e:
+        im.disease_model("ra", covariates={"hla_risk_alleles": 3, "bodyweight": 70})
+    msg = str(e.value)
+    assert "hla_risk_alleles" in msg and "[0, 2]" in msg and "did you mean 'body_weight'" in msg

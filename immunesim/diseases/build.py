@@ -21,7 +21,7 @@ from ..model.model import Model
 from .modules import MODULES
 
 PRESET_KEYS = {"name", "title", "aliases", "description", "references", "tissue", "start",
-               "parameters", "initial", "readouts", "chronic_state", "t_end"}
+               "parameters", "initial", "readouts", "counts", "chronic_state", "t_end"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,7 +42,8 @@ def _read_preset(name: str) -> dict:
 
 def diseases() -> dict[str, dict]:
     """Preset name -> its metadata (title, description, tissue, start, references)."""
-    return {n: {k: v for k, v in _read_preset(n).items() if k not in ("parameters", "initial", "readouts")}
+    return {n: {k: v for k, v in _read_preset(n).items()
+                if k not in ("parameters", "initial", "readouts", "counts")}
             for n in _preset_names()}
 
 
