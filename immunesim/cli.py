@@ -1,5 +1,10 @@
 """The ``immunesim`` command line.
 
+``immunesim run SCENARIO [-o OUTDIR] [--seed N]`` runs a scenario file (a disease preset with
+overrides, see :mod:`immunesim.scenario`) and writes results.nc, summary.csv, figures and
+manifest.json. ``immunesim validate SCENARIO`` checks one (exit 0 valid, 2 with one line per
+problem). ``immunesim list diseases | variables [DISEASE] | parameters DISEASE`` prints the
+presets, the model's variables, or a preset's parameters with units and sources.
 ``immunesim simulate MODEL.yaml [-o OUTDIR]`` runs a model file (its optional
 ``simulation`` block gives t_end, output_every, method, rtol, atol and doses) and
 writes ``results.nc``, ``trajectories.csv`` and ``manifest.json`` atomically.
@@ -79,6 +84,64 @@ def _simulate(args) -> int:
     return 0 if result.ok else 3
 
 
+def _progress(msg: str) -> None:
+    print(f"immunesim: {msg}", file=sys.stderr, flush=True)
+
+
+def _run(args) -> int:
+    from .scenario import load_scenario, run_scenario
+
+    sc = load_scenario(args.scenario)
+    manifest = run_scenario(sc, args.output, seed=args.seed, scenario_file=args.scenario,
+                            progress=None if args.quiet else _progress)
+    print(f"{sc.name}: {manifest['message']}; wrote {', '.join(manifest['outputs'])} and "
+          f"manifest.json to {args.output}/")
+    return 0 if manifest["status"] == 0 else 3
+
+
+def _validate(args) -> int:
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    print(f"{args.scenario}: valid ({sc.disease}, {sc.times[-1] - sc.times[0]:g} days, "
+          f"{len(sc.times)} output times, {len(sc.parameters)} parameter override(s))")
+    return 0
+
+
+def _list(args) -> int:
+    from .diseases.build import diseases, model_data, resolve_disease
+
+    what = args.what
+    if what == "diseases":
+        for name, meta in diseases().items():
+            aliases = ", ".join(meta.get("aliases", []))
+            print(f"{name:10s} {meta['title']}" + (f"  (aliases: {aliases})" if aliases else ""))
+        return 0
+    if what == "parameters" and args.disease is None:
+        raise _usage("list parameters needs a disease: immunesim list parameters DISEASE")
+    disease = resolve_disease(args.disease or "healthy")
+    data = model_data(disease)
+    if what == "variables":
+        print(f"{'name':18s} {'kind':8s} {'unit':22s} description")
+        for sp in data["species"]:
+            print(f"{sp['name']:18s} {'species':8s} {sp['unit']:22s} {sp['description']}")
+        for r in data["rules"]:
+            print(f"{r['name']:18s} {'rule':8s} {r['unit']:22s} {r.get('description', '')}")
+        return 0
+    print(f"{'name':16s} {'value':>11s} {'unit':24s} source")
+    for p in data["parameters"]:
+        print(f"{p['name']:16s} {p['value']:11.4g} {p['unit']:24s} {p['source']}")
+    return 0
+
+
+class _Usage(Exception):
+    pass
+
+
+def _usage(msg):
+    return _Usage(msg)
+
+
 def _sbml(args) -> int:
     from .io.sbml import to_sbml
     from .model.loader import load_model
@@ -101,6 +164,19 @@ def main(argv=None) -> int:
     s.add_argument("--rtol", type=float)
     s.add_argument("--atol", type=float)
     s.set_defaults(func=_simulate)
+    r = sub.add_parser("run", help="run a scenario file and write results, summary, figures")
+    r.add_argument("scenario", type=Path)
+    r.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    r.add_argument("--seed", type=int, help="override the scenario's seed")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    r.set_defaults(func=_run)
+    v = sub.add_parser("validate", help="check a scenario file (exit 0 valid, 2 invalid)")
+    v.add_argument("scenario", type=Path)
+    v.set_defaults(func=_validate)
+    li = sub.add_parser("list", help="list diseases, variables [DISEASE] or parameters DISEASE")
+    li.add_argument("what", choices=["diseases", "variables", "parameters"])
+    li.add_argument("disease", nargs="?", help="a disease preset or alias")
+    li.set_defaults(func=_list)
     b = sub.add_parser("sbml", help="print a model file as SBML Level 3 Version 2")
     b.add_argument("model", type=Path)
     b.set_defaults(func=_sbml)
@@ -108,8 +184,21 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except ImmunesimError as exc:
+        problems = getattr(exc, "problems", None)
+        if problems and len(problems) > 1:
+            print(f"immunesim: error: {len(problems)} problems:", file=sys.stderr)
+            for p in problems:
+                print(f"  - {p}", file=sys.stderr)
+        else:
+            print(f"immunesim: error: {exc}", file=sys.stderr)
+        return 2
+    except _Usage as exc:
         print(f"immunesim: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("immunesim: interrupted; outputs already written are complete, none is partial",
+              file=sys.stderr)
+        return 130
     except OSError as exc:
         print(f"immunesim: error: {exc}", file=sys.stderr)
         return 2

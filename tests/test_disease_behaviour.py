@@ -153,3 +153,20 @@ def test_covariates_are_documented_multipliers():
         im.disease_model("ra", covariates={"hla_risk_alleles": 3, "bodyweight": 70})
     msg = str(e.value)
     assert "hla_risk_alleles" in msg and "[0, 2]" in msg and "did you mean 'body_weight'" in msg
+
+
+def test_every_parameter_has_unit_and_source_and_the_docs_table_is_current():
+    from pathlib import Path
+
+    from immunesim.diseases.build import model_data
+    from immunesim.diseases.doc import parameter_table
+
+    for disease in im.diseases():
+        for p in model_data(disease)["parameters"]:
+            assert p["unit"] and p["source"], p["name"]
+            s = p["source"].lower()
+            assert "assumed" in s or "doi" in s or "pmid" in s or "label" in s or "covariate" in s \
+                or "switch" in s or "hook" in s or "calibrated" in s, (disease, p["name"], p["source"])
+    doc = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
+    assert doc.read_text() == parameter_table(), \
+        "docs/parameters.md is stale: python -m immunesim.diseases.doc > docs/parameters.md"

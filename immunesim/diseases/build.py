@@ -57,8 +57,11 @@ def resolve_disease(name: str) -> str:
     import difflib
 
     choices = list(_preset_names())
-    close = difflib.get_close_matches(key, choices, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    names = {c: c for c in choices}
+    for c in choices:
+        names.update({a.lower(): c for a in _read_preset(c).get("aliases", [])})
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    hint = f"; did you mean '{names[close[0]]}'?" if close else ""
     raise ModelError(f"unknown disease '{name}'{hint} (available: {', '.join(choices)})")
 
 

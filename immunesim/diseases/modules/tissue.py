@@ -16,13 +16,13 @@ SPECIES = [
 ]
 
 PARAMETERS = [
-    P("k_inj_T", 0.004, "1/(cells/uL)/day", "assumed: injury per effector T-cell density"),
-    P("k_inj_mac", 0.0013, "1/(cells/uL)/day", "assumed: injury per activated macrophage density"),
+    P("k_inj_T", 0.004, "1/(cells/uL)/day", "assumed: injury per effector T-cell density; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
+    P("k_inj_mac", 0.0013, "1/(cells/uL)/day", "assumed: injury per activated macrophage density; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("k_inj_TNF", 0.02, "1/day", "assumed: injury at full TNF signalling"),
     P("k_inj_IL17", 0.02, "1/day", "assumed: injury at full IL-17 signalling"),
     P("k_inj_C", 0.001, "1/(AU/mL)/day", "assumed: injury per unit complement activation"),
     P("k_repair", 0.1, "1/day", "assumed: resolution of damage over ~10 days"),
-    P("k_irr", 2e-4, "1/day", "assumed: at most ~0.4% of damaged tissue per day becomes irreversible"),
+    P("k_irr", 2e-4, "1/day", "assumed: at most 0.02 %/day of damaged tissue becomes irreversible, ~1-3 %/year of the target under sustained inflammation (the order of radiographic progression in active RA); presets set their own"),
     P("K_irr", 0.1, "1", "assumed: damaged fraction at which half of that maximum applies (scarring needs sustained, substantial damage)"),
 ]
 

@@ -1,0 +1,60 @@
+"""The four standard figures of a scenario run (PNG, written atomically).
+
+cells: autoreactive T-cell subsets, B cells and plasma cells; cytokines: the seven
+cytokines and IL-12 (log scale); tissue: damaged and irreversibly lost fractions;
+biomarkers: CRP, autoantibody, complement, and the preset's disease-activity readouts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_path
+
+PANELS = {
+    "cells": [("T cells (cells/uL)", ["Tn", "Th1", "Th17", "Treg"], "log"),
+              ("B lineage (cells/uL)", ["B", "SLPC", "LLPC"], "log")],
+    "cytokines": [("pro-inflammatory (pg/mL)", ["TNF", "IL6", "IL17", "IFNg", "IL12"], "log"),
+                  ("IL-2 and regulatory (pg/mL)", ["IL2", "IL10", "TGFb"], "log")],
+    "tissue": [("target tissue (fraction)", ["Healthy", "Dmg", "Irr"], "linear")],
+    "biomarkers": [("CRP (mg/L)", ["CRP"], "linear"), ("autoantibody (AU/mL)", ["AutoAb"], "log"),
+                   ("complement C3 (fraction of normal)", ["C3"], "linear")],
+}
+
+
+def write_figures(result, which, outdir: Path, readouts=(), title: str = "") -> list[Path]:
+    """Write ``<name>.png`` for each figure in ``which``; returns the paths written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = result.time
+    scale, unit = (365.25, "years") if t[-1] > 3 * 365 else (1.0, "days")
+    written = []
+    for name in which:
+        panels = list(PANELS[name])
+        if name == "biomarkers":
+            panels += [(r, [r], "linear") for r in readouts if r in result.variables]
+        fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.3 * len(panels) + 0.6), sharex=True,
+                                 squeeze=False)
+        for ax, (label, names, yscale) in zip(axes[:, 0], panels):
+            for v in names:
+                if v in result.variables:
+                    y = np.asarray(result[v].values, dtype=float)
+                    ax.plot(t / scale, np.maximum(y, 1e-6) if yscale == "log" else y, label=v)
+            ax.set_yscale(yscale)
+            ax.set_ylabel(label, fontsize=8)
+            ax.legend(fontsize=7, loc="best")
+            ax.grid(alpha=0.3)
+        axes[-1, 0].set_xlabel(f"time ({unit})")
+        fig.suptitle(f"{title}: {name}" if title else name, fontsize=10)
+        fig.tight_layout()
+        path = Path(outdir) / f"{name}.png"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written

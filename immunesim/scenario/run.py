@@ -1,0 +1,136 @@
+"""Run a validated scenario and write its outputs atomically.
+
+Outputs in ``outdir``: ``results.nc`` (all trajectories, the parameters used, status and
+provenance in attrs), ``summary.csv`` (the readouts at the summary times), one PNG per
+figure, ``trajectories.csv`` when the ``csv`` format is requested, and ``manifest.json``
+(written last: its presence means the run finished) with the scenario hash, seed, model
+hash, versions, wall time and the status. Each file is written to a temporary name and
+renamed, so a failed or interrupted run never leaves a truncated file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..io import write_text_atomic
+from .schema import Scenario
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("immunesim", "numpy", "scipy", "numba", "xarray", "pandas", "matplotlib",
+                "h5netcdf", "pint", "pyyaml", "sympy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def summary_table(result, scenario: Scenario, counts: dict) -> str:
+    """CSV text: one row per summary time, columns time_day and each readout."""
+    t = result.time
+    rows = ["time_day," + ",".join(scenario.readouts)]
+    for ts in scenario.summary_times:
+        k = int(np.argmin(np.abs(t - ts)))
+        vals = []
+        for r in scenario.readouts:
+            if r in counts:
+                vals.append(f"{int(counts[r][k])}")
+            elif np.isclose(t[k], ts, rtol=0, atol=1e-9 * max(1.0, abs(ts))):
+                vals.append(f"{float(result[r].values[k]):.6g}")
+            else:  # between output times: linear interpolation
+                vals.append(f"{float(np.interp(ts, t, result[r].values)):.6g}")
+        rows.append(f"{ts:g}," + ",".join(vals))
+    return "\n".join(rows) + "\n"
+
+
+def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
+                 scenario_file: Path | None = None,
+                 progress: Callable[[str], None] | None = None) -> dict:
+    """Simulate ``scenario`` and write its outputs to ``outdir``; returns the manifest.
+
+    ``seed`` overrides the scenario's seed. The disease model is deterministic; the seed
+    seeds NumPy's generator for every stochastic part of a run (virtual cohorts and the
+    agent-based tissue use it) and is recorded in the manifest.
+    """
+    from ..codegen.cache import kernel_path
+    from ..diseases.build import preset
+    from ..diseases.readouts import chronic_check, counts as count_onsets
+    from ..simulate import simulate
+
+    say = progress or (lambda msg: None)
+    t_start = time.perf_counter()
+    seed = scenario.seed if seed is None else int(seed)
+    rng = np.random.default_rng(seed)  # noqa: F841  (no stochastic part in this run yet)
+    outdir = Path(outdir)
+    say(f"building the {scenario.disease} model")
+    model = scenario.model()
+    if not kernel_path(model).exists():
+        say("compiling its kernels (first use of this model on this machine; later runs load them "
+            "from the cache)")
+    t = np.asarray(scenario.times)
+    say(f"simulating {t[-1] - t[0]:g} days ({t.size} output times, {scenario.solver['method']})")
+    t_sim = time.perf_counter()
+    result = simulate(model, t, params=scenario.parameters, y0=scenario.initial or None,
+                      on_failure="flag", **scenario.solver)
+    sim_wall = time.perf_counter() - t_sim
+    say(f"  {result.message} in {sim_wall:.2f} s ({int(result.dataset['n_steps'])} steps)")
+    pr = preset(scenario.disease)
+    values = {v: np.asarray(result[v].values) for v in result.variables}
+    counts = count_onsets(values, pr.get("counts"))
+    if scenario.variables:
+        keep = list(dict.fromkeys([*scenario.variables, *[r for r in scenario.readouts if r not in counts]]))
+        result = type(result)(result.dataset.sel(variable=keep))
+    result.dataset.attrs.update(scenario=scenario.name, scenario_hash=scenario.hash, seed=seed,
+                                disease=scenario.disease)
+    written = []
+    say(f"writing outputs to {outdir}/")
+    written.append(result.save(outdir / "results.nc"))  # always: the run's complete record
+    if "csv" in scenario.formats:
+        write_text_atomic(outdir / "trajectories.csv", result.to_dataframe().to_csv())
+        written.append(outdir / "trajectories.csv")
+    write_text_atomic(outdir / "summary.csv", summary_table(result, scenario, counts))
+    written.append(outdir / "summary.csv")
+    if scenario.figures:
+        from .figures import write_figures
+
+        written += write_figures(result, scenario.figures, outdir,
+                                 readouts=[r["name"] for r in pr.get("readouts") or []],
+                                 title=f"{scenario.name} ({pr['title']})")
+    values.update(counts)
+    check = chronic_check(t, values, pr["chronic_state"])  # the preset's characteristic state
+    manifest = {
+        "scenario": scenario.name,
+        "disease": scenario.disease,
+        "scenario_hash": scenario.hash,
+        "scenario_file": str(scenario_file) if scenario_file else None,
+        "scenario_file_sha256": (hashlib.sha256(Path(scenario_file).read_bytes()).hexdigest()
+                                 if scenario_file else None),
+        "seed": seed,
+        "model": model.name,
+        "model_hash": model.hash,
+        "status": int(result.status),
+        "message": str(result.message),
+        "solver": scenario.solver,
+        "n_steps": int(result.dataset["n_steps"]),
+        "simulation_wall_s": round(sim_wall, 4),
+        "wall_s": round(time.perf_counter() - t_start, 4),
+        "outputs": sorted(p.name for p in written),
+        "versions": _versions(),
+        "command": " ".join(sys.argv),
+        "preset_chronic_state": check,
+    }
+    write_text_atomic(outdir / "manifest.json", json.dumps(manifest, indent=2, default=float) + "\n")
+    say(f"done in {manifest['wall_s']:.2f} s")
+    return manifest

@@ -1,0 +1,366 @@
+"""Scenario files: what they may contain, and strict validation with field paths.
+
+A scenario is YAML read with ``yaml.safe_load`` (no tags, nothing executed)::
+
+    name: ra-untreated                 # optional; default: the file name
+    description: ...                   # optional
+    disease: ra                        # required: a preset (immunesim list diseases)
+    seed: 1                            # optional integer, default 0
+    patient:
+      covariates: {body_weight: "80 kg", hla_risk_alleles: 1}
+    parameters: {k_inj_TNF: "0.1 1/day"}   # overrides, in the parameter's unit or with a unit
+    initial: {Dmg: 0.1}                # initial state overrides (species)
+    time: {end: "5 years", output_every: "1 day"}   # or times: [0, 30, 365] (days)
+    therapies: []                      # filled in by the interventions layer
+    solver: {method: rodas4, rtol: 1.0e-6, atol: 1.0e-9}
+    outputs:
+      variables: [Teff, Treg, CRP]     # default: all
+      readouts: [DAS28_CRP, CRP]       # summary.csv columns; default: the preset's readouts
+      summary_times: ["1 year", "2 years"]   # default: every year and the end
+      figures: [cells, cytokines, tissue, biomarkers]   # default: all four; [] for none
+      formats: [netcdf, csv]           # results.nc is always written; csv adds trajectories.csv
+
+Every problem is reported at once, each as ``field.path: what was given; what is allowed``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..errors import ImmunesimError
+from .units import UnitProblem, to_unit
+
+TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
+            "therapies", "solver", "outputs")
+PATIENT_KEYS = ("covariates",)
+TIME_KEYS = ("end", "output_every", "times")
+SOLVER_KEYS = ("method", "rtol", "atol", "max_steps")
+OUTPUT_KEYS = ("variables", "readouts", "summary_times", "figures", "formats")
+FIGURES = ("cells", "cytokines", "tissue", "biomarkers")
+FORMATS = ("netcdf", "csv")
+MAX_OUTPUT_POINTS = 1_000_000
+DEFAULT_SUMMARY = ("CRP", "AutoAb", "Treg_Teff_ratio", "Dmg", "Irr")
+
+
+class ScenarioError(ImmunesimError, ValueError):
+    """An invalid scenario; ``problems`` holds one readable line per problem."""
+
+    def __init__(self, problems):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: every value converted to the model's units (time in days)."""
+
+    name: str
+    disease: str
+    seed: int
+    covariates: dict
+    parameters: dict
+    initial: dict
+    times: tuple
+    therapies: tuple
+    solver: dict
+    variables: tuple
+    readouts: tuple
+    summary_times: tuple
+    figures: tuple
+    formats: tuple
+    description: str = ""
+    source: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the validated content (canonical JSON): equal for equivalent files."""
+        content = {k: getattr(self, k) for k in (
+            "disease", "seed", "covariates", "parameters", "initial", "times", "therapies",
+            "solver", "variables", "readouts", "summary_times", "figures", "formats")}
+        text = json.dumps(content, sort_keys=True, default=list)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def model(self):
+        """The disease model with this scenario's covariates (overrides apply at simulation)."""
+        from ..diseases.build import disease_model
+
+        return disease_model(self.disease, covariates=self.covariates)
+
+
+def _unknown(data: Mapping, allowed, path: str, problems: list) -> None:
+    for key in data:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+            problems.append(f"{path}{key}: unknown key; {hint}")
+
+
+def _mapping(data, path, problems) -> dict:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        problems.append(f"{path}: expected a mapping of name: value, got {type(data).__name__} {data!r}")
+        return {}
+    return dict(data)
+
+
+def _name_list(data, path, allowed, problems, what) -> tuple | None:
+    if data is None:
+        return None
+    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+        problems.append(f"{path}: expected a list of names, got {data!r}")
+        return None
+    for i, x in enumerate(data):
+        if x not in allowed:
+            close = difflib.get_close_matches(x, list(allowed), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"see `immunesim list {what}`"
+            problems.append(f"{path}[{i}]: '{x}' is not one of the {what}; {hint}")
+    return tuple(data)
+
+
+def _days(value, path, problems, *, positive=True):
+    try:
+        v = to_unit(value, "day")
+    except UnitProblem as exc:
+        problems.append(f"{path}: {exc}")
+        return None
+    if positive and not v > 0:
+        problems.append(f"{path}: must be a positive time, got {value!r}")
+        return None
+    if not positive and v < 0:
+        problems.append(f"{path}: must be >= 0, got {value!r}")
+        return None
+    return v
+
+
+def validate(data: Any, *, origin: str = "scenario") -> Scenario:
+    """Validate parsed scenario data; :class:`ScenarioError` listing every problem."""
+    import numpy as np
+
+    from ..diseases.build import model_data, preset, resolve_disease
+    from ..diseases.covariates import COVARIATES, apply_covariates
+    from ..errors import ModelError
+    from ..solvers import METHODS
+
+    problems: list[str] = []
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level, "
+                            f"got {type(data).__name__}")
+    _unknown(data, TOP_KEYS, "", problems)
+
+    disease = data.get("disease")
+    mdata = None
+    if disease is None:
+        problems.append("disease: required; one of the presets (`immunesim list diseases`)")
+    elif not isinstance(disease, str):
+        problems.append(f"disease: expected a preset name, got {disease!r}")
+    else:
+        try:
+            disease = resolve_disease(disease)
+            mdata = model_data(disease)
+        except ModelError as exc:
+            problems.append(f"disease: {exc}")
+
+    name = data.get("name", origin)
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"name: expected a non-empty text, got {name!r}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        problems.append(f"description: expected text, got {description!r}")
+
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        problems.append(f"seed: expected an integer 0 <= seed < 2**63, got {seed!r}")
+        seed = 0
+
+    patient = _mapping(data.get("patient"), "patient", problems)
+    _unknown(patient, PATIENT_KEYS, "patient.", problems)
+    covariates = {}
+    for key, value in _mapping(patient.get("covariates"), "patient.covariates", problems).items():
+        spec = COVARIATES.get(key)
+        if spec is None:
+            close = difflib.get_close_matches(str(key), list(COVARIATES), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(COVARIATES)}"
+            problems.append(f"patient.covariates.{key}: unknown covariate; {hint}")
+            continue
+        try:
+            covariates[key] = to_unit(value, spec["unit"])
+        except UnitProblem as exc:
+            problems.append(f"patient.covariates.{key}: {exc}")
+    if mdata is not None and covariates:
+        try:
+            apply_covariates(mdata, covariates, where="patient.covariates")
+        except ModelError as exc:
+            problems += exc.problems
+
+    parameters, initial = {}, {}
+    if mdata is not None:
+        params = {p["name"]: p for p in mdata["parameters"]}
+        for key, value in _mapping(data.get("parameters"), "parameters", problems).items():
+            p = params.get(key)
+            if p is None:
+                close = difflib.get_close_matches(str(key), list(params), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "see `immunesim list parameters DISEASE`"
+                problems.append(f"parameters.{key}: not a parameter of the {disease} model; {hint}")
+                continue
+            try:
+                v = to_unit(value, p["unit"])
+            except UnitProblem as exc:
+                problems.append(f"parameters.{key}: {exc}")
+                continue
+            lo, hi = p.get("bounds", (0.0, float("inf")))
+            if not lo <= v <= hi:
+                problems.append(f"parameters.{key}: {value!r} is outside the allowed range "
+                                f"[{lo}, {hi}] {p['unit']}")
+                continue
+            parameters[key] = v
+        species = {s["name"]: s for s in mdata["species"]}
+        for key, value in _mapping(data.get("initial"), "initial", problems).items():
+            s = species.get(key)
+            if s is None:
+                close = difflib.get_close_matches(str(key), list(species), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "see `immunesim list variables`"
+                problems.append(f"initial.{key}: not a species of the model; {hint}")
+                continue
+            try:
+                v = to_unit(value, s["unit"])
+            except UnitProblem as exc:
+                problems.append(f"initial.{key}: {exc}")
+                continue
+            if v < 0:
+                problems.append(f"initial.{key}: must be >= 0 {s['unit']}, got {value!r}")
+                continue
+            initial[key] = v
+
+    # time: end (+ output_every) or an explicit list of times, in days
+    time = _mapping(data.get("time"), "time", problems)
+    _unknown(time, TIME_KEYS, "time.", problems)
+    times = None
+    if "times" in time:
+        if "end" in time or "output_every" in time:
+            problems.append("time: give either times or end/output_every, not both")
+        raw = time["times"]
+        if not isinstance(raw, list) or len(raw) < 2:
+            problems.append(f"time.times: expected a list of at least 2 times, got {raw!r}")
+        else:
+            ts = [_days(v, f"time.times[{i}]", problems, positive=False) for i, v in enumerate(raw)]
+            if None not in ts:
+                if any(b <= a for a, b in zip(ts, ts[1:])):
+                    problems.append("time.times: times must increase strictly")
+                else:
+                    times = tuple(ts)
+    else:
+        pr_end = preset(disease)["t_end"] if mdata is not None else 365.0
+        end = _days(time.get("end", pr_end), "time.end", problems)
+        every = _days(time.get("output_every", 1.0), "time.output_every", problems)
+        if end is not None and every is not None:
+            if every > end:
+                problems.append(f"time.output_every: {time.get('output_every')!r} is longer than "
+                                f"time.end {time.get('end', pr_end)!r}")
+            elif end / every + 1 > MAX_OUTPUT_POINTS:
+                problems.append(f"time.output_every: {end / every + 1:.0f} output points; at most "
+                                f"{MAX_OUTPUT_POINTS} allowed (use a larger interval)")
+            else:
+                n = int(np.floor(end / every + 1e-9))
+                ts = [k * every for k in range(n + 1)]
+                if end - ts[-1] > 1e-9 * end:
+                    ts.append(end)
+                times = tuple(ts)
+
+    therapies = data.get("therapies", [])
+    if not isinstance(therapies, list):
+        problems.append(f"therapies: expected a list, got {therapies!r}")
+    elif therapies:
+        problems.append("therapies: this version accepts only an empty list (the interventions "
+                        f"layer is not part of it yet); got {len(therapies)} item(s)")
+
+    solver = _mapping(data.get("solver"), "solver", problems)
+    _unknown(solver, SOLVER_KEYS, "solver.", problems)
+    solver_out = {"method": "rodas4", "rtol": 1e-6, "atol": 1e-9, "max_steps": 100_000}
+    if "method" in solver:
+        if solver["method"] not in METHODS:
+            problems.append(f"solver.method: {solver['method']!r} is not allowed; one of {', '.join(METHODS)}")
+        else:
+            solver_out["method"] = solver["method"]
+    for key, lo, hi in (("rtol", 1e-14, 0.1), ("atol", 1e-20, 1.0)):
+        if key in solver:
+            v = solver[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+                problems.append(f"solver.{key}: expected a number in [{lo:g}, {hi:g}], got {v!r}")
+            else:
+                solver_out[key] = float(v)
+    if "max_steps" in solver:
+        v = solver["max_steps"]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            problems.append(f"solver.max_steps: expected a positive integer, got {v!r}")
+        else:
+            solver_out["max_steps"] = v
+
+    outputs = _mapping(data.get("outputs"), "outputs", problems)
+    _unknown(outputs, OUTPUT_KEYS, "outputs.", problems)
+    variables = readouts = None
+    if mdata is not None:
+        pr = preset(disease)
+        names = [s["name"] for s in mdata["species"]] + [r["name"] for r in mdata["rules"]]
+        count_names = list((pr.get("counts") or {}).keys())
+        variables = _name_list(outputs.get("variables"), "outputs.variables", names, problems, "variables")
+        readouts = _name_list(outputs.get("readouts"), "outputs.readouts", names + count_names,
+                              problems, "variables")
+        if readouts is None:
+            readouts = tuple([r["name"] for r in pr.get("readouts") or []] + count_names
+                             + [n for n in DEFAULT_SUMMARY if n not in count_names])
+    summary_times = None
+    if "summary_times" in outputs:
+        raw = outputs["summary_times"]
+        if not isinstance(raw, list) or not raw:
+            problems.append(f"outputs.summary_times: expected a non-empty list of times, got {raw!r}")
+        else:
+            st = [_days(v, f"outputs.summary_times[{i}]", problems, positive=False) for i, v in enumerate(raw)]
+            if None not in st and times is not None:
+                for i, v in enumerate(st):
+                    if not times[0] <= v <= times[-1]:
+                        problems.append(f"outputs.summary_times[{i}]: {raw[i]!r} is outside the "
+                                        f"simulated time [{times[0]:g}, {times[-1]:g}] days")
+                summary_times = tuple(st)
+    elif times is not None:
+        years = [365.25 * k for k in range(1, int(times[-1] // 365.25 + 1e-9) + 1) if 365.25 * k >= times[0]]
+        summary_times = tuple(sorted({times[0], *years, times[-1]}))
+    figures = outputs.get("figures", list(FIGURES))
+    if figures is False:
+        figures = []
+    figures = _name_list(figures, "outputs.figures", FIGURES, problems, "figures") or ()
+    formats = outputs.get("formats", ["netcdf"])
+    formats = _name_list(formats, "outputs.formats", FORMATS, problems, "formats") or ()
+
+    if problems:
+        raise ScenarioError(problems)
+    return Scenario(name=name, disease=disease, seed=seed, covariates=covariates,
+                    parameters=parameters, initial=initial, times=times, therapies=tuple(therapies),
+                    solver=solver_out, variables=variables or (), readouts=readouts,
+                    summary_times=summary_times, figures=tuple(figures), formats=tuple(formats),
+                    description=description, source=dict(data))
+
+
+def load_scenario(path) -> Scenario:
+    """Read and validate a scenario file; :class:`ScenarioError` with every problem."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file (UTF-8 expected)") from None
+    try:
+        return validate(data, origin=path.stem)
+    except ScenarioError as exc:
+        raise ScenarioError([f"{path}: {p}" for p in exc.problems]) from None

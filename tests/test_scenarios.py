@@ -1,0 +1,151 @@
+"""Scenario files and the `immunesim run | validate | list` commands, as a user runs them.
+
+Every scenario in scenarios/ is run through the command line here, and its outputs checked
+against the API and against the preset's documented chronic state.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import immunesim as im
+from immunesim.scenario import ScenarioError, load_scenario, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "immunesim.cli", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def test_one_example_scenario_per_preset():
+    presets = set(im.diseases())
+    assert {load_scenario(p).disease for p in SCENARIOS} == presets
+    assert len(presets) == 7
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_scenario_runs_from_the_command_line(path, tmp_path):
+    p = cli("run", str(path), "-o", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert "simulating" in p.stderr and "done in" in p.stderr          # progress
+    sc = load_scenario(path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    for key in ("scenario_hash", "seed", "model_hash", "versions", "wall_s", "status"):
+        assert key in manifest
+    assert manifest["scenario_hash"] == sc.hash and manifest["status"] == 0
+    assert manifest["versions"]["numpy"] == np.__version__
+    # results.nc holds the trajectories the API computes for the same inputs
+    r = im.Result.load(tmp_path / "results.nc")
+    api = im.simulate(sc.model(), np.asarray(sc.times), params=sc.parameters,
+                      y0=sc.initial or None, **sc.solver)
+    for v in ("Teff", "Dmg", "CRP"):
+        np.testing.assert_allclose(r[v].values, api[v].values, rtol=1e-12)
+    # summary.csv: the requested readouts at the summary times
+    lines = (tmp_path / "summary.csv").read_text().splitlines()
+    assert lines[0].split(",") == ["time_day", *sc.readouts]
+    assert len(lines) == 1 + len(sc.summary_times)
+    for fig in sc.figures:
+        assert (tmp_path / f"{fig}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the example reaches its preset's documented characteristic state
+    bad = [c for c in manifest["preset_chronic_state"] if not c["ok"]]
+    assert not bad, bad
+    assert not list(tmp_path.glob(".*.tmp"))                       # no temporary files left
+
+
+def test_overrides_with_units_are_converted_to_model_units():
+    sc = validate({"disease": "crohns", "parameters": {"k_irr": "0.073 1/year", "d_TNF": "2 1/h"},
+                   "initial": {"IL6": "0.01 ng/mL"}, "time": {"end": "6 weeks", "output_every": "12 h"}})
+    assert sc.parameters["k_irr"] == pytest.approx(0.073 / 365.25)
+    assert sc.parameters["d_TNF"] == pytest.approx(48.0)
+    assert sc.initial["IL6"] == pytest.approx(10.0)                # pg/mL
+    assert sc.times[-1] == pytest.approx(42.0) and len(sc.times) == 85
+
+
+def test_every_problem_is_reported_with_its_field_path():
+    bad = {"disease": "rheumatoid arthritus", "parameter": {}, "seed": "x",
+           "time": {"end": "-3 days", "output_evry": 1}, "therapies": [{"drug": "x"}],
+           "outputs": {"figures": ["cell"]}}
+    with pytest.raises(ScenarioError) as e:
+        validate(bad)
+    text = "\n".join(e.value.problems)
+    assert "disease: unknown disease 'rheumatoid arthritus'" in text
+    assert "parameter: unknown key; did you mean 'parameters'?" in text
+    assert "seed: expected an integer" in text
+    assert "time.output_evry: unknown key; did you mean 'output_every'?" in text
+    assert "time.end: must be a positive time" in text
+    assert "therapies: this version accepts only an empty list" in text
+    assert "outputs.figures[0]: 'cell' is not one of the figures; did you mean 'cells'?" in text
+    with pytest.raises(ScenarioError) as e:
+        validate({"disease": "ra", "parameters": {"k_inj_TNF": "2 kg", "m_hla": -1, "kinj_T": 1},
+                  "patient": {"covariates": {"hla_risk_alleles": 3}},
+                  "initial": {"Teff": 1, "CRP": "-1 mg/L"}, "solver": {"method": "euler"}})
+    text = "\n".join(e.value.problems)
+    assert "parameters.k_inj_TNF: '2 kg' cannot be converted to 1/day" in text
+    assert "parameters.m_hla: -1 is outside the allowed range" in text
+    assert "parameters.kinj_T: not a parameter of the ra model; did you mean 'k_inj_T'?" in text
+    assert "patient.covariates.hla_risk_alleles: 3.0 alleles is outside the allowed range [0, 2]" in text
+    assert "initial.Teff: not a species" in text and "initial.CRP: must be >= 0" in text
+    assert "solver.method: 'euler' is not allowed; one of" in text
+
+
+def test_validate_command_exit_codes(tmp_path):
+    good = cli("validate", str(ROOT / "scenarios" / "ra.yaml"))
+    assert good.returncode == 0 and "valid" in good.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("disease: ra\nparameters: {k_inj_TNF: '2 kg'}\ntime: {end: 0}\n")
+    p = cli("validate", str(bad))
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "2 problems" in p.stderr and "parameters.k_inj_TNF" in p.stderr and "time.end" in p.stderr
+    # YAML that would construct Python objects is refused by the safe loader, not executed
+    evil = tmp_path / "evil.yaml"
+    evil.write_text("disease: !!python/object/apply:os.system ['touch pwned']\n")
+    p = cli("validate", str(evil))
+    assert p.returncode == 2 and "not valid YAML" in p.stderr and not (tmp_path / "pwned").exists()
+    for args in (("validate", str(tmp_path / "missing.yaml")), ("run", str(bad), "-o", str(tmp_path / "o"))):
+        p = cli(*args)
+        assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert not (tmp_path / "o").exists()          # an invalid scenario writes nothing
+
+
+def test_seed_is_recorded_and_runs_are_reproducible(tmp_path):
+    path = ROOT / "scenarios" / "psoriasis.yaml"
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert cli("run", str(path), "-o", str(a), "--seed", "7", "-q").returncode == 0
+    assert cli("run", str(path), "-o", str(b), "--seed", "7", "-q").returncode == 0
+    ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
+    assert ma["seed"] == mb["seed"] == 7 and ma["scenario_hash"] == mb["scenario_hash"]
+    ra, rb = im.Result.load(a / "results.nc"), im.Result.load(b / "results.nc")
+    assert np.array_equal(ra.dataset["y"].values, rb.dataset["y"].values)
+
+
+def test_solver_failure_is_a_clear_message_and_nonzero_exit(tmp_path):
+    s = tmp_path / "s.yaml"
+    s.write_text("disease: ra\nsolver: {max_steps: 3}\noutputs: {figures: []}\n")
+    p = cli("run", str(s), "-o", str(tmp_path / "o"), "-q")
+    assert p.returncode == 3 and "Traceback" not in p.stderr and "max_steps" in p.stdout
+    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["status"] != 0
+
+
+def test_list_commands():
+    p = cli("list", "diseases")
+    assert p.returncode == 0
+    names = [line.split()[0] for line in p.stdout.splitlines()]
+    assert names == sorted(im.diseases()) and "ms" in names
+    p = cli("list", "parameters", "rheumatoid arthritis")
+    line = next(x for x in p.stdout.splitlines() if x.startswith("m_hla "))
+    assert "2.25" in line and "Gregersen" in line
+    for x in p.stdout.splitlines()[1:]:
+        assert len(x.split()) >= 4                 # name, value, unit, source on every line
+    p = cli("list", "variables", "ra")
+    assert "DAS28_CRP" in p.stdout and "cells/uL" in p.stdout
+    p = cli("list", "parameters")
+    assert p.returncode == 2 and "needs a disease" in p.stderr
+    p = cli("list", "parameters", "lupis")
+    assert p.returncode == 2 and "did you mean" in p.stderr
