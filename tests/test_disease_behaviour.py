@@ -170,3 +170,22 @@ def test_every_parameter_has_unit_and_source_and_the_docs_table_is_current():
     doc = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
     assert doc.read_text() == parameter_table(), \
         "docs/parameters.md is stale: python -m immunesim.diseases.doc > docs/parameters.md"
+
+
+def test_pathogen_challenge_measures_the_infection_cost_of_immunosuppression(healthy):
+    from immunesim.diseases.readouts import infection_course
+
+    t = np.linspace(0, 120, 4801)
+    challenge = [im.Bolus(time=0.0, target="Pathogen", amount=1.0)]
+    base = run(healthy, t, events=challenge)
+    course = infection_course(t, base["Pathogen"].values)
+    assert 2.0 < course["clearance_time"] < 10.0            # days, in health
+    assert base["Teff"].values.max() < 1.0                   # a transient bystander blip only
+    assert base["Teff"].values[-1] < 0.05                    # back to tolerance
+    jak = run(healthy, t, params={"inh_JAK1": 0.5, "inh_JAK3": 0.5}, events=challenge)
+    slowed = infection_course(t, jak["Pathogen"].values)
+    assert slowed["clearance_time"] > 2 * course["clearance_time"]
+    assert slowed["peak"] > 5 * course["peak"]
+    # the course helper itself: never-cleared and cleared-at-once cases
+    assert np.isnan(infection_course([0, 1, 2], [1, 2, 3])["clearance_time"])
+    assert infection_course([0, 1, 2], [1, 0, 0], threshold=0.5)["clearance_time"] == 1.0

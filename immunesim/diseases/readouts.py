@@ -68,3 +68,22 @@ def chronic_check(t: np.ndarray, values: Mapping[str, np.ndarray], spec: Mapping
             rows.append(dict(name=name, stat=stat, value=v, low=float(lo), high=float(hi),
                              ok=bool(lo <= v <= hi)))
     return rows
+
+
+def infection_course(t, pathogen, threshold: float = 1e-3) -> dict:
+    """Peak load, its time, and the time to clearance of a pathogen challenge.
+
+    Cleared means the load falls below ``threshold`` (inoculum units; 1e-3 of a typical
+    inoculum by default) after its peak and stays there to the end of the output.
+    ``clearance_time`` is NaN if it is never cleared within the output.
+    """
+    t, x = np.asarray(t, dtype=float), np.asarray(pathogen, dtype=float)
+    k = int(np.argmax(x))
+    above = np.flatnonzero(x[k:] >= threshold)
+    if above.size == 0:
+        clear = t[k]
+    elif k + above[-1] + 1 < x.size:
+        clear = t[k + above[-1] + 1]
+    else:
+        clear = float("nan")
+    return {"peak": float(x[k]), "peak_time": float(t[k]), "clearance_time": float(clear)}

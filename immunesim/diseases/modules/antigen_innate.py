@@ -47,7 +47,7 @@ PARAMETERS = [
 
 RULES = [
     R("danger", "danger0 + w_danger_tnf*sig_TNF + w_danger_dmg*Dmg/(Dmg + K_danger_dmg)"
-      " + w_danger_path*Pathogen/(Pathogen + K_path)", "1", "danger signal for DC maturation"),
+      " + w_bystander*Pathogen/(Pathogen + K_path)", "1", "danger signal for DC maturation"),
     R("costim", "(1 - block_CD80)/(1 + ctla4_function*m_ctla4*treg_potency*Treg/K_treg_ctla4)", "1",
       "CD80/86 costimulation left after CTLA-4 removal and blockade"),
     R("presentation", "m_hla*DC/K_dc", "1", "self-antigen presentation strength"),

@@ -5,8 +5,8 @@ logistically and is killed by activated macrophages, more so with TNF and IFN-ga
 signalling, and by pathogen-specific effector T cells, which expand on pathogen antigen
 with IL-2/JAK1-JAK3 signalling. Immunosuppression therefore slows clearance: anti-TNF and
 JAK inhibitors through the signalling terms, lymphocyte-depleting drugs through ``Tpath``.
-The pathogen also raises the danger signal (DC maturation) and macrophage activation,
-the route by which infections can flare autoimmunity.
+The pathogen also activates macrophages and, weakly (``w_bystander``), matures DCs that
+present self antigen: the route by which infections can flare autoimmunity.
 """
 
 from ._entry import P, R, S, X
@@ -23,7 +23,8 @@ PARAMETERS = [
     P("k_kill_mac", 0.5, "1/(cells/uL)/day", "assumed: killing per activated macrophage density"),
     P("k_kill_T", 1.0, "1/(cells/uL)/day", "assumed: killing per pathogen-specific effector density"),
     P("K_path", 1.0, "inoculum", "assumed: load giving half-maximal pathogen sensing"),
-    P("w_danger_path", 2.0, "1", "assumed: pathogen weight in the danger signal and macrophage activation"),
+    P("w_danger_path", 2.0, "1", "assumed: pathogen weight in macrophage activation"),
+    P("w_bystander", 0.1, "1", "assumed: pathogen-derived danger reaching DCs that present self antigen (bystander activation; Fujinami et al. 2006, doi:10.1128/CMR.19.1.80-94.2006): small, so an ordinary infection causes a transient flare, not autoimmunity, in health"),
     P("s_tpath", 0.01, "cells/uL/day", "assumed: memory/naive precursor input"),
     P("r_tpath", 1.5, "1/day", "assumed: maximal pathogen-specific T-cell expansion"),
     P("d_tpath", 0.1, "1/day", "assumed: effector contraction over ~10 days"),
