@@ -38,19 +38,14 @@ def _versions() -> dict:
 
 
 def summary_table(result, scenario: Scenario, counts: dict) -> str:
-    """CSV text: one row per summary time, columns time_day and each readout."""
+    """CSV text: one row per summary time (each is also an output time of the run, so the
+    values are the solver's, not interpolated), columns time_day and each readout."""
     t = result.time
     rows = ["time_day," + ",".join(scenario.readouts)]
     for ts in scenario.summary_times:
         k = int(np.argmin(np.abs(t - ts)))
-        vals = []
-        for r in scenario.readouts:
-            if r in counts:
-                vals.append(f"{int(counts[r][k])}")
-            elif np.isclose(t[k], ts, rtol=0, atol=1e-9 * max(1.0, abs(ts))):
-                vals.append(f"{float(result[r].values[k]):.6g}")
-            else:  # between output times: linear interpolation
-                vals.append(f"{float(np.interp(ts, t, result[r].values)):.6g}")
+        vals = [f"{int(counts[r][k])}" if r in counts else f"{float(result[r].values[k]):.6g}"
+                for r in scenario.readouts]
         rows.append(f"{ts:g}," + ",".join(vals))
     return "\n".join(rows) + "\n"
 
@@ -89,6 +84,7 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
     pr = preset(scenario.disease)
     values = {v: np.asarray(result[v].values) for v in result.variables}
     counts = count_onsets(values, pr.get("counts"))
+    full = result
     if scenario.variables:
         keep = list(dict.fromkeys([*scenario.variables, *[r for r in scenario.readouts if r not in counts]]))
         result = type(result)(result.dataset.sel(variable=keep))
@@ -96,16 +92,16 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
                                 disease=scenario.disease)
     written = []
     say(f"writing outputs to {outdir}/")
-    written.append(result.save(outdir / "results.nc"))  # always: the run's complete record
+    written.append(result.save(outdir / "results.nc"))  # always: the run's record
     if "csv" in scenario.formats:
         write_text_atomic(outdir / "trajectories.csv", result.to_dataframe().to_csv())
         written.append(outdir / "trajectories.csv")
-    write_text_atomic(outdir / "summary.csv", summary_table(result, scenario, counts))
+    write_text_atomic(outdir / "summary.csv", summary_table(full, scenario, counts))
     written.append(outdir / "summary.csv")
     if scenario.figures:
         from .figures import write_figures
 
-        written += write_figures(result, scenario.figures, outdir,
+        written += write_figures(full, scenario.figures, outdir,
                                  readouts=[r["name"] for r in pr.get("readouts") or []],
                                  title=f"{scenario.name} ({pr['title']})")
     values.update(counts)

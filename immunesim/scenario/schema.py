@@ -326,8 +326,13 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                         problems.append(f"outputs.summary_times[{i}]: {raw[i]!r} is outside the "
                                         f"simulated time [{times[0]:g}, {times[-1]:g}] days")
                 summary_times = tuple(st)
+        if summary_times is not None:  # the solver stops at every summary time: exact values
+            times = tuple(sorted(set(times) | set(summary_times)))
     elif times is not None:
-        years = [365.25 * k for k in range(1, int(times[-1] // 365.25 + 1e-9) + 1) if 365.25 * k >= times[0]]
+        # default: the output time nearest each whole year (365.25 days), the start and the end
+        grid = np.asarray(times)
+        years = [float(grid[np.argmin(np.abs(grid - 365.25 * k))])
+                 for k in range(1, int(times[-1] // 365.25 + 1e-9) + 1) if 365.25 * k >= times[0]]
         summary_times = tuple(sorted({times[0], *years, times[-1]}))
     figures = outputs.get("figures", list(FIGURES))
     if figures is False:
