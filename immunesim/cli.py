@@ -99,6 +99,64 @@ def _run(args) -> int:
     return 0 if manifest["status"] == 0 else 3
 
 
+def _pk(args) -> int:
+    import numpy as np
+
+    from .drugs import Regimen, simulate_pk
+    from .drugs.pk import REFERENCE_WEIGHT_KG
+
+    every = args.every
+    count = args.count
+    if every is None and count is None:
+        count = 1
+    reg = Regimen.parse(args.drug, dose=args.dose, route=args.route, every=every, count=count,
+                        until=None if (every is None or count is not None) else args.days,
+                        loading=args.loading, infusion_hours=args.infusion_hours)
+    weight = args.weight if args.weight is not None else REFERENCE_WEIGHT_KG
+    if not 20 <= weight <= 250:
+        raise _usage(f"--weight: {weight} kg is outside the allowed range [20, 250] kg")
+    t, c, m = simulate_pk(reg, args.days, weight)
+    if args.output:
+        from .io import write_text_atomic
+
+        rows = "\n".join(f"{a:.6g},{b:.6g}" for a, b in zip(t, c))
+        write_text_atomic(args.output, "time_day,concentration_ug_per_ml\n" + rows + "\n")
+    keys = ("cmax_ug_per_ml", "tmax_days", "trough_ug_per_ml", "auc_tau_ug_day_per_ml",
+            "half_life_days")
+    if args.json:
+        print(json.dumps({**{k: m[k] for k in keys},
+                          **{k: m[k] for k in m if k not in keys}}, default=float))
+        return 0
+    print(f"{m['drug']}: {m['n_doses']} dose(s) of {m['dose_mg']:g} mg {args.route} over "
+          f"{args.days:g} days ({weight:g} kg); last dosing interval day {m['last_dose_day']:g} "
+          f"to {m['last_dose_day'] + m['interval_days']:g}:")
+    print(f"  Cmax       {m['cmax_ug_per_ml']:.4g} ug/mL")
+    print(f"  Tmax       {m['tmax_days']:.4g} days after the dose")
+    print(f"  trough     {m['trough_ug_per_ml']:.4g} ug/mL")
+    print(f"  AUC(tau)   {m['auc_tau_ug_day_per_ml']:.4g} ug*day/mL")
+    print(f"  half-life  {m['half_life_days']:.4g} days (terminal, last third of the interval)")
+    if args.output:
+        print(f"  concentration time course -> {args.output}")
+    return 0
+
+
+def _drug_show(args) -> int:
+    from .drugs import drug
+
+    d = drug(args.name)
+    print(f"{d['name']} ({d.get('brand', '')}): {d['class']}")
+    mech = d["mechanism"]
+    print(f"mechanism: {mech['kind']} of {mech['target']}: {mech['description']}")
+    print(f"routes: {', '.join(d['routes'])}; PK model: {d['pk']['model']}")
+    print(f"{'parameter':12s} {'value':>10s} {'unit':8s} source")
+    for k, e in d["pk"]["parameters"].items():
+        print(f"{k:12s} {e['value']:10.4g} {e['unit']:8s} {e['source']}")
+    for k in ("weight_exponent_CL", "weight_exponent_V"):
+        if k in d["pk"]:
+            print(f"{k:12s} {d['pk'][k]['value']:10.4g} {'1':8s} {d['pk'][k]['source']}")
+    return 0
+
+
 def _validate(args) -> int:
     from .scenario import load_scenario
 
@@ -112,6 +170,13 @@ def _list(args) -> int:
     from .diseases.build import diseases, model_data, resolve_disease
 
     what = args.what
+    if what == "drugs":
+        from .drugs import drug, drug_names
+
+        for name in drug_names():
+            d = drug(name)
+            print(f"{name:14s} {d.get('brand', ''):10s} {d['class']}")
+        return 0
     if what == "diseases":
         for name, meta in diseases().items():
             aliases = ", ".join(meta.get("aliases", []))
@@ -174,9 +239,27 @@ def main(argv=None) -> int:
     v.add_argument("scenario", type=Path)
     v.set_defaults(func=_validate)
     li = sub.add_parser("list", help="list diseases, variables [DISEASE] or parameters DISEASE")
-    li.add_argument("what", choices=["diseases", "variables", "parameters"])
+    li.add_argument("what", choices=["diseases", "variables", "parameters", "drugs"])
     li.add_argument("disease", nargs="?", help="a disease preset or alias")
     li.set_defaults(func=_list)
+    k = sub.add_parser("pk", help="simulate a drug regimen and print exposure metrics")
+    k.add_argument("drug")
+    k.add_argument("--dose", required=True, help='e.g. "40 mg" or "8 mg/kg"')
+    k.add_argument("--route", required=True, choices=["iv", "sc", "oral"])
+    k.add_argument("--every", help='dosing interval, e.g. "14 d", "2 w", "12 h"')
+    k.add_argument("--count", type=int, help="number of maintenance doses (default: until --days)")
+    k.add_argument("--days", type=float, required=True, help="days to simulate")
+    k.add_argument("--weight", type=float, help="body weight in kg (default 70)")
+    k.add_argument("--loading", help='loading doses, e.g. "0,2,6 w"; maintenance follows')
+    k.add_argument("--infusion-hours", type=float, help="IV infusion duration in hours")
+    k.add_argument("--json", action="store_true", help="print one JSON object")
+    k.add_argument("-o", "--output", help="write the concentration time course to FILE.csv")
+    k.set_defaults(func=_pk)
+    dr = sub.add_parser("drug", help="drug library: immunesim drug show NAME")
+    drs = dr.add_subparsers(dest="drug_command", required=True)
+    ds = drs.add_parser("show", help="print a drug's parameters with units and sources")
+    ds.add_argument("name")
+    ds.set_defaults(func=_drug_show)
     b = sub.add_parser("sbml", help="print a model file as SBML Level 3 Version 2")
     b.add_argument("model", type=Path)
     b.set_defaults(func=_sbml)

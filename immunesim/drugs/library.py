@@ -1,0 +1,88 @@
+"""The drug library: one YAML file per drug in ``library/``, every parameter with unit and source.
+
+A drug file gives its mechanism (the named target of the disease model it acts on) and its
+pharmacokinetics: a one- or two-compartment model with first-order absorption (SC, oral)
+and optional Michaelis-Menten elimination (the quasi-steady-state limit of target-mediated
+drug disposition, for antibodies cleared through their target), with allometric weight
+scaling of clearances and volumes relative to 70 kg.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+from importlib import resources
+
+import yaml
+
+from ..errors import ModelError
+
+DRUG_KEYS = {"name", "brand", "class", "mechanism", "molecular_weight_kda", "routes", "pk",
+             "variability", "label_checks"}
+PK_MODELS = {"one_compartment": {"CL", "V"}, "two_compartment": {"CL", "V", "Q", "V2"}}
+PK_OPTIONAL = {"F", "ka", "Vmax", "Km"}
+PK_UNITS = {"CL": "L/day", "V": "L", "Q": "L/day", "V2": "L", "F": "1", "ka": "1/day",
+            "Vmax": "mg/day", "Km": "ug/mL"}
+ROUTES = ("iv", "sc", "oral")
+
+
+@functools.lru_cache(maxsize=None)
+def _names() -> tuple[str, ...]:
+    files = resources.files("immunesim.drugs").joinpath("library").iterdir()
+    return tuple(sorted(f.name[:-5] for f in files if f.name.endswith(".yaml")))
+
+
+def drug_names() -> tuple[str, ...]:
+    """Names of the drugs in the library."""
+    return _names()
+
+
+@functools.lru_cache(maxsize=None)
+def _read(name: str) -> dict:
+    text = resources.files("immunesim.drugs").joinpath("library", f"{name}.yaml").read_text()
+    data = yaml.safe_load(text)
+    _check(name, data)
+    return data
+
+
+def _check(name: str, data: dict) -> None:
+    where = f"drug '{name}'"
+    problems = [f"{where}: unknown key '{k}'" for k in set(data) - DRUG_KEYS]
+    pk = data.get("pk") or {}
+    model = pk.get("model")
+    if model not in PK_MODELS:
+        problems.append(f"{where}: pk.model must be one of {sorted(PK_MODELS)}, got {model!r}")
+    else:
+        params = pk.get("parameters") or {}
+        for p in PK_MODELS[model] - set(params):
+            problems.append(f"{where}: pk.parameters.{p} is required for a {model} model")
+        for p, entry in params.items():
+            if p not in PK_UNITS:
+                problems.append(f"{where}: pk.parameters.{p}: unknown (allowed: {', '.join(PK_UNITS)})")
+            elif entry.get("unit") != PK_UNITS[p] or "source" not in entry:
+                problems.append(f"{where}: pk.parameters.{p} needs unit {PK_UNITS[p]} and a source")
+        if ("Vmax" in params) != ("Km" in params):
+            problems.append(f"{where}: Vmax and Km go together (Michaelis-Menten elimination)")
+    for r in data.get("routes", []):
+        if r not in ROUTES:
+            problems.append(f"{where}: route {r!r} not one of {ROUTES}")
+    if problems:
+        raise ModelError(problems)
+
+
+def resolve_drug(name: str) -> str:
+    key = str(name).strip().lower()
+    by_brand = {_read(n).get("brand", "").lower(): n for n in _names()}
+    if key in _names():
+        return key
+    if key in by_brand:
+        return by_brand[key]
+    close = difflib.get_close_matches(key, list(_names()) + list(by_brand), n=1)
+    hint = f"; did you mean '{by_brand.get(close[0], close[0])}'?" if close else ""
+    raise ModelError(f"unknown drug '{name}'{hint} (available: {', '.join(_names())})")
+
+
+def drug(name: str) -> dict:
+    """The library entry of ``name`` (generic or brand name, case-insensitive), a copy."""
+    return copy.deepcopy(_read(resolve_drug(name)))
