@@ -98,6 +98,16 @@ def model_data(disease: str = "healthy") -> dict[str, Any]:
             "species": species, "parameters": parameters, "rules": rules, "processes": processes}
 
 
+def disease_model_data(disease: str = "healthy", covariates: Mapping[str, float] | None = None) -> dict:
+    """Model-file data of ``disease`` with patient covariates applied."""
+    from .covariates import apply_covariates
+
+    data = model_data(disease)
+    if covariates:
+        apply_covariates(data, covariates)
+    return data
+
+
 def disease_model(disease: str = "healthy", *, covariates: Mapping[str, float] | None = None) -> Model:
     """The mechanistic model for a disease preset, with patient covariates applied.
 

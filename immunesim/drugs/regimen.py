@@ -112,16 +112,16 @@ class Regimen:
     def amount_mg(self, weight_kg: float) -> float:
         return self.dose_mg * weight_kg if self.per_kg else self.dose_mg
 
-    def events(self, weight_kg: float, F: float = 1.0) -> list:
-        """Engine events for the PK model (species Depot and Central, mg)."""
+    def events(self, weight_kg: float, F: float = 1.0, prefix: str = "") -> list:
+        """Engine events for the PK model (species ``<prefix>Depot`` and ``<prefix>Central``, mg)."""
         amount = self.amount_mg(weight_kg)
         out = []
         for t in self.dose_times():
             if self.route == "iv" and self.infusion_hours:
                 dur = self.infusion_hours / 24.0
-                out.append(Infusion(start=t, duration=dur, target="Central", rate=amount / dur))
+                out.append(Infusion(start=t, duration=dur, target=prefix + "Central", rate=amount / dur))
             elif self.route == "iv":
-                out.append(Bolus(time=t, target="Central", amount=amount))
+                out.append(Bolus(time=t, target=prefix + "Central", amount=amount))
             else:
-                out.append(Bolus(time=t, target="Depot", amount=amount * F))
+                out.append(Bolus(time=t, target=prefix + "Depot", amount=amount * F))
         return out

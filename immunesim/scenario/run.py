@@ -78,7 +78,7 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
     say(f"simulating {t[-1] - t[0]:g} days ({t.size} output times, {scenario.solver['method']})")
     t_sim = time.perf_counter()
     result = simulate(model, t, params=scenario.parameters, y0=scenario.initial or None,
-                      on_failure="flag", **scenario.solver)
+                      events=scenario.events(), on_failure="flag", **scenario.solver)
     sim_wall = time.perf_counter() - t_sim
     say(f"  {result.message} in {sim_wall:.2f} s ({int(result.dataset['n_steps'])} steps)")
     pr = preset(scenario.disease)

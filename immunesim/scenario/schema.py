@@ -11,7 +11,9 @@ A scenario is YAML read with ``yaml.safe_load`` (no tags, nothing executed)::
     parameters: {k_inj_TNF: "0.1 1/day"}   # overrides, in the parameter's unit or with a unit
     initial: {Dmg: 0.1}                # initial state overrides (species)
     time: {end: "5 years", output_every: "1 day"}   # or times: [0, 30, 365] (days)
-    therapies: []                      # filled in by the interventions layer
+    therapies:                         # drug regimens (immunesim list drugs)
+      - {drug: adalimumab, dose: "40 mg", route: sc, every: "14 d", start: "1 year", until: "2 years"}
+      - {drug: tocilizumab, dose: "8 mg/kg", route: iv, infusion_hours: 1, every: "4 w", count: 6}
     solver: {method: rodas4, rtol: 1.0e-6, atol: 1.0e-9}
     outputs:
       variables: [Teff, Treg, CRP]     # default: all
@@ -40,6 +42,8 @@ PATIENT_KEYS = ("covariates",)
 TIME_KEYS = ("end", "output_every", "times")
 SOLVER_KEYS = ("method", "rtol", "atol", "max_steps")
 OUTPUT_KEYS = ("variables", "readouts", "summary_times", "figures", "formats")
+THERAPY_KEYS = ("drug", "dose", "route", "every", "count", "until", "start", "loading",
+                "infusion_hours")
 FIGURES = ("cells", "cytokines", "tissue", "biomarkers")
 FORMATS = ("netcdf", "csv")
 MAX_OUTPUT_POINTS = 1_000_000
@@ -81,14 +85,38 @@ class Scenario:
         content = {k: getattr(self, k) for k in (
             "disease", "seed", "covariates", "parameters", "initial", "times", "therapies",
             "solver", "variables", "readouts", "summary_times", "figures", "formats")}
-        text = json.dumps(content, sort_keys=True, default=list)
+        import dataclasses
+
+        text = json.dumps(content, sort_keys=True, default=lambda o: dataclasses.asdict(o)
+                          if dataclasses.is_dataclass(o) else list(o))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def model(self):
-        """The disease model with this scenario's covariates (overrides apply at simulation)."""
-        from ..diseases.build import disease_model
+    @property
+    def body_weight(self) -> float:
+        return float(self.covariates.get("body_weight", 70.0))
 
-        return disease_model(self.disease, covariates=self.covariates)
+    def model(self):
+        """The disease model with this scenario's covariates and, when it has therapies, each
+        drug's PK coupled to its target (overrides apply at simulation)."""
+        from ..diseases.build import disease_model_data
+        from ..model.loader import model_from_dict
+
+        data = disease_model_data(self.disease, self.covariates)
+        if self.therapies:
+            from ..drugs.couple import couple
+
+            data = couple(data, [r.drug for r in self.therapies], self.body_weight)
+        return model_from_dict(data, where=f"scenario '{self.name}'")
+
+    def events(self) -> list:
+        """The engine events of every therapy's doses."""
+        from ..drugs.pk import scaled_parameters
+
+        out = []
+        for r in self.therapies:
+            F = scaled_parameters(r.drug, self.body_weight).get("F", 1.0)
+            out += r.events(self.body_weight, F, prefix=f"{r.drug}_")
+        return out
 
 
 def _unknown(data: Mapping, allowed, path: str, problems: list) -> None:
@@ -272,11 +300,34 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                 times = tuple(ts)
 
     therapies = data.get("therapies", [])
+    regimens = []
     if not isinstance(therapies, list):
-        problems.append(f"therapies: expected a list, got {therapies!r}")
-    elif therapies:
-        problems.append("therapies: this version accepts only an empty list (the interventions "
-                        f"layer is not part of it yet); got {len(therapies)} item(s)")
+        problems.append(f"therapies: expected a list of regimens, got {therapies!r}")
+        therapies = []
+    for i, th in enumerate(therapies):
+        path = f"therapies[{i}]"
+        if not isinstance(th, Mapping):
+            problems.append(f"{path}: expected a mapping like {{drug: adalimumab, dose: \"40 mg\", "
+                            f"route: sc, every: \"14 d\", count: 6}}, got {th!r}")
+            continue
+        _unknown(th, THERAPY_KEYS, f"{path}.", problems)
+        missing = [k for k in ("drug", "dose", "route") if k not in th]
+        if missing:
+            problems.append(f"{path}: missing {', '.join(missing)} (required: drug, dose, route)")
+            continue
+        if "every" in th and "count" not in th and "until" not in th:
+            th = {**th, "until": times[-1] if times else 0.0}
+        try:
+            from ..drugs.regimen import Regimen
+
+            regimens.append(Regimen.parse(th["drug"], dose=th["dose"], route=th["route"],
+                                          every=th.get("every"), count=th.get("count"),
+                                          until=th.get("until"), start=th.get("start", 0.0),
+                                          loading=th.get("loading"),
+                                          infusion_hours=th.get("infusion_hours")))
+        except ModelError as exc:
+            problems += [f"{path}.{p}" if not p.startswith("unknown drug") else f"{path}.drug: {p}"
+                         for p in exc.problems]
 
     solver = _mapping(data.get("solver"), "solver", problems)
     _unknown(solver, SOLVER_KEYS, "solver.", problems)
@@ -305,7 +356,15 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     variables = readouts = None
     if mdata is not None:
         pr = preset(disease)
-        names = [s["name"] for s in mdata["species"]] + [r["name"] for r in mdata["rules"]]
+        full = mdata
+        if regimens:
+            from ..drugs.couple import couple
+
+            try:
+                full = couple(mdata, [r.drug for r in regimens], covariates.get("body_weight", 70.0))
+            except ModelError as exc:
+                problems += [f"therapies: {p}" for p in exc.problems]
+        names = [s["name"] for s in full["species"]] + [r["name"] for r in full["rules"]]
         count_names = list((pr.get("counts") or {}).keys())
         variables = _name_list(outputs.get("variables"), "outputs.variables", names, problems, "variables")
         readouts = _name_list(outputs.get("readouts"), "outputs.readouts", names + count_names,
@@ -344,7 +403,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     if problems:
         raise ScenarioError(problems)
     return Scenario(name=name, disease=disease, seed=seed, covariates=covariates,
-                    parameters=parameters, initial=initial, times=times, therapies=tuple(therapies),
+                    parameters=parameters, initial=initial, times=times, therapies=tuple(regimens),
                     solver=solver_out, variables=variables or (), readouts=readouts,
                     summary_times=summary_times, figures=tuple(figures), formats=tuple(formats),
                     description=description, source=dict(data))
