@@ -157,6 +157,20 @@ def _drug_show(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    from .scenario import load_scenario
+    from .scenario.compare import compare_arms
+
+    sc = load_scenario(args.scenario)
+    m = compare_arms(sc, args.output, scenario_file=args.scenario,
+                     progress=None if args.quiet else _progress)
+    print(f"{sc.name}: {len(m['arms'])} arms compared on {m['outcome']}; wrote arms.csv, arms.png, "
+          f"comparison.json and manifest.json to {args.output}/")
+    for f in m["failures"]:
+        print(f"  failed: {f}")
+    return 0 if not m["failures"] else 3
+
+
 def _validate(args) -> int:
     from .scenario import load_scenario
 
@@ -235,6 +249,11 @@ def main(argv=None) -> int:
     r.add_argument("--seed", type=int, help="override the scenario's seed")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     r.set_defaults(func=_run)
+    c = sub.add_parser("compare", help="run a scenario's therapy arms on the same patient")
+    c.add_argument("scenario", type=Path)
+    c.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    c.set_defaults(func=_compare)
     v = sub.add_parser("validate", help="check a scenario file (exit 0 valid, 2 invalid)")
     v.add_argument("scenario", type=Path)
     v.set_defaults(func=_validate)

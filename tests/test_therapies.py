@@ -59,3 +59,49 @@ def test_two_drugs_on_different_targets_and_weight_based_dosing():
     t = r.time
     assert r["neut_TNF"].values[t == 400][0] > 0.99 and r["block_IL6R"].values[t == 400][0] > 0.99
     assert r["DAS28_CRP"].values[-1] < 3.2
+
+
+def test_compare_command_writes_arms_and_bliss_synergy(tmp_path):
+    import csv
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    p = subprocess.run([sys.executable, "-m", "immunesim.cli", "compare",
+                        str(root / "scenarios" / "ra_compare.yaml"), "-o", str(tmp_path), "-q"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    rows = {r["arm"]: r for r in csv.DictReader((tmp_path / "arms.csv").open())}
+    assert list(rows) == ["untreated", "adalimumab", "tocilizumab", "combination"]
+    for col in ("damage_auc", "final_irreversible", "DAS28_CRP_week12", "DAS28_CRP_week24",
+                "DAS28_CRP_week52", "infection_clearance_days", "infection_peak_inoculum"):
+        assert col in rows["untreated"]
+    f = {a: {k: float(v) for k, v in r.items() if k not in ("arm", "therapies", "status")}
+         for a, r in rows.items()}
+    for arm in ("adalimumab", "tocilizumab", "combination"):
+        assert f[arm]["damage_auc"] < 0.7 * f["untreated"]["damage_auc"]
+        assert f[arm]["final_irreversible"] < f["untreated"]["final_irreversible"]
+    assert f["combination"]["DAS28_CRP_week52"] <= min(f["adalimumab"]["DAS28_CRP_week52"],
+                                                        f["tocilizumab"]["DAS28_CRP_week52"])
+    # Bliss independence recomputed from the table
+    syn = json.loads((tmp_path / "comparison.json").read_text())["synergy"]
+    y = {a: float(rows[a]["DAS28_CRP_week52"]) for a in rows}
+    ea, eb, eab = (1 - y[a] / y["untreated"] for a in ("adalimumab", "tocilizumab", "combination"))
+    assert syn["bliss_expected"] == pytest.approx(ea + eb - ea * eb, rel=1e-5)
+    assert syn["bliss_synergy"] == pytest.approx(eab - (ea + eb - ea * eb), abs=1e-5)
+    assert (tmp_path / "arms.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_arms_and_compare_are_validated():
+    with pytest.raises(im.ImmunesimError) as e:
+        validate({"disease": "ra", "arms": {"a": [{"drug": "adalimumab", "dose": "40 mg", "route": "sc",
+                                                   "every": "2 w"}], "b": "x"},
+                  "compare": {"outcome": "DAS28", "weeks": [-1], "synergy": {"control": "a", "a": "a",
+                                                                              "b": "c", "combination": "a"}}})
+    text = "\n".join(e.value.problems)
+    assert "arms.b: expected a list of regimens" in text
+    assert "compare.outcome: 'DAS28' is not a variable; did you mean 'DAS28_CRP'?" in text
+    assert "compare.weeks: expected a list of weeks >= 0" in text
+    assert "compare.synergy.b: 'c' is not an arm" in text

@@ -37,7 +37,7 @@ from ..errors import ImmunesimError
 from .units import UnitProblem, to_unit
 
 TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
-            "therapies", "solver", "outputs")
+            "therapies", "arms", "compare", "solver", "outputs")
 PATIENT_KEYS = ("covariates",)
 TIME_KEYS = ("end", "output_every", "times")
 SOLVER_KEYS = ("method", "rtol", "atol", "max_steps")
@@ -77,6 +77,8 @@ class Scenario:
     figures: tuple
     formats: tuple
     description: str = ""
+    arms: dict = field(default_factory=dict)
+    compare: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -84,7 +86,8 @@ class Scenario:
         """SHA-256 of the validated content (canonical JSON): equal for equivalent files."""
         content = {k: getattr(self, k) for k in (
             "disease", "seed", "covariates", "parameters", "initial", "times", "therapies",
-            "solver", "variables", "readouts", "summary_times", "figures", "formats")}
+            "solver", "variables", "readouts", "summary_times", "figures", "formats", "arms",
+            "compare")}
         import dataclasses
 
         text = json.dumps(content, sort_keys=True, default=lambda o: dataclasses.asdict(o)
@@ -299,35 +302,17 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                     ts.append(end)
                 times = tuple(ts)
 
-    therapies = data.get("therapies", [])
-    regimens = []
-    if not isinstance(therapies, list):
-        problems.append(f"therapies: expected a list of regimens, got {therapies!r}")
-        therapies = []
-    for i, th in enumerate(therapies):
-        path = f"therapies[{i}]"
-        if not isinstance(th, Mapping):
-            problems.append(f"{path}: expected a mapping like {{drug: adalimumab, dose: \"40 mg\", "
-                            f"route: sc, every: \"14 d\", count: 6}}, got {th!r}")
-            continue
-        _unknown(th, THERAPY_KEYS, f"{path}.", problems)
-        missing = [k for k in ("drug", "dose", "route") if k not in th]
-        if missing:
-            problems.append(f"{path}: missing {', '.join(missing)} (required: drug, dose, route)")
-            continue
-        if "every" in th and "count" not in th and "until" not in th:
-            th = {**th, "until": times[-1] if times else 0.0}
-        try:
-            from ..drugs.regimen import Regimen
-
-            regimens.append(Regimen.parse(th["drug"], dose=th["dose"], route=th["route"],
-                                          every=th.get("every"), count=th.get("count"),
-                                          until=th.get("until"), start=th.get("start", 0.0),
-                                          loading=th.get("loading"),
-                                          infusion_hours=th.get("infusion_hours")))
-        except ModelError as exc:
-            problems += [f"{path}.{p}" if not p.startswith("unknown drug") else f"{path}.drug: {p}"
-                         for p in exc.problems]
+    regimens = _therapies(data.get("therapies", []), "therapies", times, problems)
+    arms = {}
+    raw_arms = data.get("arms")
+    if raw_arms is not None:
+        if not isinstance(raw_arms, Mapping) or not raw_arms:
+            problems.append(f"arms: expected a mapping of arm name: list of therapies "
+                            f"(an empty list for untreated), got {raw_arms!r}")
+        else:
+            for arm, th in raw_arms.items():
+                arms[str(arm)] = tuple(_therapies(th, f"arms.{arm}", times, problems))
+    compare = _compare(_mapping(data.get("compare"), "compare", problems), arms, mdata, problems)
 
     solver = _mapping(data.get("solver"), "solver", problems)
     _unknown(solver, SOLVER_KEYS, "solver.", problems)
@@ -406,7 +391,89 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                     parameters=parameters, initial=initial, times=times, therapies=tuple(regimens),
                     solver=solver_out, variables=variables or (), readouts=readouts,
                     summary_times=summary_times, figures=tuple(figures), formats=tuple(formats),
-                    description=description, source=dict(data))
+                    description=description, arms=arms, compare=compare, source=dict(data))
+
+
+def _therapies(raw, where: str, times, problems: list) -> list:
+    """Validated regimens of a therapy list (``where`` is its field path)."""
+    from ..drugs.regimen import Regimen
+    from ..errors import ModelError
+
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        problems.append(f"{where}: expected a list of regimens, got {raw!r}")
+        return []
+    regimens = []
+    for i, th in enumerate(raw):
+        path = f"{where}[{i}]"
+        if not isinstance(th, Mapping):
+            problems.append(f"{path}: expected a mapping like {{drug: adalimumab, dose: \"40 mg\", "
+                            f"route: sc, every: \"14 d\", count: 6}}, got {th!r}")
+            continue
+        _unknown(th, THERAPY_KEYS, f"{path}.", problems)
+        missing = [k for k in ("drug", "dose", "route") if k not in th]
+        if missing:
+            problems.append(f"{path}: missing {', '.join(missing)} (required: drug, dose, route)")
+            continue
+        if "every" in th and "count" not in th and "until" not in th:
+            th = {**th, "until": times[-1] if times else 0.0}
+        try:
+            regimens.append(Regimen.parse(th["drug"], dose=th["dose"], route=th["route"],
+                                          every=th.get("every"), count=th.get("count"),
+                                          until=th.get("until"), start=th.get("start", 0.0),
+                                          loading=th.get("loading"),
+                                          infusion_hours=th.get("infusion_hours")))
+        except ModelError as exc:
+            problems += [f"{path}.{p}" if not p.startswith("unknown drug") else f"{path}.drug: {p}"
+                         for p in exc.problems]
+    return regimens
+
+
+COMPARE_KEYS = ("outcome", "weeks", "from", "challenge_at", "synergy")
+
+
+def _compare(raw: dict, arms: dict, mdata, problems: list) -> dict:
+    """Options of ``immunesim compare``: outcome readout, weeks (after ``from``), pathogen
+    challenge time, and a Bliss synergy triple."""
+    _unknown(raw, COMPARE_KEYS, "compare.", problems)
+    out = {"outcome": None, "weeks": (12.0, 24.0, 52.0), "from": 0.0, "challenge_at": None,
+           "synergy": None}
+    if mdata is not None:
+        names = [s["name"] for s in mdata["species"]] + [r["name"] for r in mdata["rules"]]
+        outcome = raw.get("outcome")
+        if outcome is not None:
+            if outcome not in names:
+                close = difflib.get_close_matches(str(outcome), names, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "see `immunesim list variables DISEASE`"
+                problems.append(f"compare.outcome: '{outcome}' is not a variable; {hint}")
+            else:
+                out["outcome"] = outcome
+    if "weeks" in raw:
+        w = raw["weeks"]
+        if (not isinstance(w, list) or not w
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in w)):
+            problems.append(f"compare.weeks: expected a list of weeks >= 0, got {w!r}")
+        else:
+            out["weeks"] = tuple(float(x) for x in w)
+    if "from" in raw:
+        v = _days(raw["from"], "compare.from", problems, positive=False)
+        out["from"] = v if v is not None else 0.0
+    if "challenge_at" in raw:
+        out["challenge_at"] = _days(raw["challenge_at"], "compare.challenge_at", problems, positive=False)
+    if "synergy" in raw:
+        syn = raw["synergy"]
+        keys = ("control", "a", "b", "combination")
+        if not isinstance(syn, Mapping) or set(syn) != set(keys):
+            problems.append(f"compare.synergy: expected {{control, a, b, combination}} arm names, got {syn!r}")
+        else:
+            for k in keys:
+                if syn[k] not in arms:
+                    problems.append(f"compare.synergy.{k}: '{syn[k]}' is not an arm (arms: {', '.join(arms)})")
+            out["synergy"] = dict(syn)
+    if raw and not arms:
+        problems.append("compare: needs arms (a mapping of arm name: therapies)")
+    return out
 
 
 def load_scenario(path) -> Scenario:
