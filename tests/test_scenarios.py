@@ -43,8 +43,14 @@ def test_every_scenario_runs_from_the_command_line(path, tmp_path):
     assert manifest["versions"]["numpy"] == np.__version__
     # results.nc holds the trajectories the API computes for the same inputs
     r = im.Result.load(tmp_path / "results.nc")
-    api = im.simulate(sc.model(), np.asarray(sc.times), params=sc.parameters,
-                      y0=sc.initial or None, events=sc.events(), **sc.solver)
+    if sc.treat_to_target:
+        from immunesim.scenario.strategy import run_strategy
+
+        api = run_strategy(sc, sc.model())[0]
+        assert (tmp_path / "decisions.csv").exists()
+    else:
+        api = im.simulate(sc.model(), np.asarray(sc.times), params=sc.parameters,
+                          y0=sc.initial or None, events=sc.events(), **sc.solver)
     for v in ("Teff", "Dmg", "CRP"):
         np.testing.assert_allclose(r[v].values, api[v].values, rtol=1e-12)
     # summary.csv: the requested readouts at the summary times

@@ -105,3 +105,75 @@ def test_arms_and_compare_are_validated():
     assert "compare.outcome: 'DAS28' is not a variable; did you mean 'DAS28_CRP'?" in text
     assert "compare.weeks: expected a list of weeks >= 0" in text
     assert "compare.synergy.b: 'c' is not an arm" in text
+
+
+def _t2t(rules, flare=None, end="3 years", therapies=None):
+    from immunesim.scenario.strategy import run_strategy
+
+    sc = validate({"disease": "ra", "time": {"end": end, "output_every": "1 day"},
+                   "therapies": therapies if therapies is not None else
+                   [{"drug": "adalimumab", "dose": "40 mg", "route": "sc", "every": "14 d", "start": "365 d"}],
+                   "treat_to_target": {"rules": rules, **({"flare": flare} if flare else {})}})
+    return sc, run_strategy(sc, sc.model())
+
+
+def test_a_rule_that_never_fires_leaves_the_run_unchanged():
+    # integrating in segments between decision times must reproduce the one-piece run
+    sc, (r, decisions, _) = _t2t([{"every": "4 w", "from": "365 d",
+                                   "if": {"readout": "CRP", "above": 1000}, "then": {"stop": "adalimumab"}}])
+    assert decisions == []
+    plain = im.simulate(sc.model(), np.asarray(sc.times), events=sc.events(), **sc.solver)
+    for v in ("DAS28_CRP", "adalimumab_C", "Irr"):
+        np.testing.assert_allclose(r[v].values, plain[v].values, rtol=2e-4, atol=1e-8)
+
+
+def test_switch_when_activity_stays_high_at_week_12():
+    sc, (r, decisions, _) = _t2t([{"at": "449 d", "if": {"readout": "DAS28_CRP", "above": 2.0},
+                                   "then": {"switch": {"from": "adalimumab", "to": {
+                                       "drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv",
+                                       "infusion_hours": 1, "every": "4 w"}}}}])
+    assert [d["action"] for d in decisions] == ["switch adalimumab -> tocilizumab"]
+    assert decisions[0]["value"] == pytest.approx(float(r["DAS28_CRP"].values[r.time == 449][0]))
+    t, toc, depot = r.time, r["tocilizumab_C"].values, r["adalimumab_Depot"].values
+    assert np.all(toc[t < 449] == 0) and toc[t == 450][0] > 50       # first infusion on day 449
+    # no adalimumab dose after the switch: the depot only empties
+    assert np.all(np.diff(depot[t >= 449]) <= 1e-12)
+    assert r["CRP"].values[t == 449 + 14][0] < 5
+
+
+def test_interval_lengthening_and_time_to_flare_after_stopping():
+    sc, (r, decisions, flare) = _t2t(
+        [{"every": "4 w", "from": "365 d", "if": {"readout": "CRP", "below": 5, "for": "24 w"},
+          "then": {"change": {"drug": "adalimumab", "every": "21 d"}}},
+         {"at": "900 d", "then": {"stop": "adalimumab"}}],
+        flare={"readout": "DAS28_CRP", "above": 3.2})
+    change, stop = decisions
+    assert change["action"].startswith("change adalimumab: every 21 d")
+    t, c = r.time, r["adalimumab_C"].values
+    crp = r["CRP"].values
+    normal_since = t[np.flatnonzero(crp[t < change["time_day"]] >= 5)[-1] + 1]
+    checks = 365 + 28 * np.arange(1, 40)
+    assert change["time_day"] == checks[checks >= normal_since + 168][0]  # first check after 24 w normal
+    before = c[(t > change["time_day"] - 42) & (t < change["time_day"])].min()
+    after = c[(t > change["time_day"] + 63) & (t < 900)].min()
+    assert after < 0.8 * before                                         # lower troughs at q3w
+    assert stop["action"] == "stop adalimumab"
+    assert r["DAS28_CRP"].values[t == 899][0] < 3.2
+    assert 14 < flare < 365                                             # the disease returns
+    assert r["DAS28_CRP"].values[t == 900 + flare][0] > 3.2
+
+
+def test_treat_to_target_is_validated():
+    with pytest.raises(im.ImmunesimError) as e:
+        validate({"disease": "ra", "treat_to_target": {"rules": [
+            {"at": "449 d", "every": "4 w", "then": {"stop": "adalimumab"}},
+            {"at": "449 d", "if": {"readout": "DAS28", "above": 3.2}, "then": {"stop": "x"}},
+            {"at": "449 d", "then": {"pause": "adalimumab"}},
+            {"at": "449 d", "then": {"switch": {"from": "adalimumab", "to": {"drug": "tociluzimab",
+                                                                             "dose": "8 mg/kg", "route": "iv"}}}},
+        ]}})
+    text = "\n".join(e.value.problems)
+    assert "treat_to_target.rules[0]: give exactly one of at (a decision time) or every" in text
+    assert "treat_to_target.rules[1].if.readout: 'DAS28' is not a variable; did you mean 'DAS28_CRP'?" in text
+    assert "treat_to_target.rules[2].then: expected one action of stop, start, switch, change" in text
+    assert "treat_to_target.rules[3].then.switch.to[0].drug: unknown drug 'tociluzimab'; did you mean 'tocilizumab'?" in text

@@ -77,8 +77,14 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
     t = np.asarray(scenario.times)
     say(f"simulating {t[-1] - t[0]:g} days ({t.size} output times, {scenario.solver['method']})")
     t_sim = time.perf_counter()
-    result = simulate(model, t, params=scenario.parameters, y0=scenario.initial or None,
-                      events=scenario.events(), on_failure="flag", **scenario.solver)
+    decisions, flare = [], None
+    if scenario.treat_to_target:
+        from .strategy import run_strategy
+
+        result, decisions, flare = run_strategy(scenario, model, say)
+    else:
+        result = simulate(model, t, params=scenario.parameters, y0=scenario.initial or None,
+                          events=scenario.events(), on_failure="flag", **scenario.solver)
     sim_wall = time.perf_counter() - t_sim
     say(f"  {result.message} in {sim_wall:.2f} s ({int(result.dataset['n_steps'])} steps)")
     pr = preset(scenario.disease)
@@ -105,7 +111,13 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
                                  readouts=[r["name"] for r in pr.get("readouts") or []],
                                  title=f"{scenario.name} ({pr['title']})")
     values.update(counts)
-    check = chronic_check(t, values, pr["chronic_state"])  # the preset's characteristic state
+    check = chronic_check(result.time, values, pr["chronic_state"])  # the preset's characteristic state
+    if scenario.treat_to_target:
+        rows = ["time_day,rule,action,readout,value"] + [
+            f"{d['time_day']:g},{d['rule']},\"{d['action']}\",{d['readout']},"
+            + ("" if d["value"] is None else f"{d['value']:.6g}") for d in decisions]
+        write_text_atomic(outdir / "decisions.csv", "\n".join(rows) + "\n")
+        written.append(outdir / "decisions.csv")
     manifest = {
         "scenario": scenario.name,
         "disease": scenario.disease,
@@ -126,6 +138,8 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
         "versions": _versions(),
         "command": " ".join(sys.argv),
         "preset_chronic_state": check,
+        "decisions": decisions,
+        "time_to_flare_days": flare,
     }
     write_text_atomic(outdir / "manifest.json", json.dumps(manifest, indent=2, default=float) + "\n")
     say(f"done in {manifest['wall_s']:.2f} s")

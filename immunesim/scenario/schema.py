@@ -37,7 +37,7 @@ from ..errors import ImmunesimError
 from .units import UnitProblem, to_unit
 
 TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
-            "therapies", "arms", "compare", "solver", "outputs")
+            "therapies", "arms", "compare", "treat_to_target", "solver", "outputs")
 PATIENT_KEYS = ("covariates",)
 TIME_KEYS = ("end", "output_every", "times")
 SOLVER_KEYS = ("method", "rtol", "atol", "max_steps")
@@ -79,6 +79,7 @@ class Scenario:
     description: str = ""
     arms: dict = field(default_factory=dict)
     compare: dict = field(default_factory=dict)
+    treat_to_target: dict | None = None
     source: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -87,7 +88,7 @@ class Scenario:
         content = {k: getattr(self, k) for k in (
             "disease", "seed", "covariates", "parameters", "initial", "times", "therapies",
             "solver", "variables", "readouts", "summary_times", "figures", "formats", "arms",
-            "compare")}
+            "compare", "treat_to_target")}
         import dataclasses
 
         text = json.dumps(content, sort_keys=True, default=lambda o: dataclasses.asdict(o)
@@ -105,11 +106,18 @@ class Scenario:
         from ..model.loader import model_from_dict
 
         data = disease_model_data(self.disease, self.covariates)
-        if self.therapies:
+        if self.drugs():
             from ..drugs.couple import couple
 
-            data = couple(data, [r.drug for r in self.therapies], self.body_weight)
+            data = couple(data, self.drugs(), self.body_weight)
         return model_from_dict(data, where=f"scenario '{self.name}'")
+
+    def drugs(self) -> list[str]:
+        """Every drug the run may give: its therapies and those its rules may start."""
+        from .strategy import strategy_drugs
+
+        extra = strategy_drugs(self.treat_to_target) if self.treat_to_target else []
+        return list(dict.fromkeys([r.drug for r in self.therapies] + extra))
 
     def events(self) -> list:
         """The engine events of every therapy's doses."""
@@ -338,15 +346,22 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
 
     outputs = _mapping(data.get("outputs"), "outputs", problems)
     _unknown(outputs, OUTPUT_KEYS, "outputs.", problems)
-    variables = readouts = None
+    variables = readouts = strategy = None
     if mdata is not None:
         pr = preset(disease)
         full = mdata
-        if regimens:
+        base_names = [s["name"] for s in mdata["species"]] + [r["name"] for r in mdata["rules"]]
+        from .strategy import strategy_drugs, validate_strategy
+
+        strategy = validate_strategy(data.get("treat_to_target"), base_names, times, problems,
+                                     _therapies)
+        drugs = [r.drug for r in regimens] + (strategy_drugs(strategy) if strategy else [])
+        if drugs:
             from ..drugs.couple import couple
+            from ..drugs.library import resolve_drug
 
             try:
-                full = couple(mdata, [r.drug for r in regimens], covariates.get("body_weight", 70.0))
+                full = couple(mdata, [resolve_drug(d) for d in drugs], covariates.get("body_weight", 70.0))
             except ModelError as exc:
                 problems += [f"therapies: {p}" for p in exc.problems]
         names = [s["name"] for s in full["species"]] + [r["name"] for r in full["rules"]]
@@ -391,7 +406,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                     parameters=parameters, initial=initial, times=times, therapies=tuple(regimens),
                     solver=solver_out, variables=variables or (), readouts=readouts,
                     summary_times=summary_times, figures=tuple(figures), formats=tuple(formats),
-                    description=description, arms=arms, compare=compare, source=dict(data))
+                    description=description, arms=arms, compare=compare,
+                    treat_to_target=strategy if mdata is not None else None, source=dict(data))
 
 
 def _therapies(raw, where: str, times, problems: list) -> list:

@@ -4,7 +4,8 @@ A value is a number (already in the model's unit) or a string ``"<number> <unit>
 ``"2.5 1/day"``, ``"30 min"`` or ``"10 ng/mL"``. Pint parses unit strings with its own
 tokenizer (never Python's ``eval``). The model's own non-SI units are defined here:
 ``cells`` (a cell count), ``AU`` (arbitrary units of a titer or antigen level),
-``inoculum`` (pathogen load relative to a challenge dose) and ``alleles``.
+``inoculum`` (pathogen load relative to a challenge dose) and ``alleles``; ``w`` and ``wk``
+are weeks (``d`` and ``h`` are Pint's day and hour).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def registry():
     ureg.define("AU = [arbitrary_unit]")
     ureg.define("inoculum = [pathogen_load]")
     ureg.define("alleles = [] = allele")
+    ureg.define("@alias week = w = wk")    # "4 w", as dosing schedules are written
     return ureg
 
 
