@@ -100,3 +100,26 @@ def test_pk_command(tmp_path):
     p = subprocess.run([sys.executable, "-m", "immunesim.cli", "drug", "show", "HUMIRA"],
                        capture_output=True, text=True)
     assert p.returncode == 0 and "label 12.3" in p.stdout
+
+
+def test_rituximab_label_pk_and_b_cell_depletion():
+    from immunesim.scenario import validate
+
+    # RITUXAN label 12.3 (RA): 2 x 1000 mg IV two weeks apart, mean Cmax 370 ug/mL, terminal
+    # half-life 19 days
+    reg = Regimen.parse("rituximab", dose="1000 mg", route="iv", loading="0,14 d", infusion_hours=4)
+    _, _, m = simulate_pk(reg, 14 + 186)          # last interval: day 14 to 200 (washout)
+    assert m["cmax_ug_per_ml"] == pytest.approx(370, rel=0.15)
+    assert m["half_life_days"] == pytest.approx(19, rel=0.1)
+    # label 12.2 / issue: >= 99 % of circulating B cells depleted by day 15; repopulation starts
+    # around 6-9 months; long-lived plasma cells (CD20-negative) are spared
+    sc = validate({"disease": "sle", "time": {"end": "2 years", "output_every": "1 day"},
+                   "therapies": [{"drug": "rituximab", "dose": "1000 mg", "route": "iv",
+                                  "infusion_hours": 4, "every": "14 d", "count": 2, "start": "365 d"}]})
+    r = im.simulate(sc.model(), np.asarray(sc.times), events=sc.events())
+    t, B, L = r.time, r["B"].values, r["LLPC"].values
+    b0, l0 = B[t == 364][0], L[t == 364][0]
+    assert B[t == 365 + 15][0] < 0.01 * b0
+    back = t[(t > 365 + 30) & (B > 0.1 * b0)][0] - 365
+    assert 6 * 30.4 <= back <= 9 * 30.4
+    assert L[t == 365 + 90][0] > 0.7 * l0

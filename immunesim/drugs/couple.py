@@ -7,9 +7,12 @@ by editing other internals:
 
 - ``ligand_neutralisation`` of X: the free fraction of X falls as ``f = C/(C + IC50)`` on
   ``neut_X`` (drug in excess over ligand, rapid binding equilibrium);
-- ``receptor_blockade`` of XR: receptor occupancy ``f = C/(C + Kd)`` on ``block_XR``.
+- ``receptor_blockade`` of XR: receptor occupancy ``f = C/(C + Kd)`` on ``block_XR``;
+- ``cell_depletion`` of a population P: an added death rate ``kmax * C/(C + EC50)`` on
+  ``kill_P`` (1/day).
 
-Several drugs on one hook combine as independent actions: ``1 - prod(1 - f_i)`` (Bliss).
+Several drugs on one fractional hook combine as independent actions: ``1 - prod(1 - f_i)``
+(Bliss); depletion rates add.
 A hook that a drug drives becomes an assignment rule instead of a parameter.
 """
 
@@ -22,7 +25,8 @@ from .library import drug as _drug
 from .pk import pk_model
 
 #: mechanism kind -> hook name pattern (target = the mechanism's target)
-HOOKS = {"ligand_neutralisation": "neut_{target}", "receptor_blockade": "block_{target}"}
+HOOKS = {"ligand_neutralisation": "neut_{target}", "receptor_blockade": "block_{target}",
+         "cell_depletion": "kill_{target}"}
 
 
 def potency_ug_per_ml(d: dict) -> float:
@@ -72,11 +76,21 @@ def couple(data: dict, drugs, weight_kg: float) -> dict:
         for pr in pk.processes:
             data["processes"].append({"name": pre + pr.name, "rate": sub(pr.rate),
                                       "stoichiometry": {ren[k]: v for k, v in pr.stoichiometry.items()}})
-        effects.setdefault(hook, []).append(f"{pre}C/({pre}C + {pre}IC50)")
+        if kind == "cell_depletion":
+            mr = d["mechanism"]["max_rate"]
+            data["parameters"].append({"name": pre + "kmax", "value": float(mr["value"]),
+                                       "unit": mr["unit"], "source": mr["source"]})
+            effects.setdefault(hook, []).append(f"{pre}kmax*{pre}C/({pre}C + {pre}IC50)")
+        else:
+            effects.setdefault(hook, []).append(f"{pre}C/({pre}C + {pre}IC50)")
     for hook, terms in effects.items():
+        unit = params[hook]["unit"]
         del params[hook]
         data["parameters"] = [p for p in data["parameters"] if p["name"] != hook]
-        expr = terms[0] if len(terms) == 1 else "1 - " + "*".join(f"(1 - {t})" for t in terms)
-        data["rules"].append({"name": hook, "expression": expr, "unit": "1",
+        if hook.startswith("kill_"):
+            expr = " + ".join(terms)
+        else:
+            expr = terms[0] if len(terms) == 1 else "1 - " + "*".join(f"(1 - {t})" for t in terms)
+        data["rules"].append({"name": hook, "expression": expr, "unit": unit,
                               "description": f"{hook} driven by {len(terms)} drug(s)"})
     return data

@@ -41,6 +41,7 @@ PARAMETERS = [
     P("d_ic", 1.0, "1/day", "assumed: immune-complex clearance ~1 day (Fc-receptor and complement mediated)"),
     P("k_c3", 0.5, "1/day", "assumed: C3 synthesis/catabolism turnover ~2%/h"),
     P("k_c3_ic", 0.02, "1/(AU/mL)/day", "assumed: C3 consumption per unit immune complex"),
+    P("kill_B", 0.0, "1/day", "drug hook: extra death rate of CD20+ B cells (anti-CD20 depletion); 0 untreated"),
 ]
 
 RULES = [
@@ -52,6 +53,7 @@ RULES = [
 PROCESSES = [
     X("b_output", "s_b", {"B": 1}),
     X("b_death", "d_b*B", {"B": -1}),
+    X("b_depletion", "kill_B*B", {"B": -1}, "CD20+ B cells killed by a depleting antibody (plasma cells spared)"),
     X("b_expansion", "b_activation*B*(1 - B/B_max)", {"B": 1}),
     X("slpc_differentiation", "f_sl*b_activation*B", {"B": -1, "SLPC": 1}),
     X("llpc_differentiation", "f_ll*b_activation*B*(1 - LLPC/LL_max)", {"B": -1, "LLPC": 1}),
