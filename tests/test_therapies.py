@@ -177,3 +177,26 @@ def test_treat_to_target_is_validated():
     assert "treat_to_target.rules[1].if.readout: 'DAS28' is not a variable; did you mean 'DAS28_CRP'?" in text
     assert "treat_to_target.rules[2].then: expected one action of stop, start, switch, change" in text
     assert "treat_to_target.rules[3].then.switch.to[0].drug: unknown drug 'tociluzimab'; did you mean 'tocilizumab'?" in text
+
+
+def _onset(hla, therapies):
+    sc, r = run({"disease": "healthy", "patient": {"covariates": {"hla_risk_alleles": hla}},
+                 "time": {"end": "1 year", "output_every": "1 day"}, "therapies": therapies})
+    hit = r.time[r["Teff"].values > 5.0]                      # cells/uL: autoimmune effector burst
+    return hit[0] if hit.size else None
+
+
+NIVO = {"drug": "nivolumab", "dose": "240 mg", "route": "iv", "infusion_hours": 0.5, "every": "14 d"}
+IPI = {"drug": "ipilimumab", "dose": "3 mg/kg", "route": "iv", "infusion_hours": 1.5, "every": "3 w",
+       "count": 4}
+COMBO = [{**NIVO, "dose": "1 mg/kg", "every": "3 w", "count": 4}, IPI]   # CheckMate 067 induction
+
+
+def test_checkpoint_blockade_triggers_autoimmunity_more_often_and_sooner_in_combination():
+    # a predisposed but healthy patient (one HLA risk allele: tolerant, inside the bistable window)
+    single = [_onset(1, [NIVO]), _onset(1, [IPI])]
+    combo = _onset(1, COMBO)
+    assert None not in single and combo is not None
+    assert combo < 0.7 * min(single)                           # sooner
+    # without the risk allele ipilimumab alone leaves tolerance intact; the combination does not
+    assert _onset(0, [IPI]) is None and _onset(0, COMBO) is not None   # more often

@@ -8,6 +8,9 @@ by editing other internals:
 - ``ligand_neutralisation`` of X: the free fraction of X falls as ``f = C/(C + IC50)`` on
   ``neut_X`` (drug in excess over ligand, rapid binding equilibrium);
 - ``receptor_blockade`` of XR: receptor occupancy ``f = C/(C + Kd)`` on ``block_XR``;
+- ``checkpoint_blockade`` of CTLA4 or PD1: the blocked fraction ``f = C/(C + Kd)`` on
+  ``block_CTLA4`` (less costimulation stripped by Tregs) or ``block_PD1`` (less PD-1
+  attenuation of the TCR signal);
 - ``cell_depletion`` of a population P: an added death rate ``kmax * C/(C + EC50)`` on
   ``kill_P`` (1/day).
 
@@ -26,7 +29,7 @@ from .pk import pk_model
 
 #: mechanism kind -> hook name pattern (target = the mechanism's target)
 HOOKS = {"ligand_neutralisation": "neut_{target}", "receptor_blockade": "block_{target}",
-         "cell_depletion": "kill_{target}"}
+         "cell_depletion": "kill_{target}", "checkpoint_blockade": "block_{target}"}
 
 
 def potency_ug_per_ml(d: dict) -> float:

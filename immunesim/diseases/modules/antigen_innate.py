@@ -38,6 +38,7 @@ PARAMETERS = [
     P("m_ctla4", 1.0, "1", "covariate multiplier: CTLA4 variants lower Treg CTLA-4 (see covariates)"),
     P("K_treg_ctla4", 1.43, "cells/uL", "assumed: Treg density halving available costimulation; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("block_CD80", 0.0, "1", "drug hook: fraction of CD80/86 blocked (CTLA-4-Ig); 0 untreated", FRACTION),
+    P("block_CTLA4", 0.0, "1", "drug hook: fraction of Treg CTLA-4 blocked (anti-CTLA-4); 0 untreated", FRACTION),
     P("Mac0", 5.0, "cells/uL", "assumed: resting macrophage pool"),
     P("k_mac", 0.5, "1/day", "assumed: maximal macrophage activation rate"),
     P("mac_basal", 0.02, "1", "assumed: tonic activation signal"),
@@ -48,7 +49,7 @@ PARAMETERS = [
 RULES = [
     R("danger", "danger0 + w_danger_tnf*sig_TNF + w_danger_dmg*Dmg/(Dmg + K_danger_dmg)"
       " + w_bystander*Pathogen/(Pathogen + K_path)", "1", "danger signal for DC maturation"),
-    R("costim", "(1 - block_CD80)/(1 + ctla4_function*m_ctla4*treg_potency*Treg/K_treg_ctla4)", "1",
+    R("costim", "(1 - block_CD80)/(1 + ctla4_function*(1 - block_CTLA4)*m_ctla4*treg_potency*Treg/K_treg_ctla4)", "1",
       "CD80/86 costimulation left after CTLA-4 removal and blockade"),
     R("presentation", "m_hla*DC/K_dc", "1", "self-antigen presentation strength"),
 ]
