@@ -74,13 +74,14 @@ def test_compare_command_writes_arms_and_bliss_synergy(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     rows = {r["arm"]: r for r in csv.DictReader((tmp_path / "arms.csv").open())}
-    assert list(rows) == ["untreated", "adalimumab", "tocilizumab", "combination"]
+    assert list(rows) == ["untreated", "adalimumab", "tocilizumab", "combination", "treat-to-target"]
+    assert "day 589: change adalimumab: every 21 d" in rows["treat-to-target"]["therapies"]
     for col in ("damage_auc", "final_irreversible", "DAS28_CRP_week12", "DAS28_CRP_week24",
                 "DAS28_CRP_week52", "infection_clearance_days", "infection_peak_inoculum"):
         assert col in rows["untreated"]
     f = {a: {k: float(v) for k, v in r.items() if k not in ("arm", "therapies", "status")}
          for a, r in rows.items()}
-    for arm in ("adalimumab", "tocilizumab", "combination"):
+    for arm in ("adalimumab", "tocilizumab", "combination", "treat-to-target"):
         assert f[arm]["damage_auc"] < 0.7 * f["untreated"]["damage_auc"]
         assert f[arm]["final_irreversible"] < f["untreated"]["final_irreversible"]
     assert f["combination"]["DAS28_CRP_week52"] <= min(f["adalimumab"]["DAS28_CRP_week52"],

@@ -1,7 +1,8 @@
 """Compare therapy arms on the same patient: ``immunesim compare SCENARIO -o OUTDIR``.
 
 Every arm is the scenario with its ``therapies`` replaced by the arm's list (an empty list is
-the untreated arm). Written atomically to ``OUTDIR``:
+the untreated arm), or by ``{therapies: [...], treat_to_target: {...}}`` for a strategy arm
+(its decisions are appended to the arm's description). Written atomically to ``OUTDIR``:
 
 - ``arms.csv``, one row per arm: ``damage_auc`` (integral of the damaged fraction over the
   run, fraction x day), ``final_irreversible`` (``Irr`` at the end), the outcome readout at
@@ -52,6 +53,7 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
     from ..events import Bolus
     from ..simulate import simulate
     from .run import _versions
+    from .strategy import run_strategy
 
     if not scenario.arms:
         raise ScenarioError("arms: `immunesim compare` needs arms (a mapping of arm name: therapies)")
@@ -67,32 +69,43 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
             raise ScenarioError(f"compare.weeks: week {w:g} after day {opts['from']:g} is outside "
                                 f"the simulated time [{t[0]:g}, {t[-1]:g}] days")
     rows, curves, failures = [], {}, []
-    for arm, regimens in scenario.arms.items():
-        say(f"arm '{arm}': {_describe(regimens)}")
-        sc = dataclasses.replace(scenario, therapies=tuple(regimens))
+    for arm, spec in scenario.arms.items():
+        regimens, rules = spec["therapies"], spec["treat_to_target"]
+        say(f"arm '{arm}': {_describe(regimens)}" + (" with treat-to-target rules" if rules else ""))
+        sc = dataclasses.replace(scenario, therapies=tuple(regimens), treat_to_target=rules)
         model = sc.model()
-        r = simulate(model, t, params=sc.parameters, y0=sc.initial or None, events=sc.events(),
-                     on_failure="flag", **sc.solver)
+        decisions = []
+        if rules:
+            r, decisions, _ = run_strategy(sc, model)
+        else:
+            r = simulate(model, t, params=sc.parameters, y0=sc.initial or None, events=sc.events(),
+                         on_failure="flag", **sc.solver)
         if not r.ok:
             failures.append(f"arm '{arm}': {r.message}")
         dmg = np.asarray(r["Dmg"].values)
         y = np.asarray(r[outcome].values)
-        row = {"arm": arm, "therapies": _describe(regimens), "status": r.message,
+        row = {"arm": arm, "therapies": _describe(regimens)
+               + "".join(f"; day {d['time_day']:g}: {d['action']}" for d in decisions),
+               "status": r.message,
                "damage_auc": float(np.trapezoid(dmg, t)),
                "final_irreversible": float(r["Irr"].values[-1])}
         for w, tw in zip(opts["weeks"], week_times):
             row[f"{outcome}_week{w:g}"] = float(np.interp(tw, t, y))
         if opts["challenge_at"] is not None:
             tc = float(opts["challenge_at"])
-            ch = simulate(model, t, params=sc.parameters, y0=sc.initial or None,
-                          events=[*sc.events(), Bolus(time=tc, target="Pathogen", amount=1.0)],
-                          on_failure="flag", **sc.solver)
+            challenge = Bolus(time=tc, target="Pathogen", amount=1.0)
+            if rules:
+                ch = run_strategy(sc, model, extra_events=[challenge])[0]
+            else:
+                ch = simulate(model, t, params=sc.parameters, y0=sc.initial or None,
+                              events=[*sc.events(), challenge], on_failure="flag", **sc.solver)
             after = t >= tc
             course = infection_course(t[after], ch["Pathogen"].values[after])
             row["infection_clearance_days"] = course["clearance_time"] - tc
             row["infection_peak_inoculum"] = course["peak"]
         rows.append(row)
-        curves[arm] = (y, dmg, np.asarray(r["Irr"].values), [d for reg in regimens for d in reg.dose_times()])
+        curves[arm] = (y, dmg, np.asarray(r["Irr"].values),
+                       [d for reg in regimens for d in reg.dose_times()])
     synergy = None
     if opts.get("synergy"):
         s = opts["synergy"]

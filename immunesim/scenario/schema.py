@@ -315,11 +315,26 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     raw_arms = data.get("arms")
     if raw_arms is not None:
         if not isinstance(raw_arms, Mapping) or not raw_arms:
-            problems.append(f"arms: expected a mapping of arm name: list of therapies "
-                            f"(an empty list for untreated), got {raw_arms!r}")
+            problems.append(f"arms: expected a mapping of arm name: list of therapies (an empty "
+                            f"list for untreated) or {{therapies, treat_to_target}}, got {raw_arms!r}")
         else:
+            from .strategy import validate_strategy
+
+            names0 = ([s_["name"] for s_ in mdata["species"]] + [r["name"] for r in mdata["rules"]]
+                      if mdata is not None else [])
             for arm, th in raw_arms.items():
-                arms[str(arm)] = tuple(_therapies(th, f"arms.{arm}", times, problems))
+                rules = None
+                if isinstance(th, Mapping):       # {therapies: [...], treat_to_target: {...}}
+                    _unknown(th, ("therapies", "treat_to_target"), f"arms.{arm}.", problems)
+                    rules = validate_strategy(th.get("treat_to_target"), names0, times, problems,
+                                              _therapies)
+                    if rules is not None:
+                        for k, msg in enumerate(problems):
+                            problems[k] = msg.replace("treat_to_target.", f"arms.{arm}.treat_to_target.", 1) \
+                                if msg.startswith("treat_to_target.") else msg
+                    th = th.get("therapies", [])
+                arms[str(arm)] = {"therapies": tuple(_therapies(th, f"arms.{arm}", times, problems)),
+                                  "treat_to_target": rules}
     compare = _compare(_mapping(data.get("compare"), "compare", problems), arms, mdata, problems)
 
     solver = _mapping(data.get("solver"), "solver", problems)

@@ -153,8 +153,9 @@ def _holds(cond, t, values, now) -> tuple[bool, float]:
     return bool(ok), current
 
 
-def run_strategy(scenario, model, say=lambda m: None):
-    """Integrate ``scenario`` under its treat-to-target rules.
+def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
+    """Integrate ``scenario`` under its treat-to-target rules (``extra_events``: boluses added
+    to the run, such as a pathogen challenge).
 
     Returns (Result over all output times, decisions, time_to_flare or None)."""
     from ..drugs.pk import scaled_parameters
@@ -183,7 +184,7 @@ def run_strategy(scenario, model, say=lambda m: None):
     stops = []
 
     def segment_events(a, b):
-        evs = []
+        evs = [e for e in extra_events if a <= e.time < b or (b == bounds[-1] and e.time == b)]
         for reg in active:
             F = scaled_parameters(reg.drug, W).get("F", 1.0)
             for e in reg.events(W, F, prefix=f"{reg.drug}_"):
