@@ -54,9 +54,10 @@ def test_antigen_presentation_threshold_with_hysteresis(healthy):
     br = im.continuation(healthy, "m_hla", 0.5, 4.0, params={"k_irr": 0.0}, settle=3000,
                          max_step=0.02)
     assert br.complete and len(br.folds) >= 2
-    lo, hi = br.bistable_range()
-    assert 1.0 < lo < hi < 2.25                  # healthy (m_hla = 1) lies below the window
-    mid = 0.5 * (lo + hi)
+    upper = br.folds[0]          # where the tolerant branch (followed from m_hla = 0.5) ends
+    lower = min(br.folds)        # where the chronic branch, followed back, ends
+    assert 1.0 < lower < upper < 2.25       # healthy (m_hla = 1) lies below the window
+    mid = upper - 0.03                      # inside the window, just below the tolerance limit
     states = br.stable_states_at(mid)
     teff = sorted(s[list(healthy.species_names).index("Th1")] + s[list(healthy.species_names).index("Th17")]
                   for s in states)
@@ -120,8 +121,8 @@ def test_each_preset_reaches_its_chronic_state_from_its_start(disease):
     bad = [f"{x['name']}.{x['stat']} = {x['value']:.4g} not in [{x['low']}, {x['high']}]"
            for x in rows if not x["ok"]]
     assert not bad, bad
-    # and it is disease: starting tolerant in the healthy model, the same start stays healthy
-    assert values["Dmg"][-1] > 0.02 or values["Irr"][-1] > 0.5
+    # and it is disease: inflamed tissue in the last third of the run (or the target destroyed)
+    assert values["Dmg"][t >= 2 * t[-1] / 3].max() > 0.02 or values["Irr"][-1] > 0.5
 
 
 def test_ms_relapses_and_remits():

@@ -8,6 +8,11 @@ intervention can act on the ligand, the receptor or the downstream kinase::
     occ_X   = (1 - block_XR) * X_free/(X_free + K_X) # receptor occupancy, receptor blockade
     sig_X   = occ_X * prod(1 - inh_JAKk)            # JAK pair (all must signal)
 
+Each cytokine is produced, decays, and is consumed by its receptors (``k_up_X * occ_X``:
+blocked receptors consume none); IL-2's consumption is the explicit CD25 (Treg) and effector
+uptake. Basal sources include what balances receptor uptake at the healthy level
+(``p_X_up0``), so adding uptake does not move the healthy state.
+
 JAK pairs (O'Shea et al. 2015, Annu Rev Med 66:311, doi:10.1146/annurev-med-051113-024537):
 IL-6 JAK1/JAK2; IL-2 JAK1/JAK3; IFN-gamma JAK1/JAK2; IL-12 JAK2/TYK2; IL-10 JAK1/TYK2.
 TNF (NF-kB), IL-17 (Act1) and TGF-beta (SMAD) do not use JAKs.
@@ -29,6 +34,7 @@ _CYTOKINES = {
     "IL12": (("JAK2", "TYK2"), 0.175, 20.0, 16.0, "assumed: half-life ~1 h"),
 }
 JAKS = ("JAK1", "JAK2", "JAK3", "TYK2")
+UPTAKE = 0.1  # assumed: receptor uptake is a minor share of cytokine clearance (mostly renal/proteolytic)
 
 SPECIES = [S(name, "pg/mL", init, f"{name} (serum/tissue)") for name, (_, init, *_r) in _CYTOKINES.items()]
 
@@ -44,11 +50,27 @@ for name, (jaks, init, K, decay, source) in _CYTOKINES.items():
     jak_factor = "".join(f"*(1 - inh_{j})" for j in jaks)
     RULES += [
         R(f"{name}_free", f"{name}*(1 - neut_{name})", "pg/mL", f"{name} not bound by a neutralising drug"),
-        R(f"sig_{name}", f"(1 - block_{name}R)*{name}_free/({name}_free + K_{name}){jak_factor}", "1",
+        R(f"occ_{name}", f"(1 - block_{name}R)*{name}_free/({name}_free + K_{name})", "1",
+          f"{name} receptor occupancy"),
+        R(f"sig_{name}", f"occ_{name}{jak_factor}", "1",
           f"{name} signalling (receptor occupancy x JAK activity)"),
     ]
+    if name != "IL2":  # IL-2 has its explicit CD25 (Treg) and effector consumption below
+        PARAMETERS.append(P(f"k_up_{name}", round(UPTAKE * K * decay, 6), "pg/mL/day",
+                            f"assumed: receptor-mediated uptake at full occupancy, {UPTAKE:g} x K x decay, "
+                            f"so uptake adds ~{UPTAKE:.0%} to clearance at low levels; blocked receptors "
+                            "take up none (hence ligand rises under receptor blockade: Nishimoto 2008, "
+                            "doi:10.1182/blood-2008-05-155846)"))
 PARAMETERS += [P(f"inh_{j}", 0.0, "1", f"drug hook: fractional inhibition of {j}; 0 untreated", FRACTION)
                for j in JAKS]
+
+_BASAL = ("TNF", "IL6", "IL10", "TGFb")
+PARAMETERS += [
+    P(f"p_{name}_up0", round(UPTAKE * _CYTOKINES[name][2] * _CYTOKINES[name][3]
+                            * _CYTOKINES[name][1] / (_CYTOKINES[name][1] + _CYTOKINES[name][2]), 6),
+      "pg/mL/day", f"calibrated: basal {name} production balancing receptor uptake at the healthy "
+      f"level (k_up_{name} x X0/(X0 + K_{name}), X0 = {_CYTOKINES[name][1]} pg/mL)")
+    for name in _BASAL]
 
 PARAMETERS += [
     P("p_TNF_mac", 10.0, "pg/mL/day/(cells/uL)", "assumed: TNF from activated macrophages"),
@@ -73,15 +95,18 @@ PARAMETERS += [
 ]
 
 PROCESSES = [
-    X("TNF_production", "p_TNF_0 + p_TNF_mac*Mac + p_TNF_th1*Th1", {"TNF": 1}),
-    X("IL6_production", "p_IL6_0 + p_IL6_mac*Mac*(0.5 + sig_TNF) + p_IL6_il17*sig_IL17 + p_IL6_dmg*Dmg",
+    X("TNF_production", "p_TNF_0 + p_TNF_up0 + p_TNF_mac*Mac + p_TNF_th1*Th1", {"TNF": 1}),
+    X("IL6_production", "p_IL6_0 + p_IL6_up0 + p_IL6_mac*Mac*(0.5 + sig_TNF) + p_IL6_il17*sig_IL17 + p_IL6_dmg*Dmg",
       {"IL6": 1}),
     X("IL17_production", "p_IL17*Th17", {"IL17": 1}),
     X("IFNg_production", "p_IFNg*Th1", {"IFNg": 1}),
     X("IL2_production", "p_IL2_0 + p_IL2*Teff*activation", {"IL2": 1}),
     X("IL2_consumption_treg", "k_IL2_cd25*Treg*IL2", {"IL2": -1}, "CD25 (IL-2R alpha) consumption"),
     X("IL2_consumption_eff", "k_IL2_eff*Teff*IL2", {"IL2": -1}),
-    X("IL10_production", "p_IL10_0 + p_IL10_treg*Treg + p_IL10_mac*Mac", {"IL10": 1}),
-    X("TGFb_production", "p_TGFb_0 + p_TGFb_treg*Treg", {"TGFb": 1}),
+    X("IL10_production", "p_IL10_0 + p_IL10_up0 + p_IL10_treg*Treg + p_IL10_mac*Mac", {"IL10": 1}),
+    X("TGFb_production", "p_TGFb_0 + p_TGFb_up0 + p_TGFb_treg*Treg", {"TGFb": 1}),
     X("IL12_production", "p_IL12*DC*(0.5 + sig_IFNg)", {"IL12": 1}),
-] + [X(f"{name}_decay", f"d_{name}*{name}", {name: -1}) for name in _CYTOKINES]
+] + [X(f"{name}_decay", f"d_{name}*{name}", {name: -1}) for name in _CYTOKINES] + [
+    X(f"{name}_uptake", f"k_up_{name}*occ_{name}", {name: -1},
+      "receptor-mediated consumption of the free ligand")
+    for name in _CYTOKINES if name != "IL2"]
