@@ -114,7 +114,7 @@ def _pk(args) -> int:
                         loading=args.loading, infusion_hours=args.infusion_hours)
     weight = args.weight if args.weight is not None else REFERENCE_WEIGHT_KG
     if not 20 <= weight <= 250:
-        raise _usage(f"--weight: {weight} kg is outside the allowed range [20, 250] kg")
+        raise _Usage(f"--weight: {weight} kg is outside the allowed range [20, 250] kg")
     t, c, m = simulate_pk(reg, args.days, weight)
     if args.output:
         from .io import write_text_atomic
@@ -197,7 +197,7 @@ def _list(args) -> int:
             print(f"{name:10s} {meta['title']}" + (f"  (aliases: {aliases})" if aliases else ""))
         return 0
     if what == "parameters" and args.disease is None:
-        raise _usage("list parameters needs a disease: immunesim list parameters DISEASE")
+        raise _Usage("list parameters needs a disease: immunesim list parameters DISEASE")
     disease = resolve_disease(args.disease or "healthy")
     data = model_data(disease)
     if what == "variables":
@@ -214,11 +214,7 @@ def _list(args) -> int:
 
 
 class _Usage(Exception):
-    pass
-
-
-def _usage(msg):
-    return _Usage(msg)
+    """A command line used wrongly (argparse cannot express it); printed without traceback."""
 
 
 def _sbml(args) -> int:

@@ -22,6 +22,7 @@ A hook that a drug drives becomes an assignment rule instead of a parameter.
 from __future__ import annotations
 
 import copy
+import re
 
 from ..errors import ModelError
 from .library import drug as _drug
@@ -30,6 +31,11 @@ from .pk import pk_model
 #: mechanism kind -> hook name pattern (target = the mechanism's target)
 HOOKS = {"ligand_neutralisation": "neut_{target}", "receptor_blockade": "block_{target}",
          "cell_depletion": "kill_{target}", "checkpoint_blockade": "block_{target}"}
+
+
+def _rename(expr: str, names: dict) -> str:
+    """``expr`` with every identifier in ``names`` replaced by its new name."""
+    return re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b", lambda m: names.get(m.group(0), m.group(0)), expr)
 
 
 def potency_ug_per_ml(d: dict) -> float:
@@ -60,10 +66,6 @@ def couple(data: dict, drugs, weight_kg: float) -> dict:
         ren = {s: pre + s for s in pk.species_names}
         ren.update({p.name: pre + p.name for p in pk.parameters})
         ren["C"] = pre + "C"
-        import re
-
-        def sub(expr: str) -> str:
-            return re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b", lambda m: ren.get(m.group(0), m.group(0)), expr)
 
         for s in pk.species:
             data["species"].append({"name": ren[s.name], "unit": s.unit, "initial": 0.0,
@@ -77,7 +79,7 @@ def couple(data: dict, drugs, weight_kg: float) -> dict:
         data["rules"].append({"name": pre + "C", "expression": f"{pre}Central/{pre}V", "unit": "ug/mL",
                               "description": f"{d['name']} serum concentration"})
         for pr in pk.processes:
-            data["processes"].append({"name": pre + pr.name, "rate": sub(pr.rate),
+            data["processes"].append({"name": pre + pr.name, "rate": _rename(pr.rate, ren),
                                       "stoichiometry": {ren[k]: v for k, v in pr.stoichiometry.items()}})
         if kind == "cell_depletion":
             mr = d["mechanism"]["max_rate"]

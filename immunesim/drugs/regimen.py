@@ -37,7 +37,6 @@ def parse_times(text) -> list[float]:
     if not m:
         raise ModelError(f"loading: expected like \"0,2,6 w\", got {text!r}")
     unit = m.group(2) or "day"
-    unit = {"w": "week", "d": "day", "h": "hour"}.get(unit, unit)
     try:
         return [to_unit(f"{x.strip()} {unit}", "day") for x in m.group(1).split(",") if x.strip()]
     except UnitProblem as exc:
@@ -45,9 +44,6 @@ def parse_times(text) -> list[float]:
 
 
 def _days(value, what) -> float:
-    if isinstance(value, str):
-        value = re.sub(r"^\s*([0-9.eE+-]+)\s*(w|d|h)\s*$",
-                       lambda m: f"{m.group(1)} {dict(w='week', d='day', h='hour')[m.group(2)]}", value)
     try:
         return to_unit(value, "day")
     except UnitProblem as exc:

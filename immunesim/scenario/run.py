@@ -55,9 +55,9 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
                  progress: Callable[[str], None] | None = None) -> dict:
     """Simulate ``scenario`` and write its outputs to ``outdir``; returns the manifest.
 
-    ``seed`` overrides the scenario's seed. The disease model is deterministic; the seed
-    seeds NumPy's generator for every stochastic part of a run (virtual cohorts and the
-    agent-based tissue use it) and is recorded in the manifest.
+    ``seed`` overrides the scenario's seed. The disease model is deterministic, so nothing
+    draws from it yet; it is recorded in the manifest and results.nc for the stochastic
+    parts (virtual cohorts, the agent-based tissue) that will.
     """
     from ..codegen.cache import kernel_path
     from ..diseases.build import preset
@@ -67,7 +67,6 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
     seed = scenario.seed if seed is None else int(seed)
-    rng = np.random.default_rng(seed)  # noqa: F841  (no stochastic part in this run yet)
     outdir = Path(outdir)
     say(f"building the {scenario.disease} model")
     model = scenario.model()

@@ -130,11 +130,29 @@ class Scenario:
         return out
 
 
+def _not_one_of(name, choices, fallback: str) -> str:
+    """``did you mean 'x'?`` for the closest of ``choices``, else ``fallback``."""
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else fallback
+
+
+def _overrides(raw, table: dict, path: str, what: str, fallback: str, problems: list):
+    """(name, entry, value in the entry's unit) for each valid ``{name: value}`` of ``raw``."""
+    for key, value in _mapping(raw, path, problems).items():
+        entry = table.get(key)
+        if entry is None:
+            problems.append(f"{path}.{key}: not {what}; {_not_one_of(key, table, fallback)}")
+            continue
+        try:
+            yield key, entry, value, to_unit(value, entry["unit"])
+        except UnitProblem as exc:
+            problems.append(f"{path}.{key}: {exc}")
+
+
 def _unknown(data: Mapping, allowed, path: str, problems: list) -> None:
     for key in data:
         if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+            hint = _not_one_of(key, allowed, f"allowed: {', '.join(allowed)}")
             problems.append(f"{path}{key}: unknown key; {hint}")
 
 
@@ -155,8 +173,7 @@ def _name_list(data, path, allowed, problems, what) -> tuple | None:
         return None
     for i, x in enumerate(data):
         if x not in allowed:
-            close = difflib.get_close_matches(x, list(allowed), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"see `immunesim list {what}`"
+            hint = _not_one_of(x, allowed, f"see `immunesim list {what}`")
             problems.append(f"{path}[{i}]: '{x}' is not one of the {what}; {hint}")
     return tuple(data)
 
@@ -218,16 +235,11 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
 
     patient = _mapping(data.get("patient"), "patient", problems)
     _unknown(patient, PATIENT_KEYS, "patient.", problems)
+    # units converted here; unknown names and ranges are checked by apply_covariates
     covariates = {}
     for key, value in _mapping(patient.get("covariates"), "patient.covariates", problems).items():
-        spec = COVARIATES.get(key)
-        if spec is None:
-            close = difflib.get_close_matches(str(key), list(COVARIATES), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(COVARIATES)}"
-            problems.append(f"patient.covariates.{key}: unknown covariate; {hint}")
-            continue
         try:
-            covariates[key] = to_unit(value, spec["unit"])
+            covariates[key] = to_unit(value, COVARIATES[key]["unit"]) if key in COVARIATES else value
         except UnitProblem as exc:
             problems.append(f"patient.covariates.{key}: {exc}")
     if mdata is not None and covariates:
@@ -239,41 +251,23 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     parameters, initial = {}, {}
     if mdata is not None:
         params = {p["name"]: p for p in mdata["parameters"]}
-        for key, value in _mapping(data.get("parameters"), "parameters", problems).items():
-            p = params.get(key)
-            if p is None:
-                close = difflib.get_close_matches(str(key), list(params), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "see `immunesim list parameters DISEASE`"
-                problems.append(f"parameters.{key}: not a parameter of the {disease} model; {hint}")
-                continue
-            try:
-                v = to_unit(value, p["unit"])
-            except UnitProblem as exc:
-                problems.append(f"parameters.{key}: {exc}")
-                continue
+        for key, p, raw, v in _overrides(data.get("parameters"), params, "parameters",
+                                         f"a parameter of the {disease} model",
+                                         "see `immunesim list parameters DISEASE`", problems):
             lo, hi = p.get("bounds", (0.0, float("inf")))
             if not lo <= v <= hi:
-                problems.append(f"parameters.{key}: {value!r} is outside the allowed range "
+                problems.append(f"parameters.{key}: {raw!r} is outside the allowed range "
                                 f"[{lo}, {hi}] {p['unit']}")
-                continue
-            parameters[key] = v
-        species = {s["name"]: s for s in mdata["species"]}
-        for key, value in _mapping(data.get("initial"), "initial", problems).items():
-            s = species.get(key)
-            if s is None:
-                close = difflib.get_close_matches(str(key), list(species), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "see `immunesim list variables`"
-                problems.append(f"initial.{key}: not a species of the model; {hint}")
-                continue
-            try:
-                v = to_unit(value, s["unit"])
-            except UnitProblem as exc:
-                problems.append(f"initial.{key}: {exc}")
-                continue
+            else:
+                parameters[key] = v
+        species = {s_["name"]: s_ for s_ in mdata["species"]}
+        for key, sp, raw, v in _overrides(data.get("initial"), species, "initial",
+                                          "a species of the model", "see `immunesim list variables`",
+                                          problems):
             if v < 0:
-                problems.append(f"initial.{key}: must be >= 0 {s['unit']}, got {value!r}")
-                continue
-            initial[key] = v
+                problems.append(f"initial.{key}: must be >= 0 {sp['unit']}, got {raw!r}")
+            else:
+                initial[key] = v
 
     # time: end (+ output_every) or an explicit list of times, in days
     time = _mapping(data.get("time"), "time", problems)
@@ -475,8 +469,7 @@ def _compare(raw: dict, arms: dict, mdata, problems: list) -> dict:
         outcome = raw.get("outcome")
         if outcome is not None:
             if outcome not in names:
-                close = difflib.get_close_matches(str(outcome), names, n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "see `immunesim list variables DISEASE`"
+                hint = _not_one_of(outcome, names, "see `immunesim list variables DISEASE`")
                 problems.append(f"compare.outcome: '{outcome}' is not a variable; {hint}")
             else:
                 out["outcome"] = outcome

@@ -30,7 +30,6 @@ decision time continues.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from typing import Mapping
 
 import numpy as np
@@ -42,7 +41,7 @@ ACTIONS = ("stop", "start", "switch", "change")
 
 def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict | None:
     """Validated ``treat_to_target`` block (or None); problems appended with field paths."""
-    from .schema import _days, _unknown
+    from .schema import _days, _not_one_of, _unknown
 
     if raw is None:
         return None
@@ -78,8 +77,7 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
                 _unknown(cond, IF_KEYS, f"{path}.if.", problems)
                 ro = cond.get("readout")
                 if ro not in names:
-                    close = difflib.get_close_matches(str(ro), names, n=1)
-                    hint = f"did you mean '{close[0]}'?" if close else "see `immunesim list variables`"
+                    hint = _not_one_of(ro, names, "see `immunesim list variables`")
                     problems.append(f"{path}.if.readout: {ro!r} is not a variable; {hint}")
                 if ("above" in cond) == ("below" in cond):
                     problems.append(f"{path}.if: give exactly one of above or below")
@@ -199,7 +197,7 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
                     evs.append(e)
         return evs
 
-    names = [str(v) for v in pieces_names(model)]
+    names = list(model.variable_names)
 
     def values_so_far():
         # raw arrays: selecting variables one by one through xarray costs ~1 ms each
@@ -267,11 +265,6 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
         hit = (tr > t_stop) & ((y_fl > fl["value"]) if fl["op"] == "above" else (y_fl < fl["value"]))
         flare_t = float(tr[np.argmax(hit)] - t_stop) if hit.any() else float("nan")
     return result, decisions, flare_t
-
-
-def pieces_names(model) -> list[str]:
-    """Variable names in result order (species, then rules)."""
-    return list(model.variable_names)
 
 
 def _apply(kind, arg, t, active, Regimen, t_end) -> str:
