@@ -154,6 +154,16 @@ def _drug_show(args) -> int:
     for k in ("weight_exponent_CL", "weight_exponent_V"):
         if k in d["pk"]:
             print(f"{k:12s} {d['pk'][k]['value']:10.4g} {'1':8s} {d['pk'][k]['source']}")
+    from .drugs.couple import effects
+
+    print("pharmacodynamics:")
+    pd = {**{f"potency {k}": e for k, e in (mech.get("potencies") or {}).items()},
+          **{k: mech[k] for k in ("potency", "potency_low", "unbound_fraction", "cellular_shift",
+                                  "max_rate", "ke0") if k in mech}}
+    for k, e in pd.items():
+        print(f"  {k:18s} {e['value']:10.4g} {e.get('unit', '1'):8s} {e['source']}")
+    for hook, ec50, _, _ in effects(d):
+        print(f"  acts on {hook}: half-maximal at {ec50:.4g} ug/mL total serum concentration")
     return 0
 
 

@@ -21,9 +21,24 @@ from ..errors import ModelError
 DRUG_KEYS = {"name", "brand", "class", "mechanism", "molecular_weight_kda", "routes", "pk",
              "variability", "label_checks"}
 PK_MODELS = {"one_compartment": {"CL", "V"}, "two_compartment": {"CL", "V", "Q", "V2"}}
-PK_OPTIONAL = {"F", "ka", "Vmax", "Km"}
+PK_OPTIONAL = {"F", "ka", "Vmax", "Km", "CL_Emax", "CL_T50", "CL_gamma"}
 PK_UNITS = {"CL": "L/day", "V": "L", "Q": "L/day", "V2": "L", "F": "1", "ka": "1/day",
-            "Vmax": "mg/day", "Km": "ug/mL"}
+            "Vmax": "mg/day", "Km": "ug/mL", "CL_Emax": "1", "CL_T50": "day", "CL_gamma": "1"}
+TIME_VARYING = ("CL_Emax", "CL_T50", "CL_gamma")
+#: mechanism kind -> its allowed targets (the disease model's hook for each is in couple.py)
+MECHANISMS = {
+    "ligand_neutralisation": {"TNF", "IL6", "IL17", "IFNg", "IL2", "IL10", "TGFb", "IL12"},
+    "receptor_blockade": {"TNFR", "IL6R", "IL17R", "IFNgR", "IL2R", "IL10R", "TGFbR", "IL12R"},
+    "checkpoint_blockade": {"CTLA4", "PD1"},
+    "checkpoint_agonism": {"PD1"},
+    "costimulation_blockade": {"CD80"},
+    "cell_depletion": {"B"},
+    "kinase_inhibition": {"JAK", "SYK"},
+    "enzyme_inhibition": {"PDE4"},
+    "cytokine_agonism": {"IL2"},
+    "immunosuppression": {"cytokine_transcription", "proliferation"},
+}
+POTENCY_UNITS = ("nM", "ug/mL")
 ROUTES = ("iv", "sc", "oral")
 
 
@@ -64,11 +79,43 @@ def _check(name: str, data: dict) -> None:
                 problems.append(f"{where}: pk.parameters.{p} needs unit {PK_UNITS[p]} and a source")
         if ("Vmax" in params) != ("Km" in params):
             problems.append(f"{where}: Vmax and Km go together (Michaelis-Menten elimination)")
+        if set(TIME_VARYING) & set(params) and not set(TIME_VARYING) <= set(params):
+            problems.append(f"{where}: time-varying clearance needs all of {', '.join(TIME_VARYING)}")
+    problems += _check_mechanism(where, data.get("mechanism") or {})
     for r in data.get("routes", []):
         if r not in ROUTES:
             problems.append(f"{where}: route {r!r} not one of {ROUTES}")
     if problems:
         raise ModelError(problems)
+
+
+def _check_mechanism(where: str, mech: dict) -> list[str]:
+    kind, target = mech.get("kind"), mech.get("target")
+    if kind not in MECHANISMS:
+        return [f"{where}: mechanism.kind must be one of {sorted(MECHANISMS)}, got {kind!r}"]
+    if target not in MECHANISMS[kind]:
+        return [f"{where}: mechanism.target for {kind} must be one of {sorted(MECHANISMS[kind])}, "
+                f"got {target!r}"]
+    out = []
+    entries = dict(mech.get("potencies") or {})
+    for key in ("potency", "potency_low"):
+        if key in mech:
+            entries[key] = mech[key]
+    if not entries:
+        out.append(f"{where}: mechanism needs a potency (or potencies per target)")
+    for k, e in entries.items():
+        if not isinstance(e, dict) or e.get("unit") not in POTENCY_UNITS or "source" not in e:
+            out.append(f"{where}: mechanism potency {k} needs a value, a unit in {POTENCY_UNITS} "
+                       "and a source")
+    for k in ("unbound_fraction", "cellular_shift", "max_rate", "ke0"):
+        if k in mech and not ({"value", "source"} <= set(mech[k] or {})):
+            out.append(f"{where}: mechanism.{k} needs a value and a source")
+    if kind == "cell_depletion" and "max_rate" not in mech:
+        out.append(f"{where}: cell_depletion needs max_rate (1/day)")
+    if kind == "cytokine_agonism" and "potency_low" not in mech:
+        out.append(f"{where}: cytokine_agonism needs potency (high-affinity receptor) and "
+                   "potency_low (low-affinity receptor)")
+    return out
 
 
 def resolve_drug(name: str) -> str:

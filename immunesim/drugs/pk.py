@@ -5,6 +5,11 @@ two-compartment drug, ``Peripheral``. Concentration ``C = Central / V`` in ug/mL
 1 ug/mL). Elimination is linear (``CL``) plus, where the drug has it, Michaelis-Menten
 (``Vmax * C / (Km + C)``: the quasi-steady-state limit of target-mediated disposition when
 the target is small relative to the drug; Mager & Jusko 2001, doi:10.1023/A:1014414520282).
+Where a label reports clearance falling over treatment (pembrolizumab, nivolumab), the
+linear clearance is ``CL x exp(CL_Emax x Ttx^g / (CL_T50^g + Ttx^g))`` with ``Ttx`` the days
+since the first dose (1e-6 day added to keep the Jacobian finite at the first dose; a sigmoid-Emax function of time: Bajaj et al. 2017, CPT Pharmacometrics
+Syst Pharmacol 6:58, doi:10.1002/psp4.12143); ``Ttx`` runs once the switch species ``TxOn``
+is set to 1 by the first dose's event.
 Bioavailability ``F`` scales what reaches the depot. Weight scaling:
 ``CL, Q, Vmax x (W/70)^e_CL``, ``V, V2 x (W/70)^e_V``.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 from ..model.loader import model_from_dict
 from ..model.model import Model
+from .library import PK_UNITS
 from .library import drug as _drug
 
 REFERENCE_WEIGHT_KG = 70.0
@@ -47,19 +53,29 @@ def pk_model(name: str, weight_kg: float = REFERENCE_WEIGHT_KG) -> Model:
     if two:
         species.append({"name": "Peripheral", "unit": "mg", "initial": 0.0,
                         "description": "peripheral compartment"})
+    tv = "CL_Emax" in p
+    if tv:
+        species += [{"name": "TxOn", "unit": "1", "initial": 0.0,
+                     "description": "1 once the first dose is given (switch for time on treatment)"},
+                    {"name": "Ttx", "unit": "day", "initial": 0.0, "description": "time since the first dose"}]
     src = {k: v["source"] for k, v in pk["parameters"].items()}
-    units = {"CL": "L/day", "V": "L", "Q": "L/day", "V2": "L", "F": "1", "ka": "1/day",
-             "Vmax": "mg/day", "Km": "ug/mL"}
-    params = [{"name": k, "value": v, "unit": units[k],
+    params = [{"name": k, "value": v, "unit": PK_UNITS[k],
                "source": src[k] + ("" if weight_kg == REFERENCE_WEIGHT_KG else f"; scaled to {weight_kg:g} kg")}
               for k, v in p.items()]
+    for entry in params:
+        if entry["name"] == "CL_Emax":  # a log-fold change: negative when clearance falls
+            entry["bounds"] = [-5.0, 5.0]
     if "ka" not in p:
         params.append({"name": "ka", "value": 1.0, "unit": "1/day",
                        "source": "unused: this drug is given IV only"})
     processes = [
         {"name": "absorption", "rate": "ka*Depot", "stoichiometry": {"Depot": -1, "Central": 1}},
-        {"name": "linear_elimination", "rate": "CL*C", "stoichiometry": {"Central": -1}},
+        {"name": "linear_elimination",
+         "rate": "CL*exp(CL_Emax/(1 + (CL_T50/(Ttx + 1e-6))^CL_gamma))*C" if tv else "CL*C",
+         "stoichiometry": {"Central": -1}},
     ]
+    if tv:
+        processes.append({"name": "time_on_treatment", "rate": "TxOn", "stoichiometry": {"Ttx": 1}})
     if "Vmax" in p:
         processes.append({"name": "target_mediated_elimination", "rate": "Vmax*C/(Km + C)",
                           "stoichiometry": {"Central": -1}})

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ModelError
-from ..events import Bolus, Infusion
+from ..events import Bolus, Infusion, SetSpecies
 from ..scenario.units import UnitProblem, to_unit
 from .library import drug as _drug
 
@@ -111,8 +111,11 @@ class Regimen:
     def events(self, weight_kg: float, F: float = 1.0, prefix: str = "") -> list:
         """Engine events for the PK model (species ``<prefix>Depot`` and ``<prefix>Central``, mg)."""
         amount = self.amount_mg(weight_kg)
+        tv = "CL_Emax" in _drug(self.drug)["pk"]["parameters"]
         out = []
         for t in self.dose_times():
+            if tv:  # start the clock of time-varying clearance (idempotent at later doses)
+                out.append(SetSpecies(time=t, name=prefix + "TxOn", value=1.0))
             if self.route == "iv" and self.infusion_hours:
                 dur = self.infusion_hours / 24.0
                 out.append(Infusion(start=t, duration=dur, target=prefix + "Central", rate=amount / dur))

@@ -10,6 +10,9 @@ complement.
   1970, J Clin Invest 49:673, doi:10.1172/JCI106279).
 - Autoantibody binds self antigen into immune complexes, which consume complement (C3, as a
   fraction of normal) and, with it, injure tissue (tissue module).
+- Drug hooks: ``kill_B`` (anti-CD20 depletion), ``inh_SYK`` (SYK carries BCR signalling, so
+  its inhibition lowers B-cell activation: Braselmann et al. 2006, J Pharmacol Exp Ther
+  319:998, doi:10.1124/jpet.106.109355), ``supp_prolif`` (antimetabolites).
 """
 
 from ._entry import P, R, S, X
@@ -41,12 +44,13 @@ PARAMETERS = [
     P("d_ic", 1.0, "1/day", "assumed: immune-complex clearance ~1 day (Fc-receptor and complement mediated)"),
     P("k_c3", 0.5, "1/day", "assumed: C3 synthesis/catabolism turnover ~2%/h"),
     P("k_c3_ic", 0.02, "1/(AU/mL)/day", "assumed: C3 consumption per unit immune complex"),
+    P("inh_SYK", 0.0, "1", "drug hook: fractional inhibition of SYK (BCR signalling); 0 untreated", (0, 1)),
     P("kill_B", 0.0, "1/day", "drug hook: extra death rate of CD20+ B cells (anti-CD20 depletion); 0 untreated"),
 ]
 
 RULES = [
     R("help", "Teff/(Teff + K_help)", "1", "T-cell help available to B cells"),
-    R("b_activation", "r_b*help*Ag/(Ag + K_ag_b)", "1/day", "B-cell activation rate"),
+    R("b_activation", "r_b*help*Ag/(Ag + K_ag_b)*(1 - inh_SYK)*(1 - supp_prolif)", "1/day", "B-cell activation rate"),
     R("complement_activation", "IC*C3", "AU/mL", "complement activation by immune complexes (C5a proxy)"),
 ]
 

@@ -13,6 +13,15 @@ blocked receptors consume none); IL-2's consumption is the explicit CD25 (Treg) 
 uptake. Basal sources include what balances receptor uptake at the healthy level
 (``p_X_up0``), so adding uptake does not move the healthy state.
 
+Cell-intrinsic drug hooks act on production: ``supp_cytokine`` (glucocorticoid-receptor
+repression of NF-kB/AP-1-driven transcription) and ``inh_PDE4`` (PDE4 inhibition: cAMP/PKA
+lowers TNF, IL-12/23, IFN-gamma and IL-17 production and raises IL-10; Schafer et al. 2010,
+Br J Pharmacol 159:842, doi:10.1111/j.1476-5381.2009.00559.x) scale the inflammatory
+production terms of immune cells, not the basal sources of other tissues. Exogenous IL-2
+(``agon_IL2_treg``, ``agon_IL2_eff``: receptor occupancy by a recombinant IL-2 on CD25-high
+Tregs and on CD25-low effectors) adds to the endogenous signal in ``sig_IL2_treg`` and
+``sig_IL2_eff``.
+
 JAK pairs (O'Shea et al. 2015, Annu Rev Med 66:311, doi:10.1146/annurev-med-051113-024537):
 IL-6 JAK1/JAK2; IL-2 JAK1/JAK3; IFN-gamma JAK1/JAK2; IL-12 JAK2/TYK2; IL-10 JAK1/TYK2.
 TNF (NF-kB), IL-17 (Act1) and TGF-beta (SMAD) do not use JAKs.
@@ -64,6 +73,27 @@ for name, (jaks, init, K, decay, source) in _CYTOKINES.items():
 PARAMETERS += [P(f"inh_{j}", 0.0, "1", f"drug hook: fractional inhibition of {j}; 0 untreated", FRACTION)
                for j in JAKS]
 
+PARAMETERS += [
+    P("supp_cytokine", 0.0, "1", "drug hook: fraction of inflammatory cytokine transcription repressed "
+      "(glucocorticoid receptor); 0 untreated", FRACTION),
+    P("inh_PDE4", 0.0, "1", "drug hook: fractional inhibition of PDE4; 0 untreated", FRACTION),
+    P("agon_IL2_treg", 0.0, "1", "drug hook: CD25-high (Treg) IL-2 receptor occupancy by exogenous IL-2; "
+      "0 untreated", FRACTION),
+    P("agon_IL2_eff", 0.0, "1", "drug hook: CD25-low (effector) IL-2 receptor occupancy by exogenous "
+      "IL-2; 0 untreated", FRACTION),
+    P("k_pde4_il10", 1.0, "1", "assumed: IL-10 production rises by this fraction at full PDE4 inhibition "
+      "(apremilast raises IL-10 about twofold in stimulated monocytes: Schafer et al. 2010, "
+      "doi:10.1111/j.1476-5381.2009.00559.x)"),
+]
+RULES += [
+    R("tx_inflam", "(1 - supp_cytokine)*(1 - inh_PDE4)", "1",
+      "share of inflammatory cytokine transcription left (glucocorticoid, PDE4 inhibition)"),
+    R("sig_IL2_treg", "(1 - (1 - occ_IL2)*(1 - agon_IL2_treg))*(1 - inh_JAK1)*(1 - inh_JAK3)", "1",
+      "IL-2 signalling in CD25-high Tregs (endogenous + exogenous IL-2, JAK1/JAK3)"),
+    R("sig_IL2_eff", "(1 - (1 - occ_IL2)*(1 - agon_IL2_eff))*(1 - inh_JAK1)*(1 - inh_JAK3)", "1",
+      "IL-2 signalling in effector T cells (endogenous + exogenous IL-2, JAK1/JAK3)"),
+]
+
 _BASAL = ("TNF", "IL6", "IL10", "TGFb")
 PARAMETERS += [
     P(f"p_{name}_up0", round(UPTAKE * _CYTOKINES[name][2] * _CYTOKINES[name][3]
@@ -95,17 +125,17 @@ PARAMETERS += [
 ]
 
 PROCESSES = [
-    X("TNF_production", "p_TNF_0 + p_TNF_up0 + p_TNF_mac*Mac + p_TNF_th1*Th1", {"TNF": 1}),
-    X("IL6_production", "p_IL6_0 + p_IL6_up0 + p_IL6_mac*Mac*(0.5 + sig_TNF) + p_IL6_il17*sig_IL17 + p_IL6_dmg*Dmg",
+    X("TNF_production", "p_TNF_0 + p_TNF_up0 + (p_TNF_mac*Mac + p_TNF_th1*Th1)*tx_inflam", {"TNF": 1}),
+    X("IL6_production", "p_IL6_0 + p_IL6_up0 + p_IL6_mac*Mac*(0.5 + sig_TNF)*(1 - supp_cytokine) + p_IL6_il17*sig_IL17 + p_IL6_dmg*Dmg",
       {"IL6": 1}),
-    X("IL17_production", "p_IL17*Th17", {"IL17": 1}),
-    X("IFNg_production", "p_IFNg*Th1", {"IFNg": 1}),
-    X("IL2_production", "p_IL2_0 + p_IL2*Teff*activation", {"IL2": 1}),
+    X("IL17_production", "p_IL17*Th17*tx_inflam", {"IL17": 1}),
+    X("IFNg_production", "p_IFNg*Th1*tx_inflam", {"IFNg": 1}),
+    X("IL2_production", "p_IL2_0 + p_IL2*Teff*activation*(1 - supp_cytokine)", {"IL2": 1}),
     X("IL2_consumption_treg", "k_IL2_cd25*Treg*IL2", {"IL2": -1}, "CD25 (IL-2R alpha) consumption"),
     X("IL2_consumption_eff", "k_IL2_eff*Teff*IL2", {"IL2": -1}),
-    X("IL10_production", "p_IL10_0 + p_IL10_up0 + p_IL10_treg*Treg + p_IL10_mac*Mac", {"IL10": 1}),
+    X("IL10_production", "p_IL10_0 + p_IL10_up0 + (p_IL10_treg*Treg + p_IL10_mac*Mac)*(1 + k_pde4_il10*inh_PDE4)", {"IL10": 1}),
     X("TGFb_production", "p_TGFb_0 + p_TGFb_up0 + p_TGFb_treg*Treg", {"TGFb": 1}),
-    X("IL12_production", "p_IL12*DC*(0.5 + sig_IFNg)", {"IL12": 1}),
+    X("IL12_production", "p_IL12*DC*(0.5 + sig_IFNg)*tx_inflam", {"IL12": 1}),
 ] + [X(f"{name}_decay", f"d_{name}*{name}", {name: -1}) for name in _CYTOKINES] + [
     X(f"{name}_uptake", f"k_up_{name}*occ_{name}", {name: -1},
       "receptor-mediated consumption of the free ligand")

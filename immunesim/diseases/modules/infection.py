@@ -3,8 +3,10 @@
 A pathogen challenge (a bolus of ``Pathogen``, in units of the inoculum) grows
 logistically and is killed by activated macrophages, more so with TNF and IFN-gamma
 signalling, and by pathogen-specific effector T cells, which expand on pathogen antigen
-with IL-2/JAK1-JAK3 signalling. Immunosuppression therefore slows clearance: anti-TNF and
-JAK inhibitors through the signalling terms, lymphocyte-depleting drugs through ``Tpath``.
+with their own (autocrine) IL-2 through JAK1-JAK3; glucocorticoids repress that IL-2's
+transcription (``supp_cytokine``). Immunosuppression therefore slows clearance: anti-TNF and
+JAK inhibitors through the signalling terms, glucocorticoids and PDE4 inhibitors through
+cytokine production, antimetabolites through T-cell proliferation, lymphocyte-depleting drugs through ``Tpath``.
 The pathogen also activates macrophages and, weakly (``w_bystander``), matures DCs that
 present self antigen: the route by which infections can flare autoimmunity.
 """
@@ -42,7 +44,8 @@ PROCESSES = [
     X("pathogen_innate_kill", "innate_killing*Pathogen", {"Pathogen": -1}),
     X("pathogen_T_kill", "k_kill_T*Tpath*Pathogen", {"Pathogen": -1}),
     X("tpath_input", "s_tpath", {"Tpath": 1}),
-    X("tpath_expansion", "r_tpath*Tpath*Pathogen/(Pathogen + K_path)*(1 - inh_JAK1)*(1 - inh_JAK3)"
+    X("tpath_expansion", "r_tpath*Tpath*Pathogen/(Pathogen + K_path)*(1 - inh_JAK1)*(1 - inh_JAK3)*(1 - supp_prolif)"
+      "*(1 - supp_cytokine)"
       "*(1 - Tpath/K_tpath)", {"Tpath": 1}),
     X("tpath_contraction", "d_tpath*Tpath", {"Tpath": -1}),
 ]

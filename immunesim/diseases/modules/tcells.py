@@ -7,8 +7,11 @@
   doi:10.1073/pnas.89.21.10365). PTPN22 risk alleles lower the threshold (``m_ptpn22``).
 - PD-1 holds activation and expansion back by attenuating the TCR/CD28 signal itself (SHP-2
   dephosphorylates CD28 first: Hui et al. 2017, Science 355:1428, doi:10.1126/science.aaf1292),
-  so it divides the signal before the threshold; PD-L1 rises with IFN-gamma signalling
+  so it divides the signal before the threshold; a PD-1 agonist antibody (``agon_PD1``)
+  engages PD-1 without its ligands; PD-L1 rises with IFN-gamma signalling
   (adaptive resistance). ``pd1_function = 0`` removes the checkpoint.
+- Antimetabolites (methotrexate) block proliferation (``supp_prolif``): effector and Treg
+  expansion alike.
 - IL-10 and TGF-beta signalling suppress activation and expansion (Treg soluble mediators);
   CTLA-4 acts through ``costim`` (antigen_innate module).
 - Inflammation disables suppression: IL-6 and TNF make effectors resistant to Tregs and
@@ -21,7 +24,9 @@
   (TGF-beta with IL-2, blocked by IL-6: Bettelli et al. 2006, Nature 441:235,
   doi:10.1038/nature04753), in proportion to those signals.
 - Effectors expand with stimulation and IL-2 up to a niche capacity; Tregs expand with IL-2
-  through CD25 (and consume it, cytokines module) and die faster when IL-2 is scarce
+  through CD25 (and consume it, cytokines module) and die faster when IL-2 is scarce; Tregs
+  read ``sig_IL2_treg`` and effectors ``sig_IL2_eff``, equal without drug, different under
+  low-dose IL-2 (CD25 gives Tregs ~100x the IL-2 affinity of effectors)
   (Malek 2008, Annu Rev Immunol 26:453, doi:10.1146/annurev.immunol.26.021607.090357).
 """
 
@@ -45,6 +50,9 @@ PARAMETERS = [
     P("k_pd1", 0.53, "1", "assumed: PD-1 inhibition at baseline PD-L1; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("a_pdl1", 0.85, "1", "assumed: PD-L1 induction at full IFN-gamma signalling; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("block_PD1", 0.0, "1", "drug hook: fraction of PD-1 blocked (anti-PD-1); 0 untreated", (0, 1)),
+    P("agon_PD1", 0.0, "1", "drug hook: fraction of PD-1 engaged by an agonist antibody; 0 untreated", (0, 1)),
+    P("k_pd1_agon", 1.0, "1", "assumed: PD-1 inhibition at full agonist engagement, equal to that of PD-L1 at full IFN-gamma induction (k_pd1 x (1 + a_pdl1) ~ 1): an agonist cannot signal more than the natural ligands engage"),
+    P("supp_prolif", 0.0, "1", "drug hook: fraction of lymphocyte proliferation blocked (antimetabolites); 0 untreated", (0, 1)),
     P("w_supp_il10", 2.0, "1", "assumed: IL-10 suppression weight"),
     P("w_supp_tgfb", 1.0, "1", "assumed: TGF-beta suppression weight"),
     P("K_treg_resist", 0.09, "1", "assumed: IL-6 + TNF signalling halving Treg suppression (the healthy sum, ~0.07, leaves ~70 % potency); value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
@@ -66,7 +74,7 @@ PARAMETERS = [
 ]
 
 RULES = [
-    R("pd1_brake", "1/(1 + pd1_function*(1 - block_PD1)*k_pd1*(1 + a_pdl1*sig_IFNg))", "1",
+    R("pd1_brake", "1/(1 + pd1_function*((1 - block_PD1)*k_pd1*(1 + a_pdl1*sig_IFNg) + k_pd1_agon*agon_PD1))", "1",
       "fraction of T-cell signalling left after PD-1"),
     R("treg_potency", "1/(1 + ((sig_IL6 + sig_TNF)/K_treg_resist)^n_treg_resist)", "1",
       "share of Treg suppression left in the inflammatory milieu (IL-6/TNF resistance)"),
@@ -79,7 +87,7 @@ RULES = [
       "1", "sum of commitment weights"),
     R("act_flux", "k_act*Tn*activation", "cells/uL/day", "naive cells activated per day"),
     R("Teff", "Th1 + Th17", "cells/uL", "autoreactive effector T cells"),
-    R("expansion", "r_eff*activation*(il2_floor + sig_IL2)/(1 + il2_floor)/(1 + Teff/K_cap)", "1/day",
+    R("expansion", "r_eff*activation*(il2_floor + sig_IL2_eff)/(1 + il2_floor)/(1 + Teff/K_cap)*(1 - supp_prolif)", "1/day",
       "effector expansion rate"),
 ]
 
@@ -89,13 +97,13 @@ PROCESSES = [
     X("naive_activation", "act_flux", {"Tn": -1}, "activated naive cells leave the pool"),
     X("th1_commitment", "gain*act_flux*(w_th0 + w_th1*sig_IL12)/w_total", {"Th1": 1}),
     X("th17_commitment", "gain*act_flux*w_th17*sig_IL6*sig_TGFb/w_total", {"Th17": 1}),
-    X("itreg_induction", "gain*act_flux*w_itreg*sig_TGFb*sig_IL2/(1 + sig_IL6/K_il6_itreg)/w_total",
+    X("itreg_induction", "gain*act_flux*w_itreg*sig_TGFb*sig_IL2_treg/(1 + sig_IL6/K_il6_itreg)/w_total",
       {"Treg": 1}, "induced Tregs; IL-6 blocks their induction"),
     X("th1_expansion", "expansion*Th1", {"Th1": 1}),
     X("th17_expansion", "expansion*Th17", {"Th17": 1}),
     X("th1_death", "d_eff*Th1", {"Th1": -1}),
     X("th17_death", "d_eff*Th17", {"Th17": -1}),
     X("treg_thymic", "s_treg", {"Treg": 1}),
-    X("treg_expansion", "r_treg*sig_IL2*Treg", {"Treg": 1}),
-    X("treg_death", "(d_treg + k_treg_il2dep*(1 - sig_IL2))*Treg", {"Treg": -1}),
+    X("treg_expansion", "r_treg*sig_IL2_treg*(1 - supp_prolif)*Treg", {"Treg": 1}),
+    X("treg_death", "(d_treg + k_treg_il2dep*(1 - sig_IL2_treg))*Treg", {"Treg": -1}),
 ]

@@ -1,0 +1,186 @@
+"""Every drug class of the library acting by its mechanism, checked against published numbers
+and behaviours (issue #4): JAK selectivity, time-varying and target-mediated clearance,
+immunosuppression's infection cost, low-dose IL-2, and the classes side by side in RA."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import immunesim as im
+from immunesim.diseases.readouts import infection_course
+from immunesim.drugs import drug, drug_names
+from immunesim.drugs.couple import effects
+from immunesim.drugs.regimen import Regimen
+from immunesim.drugs.simulate_pk import simulate_pk
+from immunesim.scenario import load_scenario, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ISSUE_DRUGS = {"adalimumab", "infliximab", "etanercept", "certolizumab", "golimumab", "tocilizumab",
+               "sarilumab", "tofacitinib", "baricitinib", "upadacitinib", "abatacept", "rituximab",
+               "ipilimumab", "nivolumab", "pembrolizumab", "aldesleukin", "methotrexate",
+               "prednisone", "apremilast", "fostamatinib"}
+
+
+def test_library_has_every_drug_with_units_sources_and_a_target_the_model_exposes():
+    assert ISSUE_DRUGS <= set(drug_names())
+    hooks = {p.name for p in im.disease_model("healthy").parameters}
+    for name in drug_names():
+        d = drug(name)
+        for e in d["pk"]["parameters"].values():
+            assert e["unit"] and e["source"]
+        for hook, ec50, source, _ in effects(d):
+            assert hook in hooks, (name, hook)
+            assert ec50 > 0 and source
+
+
+def _mean_pathway_inhibition(name, dose, every):
+    """Mean inhibition of each JAK-pair pathway over a steady-state dosing interval."""
+    reg = Regimen.parse(name, dose=dose, route="oral", every=every, count=20)
+    t, c, m = simulate_pk(reg, days=m_days(reg))
+    last = (t >= m["last_dose_day"]) & (t <= m["last_dose_day"] + m["interval_days"])
+    inh = {hook[4:]: c[last] / (c[last] + ec50) for hook, ec50, _, _ in effects(drug(name))}
+    pair = {"IL6": ("JAK1", "JAK2"), "IL2": ("JAK1", "JAK3"), "IL12": ("JAK2", "TYK2")}
+    return {k: float(np.mean(1 - (1 - inh[a]) * (1 - inh[b]))) for k, (a, b) in pair.items()}
+
+
+def m_days(reg):
+    return reg.dose_times()[-1] + reg.every
+
+
+def test_jak_inhibitors_hit_cytokine_pathways_by_their_per_jak_selectivity():
+    tofa = _mean_pathway_inhibition("tofacitinib", "5 mg", "12 h")
+    bari = _mean_pathway_inhibition("baricitinib", "4 mg", "1 d")
+    upa = _mean_pathway_inhibition("upadacitinib", "15 mg", "1 d")
+    # calibration: the approved RA doses inhibit IL-6 (JAK1/JAK2) signalling alike (Dowty et
+    # al. 2019, doi:10.1002/prp2.537), set at 50 % on average
+    for x in (tofa, bari, upa):
+        assert x["IL6"] == pytest.approx(0.5, abs=0.03)
+    # from there the measured per-JAK IC50s decide the rest: tofacitinib and upadacitinib are
+    # the stronger inhibitors of JAK1/JAK3 (IL-2) signalling, baricitinib the weakest (McInnes
+    # et al. 2019, Arthritis Res Ther 21:183, doi:10.1186/s13075-019-1964-1)
+    assert tofa["IL2"] > upa["IL2"] > bari["IL2"]
+    assert tofa["IL2"] > 0.55 and bari["IL2"] < 0.35
+    # upadacitinib (JAK1-selective) spares JAK2/TYK2 (IL-12/23) the most
+    assert upa["IL12"] < min(tofa["IL12"], bari["IL12"])
+
+
+def test_time_varying_clearance_of_pembrolizumab_matches_the_label():
+    # KEYTRUDA label 12.3: clearance 252 mL/day after the first dose, 195 mL/day (~23 % lower)
+    # at steady state; accumulation 2.1-fold with 200 mg every 3 weeks
+    first = simulate_pk(Regimen.parse("pembrolizumab", dose="200 mg", route="iv"), days=400)[2]
+    ss = simulate_pk(Regimen.parse("pembrolizumab", dose="200 mg", route="iv", every="21 d",
+                                   count=18), days=18 * 21)[2]
+    assert 200.0 / first["auc_tau_ug_day_per_ml"] == pytest.approx(0.252, rel=0.10)
+    assert 200.0 / ss["auc_tau_ug_day_per_ml"] == pytest.approx(0.195, rel=0.05)
+    # the effective clearance after the full time course is ~23 % below the first dose's
+    # (AUC over the first interval: half-life 22 days, so the interval holds 48 % of the dose)
+    one = simulate_pk(Regimen.parse("pembrolizumab", dose="200 mg", route="iv"), days=21)[2]
+    assert ss["auc_tau_ug_day_per_ml"] / one["auc_tau_ug_day_per_ml"] == pytest.approx(2.1, rel=0.20)
+
+
+def test_sarilumab_target_mediated_clearance_gives_supra_proportional_exposure():
+    # KEVZARA label 12.3: steady state at 150 vs 200 mg every 2 weeks, AUC 210 vs 396 mg*day/L
+    # (1.89x for 1.33x the dose), Cmin 6.95 vs 16.7 mg/L
+    lo = simulate_pk(Regimen.parse("sarilumab", dose="150 mg", route="sc", every="14 d", count=12), 168)[2]
+    hi = simulate_pk(Regimen.parse("sarilumab", dose="200 mg", route="sc", every="14 d", count=12), 168)[2]
+    assert hi["auc_tau_ug_day_per_ml"] / lo["auc_tau_ug_day_per_ml"] == pytest.approx(1.89, rel=0.08)
+    assert hi["trough_ug_per_ml"] / lo["trough_ug_per_ml"] > 2.4                  # label 2.4x
+    # the typical patient sits below the label's arithmetic means (log-normal spread)
+    assert hi["auc_tau_ug_day_per_ml"] == pytest.approx(396, rel=0.20)
+    assert lo["auc_tau_ug_day_per_ml"] == pytest.approx(210, rel=0.20)
+
+
+def _healthy_on(therapies, days=60.0, challenge_at=None):
+    sc = validate({"disease": "healthy", "time": {"end": f"{days} d", "output_every": "1 h"},
+                   "therapies": therapies})
+    events = list(sc.events())
+    if challenge_at is not None:
+        events.append(im.Bolus(time=challenge_at, target="Pathogen", amount=1.0))
+    r = im.simulate(sc.model(), np.asarray(sc.times), events=events, **sc.solver)
+    assert r.ok, r.message
+    return r
+
+
+TOFACITINIB = [{"drug": "tofacitinib", "dose": "5 mg", "route": "oral", "every": "12 h", "until": "60 d"}]
+PREDNISONE = [{"drug": "prednisone", "dose": "10 mg", "route": "oral", "every": "1 d", "until": "60 d"}]
+METHOTREXATE = [{"drug": "methotrexate", "dose": "15 mg", "route": "oral", "every": "7 d", "until": "60 d"}]
+
+
+@pytest.fixture(scope="module")
+def untreated():
+    return _healthy_on([], challenge_at=30.0)
+
+
+def _window(r, a, b, name):
+    t = r.time
+    return r[name].values[(t >= a) & (t < b)]
+
+
+def test_jak_inhibition_lowers_treg_il2_signalling_as_well_as_effector_signalling(untreated):
+    r = _healthy_on(TOFACITINIB, challenge_at=30.0)
+    for v in ("sig_IL2_treg", "sig_IL2_eff", "sig_IL6", "sig_IFNg"):
+        on, off = _window(r, 20, 27, v).mean(), _window(untreated, 20, 27, v).mean()
+        assert on < 0.7 * off, v                     # JAK1/JAK3 and JAK1/JAK2 pathways alike
+    # IL-2 itself rises (less consumed), yet Tregs receive less of its signal
+    assert _window(r, 20, 27, "IL2").mean() > _window(untreated, 20, 27, "IL2").mean()
+    # and the infection cost: the challenge at day 30 clears more slowly
+    base = infection_course(untreated.time - 30, untreated["Pathogen"].values)
+    slow = infection_course(r.time - 30, r["Pathogen"].values)
+    assert slow["clearance_time"] > 1.3 * base["clearance_time"]
+
+
+@pytest.mark.parametrize("therapy", [PREDNISONE, METHOTREXATE], ids=["prednisone", "methotrexate"])
+def test_conventional_immunosuppressants_slow_pathogen_clearance(untreated, therapy):
+    r = _healthy_on(therapy, challenge_at=30.0)
+    base = infection_course(untreated.time - 30, untreated["Pathogen"].values)
+    slow = infection_course(r.time - 30, r["Pathogen"].values)
+    assert slow["clearance_time"] > 1.3 * base["clearance_time"]
+    assert slow["peak"] > base["peak"]
+
+
+def test_low_dose_il2_expands_tregs_selectively_in_sle():
+    sc = load_scenario(ROOT / "scenarios" / "sle_low_dose_il2.yaml")
+    r = im.simulate(sc.model(), np.asarray(sc.times), events=sc.events(), **sc.solver)
+    assert r.ok, r.message
+    t = r.time
+    at = lambda v, day: r[v].values[np.argmin(np.abs(t - day))]       # noqa: E731
+    # CD25-high Tregs see the low dose, CD25-low effectors hardly (100x affinity difference)
+    assert r["agon_IL2_treg"].values.max() > 0.3
+    assert r["agon_IL2_eff"].values.max() < 0.02
+    assert r["agon_IL2_treg"].values.max() > 20 * r["agon_IL2_eff"].values.max()
+    assert at("Treg", 378) > 2.0 * at("Treg", 364)    # He et al. 2016: Tregs expand within a cycle
+    assert at("Teff", 435) < 0.5 * at("Teff", 364)
+    assert at("anti_dsDNA", 435) < at("anti_dsDNA", 364) and at("C3", 435) > at("C3", 364)
+    assert at("SLEDAI_2K", 435) < at("SLEDAI_2K", 364)
+
+
+def test_ra_drug_classes_compared_on_one_patient(tmp_path):
+    # the example's costimulation, antimetabolite and JAK arms (its TNF and IL-6R arms are the
+    # ones of ra_compare.yaml, run by test_therapies); each arm compiles its own kernel
+    import yaml
+
+    data = yaml.safe_load((ROOT / "scenarios" / "ra_drug_classes.yaml").read_text())
+    data["arms"] = {k: data["arms"][k] for k in ("untreated", "abatacept", "methotrexate", "tofacitinib")}
+    data["compare"].pop("synergy")
+    path = tmp_path / "classes.yaml"
+    path.write_text(yaml.safe_dump(data))
+    p = subprocess.run([sys.executable, "-m", "immunesim.cli", "compare", str(path), "-o",
+                        str(tmp_path / "out"), "-q"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    lines = (tmp_path / "out" / "arms.csv").read_text().splitlines()
+    head = lines[0].split(",")
+    rows = {c["arm"]: c for c in (dict(zip(head, line.split(","))) for line in lines[1:])}
+    das = {a: float(c["DAS28_CRP_week24"]) for a, c in rows.items()}
+    clear = {a: float(c["infection_clearance_days"]) for a, c in rows.items()}
+    assert das["untreated"] > 5.1
+    assert das["abatacept"] < 3.2                   # CTLA-4-Ig: low activity by week 24
+    assert das["methotrexate"] < das["untreated"] - 1.0
+    assert das["tofacitinib"] < das["untreated"]
+    for arm in ("tofacitinib", "methotrexate"):     # broad immunosuppression slows clearance
+        assert clear[arm] > clear["untreated"], arm
+    assert clear["abatacept"] == clear["untreated"]  # costimulation blockade spares it here
