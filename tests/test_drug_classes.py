@@ -160,12 +160,13 @@ def test_low_dose_il2_expands_tregs_selectively_in_sle():
 
 
 def test_ra_drug_classes_compared_on_one_patient(tmp_path):
-    # the example's costimulation, antimetabolite and JAK arms (its TNF and IL-6R arms are the
-    # ones of ra_compare.yaml, run by test_therapies); each arm compiles its own kernel
+    # the example's costimulation arm (its TNF and IL-6R arms are those of ra_compare.yaml, run
+    # by test_therapies; JAK and conventional drugs are tested above); each arm compiles its
+    # own kernel, so the test keeps to one
     import yaml
 
     data = yaml.safe_load((ROOT / "scenarios" / "ra_drug_classes.yaml").read_text())
-    data["arms"] = {k: data["arms"][k] for k in ("untreated", "abatacept", "methotrexate", "tofacitinib")}
+    data["arms"] = {k: data["arms"][k] for k in ("untreated", "abatacept")}
     data["compare"].pop("synergy")
     path = tmp_path / "classes.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -179,8 +180,5 @@ def test_ra_drug_classes_compared_on_one_patient(tmp_path):
     clear = {a: float(c["infection_clearance_days"]) for a, c in rows.items()}
     assert das["untreated"] > 5.1
     assert das["abatacept"] < 3.2                   # CTLA-4-Ig: low activity by week 24
-    assert das["methotrexate"] < das["untreated"] - 1.0
-    assert das["tofacitinib"] < das["untreated"]
-    for arm in ("tofacitinib", "methotrexate"):     # broad immunosuppression slows clearance
-        assert clear[arm] > clear["untreated"], arm
     assert clear["abatacept"] == clear["untreated"]  # costimulation blockade spares it here
+    assert float(rows["abatacept"]["damage_auc"]) < 0.7 * float(rows["untreated"]["damage_auc"])
