@@ -2,7 +2,6 @@
 and behaviours (issue #4): JAK selectivity, time-varying and target-mediated clearance,
 immunosuppression's infection cost, low-dose IL-2, and the classes side by side in RA."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -41,15 +40,11 @@ def test_library_has_every_drug_with_units_sources_and_a_target_the_model_expose
 def _mean_pathway_inhibition(name, dose, every):
     """Mean inhibition of each JAK-pair pathway over a steady-state dosing interval."""
     reg = Regimen.parse(name, dose=dose, route="oral", every=every, count=20)
-    t, c, m = simulate_pk(reg, days=m_days(reg))
+    t, c, m = simulate_pk(reg, days=reg.dose_times()[-1] + reg.every)
     last = (t >= m["last_dose_day"]) & (t <= m["last_dose_day"] + m["interval_days"])
     inh = {hook[4:]: c[last] / (c[last] + ec50) for hook, ec50, _, _ in effects(drug(name))}
     pair = {"IL6": ("JAK1", "JAK2"), "IL2": ("JAK1", "JAK3"), "IL12": ("JAK2", "TYK2")}
     return {k: float(np.mean(1 - (1 - inh[a]) * (1 - inh[b]))) for k, (a, b) in pair.items()}
-
-
-def m_days(reg):
-    return reg.dose_times()[-1] + reg.every
 
 
 def test_jak_inhibitors_hit_cytokine_pathways_by_their_per_jak_selectivity():

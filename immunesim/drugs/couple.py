@@ -88,11 +88,6 @@ def effects(d: dict) -> list[tuple[str, float, str, dict | None]]:
     return out
 
 
-def potency_ug_per_ml(d: dict) -> float:
-    """EC50 (ug/mL, total serum concentration) of a single-target drug."""
-    return effects(d)[0][1]
-
-
 def couple(data: dict, drugs, weight_kg: float) -> dict:
     """Model-file ``data`` of a disease model with ``drugs`` (names) coupled; a new dict."""
     data = copy.deepcopy(data)
@@ -110,10 +105,8 @@ def couple(data: dict, drugs, weight_kg: float) -> dict:
             data["species"].append({"name": ren[s.name], "unit": s.unit, "initial": 0.0,
                                     "description": f"{d['name']}: {s.description}"})
         for p in pk.parameters:
-            entry = {"name": ren[p.name], "value": p.value, "unit": p.unit, "source": p.source}
-            if p.name == "CL_Emax":
-                entry["bounds"] = list(p.bounds)
-            data["parameters"].append(entry)
+            data["parameters"].append({"name": ren[p.name], "value": p.value, "unit": p.unit,
+                                       "source": p.source, "bounds": list(p.bounds)})
         data["rules"].append({"name": pre + "C", "expression": f"{pre}Central/{pre}V", "unit": "ug/mL",
                               "description": f"{d['name']} serum concentration"})
         for pr in pk.processes:
