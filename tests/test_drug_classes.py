@@ -1,7 +1,9 @@
 """Every drug class of the library acting by its mechanism, checked against published numbers
 and behaviours (issue #4): JAK selectivity, time-varying and target-mediated clearance,
-immunosuppression's infection cost, low-dose IL-2, and the classes side by side in RA."""
+immunosuppression's infection cost, low-dose IL-2, the classes side by side in RA, PD-1
+agonism in MS and PDE4 inhibition in psoriasis."""
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -154,26 +156,75 @@ def test_low_dose_il2_expands_tregs_selectively_in_sle():
     assert at("SLEDAI_2K", 435) < at("SLEDAI_2K", 364)
 
 
-def test_ra_drug_classes_compared_on_one_patient(tmp_path):
-    # the example's costimulation arm (its TNF and IL-6R arms are those of ra_compare.yaml, run
-    # by test_therapies; JAK and conventional drugs are tested above); each arm compiles its
-    # own kernel, so the test keeps to one
+def _compare(tmp_path, scenario: dict) -> dict:
+    """Run `immunesim compare` on ``scenario`` as a user would; the arms.csv rows by arm."""
     import yaml
 
-    data = yaml.safe_load((ROOT / "scenarios" / "ra_drug_classes.yaml").read_text())
-    data["arms"] = {k: data["arms"][k] for k in ("untreated", "abatacept")}
-    data["compare"].pop("synergy")
-    path = tmp_path / "classes.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario))
     p = subprocess.run([sys.executable, "-m", "immunesim.cli", "compare", str(path), "-o",
                         str(tmp_path / "out"), "-q"], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stderr
-    lines = (tmp_path / "out" / "arms.csv").read_text().splitlines()
-    head = lines[0].split(",")
-    rows = {c["arm"]: c for c in (dict(zip(head, line.split(","))) for line in lines[1:])}
-    das = {a: float(c["DAS28_CRP_week24"]) for a, c in rows.items()}
-    clear = {a: float(c["infection_clearance_days"]) for a, c in rows.items()}
-    assert das["untreated"] > 5.1
-    assert das["abatacept"] < 3.2                   # CTLA-4-Ig: low activity by week 24
-    assert clear["abatacept"] == clear["untreated"]  # costimulation blockade spares it here
-    assert float(rows["abatacept"]["damage_auc"]) < 0.7 * float(rows["untreated"]["damage_auc"])
+    with (tmp_path / "out" / "arms.csv").open() as f:
+        return {row["arm"]: row for row in csv.DictReader(f)}
+
+
+def _example(name: str, arms) -> dict:
+    import yaml
+
+    data = yaml.safe_load((ROOT / "scenarios" / name).read_text())
+    data["arms"] = {k: data["arms"][k] for k in arms}
+    data["compare"].pop("synergy", None)
+    return data
+
+
+def test_ra_drug_classes_compared_on_one_patient(tmp_path):
+    # costimulation blockade, JAK inhibition and B-cell depletion (the TNF and IL-6R arms are
+    # those of ra_compare.yaml, run by test_therapies); each arm compiles its own kernel
+    rows = _compare(tmp_path, _example("ra_drug_classes.yaml",
+                                       ("untreated", "abatacept", "tofacitinib", "rituximab")))
+    das = {a: {w: float(r[f"DAS28_CRP_week{w}"]) for w in (12, 24, 52)} for a, r in rows.items()}
+    clear = {a: float(r["infection_clearance_days"]) for a, r in rows.items()}
+    auc = {a: float(r["damage_auc"]) for a, r in rows.items()}
+    assert das["untreated"][24] > 5.1                                # high activity
+    # a EULAR response (DAS28 down by > 1.2; van Gestel et al. 1996, doi:10.1002/art.1780390105)
+    # by week 24 with each class: costimulation, JAK1/JAK3 (IL-6, IFN-gamma, gamma-chain
+    # cytokines) and B cells as antigen-presenting cells (REFLEX, doi:10.1002/art.22025)
+    for arm in ("abatacept", "tofacitinib", "rituximab"):
+        assert das[arm][24] < das["untreated"][24] - 1.2, arm
+        assert auc[arm] < 0.8 * auc["untreated"], arm
+    assert das["abatacept"][24] < 3.2
+    # one course of rituximab: activity returns as B cells repopulate (6-9 months), hence retreatment
+    assert das["rituximab"][52] > das["rituximab"][24] + 1.0
+    # infection cost: JAK1/JAK3 inhibition slows clearance; costimulation blockade and B-cell
+    # depletion spare this (T-cell-dependent) challenge
+    assert clear["tofacitinib"] > 1.3 * clear["untreated"]
+    assert clear["abatacept"] == clear["untreated"] == clear["rituximab"]
+
+
+def test_pd1_agonism_lowers_ms_lesion_load(tmp_path):
+    rows = _compare(tmp_path, _example("ms_checkpoint_agonism.yaml", ("untreated", "peresolimab")))
+    f = {a: {k: float(v) for k, v in r.items() if k not in ("arm", "therapies", "status")}
+         for a, r in rows.items()}
+    # PD-1 engaged without its ligands raises the activation threshold of autoreactive T cells
+    assert f["peresolimab"]["lesion_load_week104"] < 0.5 * f["untreated"]["lesion_load_week104"]
+    assert f["peresolimab"]["damage_auc"] < 0.7 * f["untreated"]["damage_auc"]
+    assert f["peresolimab"]["final_irreversible"] < f["untreated"]["final_irreversible"]
+
+
+def test_apremilast_clears_psoriasis_without_slowing_pathogen_clearance(tmp_path):
+    therapy = {"drug": "apremilast", "dose": "30 mg", "route": "oral", "every": "12 h",
+               "start": "365 d", "until": "2 years"}
+    rows = _compare(tmp_path, {
+        "name": "psoriasis-apremilast", "disease": "psoriasis",
+        "time": {"end": "2 years", "output_every": "1 day"},
+        "arms": {"untreated": [], "apremilast": [therapy]},
+        "compare": {"outcome": "PASI", "weeks": [16], "from": "365 d", "challenge_at": "421 d"}})
+    pasi = {a: float(r["PASI_week16"]) for a, r in rows.items()}
+    clear = {a: float(r["infection_clearance_days"]) for a, r in rows.items()}
+    # this patient reaches PASI-75 by week 16 (ESTEEM 1: 33 % of patients did, mean PASI -55 %;
+    # Papp et al. 2015, doi:10.1016/j.jaad.2015.03.049): PDE4 inhibition lowers IL-23/IL-17
+    assert pasi["apremilast"] < 0.25 * pasi["untreated"]
+    # PDE4 inhibition lowers cytokine production by about half, not T-cell expansion: no
+    # serious-infection signal in the label, and the challenge clears as fast
+    assert clear["apremilast"] <= 1.2 * clear["untreated"]

@@ -8,6 +8,13 @@
 - Costimulation (CD80/86 on mature DCs) is an explicit factor: CTLA-4 on Tregs strips it
   (trans-endocytosis, Qureshi et al. 2011, Science 332:600, doi:10.1126/science.1202947);
   ``block_CD80`` is the hook for CTLA-4-Ig (abatacept).
+- Activated autoreactive B cells present self antigen too: their BCR concentrates it, and
+  activated B cells carry CD80/86 (weight ``w_b_apc``, 0 unless a preset sets it). B cells are
+  efficient antigen-presenting cells in rheumatoid synovium, and the loss of that function is
+  one reason B-cell depletion works in RA although long-lived plasma cells keep making
+  autoantibody (Silverman & Carson 2003, Arthritis Res Ther 5 Suppl 4:S1, doi:10.1186/ar1010;
+  in human synovium-SCID chimeras anti-CD20 abolished synovial T-cell activation: Takemura et
+  al. 2001, J Immunol 167:4710).
 - Macrophages are activated by IFN-gamma and TNF signalling (and pathogen), deactivated by
   IL-10 signalling.
 """
@@ -33,6 +40,7 @@ PARAMETERS = [
     P("K_danger_dmg", 0.095, "1", "assumed: damaged fraction giving half-maximal DAMP signal; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("d_dc", 0.3, "1/day", "assumed: mature DC lifetime ~3 days"),
     P("K_dc", 1.0, "cells/uL", "assumed: mature DC density giving presentation 1 (times m_hla)"),
+    P("w_b_apc", 0.0, "day", "assumed: presentation by the B cells activated per day, in mature-DC equivalents; 0 by default, set by presets in which B cells present antigen in the target tissue (RA synovium: Silverman & Carson 2003, doi:10.1186/ar1010)"),
     P("m_hla", 1.0, "1", "covariate multiplier: HLA risk alleles raise presentation (see covariates)"),
     P("ctla4_function", 1.0, "1", "checkpoint switch: 1 normal CTLA-4 function, 0 none (knockout)", (0, 10)),
     P("m_ctla4", 1.0, "1", "covariate multiplier: CTLA4 variants lower Treg CTLA-4 (see covariates)"),
@@ -51,7 +59,8 @@ RULES = [
       " + w_bystander*Pathogen/(Pathogen + K_path)", "1", "danger signal for DC maturation"),
     R("costim", "(1 - block_CD80)/(1 + ctla4_function*(1 - block_CTLA4)*m_ctla4*treg_potency*Treg/K_treg_ctla4)", "1",
       "CD80/86 costimulation left after CTLA-4 removal and blockade"),
-    R("presentation", "m_hla*DC/K_dc", "1", "self-antigen presentation strength"),
+    R("presentation", "m_hla*(DC + w_b_apc*b_activation*B)/K_dc", "1",
+      "self-antigen presentation strength (dendritic cells and activated B cells)"),
 ]
 
 PROCESSES = [

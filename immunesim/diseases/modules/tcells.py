@@ -10,6 +10,10 @@
   so it divides the signal before the threshold; a PD-1 agonist antibody (``agon_PD1``)
   engages PD-1 without its ligands; PD-L1 rises with IFN-gamma signalling
   (adaptive resistance). ``pd1_function = 0`` removes the checkpoint.
+- Effector expansion needs IL-2 or, for a share ``il2_floor``, the other common-gamma-chain
+  cytokines (IL-7, IL-15, IL-21); all signal through JAK1/JAK3 (Rochman, Spolski & Leonard 2009,
+  Nat Rev Immunol 9:480, doi:10.1038/nri2580), so JAK inhibitors slow both. Tregs depend on
+  IL-2 through CD25 alone here (their IL-7 receptor, CD127, is low).
 - Antimetabolites (methotrexate) block proliferation (``supp_prolif``): effector and Treg
   expansion alike.
 - IL-10 and TGF-beta signalling suppress activation and expansion (Treg soluble mediators);
@@ -65,7 +69,7 @@ PARAMETERS = [
     P("K_il6_itreg", 0.2, "1", "assumed: IL-6 signalling halving iTreg commitment"),
     P("r_eff", 1.4, "1/day", "assumed: maximal effector expansion rate (one division per ~14 h); value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("K_cap", 25.0, "cells/uL", "assumed: effector niche capacity halving expansion; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
-    P("il2_floor", 0.25, "1", "assumed: IL-2-independent share of effector expansion; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
+    P("il2_floor", 0.25, "1", "assumed: IL-2-independent share of effector expansion, carried by the other common-gamma-chain cytokines (IL-7, IL-15, IL-21), which signal through JAK1/JAK3 like IL-2 (Rochman, Spolski & Leonard 2009, doi:10.1038/nri2580); value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("d_eff", 0.3, "1/day", "assumed: effector lifetime ~3 days without stimulation"),
     P("s_treg", 0.1, "cells/uL/day", "assumed: thymic Treg output for this specificity pool"),
     P("r_treg", 0.58, "1/day", "assumed: maximal IL-2-driven Treg expansion; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
@@ -87,7 +91,9 @@ RULES = [
       "1", "sum of commitment weights"),
     R("act_flux", "k_act*Tn*activation", "cells/uL/day", "naive cells activated per day"),
     R("Teff", "Th1 + Th17", "cells/uL", "autoreactive effector T cells"),
-    R("expansion", "r_eff*activation*(il2_floor + sig_IL2_eff)/(1 + il2_floor)/(1 + Teff/K_cap)*(1 - supp_prolif)", "1/day",
+    R("sig_gc_eff", "il2_floor*(1 - inh_JAK1)*(1 - inh_JAK3)", "1",
+      "IL-2-independent common-gamma-chain (IL-7, IL-15, IL-21) support of effector expansion, JAK1/JAK3"),
+    R("expansion", "r_eff*activation*(sig_gc_eff + sig_IL2_eff)/(1 + il2_floor)/(1 + Teff/K_cap)*(1 - supp_prolif)", "1/day",
       "effector expansion rate"),
 ]
 
