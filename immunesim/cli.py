@@ -148,12 +148,12 @@ def _drug_show(args) -> int:
     mech = d["mechanism"]
     print(f"mechanism: {mech['kind']} of {mech['target']}: {mech['description']}")
     print(f"routes: {', '.join(d['routes'])}; PK model: {d['pk']['model']}")
-    print(f"{'parameter':12s} {'value':>10s} {'unit':8s} source")
-    for k, e in d["pk"]["parameters"].items():
-        print(f"{k:12s} {e['value']:10.4g} {e['unit']:8s} {e['source']}")
-    for k in ("weight_exponent_CL", "weight_exponent_V"):
-        if k in d["pk"]:
-            print(f"{k:12s} {d['pk'][k]['value']:10.4g} {'1':8s} {d['pk'][k]['source']}")
+    rows = [(k, e["value"], e["unit"], e["source"]) for k, e in d["pk"]["parameters"].items()]
+    rows += [(k, d["pk"][k]["value"], "1", d["pk"][k]["source"])
+             for k in ("weight_exponent_CL", "weight_exponent_V") if k in d["pk"]]
+    print(f"{'parameter':18s} {'value':>10s} {'unit':8s} source")
+    for k, v, unit, source in rows:
+        print(f"{k:18s} {v:10.4g} {unit:8s} {source}")
     from .drugs.couple import effects
 
     print("pharmacodynamics:")
