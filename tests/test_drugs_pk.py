@@ -61,6 +61,15 @@ def test_tofacitinib_half_life_is_about_three_hours():
     assert m["tmax_days"] * 24 < 1.5                          # label: peak within 0.5-1 h
 
 
+def test_certolizumab_loading_peak_matches_the_label():
+    # CIMZIA label 12.3: 400 mg SC at weeks 0, 2 and 4 gives a mean Cmax of ~43-49 ug/mL at
+    # week 5; bioavailability ~80 % (with F = 1 the peak would be ~64 ug/mL)
+    reg = Regimen.parse("certolizumab", dose="400 mg", route="sc", every="14 d", count=3)
+    _, _, m = simulate_pk(reg, 42)
+    assert m["cmax_ug_per_ml"] == pytest.approx(46.0, rel=0.15)
+    assert 54 / 24 < m["tmax_days"] < 171 / 24       # label: peak 54-171 h after an SC dose
+
+
 def test_weight_based_dose_and_schedule():
     reg = Regimen.parse("tocilizumab", dose="8 mg/kg", route="iv", every="8 w", until="1 year",
                         loading="0,2,6 w", infusion_hours=1)
