@@ -44,7 +44,7 @@ PROCESSES = [
     X("pathogen_innate_kill", "innate_killing*Pathogen", {"Pathogen": -1}),
     X("pathogen_T_kill", "k_kill_T*Tpath*Pathogen", {"Pathogen": -1}),
     X("tpath_input", "s_tpath", {"Tpath": 1}),
-    X("tpath_expansion", "r_tpath*Tpath*Pathogen/(Pathogen + K_path)*(1 - inh_JAK1)*(1 - inh_JAK3)*(1 - supp_prolif)"
+    X("tpath_expansion", "r_tpath*Tpath*Pathogen/(Pathogen + K_path)*jak_gc*(1 - supp_prolif)"
       "*(1 - supp_cytokine)"
       "*(1 - Tpath/K_tpath)", {"Tpath": 1}),
     X("tpath_contraction", "d_tpath*Tpath", {"Tpath": -1}),

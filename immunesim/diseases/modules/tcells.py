@@ -91,7 +91,7 @@ RULES = [
       "1", "sum of commitment weights"),
     R("act_flux", "k_act*Tn*activation", "cells/uL/day", "naive cells activated per day"),
     R("Teff", "Th1 + Th17", "cells/uL", "autoreactive effector T cells"),
-    R("sig_gc_eff", "il2_floor*(1 - inh_JAK1)*(1 - inh_JAK3)", "1",
+    R("sig_gc_eff", "il2_floor*jak_gc", "1",
       "IL-2-independent common-gamma-chain (IL-7, IL-15, IL-21) support of effector expansion, JAK1/JAK3"),
     R("expansion", "r_eff*activation*(sig_gc_eff + sig_IL2_eff)/(1 + il2_floor)/(1 + Teff/K_cap)*(1 - supp_prolif)", "1/day",
       "effector expansion rate"),
