@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 import immunesim as im
 from immunesim.diseases.readouts import infection_course
@@ -158,8 +159,6 @@ def test_low_dose_il2_expands_tregs_selectively_in_sle():
 
 def _compare(tmp_path, scenario: dict) -> dict:
     """Run `immunesim compare` on ``scenario`` as a user would; the arms.csv rows by arm."""
-    import yaml
-
     path = tmp_path / "scenario.yaml"
     path.write_text(yaml.safe_dump(scenario))
     p = subprocess.run([sys.executable, "-m", "immunesim.cli", "compare", str(path), "-o",
@@ -170,8 +169,6 @@ def _compare(tmp_path, scenario: dict) -> dict:
 
 
 def _example(name: str, arms) -> dict:
-    import yaml
-
     data = yaml.safe_load((ROOT / "scenarios" / name).read_text())
     data["arms"] = {k: data["arms"][k] for k in arms}
     data["compare"].pop("synergy", None)
