@@ -16,7 +16,9 @@ import immunesim as im
 from immunesim.scenario import ScenarioError, load_scenario, validate
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+ALL_SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+# tissue (abm/hybrid) scenarios are run by tests/test_tissue_scenarios.py
+SCENARIOS = [p for p in ALL_SCENARIOS if "\nmodel: " not in p.read_text()]
 
 
 def cli(*args, cwd=ROOT):

@@ -74,9 +74,15 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
         say("compiling its kernels (first use of this model on this machine; later runs load them "
             "from the cache)")
     t = np.asarray(scenario.times)
-    say(f"simulating {t[-1] - t[0]:g} days ({t.size} output times, {scenario.solver['method']})")
+    say(f"simulating {t[-1] - t[0]:g} days ({t.size} output times, "
+        f"{scenario.solver['method'] if scenario.model_kind == 'ode' else scenario.model_kind})")
     t_sim = time.perf_counter()
     decisions, flare = [], None
+    if scenario.model_kind != "ode":
+        from .tissue_run import run_tissue_scenario
+
+        return run_tissue_scenario(scenario, model, outdir, seed=seed, scenario_file=scenario_file,
+                                   say=say, t_start=t_start, versions=_versions)
     if scenario.treat_to_target:
         from .strategy import run_strategy
 

@@ -15,6 +15,8 @@ A scenario is YAML read with ``yaml.safe_load`` (no tags, nothing executed)::
       - {drug: adalimumab, dose: "40 mg", route: sc, every: "14 d", start: "1 year", until: "2 years"}
       - {drug: tocilizumab, dose: "8 mg/kg", route: iv, infusion_hours: 1, every: "4 w", count: 6}
     solver: {method: rodas4, rtol: 1.0e-6, atol: 1.0e-9}
+    model: ode                         # ode (default) | abm | hybrid: see immunesim.scenario.tissue
+    tissue: {shape: [200, 200], exchange_every: "6 h"}   # the lattice (abm and hybrid)
     outputs:
       variables: [Teff, Treg, CRP]     # default: all
       readouts: [DAS28_CRP, CRP]       # summary.csv columns; default: the preset's readouts
@@ -37,7 +39,8 @@ from ..errors import ImmunesimError
 from .units import UnitProblem, to_unit
 
 TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
-            "therapies", "arms", "compare", "treat_to_target", "solver", "outputs")
+            "therapies", "arms", "compare", "treat_to_target", "solver", "outputs", "model",
+            "tissue")
 PATIENT_KEYS = ("covariates",)
 TIME_KEYS = ("end", "output_every", "times")
 SOLVER_KEYS = ("method", "rtol", "atol", "max_steps")
@@ -80,6 +83,8 @@ class Scenario:
     arms: dict = field(default_factory=dict)
     compare: dict = field(default_factory=dict)
     treat_to_target: dict | None = None
+    model_kind: str = "ode"
+    tissue: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -89,6 +94,8 @@ class Scenario:
             "disease", "seed", "covariates", "parameters", "initial", "times", "therapies",
             "solver", "variables", "readouts", "summary_times", "figures", "formats", "arms",
             "compare", "treat_to_target")}
+        if self.model_kind != "ode":     # kept out otherwise: ODE scenario hashes unchanged
+            content.update(model_kind=self.model_kind, tissue=self.tissue)
         import dataclasses
 
         text = json.dumps(content, sort_keys=True, default=lambda o: dataclasses.asdict(o)
@@ -409,6 +416,12 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     formats = outputs.get("formats", ["netcdf"])
     formats = _name_list(formats, "outputs.formats", FORMATS, problems, "formats") or ()
 
+    from .tissue import validate_tissue
+
+    model_kind, tissue = validate_tissue(data.get("model"), data.get("tissue"), seed,
+                                         times[-1] if times else None, problems)
+    if model_kind != "ode" and (arms or strategy):
+        problems.append(f"model: {model_kind} runs take therapies, not arms or treat_to_target")
     if problems:
         raise ScenarioError(problems)
     return Scenario(name=name, disease=disease, seed=seed, covariates=covariates,
@@ -416,7 +429,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                     solver=solver_out, variables=variables or (), readouts=readouts,
                     summary_times=summary_times, figures=tuple(figures), formats=tuple(formats),
                     description=description, arms=arms, compare=compare,
-                    treat_to_target=strategy if mdata is not None else None, source=dict(data))
+                    treat_to_target=strategy if mdata is not None else None,
+                    model_kind=model_kind, tissue=tissue, source=dict(data))
 
 
 def _therapies(raw, where: str, times, problems: list) -> list:

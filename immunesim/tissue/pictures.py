@@ -1,0 +1,89 @@
+"""Lattice pictures: PNG snapshots and an animated GIF of a tissue run (written atomically).
+
+Left: the tissue (healthy, damaged, dead, regenerating) with the most numerous immune kind
+on each occupied site coloured over it. Right: one cytokine field as a heat map (log scale).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_path
+from . import params as P
+
+TISSUE_COLOURS = ["#f3ead8", "#e6a04a", "#2b2b2b", "#9fd39b"]     # healthy damaged dead regenerating
+KIND_COLOURS = ["#d62728", "#ff7f0e", "#1f77b4", "#9467bd", "#8c564b", "#2ca02c", "#e377c2"]
+
+
+def _rgb(state, cells):
+    from matplotlib.colors import to_rgb
+
+    tc = np.array([to_rgb(c) for c in TISSUE_COLOURS])
+    kc = np.array([to_rgb(c) for c in KIND_COLOURS])
+    img = tc[np.clip(state, 0, 3)]
+    occ = cells >= 0
+    img[occ] = kc[cells[occ]]
+    return img
+
+
+def _figure(ds, k, title):
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Patch
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.6))
+    a1.imshow(_rgb(ds["lattice_state"].values[k], ds["lattice_cells"].values[k]),
+              interpolation="nearest", origin="lower")
+    a1.set_title("tissue and immune cells", fontsize=9)
+    handles = [Patch(color=c, label=n) for c, n in zip(TISSUE_COLOURS, ("healthy", "damaged", "dead", "regenerating"))]
+    handles += [Patch(color=c, label=n) for c, n in zip(KIND_COLOURS, P.KINDS)]
+    a1.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    f = ds["lattice_field"].values[k].astype(float)
+    vmax = max(float(ds["lattice_field"].values.max()), 1e-3)
+    im = a2.imshow(np.maximum(f, vmax * 1e-4), norm=LogNorm(vmin=vmax * 1e-4, vmax=vmax),
+                   cmap="magma", origin="lower")
+    a2.set_title(f"{ds['lattice_field'].attrs.get('field', 'field')} (pg/mL)", fontsize=9)
+    fig.colorbar(im, ax=a2, fraction=0.046)
+    for ax in (a1, a2):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    t = float(ds["snapshot"].values[k])
+    fig.suptitle(f"{title}  day {t:.1f}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def write_pictures(ds, outdir, title: str = "", animation: str = "gif") -> list[Path]:
+    """``tissue_day<N>.png`` per snapshot and ``tissue.gif`` (``animation="gif"``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outdir = Path(outdir)
+    written = []
+    if "lattice_state" not in ds:
+        return written
+    n = ds.sizes["snapshot"]
+    frames = []
+    for k in range(n):
+        fig = _figure(ds, k, title)
+        path = outdir / f"tissue_day{float(ds['snapshot'].values[k]):07.2f}.png"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=90)
+        written.append(path)
+        if animation == "gif":
+            fig.canvas.draw()
+            frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+        plt.close(fig)
+    if animation == "gif" and frames:
+        from PIL import Image
+
+        path = outdir / "tissue.gif"
+        imgs = [Image.fromarray(f) for f in frames]
+        with atomic_path(path) as tmp:
+            imgs[0].save(tmp, format="GIF", save_all=True, append_images=imgs[1:], duration=500, loop=0)
+        written.append(path)
+    return written
