@@ -23,6 +23,7 @@ from .result import Result
 from .simulate import simulate, simulate_batch
 from .solvers import METHODS, SolverOptions
 from .status import STATUS_NAMES
+from .tissue import Tissue, TissueConfig, meanfield_model
 
 __all__ = [
     "COVARIATES", "disease_model", "diseases",
@@ -30,5 +31,5 @@ __all__ = [
     "Bolus", "ExpressionError", "ImmunesimError", "Infusion", "METHODS", "Model", "ModelError",
     "Parameter", "Process", "Result", "Rule", "STATUS_NAMES", "SetParameter", "SetSpecies",
     "SimulationError", "SolverOptions", "Species", "doses", "load_model", "model_from_dict",
-    "simulate", "simulate_batch",
+    "simulate", "simulate_batch", "Tissue", "TissueConfig", "meanfield_model",
 ]

@@ -145,3 +145,16 @@ def test_bad_tissue_configuration_names_the_field():
         TissueConfig(shape=(2, 100))
     with pytest.raises(ModelError, match=r"th_actt \(did you mean 'th_act'\?\)"):
         TissueConfig(rates={"th_actt": 1.0})
+
+
+def test_every_tissue_parameter_has_a_unit_and_a_source_and_the_doc_is_current():
+    from pathlib import Path
+
+    from immunesim.tissue.doc import markdown
+    from immunesim.tissue.params import table
+
+    for row in table():
+        assert row["unit"].strip() and len(row["source"]) > 8, row["name"]
+    doc = Path(__file__).resolve().parents[1] / "docs" / "tissue_parameters.md"
+    assert doc.read_text() == markdown(), (
+        "docs/tissue_parameters.md is stale: python -m immunesim.tissue.doc > docs/tissue_parameters.md")

@@ -119,6 +119,7 @@ def sites_step(counts, nb, fields, tstate, health, ab, sec_class, sec_field, sec
         dmg_sum = 0.0
         cleared = 0.0
         tnf_sum = 0.0
+        srcs = np.empty(N_FIELDS)
         for j in range(nx):
             # -- damage: effector contact (suppressed by Tregs around), TNF, immune complexes
             n_eff = counts[3 * TH1 + ACTIVE, i, j] + counts[3 * TH17 + ACTIVE, i, j]
@@ -163,7 +164,7 @@ def sites_step(counts, nb, fields, tstate, health, ab, sec_class, sec_field, sec
             amp = 1.0 + fields[F_IL17, i, j] / rates[R_K_IL17]
             il2_upt = (rates[R_UPT_TREG] * (counts[3 * TREG + REST, i, j] + counts[3 * TREG + ACTIVE, i, j])
                        + rates[R_UPT_EFF] * n_eff)
-            srcs = np.zeros(N_FIELDS)
+            srcs[:] = 0.0
             for e in range(sec_class.shape[0]):
                 srcs[sec_field[e]] += sec_q[e] * counts[sec_class[e], i, j]
             for f in range(N_FIELDS):

@@ -182,7 +182,7 @@ def table() -> list[dict]:
     """Every tissue parameter as ``{name, value, unit, source}`` (for docs and ``drug show``-like listings)."""
     rows = [{"name": k, "value": v[0], "unit": v[1], "source": v[2]} for k, v in RATES.items()]
     rows += [{"name": f"speed_{k}", "value": v[0], "unit": "um/min", "source": v[2]} for k, v in MOTILITY.items()]
-    rows += [{"name": f"chi_{k}", "value": v[1], "unit": "1 (per K_chem of gradient)", "source": "assumed"} for k, v in MOTILITY.items()]
+    rows += [{"name": f"chi_{k}", "value": v[1], "unit": "1 (per K_chem of gradient)", "source": "assumed: a gradient of one K_chem between sites multiplies that move's weight by 1 + chi"} for k, v in MOTILITY.items()]
     rows += [{"name": f"D_{f}", "value": DIFFUSION[f], "unit": "um^2/s", "source": DIFFUSION_SOURCE} for f in FIELDS]
     rows += [{"name": f"decay_{f}", "value": DECAY[f], "unit": "1/day", "source": DECAY_SOURCE} for f in FIELDS]
     rows += [{"name": f"q_{k}_{s}_{f}", "value": q, "unit": "molecules/cell/s", "source": SECRETION_SOURCE}
