@@ -83,7 +83,8 @@ def run_immunesim(n, steps, seed=1):
 
 
 # -- Mesa -------------------------------------------------------------------------------
-def run_mesa(n, steps, seed=1):
+def mesa_model(n, seed=1):
+    """The minimal rules as a Mesa model, agents placed as :func:`initial`."""
     import mesa
 
     class Cell(mesa.Agent):
@@ -91,7 +92,7 @@ def run_mesa(n, steps, seed=1):
             super().__init__(model)
             self.treg = treg
 
-        def step(self):
+        def move(self):
             m = self.model
             x, y = self.pos
             F = m.field
@@ -101,16 +102,18 @@ def run_mesa(n, steps, seed=1):
                 w = [1.0] * len(nbrs)
             else:
                 w = [1.0 + CHI * max(0.0, F[ny_, nx_] - here) for nx_, ny_ in nbrs]
-            dest = m.random.choices(nbrs, weights=w)[0]
-            m.grid.move_agent(self, dest)
+            m.grid.move_agent(self, m.random.choices(nbrs, weights=w)[0])
+
+        def act(self):
             if self.treg:
                 return
-            around = m.grid.get_neighbors(dest, moore=True, include_center=True, radius=1)
+            m = self.model
+            around = m.grid.get_neighbors(self.pos, moore=True, include_center=True, radius=1)
             if any(a.treg for a in around):
                 return
-            dx, dy = dest
+            dx, dy = self.pos
             m.health[dy, dx] = max(0.0, m.health[dy, dx] - K_DMG)
-            F[dy, dx] += Q
+            m.field[dy, dx] += Q
 
     class Tissue(mesa.Model):
         def __init__(self, n, seed):
@@ -125,14 +128,20 @@ def run_mesa(n, steps, seed=1):
                 self.grid.place_agent(a, (int(x[i]), int(y[i])))
 
         def step(self):
-            self.agents.shuffle_do("step")
+            # two stages, as the immunesim kernels: everyone moves on the step's field, then acts
+            self.agents.shuffle_do("move")
+            self.agents.do("act")
             F = self.field
             P = np.pad(F, 1, mode="edge")          # reflecting edges, as immunesim
             lap = P[:-2, 1:-1] + P[2:, 1:-1] + P[1:-1, :-2] + P[1:-1, 2:] - 4 * F
             self.field = F + R_DIFF * lap - K_DECAY * F
             self.health += K_REP * (1.0 - self.health)
 
-    m = Tissue(n, seed)
+    return Tissue(n, seed)
+
+
+def run_mesa(n, steps, seed=1):
+    m = mesa_model(n, seed)
     t0 = time.perf_counter()
     for _ in range(steps):
         m.step()

@@ -3,9 +3,10 @@
 Agents are a struct of arrays: ``x, y`` (site), ``kind``, ``state``, ``age`` (day), ``uid``.
 One step, in this order (operator splitting; each stage reads what the previous wrote):
 
-1. :func:`deposit`: count agents per site and class (``class = 3*kind + state``);
-2. :func:`neighbourhood`: 3x3 sums of antigen-presenting cells, active Tregs, active
-   effectors (the contact neighbourhood of every site);
+1. :func:`deposit`: count agents per site and class (``class = 3*kind + state``) and per
+   site channel (APCs, active Tregs, active effectors, all agents);
+2. :func:`neighbourhood`: 3x3 sums of those channels (the contact neighbourhood of every
+   site);
 3. :func:`sites_step`: tissue damage, repair and clearance, autoantibody deposition, and the
    cytokine reactions (secretion by the counted cells, decay, receptor uptake; implicit in
    the loss terms, so concentrations stay non-negative);
@@ -58,41 +59,60 @@ N_RATES = 45
 
 
 @njit(cache=True)
-def deposit(x, y, kind, state, n, counts):
-    """``counts[class, y, x]`` = agents of each class on each site (serial: a histogram)."""
+def deposit(x, y, kind, state, n, counts, ch):
+    """``counts[class, y, x]``: agents of each class on each site; ``ch[channel, y, x]``: per
+    site, APCs (licensed DCs, activated B cells), active Tregs, active effectors, all agents
+    (serial: a histogram)."""
     counts[:] = 0
-    for i in range(n):
-        counts[3 * kind[i] + state[i], y[i], x[i]] += 1
+    ch[:] = 0
+    for a in range(n):
+        k = kind[a]
+        s = state[a]
+        i = y[a]
+        j = x[a]
+        counts[3 * k + s, i, j] += 1
+        ch[NB_ALL, i, j] += 1
+        if s == ACTIVE:
+            if k == DC or k == BCELL:
+                ch[NB_APC, i, j] += 1
+            elif k == TREG:
+                ch[NB_TREG, i, j] += 1
+            elif k == TH1 or k == TH17:
+                ch[NB_EFF, i, j] += 1
 
 
 @njit(cache=True, parallel=True)
-def neighbourhood(counts, nb):
-    """3x3 sums (sites outside the lattice count as empty) of APCs (licensed DCs and
-    activated B cells), active Tregs, active Th1/Th17 effectors and all immune cells."""
-    _, ny, nx = counts.shape
+def neighbourhood(ch, nb, tmp):
+    """``nb``: 3x3 sums of the per-site channels ``ch`` (sites outside the lattice count as
+    empty), separable: along rows into ``nb``, then along columns into ``tmp`` (same shape as
+    ``nb``, reused between steps), copied back."""
+    _, ny, nx = ch.shape
     for i in prange(ny):
-        for j in range(nx):
-            apc = 0
-            treg = 0
-            eff = 0
-            alln = 0
-            for di in range(-1, 2):
-                ii = i + di
-                if ii < 0 or ii >= ny:
-                    continue
-                for dj in range(-1, 2):
-                    jj = j + dj
-                    if jj < 0 or jj >= nx:
-                        continue
-                    apc += counts[3 * DC + ACTIVE, ii, jj] + counts[3 * BCELL + ACTIVE, ii, jj]
-                    treg += counts[3 * TREG + ACTIVE, ii, jj]
-                    eff += counts[3 * TH1 + ACTIVE, ii, jj] + counts[3 * TH17 + ACTIVE, ii, jj]
-                    for c in range(N_CLASSES):
-                        alln += counts[c, ii, jj]
-            nb[NB_APC, i, j] = apc
-            nb[NB_TREG, i, j] = treg
-            nb[NB_EFF, i, j] = eff
-            nb[NB_ALL, i, j] = alln
+        for k in range(N_NB):
+            row = ch[k, i]
+            out = nb[k, i]
+            out[0] = row[0] + (row[1] if nx > 1 else 0)
+            for j in range(1, nx - 1):
+                out[j] = row[j - 1] + row[j] + row[j + 1]
+            if nx > 1:
+                out[nx - 1] = row[nx - 2] + row[nx - 1]
+    for i in prange(ny):
+        for k in range(N_NB):
+            out = tmp[k, i]
+            mid = nb[k, i]
+            for j in range(nx):
+                out[j] = mid[j]
+            if i > 0:
+                up = nb[k, i - 1]
+                for j in range(nx):
+                    out[j] += up[j]
+            if i < ny - 1:
+                dn = nb[k, i + 1]
+                for j in range(nx):
+                    out[j] += dn[j]
+    for i in prange(ny):
+        for k in range(N_NB):
+            nb[k, i] = tmp[k, i]
 
 
 @njit(cache=True, inline="always")
@@ -101,11 +121,11 @@ def sat(c, K):
 
 
 @njit(cache=True, parallel=True)
-def sites_step(counts, nb, fields, tstate, health, ab, sec_class, sec_field, sec_q, tissue_src,
+def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field, sec_q, tissue_src,
                decay, rates, drug, ab_sys, dt, seed, step, out):
     """Tissue and cytokine reactions of every site over ``dt``.
 
-    Secretion entry ``e``: a cell of class ``sec_class[e]`` on the site adds ``sec_q[e]``
+    ``occ``: agents per site (``ch[NB_ALL]`` of :func:`deposit`). Secretion entry ``e``: a cell of class ``sec_class[e]`` on the site adds ``sec_q[e]``
     pg/mL/day to field ``sec_field[e]``; ``tissue_src[field]``
     (pg/mL/day per damaged or dead site, times ``1 + IL17/K_IL17``), ``decay[field]`` (1/day).
     ``out[row, 0..3]`` returns per-row sums: cells that died this step (antigen released),
@@ -114,6 +134,11 @@ def sites_step(counts, nb, fields, tstate, health, ab, sec_class, sec_field, sec
     _, ny, nx = counts.shape
     free_tnf = 1.0 - drug[D_NEUT_TNF]
     supp = 1.0 - drug[D_SUPP]
+    e_decay = np.empty(N_FIELDS)
+    g_decay = np.empty(N_FIELDS)
+    for f in range(N_FIELDS):
+        e_decay[f] = math.exp(-decay[f] * dt)
+        g_decay[f] = dt if decay[f] * dt < 1e-12 else (1.0 - e_decay[f]) / decay[f]
     for i in prange(ny):
         died = 0.0
         dmg_sum = 0.0
@@ -161,6 +186,10 @@ def sites_step(counts, nb, fields, tstate, health, ab, sec_class, sec_field, sec
             ab[i, j] = (ab[i, j] + dt * src_ab) / (1.0 + dt * rates[R_AB_CLEAR])
             # -- cytokines: secretion by cells on the site, stromal sources on injured tissue
             injured = 1.0 if tstate[i, j] == DAMAGED or tstate[i, j] == DEAD else 0.0
+            if occ[i, j] == 0 and injured == 0.0:      # nothing secretes here: decay only
+                for f in range(N_FIELDS):
+                    fields[f, i, j] *= e_decay[f]
+                continue
             amp = 1.0 + fields[F_IL17, i, j] / rates[R_K_IL17]
             il2_upt = (rates[R_UPT_TREG] * (counts[3 * TREG + REST, i, j] + counts[3 * TREG + ACTIVE, i, j])
                        + rates[R_UPT_EFF] * n_eff)
@@ -172,10 +201,15 @@ def sites_step(counts, nb, fields, tstate, health, ab, sec_class, sec_field, sec
                 if f != F_IL10 and f != F_CHEM:
                     src *= supp          # glucocorticoids repress inflammatory transcription
                 src += injured * amp * tissue_src[f]
-                loss = decay[f] + (il2_upt if f == F_IL2 else 0.0)
                 # exact over dt for constant source and loss: c -> c e^{-L dt} + S (1 - e^{-L dt})/L
-                e = math.exp(-loss * dt)
-                fields[f, i, j] = fields[f, i, j] * e + src * (dt if loss * dt < 1e-12 else (1.0 - e) / loss)
+                if f == F_IL2 and il2_upt > 0.0:
+                    loss = decay[f] + il2_upt
+                    e = math.exp(-loss * dt)
+                    gain = (1.0 - e) / loss
+                else:
+                    e = e_decay[f]
+                    gain = g_decay[f]
+                fields[f, i, j] = fields[f, i, j] * e + src * gain
         out[i, 0] = died
         out[i, 1] = dmg_sum
         out[i, 2] = cleared
@@ -356,3 +390,27 @@ def field_means(fields):
     for f in range(nf):
         out[f] = rows[f].sum() / (ny * nx)
     return out
+
+
+@njit(cache=True)
+def sort_by_site(x, y, kind, state, age, uid, n, nx, nsites):
+    """Stable counting sort of agents ``0..n-1`` by site (row-major), in place: agents on
+    nearby sites then sit nearby in memory, so the agent kernels read the fields and
+    neighbourhood grids almost sequentially. Results do not depend on agent order (draws
+    are keyed by uid), so sorting changes no result."""
+    start = np.zeros(nsites + 1, dtype=np.int64)
+    for a in range(n):
+        start[y[a] * nx + x[a] + 1] += 1
+    for s in range(nsites):
+        start[s + 1] += start[s]
+    order = np.empty(n, dtype=np.int64)
+    for a in range(n):
+        s = y[a] * nx + x[a]
+        order[start[s]] = a
+        start[s] += 1
+    x[:n] = x[order]
+    y[:n] = y[order]
+    kind[:n] = kind[order]
+    state[:n] = state[order]
+    age[:n] = age[order]
+    uid[:n] = uid[order]

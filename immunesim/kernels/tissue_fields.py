@@ -77,7 +77,9 @@ def sweep_x(u, r, cp, m):
     for s in prange(nblock):
         i0 = s * BLOCK
         nb = min(ny, i0 + BLOCK) - i0
-        t = np.zeros((nx, BLOCK))
+        t = np.empty((nx, BLOCK), dtype=u.dtype)
+        if nb < BLOCK:
+            t[:, nb:] = 0.0
         for b in range(nb):
             row = u[i0 + b]
             for j in range(nx):

@@ -20,6 +20,10 @@ DRUG_HOOKS = {"neut_TNF": K.D_NEUT_TNF, "kill_B": K.D_KILL_B, "jak_gc": K.D_JAK_
               "jak_12": K.D_JAK_12, "supp_cytokine": K.D_SUPP}
 
 
+#: steps between sorts of the agents by site (memory locality; results do not depend on it)
+SORT_EVERY = 8
+
+
 def no_drug() -> np.ndarray:
     d = np.zeros(K.N_DRUG)
     d[K.D_JAK_GC] = 1.0     # signalling factors: 1 = uninhibited
@@ -49,8 +53,10 @@ class Tissue:
         self.tstate = np.zeros((ny, nx), dtype=np.int8)
         self.health = np.ones((ny, nx))
         self.ab = np.zeros((ny, nx))
-        self.counts = np.zeros((K.N_CLASSES, ny, nx), dtype=np.int32)
+        self.counts = np.zeros((K.N_CLASSES, ny, nx), dtype=np.uint16)   # < 65536 agents per site
+        self.ch = np.zeros((K.N_NB, ny, nx), dtype=np.int32)
         self.nb = np.zeros((K.N_NB, ny, nx), dtype=np.int32)
+        self._nb_tmp = np.zeros((K.N_NB, ny, nx), dtype=np.int32)
         self._rows = np.zeros((ny, 4))
         self.released = 0.0        # dead tissue cells (antigen released) in the last step
         self.damage_rate = 0.0     # mean damage rate per site (1/day) in the last step
@@ -108,9 +114,9 @@ class Tissue:
         c = self.config
         drug = no_drug() if drug is None else drug
         seed, s, dt = c.seed, self.step_index, self.dt
-        K.deposit(self.x, self.y, self.kind, self.state, self.n, self.counts)
-        K.neighbourhood(self.counts, self.nb)
-        K.sites_step(self.counts, self.nb, self.fields, self.tstate, self.health, self.ab,
+        K.deposit(self.x, self.y, self.kind, self.state, self.n, self.counts, self.ch)
+        K.neighbourhood(self.ch, self.nb, self._nb_tmp)
+        K.sites_step(self.counts, self.ch[K.NB_ALL], self.nb, self.fields, self.tstate, self.health, self.ab,
                      *self.secretion, self.tissue_src, self.decay, self.rates, drug,
                      float(ab_sys), dt, seed, s, self._rows)
         ny, nx = c.shape
@@ -128,6 +134,9 @@ class Tissue:
         self.n, self.next_uid = K.compact(self.x, self.y, self.kind, self.state, self.age,
                                           self.uid, self.n, self.fate, self.next_uid)
         self._influx(influx_scale)
+        if self.step_index % SORT_EVERY == 0:
+            K.sort_by_site(self.x, self.y, self.kind, self.state, self.age, self.uid, self.n,
+                           c.shape[1], c.shape[0] * c.shape[1])
         self.step_index += 1
         self.time = self.step_index * dt
 

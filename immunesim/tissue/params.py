@@ -84,8 +84,8 @@ assert len(RATES) == K.N_RATES
 #: per kind: (speed um/min, chemotactic sensitivity, source)
 MOTILITY = {
     "Th1": (10.0, 5.0, "T cells ~11 um/min (Miller et al. 2002, doi:10.1126/science.1070051); chemotaxis assumed"),
-    "Th17": (10.0, 5.0, "as Th1"),
-    "Treg": (10.0, 5.0, "as Th1"),
+    "Th17": (10.0, 5.0, "as Th1 (Miller et al. 2002, doi:10.1126/science.1070051)"),
+    "Treg": (10.0, 5.0, "as Th1 (Miller et al. 2002, doi:10.1126/science.1070051)"),
     "B": (6.0, 2.0, "B cells ~6 um/min (Miller et al. 2002, doi:10.1126/science.1070051); chemotaxis assumed"),
     "Plasma": (0.0, 0.0, "plasma cells settle in the tissue (assumed immobile)"),
     "Mac": (2.0, 5.0, "assumed: tissue macrophages crawl ~1-3 um/min"),

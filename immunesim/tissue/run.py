@@ -45,7 +45,7 @@ INFLUX_FROM = {"Th1": "Th1", "Th17": "Th17", "Treg": "Treg", "B": "B", "Mac": "M
 
 def _snap(t: Tissue, field: int):
     t_counts = t.counts
-    K.deposit(t.x, t.y, t.kind, t.state, t.n, t_counts)   # positions after the last step
+    K.deposit(t.x, t.y, t.kind, t.state, t.n, t_counts, t.ch)   # positions after the last step
     return t.tstate.copy(), t.dominant_kind(), t.fields[field].astype(np.float32)
 
 
