@@ -75,6 +75,7 @@ def test_abm_run_is_reproducible_and_the_seed_matters():
 def hybrid_runs():
     data = yaml.safe_load((ROOT / "scenarios" / "ra_hybrid_adalimumab.yaml").read_text())
     data["time"] = {"end": "6 d", "output_every": "1 d"}
+    data["tissue"].update(shape=[40, 40])
     treated = validate(data)
     untreated = validate({**data, "therapies": []})
     out = {}

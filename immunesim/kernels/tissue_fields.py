@@ -11,9 +11,9 @@ the variance of a profile, which the tests check against the analytic spreading 
 source.
 
 The coefficients are the same on every line, so the Thomas factors are computed once and the
-recursion runs across 16 lines at a time: rows are swept in contiguous column strips, and
-columns are swept on a transposed 16-row block that stays in cache. Each sweep reads and
-writes the field once from memory.
+recursion runs across 16 lines at a time: the y sweep on contiguous column strips of each
+row, the x sweep on blocks of 16 rows read as 16 streams. The y sweep reads and writes the
+field twice (forward and backward pass), the x sweep once.
 """
 
 import numpy as np
@@ -71,37 +71,39 @@ def sweep_y(u, r, cp, m):
 
 @njit(cache=True, parallel=True, fastmath=True)
 def sweep_x(u, r, cp, m):
-    """Implicit solve along axis 1 (all rows), in place; 16 rows at a time on a transposed block."""
+    """Implicit solve along axis 1 (all rows), in place; 16 rows at a time, their recursions
+    run side by side (the forward pass reads the 16 rows as 16 streams into a small block,
+    the backward pass writes them back), so no transposed copies are made."""
     ny, nx = u.shape
     nblock = (ny + BLOCK - 1) // BLOCK
     for s in prange(nblock):
         i0 = s * BLOCK
         nb = min(ny, i0 + BLOCK) - i0
-        t = np.empty((nx, BLOCK), dtype=u.dtype)
-        if nb < BLOCK:
-            t[:, nb:] = 0.0
-        for b in range(nb):
-            row = u[i0 + b]
-            for j in range(nx):
-                t[j, b] = row[j]
-        for b in range(BLOCK):
-            t[0, b] = t[0, b] * m[0]
-        for j in range(1, nx):
-            mj = m[j]
-            tj = t[j]
-            tp = t[j - 1]
+        t = np.empty((nx, BLOCK))
+        if nb == BLOCK:
             for b in range(BLOCK):
-                tj[b] = (tj[b] + r * tp[b]) * mj
-        for j in range(nx - 2, -1, -1):
-            cj = cp[j]
-            tj = t[j]
-            tn = t[j + 1]
+                t[0, b] = u[i0 + b, 0] * m[0]
+            for j in range(1, nx):
+                mj = m[j]
+                for b in range(BLOCK):
+                    t[j, b] = (u[i0 + b, j] + r * t[j - 1, b]) * mj
             for b in range(BLOCK):
-                tj[b] = tj[b] - cj * tn[b]
-        for b in range(nb):
-            row = u[i0 + b]
-            for j in range(nx):
-                row[j] = t[j, b]
+                u[i0 + b, nx - 1] = t[nx - 1, b]
+            for j in range(nx - 2, -1, -1):
+                cj = cp[j]
+                for b in range(BLOCK):
+                    u[i0 + b, j] = t[j, b] - cj * u[i0 + b, j + 1]
+        else:                     # the last rows, one at a time
+            for b in range(nb):
+                row = u[i0 + b]
+                prev = row[0] * m[0]
+                t[0, 0] = prev
+                for j in range(1, nx):
+                    prev = (row[j] + r * prev) * m[j]
+                    t[j, 0] = prev
+                row[nx - 1] = t[nx - 1, 0]
+                for j in range(nx - 2, -1, -1):
+                    row[j] = t[j, 0] - cp[j] * row[j + 1]
 
 
 def diffuse(u, r, fx, fy):
