@@ -68,9 +68,9 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
     t_start = time.perf_counter()
     seed = scenario.seed if seed is None else int(seed)
     outdir = Path(outdir)
-    say(f"building the {scenario.disease} model")
-    model = scenario.model()
-    if not kernel_path(model).exists():
+    say(f"building the {scenario.disease} model" if scenario.model_kind != "abm" else "building the tissue patch")
+    model = scenario.model() if scenario.model_kind != "abm" else None   # abm: no ODE side
+    if model is not None and not kernel_path(model).exists():
         say("compiling its kernels (first use of this model on this machine; later runs load them "
             "from the cache)")
     t = np.asarray(scenario.times)
