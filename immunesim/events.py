@@ -69,6 +69,22 @@ def doses(*, target: str, amount: float, every: float, count: int, start: float 
     return [Bolus(time=start + k * every, target=target, amount=amount) for k in range(count)]
 
 
+def window_events(events: Iterable[Event], a: float, b: float, last: bool) -> list[Event]:
+    """The events of ``[a, b)`` (``[a, b]`` for the ``last`` window) for a run integrated in
+    windows, each starting from the state the previous ended in: an infusion running
+    across a boundary is cut into the part inside the window."""
+    out = []
+    for e in events:
+        if isinstance(e, Infusion):
+            s, end = e.start, e.start + e.duration
+            s2, end2 = max(s, a), min(end, b)
+            if end2 > s2:
+                out.append(Infusion(start=s2, duration=end2 - s2, target=e.target, rate=e.rate))
+        elif a <= e.time < b or (last and e.time == b):
+            out.append(e)
+    return out
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Events as sorted arrays, the form the kernels take."""

@@ -18,7 +18,7 @@ from immunesim.scenario import ScenarioError, load_scenario, validate
 ROOT = Path(__file__).resolve().parents[1]
 ALL_SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 # tissue (abm/hybrid) scenarios are run by tests/test_tissue_scenarios.py
-SCENARIOS = [p for p in ALL_SCENARIOS if "\nmodel: " not in p.read_text()]
+SCENARIOS = [p for p in ALL_SCENARIOS if load_scenario(p).model_kind == "ode"]
 
 
 def cli(*args, cwd=ROOT):

@@ -17,7 +17,7 @@ from immunesim.scenario.tissue import tissue_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TISSUE_SCENARIOS = [p for p in sorted((ROOT / "scenarios").glob("*.yaml"))
-                    if "\nmodel: " in p.read_text()]
+                    if load_scenario(p).model_kind != "ode"]
 
 
 def cli(*args):

@@ -158,7 +158,7 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
     Returns (Result over all output times, decisions, time_to_flare or None)."""
     from ..drugs.pk import scaled_parameters
     from ..drugs.regimen import Regimen
-    from ..events import Infusion
+    from ..events import window_events
     from ..result import Result
     from ..simulate import simulate
 
@@ -182,20 +182,11 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
     stops = []
 
     def segment_events(a, b):
-        evs = [e for e in extra_events if a <= e.time < b or (b == bounds[-1] and e.time == b)]
+        evs = list(extra_events)
         for reg in active:
             F = scaled_parameters(reg.drug, W).get("F", 1.0)
-            for e in reg.events(W, F, prefix=f"{reg.drug}_"):
-                if isinstance(e, Infusion):
-                    s, end = e.start, e.start + e.duration
-                    if end <= a or s >= b:
-                        continue
-                    s2, end2 = max(s, a), min(end, b)
-                    if end2 > s2:
-                        evs.append(Infusion(start=s2, duration=end2 - s2, target=e.target, rate=e.rate))
-                elif a <= e.time < b or (b == bounds[-1] and e.time == b):
-                    evs.append(e)
-        return evs
+            evs += reg.events(W, F, prefix=f"{reg.drug}_")
+        return window_events(evs, a, b, b == bounds[-1])
 
     names = list(model.variable_names)
 

@@ -12,10 +12,11 @@ DEFAULT_DENSITY = {"Th1": 0.01, "Th17": 0.01, "Treg": 0.01, "B": 0.005, "Plasma"
                    "Mac": 0.02, "DC": 0.005}
 DENSITY_SOURCE = ("assumed: of order 1 immune cell per 10-50 parenchymal cells in inflamed "
                   "tissue; Tregs ~30-50 % of tissue CD4 T cells here")
-#: influx, cells/day per 1000 sites, at rest (scaled by 1 + mean chemokine/K_chem); the
-#: resting value replaces deaths at the default density (density x death rate)
+#: influx, cells/day per 1000 sites, at rest (scaled up with the mean chemokine)
 DEFAULT_INFLUX = {"Th1": 1.0, "Th17": 1.0, "Treg": 1.0, "B": 0.25, "Plasma": 0.0,
                   "Mac": 1.0, "DC": 0.5}
+INFLUX_SOURCE = ("assumed: at rest, influx replaces deaths at the default density "
+                 "(density x death rate, per 1000 sites)")
 
 
 @dataclass(frozen=True, kw_only=True)

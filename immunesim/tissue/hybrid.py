@@ -13,32 +13,17 @@ import time as _time
 import numpy as np
 import xarray as xr
 
-from ..events import Infusion
+from ..events import window_events
 from ..result import Result
 from .config import TissueConfig
 from .lattice import Tissue
-from .run import HOOKS, INFLUX_FROM, UNITS, drug_vector
+from .run import HOOKS, INFLUX_FROM, UNITS, drug_vector, snapshot_vars
 from . import params as P
 
 #: serum spill-over: share of the patch's excess TNF/IL-6 added to the serum species per exchange
 SPILL = 1e-4
 #: most the systemic side may multiply a kind's influx (assumed: endothelial recruitment saturates)
 INFLUX_SCALE_MAX = 20.0
-
-
-def _window_events(events, a, b, last):
-    out = []
-    for e in events:
-        if isinstance(e, Infusion):
-            s, end = e.start, e.start + e.duration
-            if end <= a or s >= b:
-                continue
-            s2, e2 = max(s, a), min(end, b)
-            if e2 > s2:
-                out.append(Infusion(start=s2, duration=e2 - s2, target=e.target, rate=e.rate))
-        elif a <= e.time < b or (last and e.time == b):
-            out.append(e)
-    return out
 
 
 def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambda m: None,
@@ -74,7 +59,7 @@ def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambd
     for w, (a, b) in enumerate(zip(grid[:-1], grid[1:])):
         last = b == grid[-1]
         r = simulate(model, [a, b], params=scenario.parameters, y0=y0,
-                     events=_window_events(events, a, b, last), on_failure="flag", **scenario.solver)
+                     events=window_events(events, a, b, last), on_failure="flag", **scenario.solver)
         if not r.ok:
             raise RuntimeError(f"hybrid run: the ODE failed in [{a:g}, {b:g}] days: {r.message}")
         Y = r.dataset["y"].values
@@ -128,10 +113,7 @@ def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambd
               "unit": ("variable", list(model.variable_units) + [UNITS.get(n, "1") for n in tnames]),
               "kind": ("variable", list(ds["kind"].values) + ["tissue"] * len(tnames))}
     if snaps:
-        data["lattice_state"] = (("snapshot", "row", "col"), np.stack([x for x, _, _ in snaps]))
-        data["lattice_cells"] = (("snapshot", "row", "col"), np.stack([x for _, x, _ in snaps]))
-        data["lattice_field"] = (("snapshot", "row", "col"), np.stack([x for _, _, x in snaps]),
-                                 {"units": "pg/mL", "field": field})
+        data.update(snapshot_vars(snaps, field))
         coords["snapshot"] = ("snapshot", np.array(snap_t), {"units": "day"})
     attrs = {k: v for k, v in ds.attrs.items()}
     attrs.update(method=f"hybrid ({attrs.get('method')} + abm)", exchange_day=float(ex),

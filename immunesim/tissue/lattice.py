@@ -46,7 +46,7 @@ class Tissue:
         self.r = np.array([D[f] * 86400.0 * self.dt / c.dx_um ** 2 for f in P.FIELDS])
         self._fx = [thomas_factors(nx, r) for r in self.r]
         self._fy = [thomas_factors(ny, r) for r in self.r]
-        self.hops, self.chi = P.motility(c.dx_um, self.dt, c.speeds)
+        self.hops, self.chi = P.motility(c.dx_um, c.speeds)
         self.step_index = 0
         self.time = 0.0
         self.fields = np.zeros((K.N_FIELDS, ny, nx))

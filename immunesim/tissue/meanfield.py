@@ -14,7 +14,6 @@ so the comparison uses dense populations.
 
 from __future__ import annotations
 
-from ..kernels import tissue_agents as K
 from ..model import Model, Parameter, Process, Rule, Species
 from . import params as P
 from .config import TissueConfig
@@ -69,7 +68,6 @@ def meanfield_model(config: TissueConfig, health: float) -> Model:
         X(name="th_deact_", rate="deact", stoichiometry={"Tha": -1, "Thr": 1}),
         X(name="th_exh_", rate="th_exh*Tha", stoichiometry={"Tha": -1, "The": 1}),
         X(name="th_div", rate="th_prolif*IL2/(IL2 + K_IL2)*sT*room*Tha", stoichiometry={"Tha": 1}),
-        X(name="th_die", rate="th_death*(Thr + Tha)", stoichiometry={"Thr": 0}),
         X(name="th_die_r", rate="th_death*Thr", stoichiometry={"Thr": -1}),
         X(name="th_die_a", rate="th_death*Tha", stoichiometry={"Tha": -1}),
         X(name="th_die_e", rate="exh_death*The", stoichiometry={"The": -1}),
@@ -84,7 +82,6 @@ def meanfield_model(config: TissueConfig, health: float) -> Model:
         X(name="il10_secr", rate="q_IL10*Tga", stoichiometry={"IL10": 1}),
         X(name="il10_loss", rate="d_IL10*IL10", stoichiometry={"IL10": -1}),
     ]
-    processes = [p for p in processes if p.name != "th_die"]
     return Model("tissue_meanfield", species=species, parameters=params, rules=rules,
                  processes=processes)
 
@@ -92,4 +89,3 @@ def meanfield_model(config: TissueConfig, health: float) -> Model:
 #: lattice readouts (Tissue.summary keys, divided by the number of sites) per mean-field species
 LATTICE = {"DCa": "DC_active", "Tha": "Th1_active", "Tga": "Treg_active", "IL2": "IL2_mean",
            "IL10": "IL10_mean"}
-assert K.TH1 == 0

@@ -170,7 +170,7 @@ def tissue_sources(dx_um: float) -> np.ndarray:
     return out
 
 
-def motility(dx_um: float, dt_day: float, overrides: dict | None = None):
+def motility(dx_um: float, overrides: dict | None = None):
     """(hops per day, chemotactic sensitivity) per kind: a hop per ``dx`` of path."""
     overrides = overrides or {}
     hops = np.array([overrides.get(k, MOTILITY[k][0]) * 1440.0 / dx_um for k in KINDS])
@@ -190,4 +190,10 @@ def table() -> list[dict]:
     rows += [{"name": f"q_tissue_{f}", "value": q, "unit": "molecules/site/s", "source": TISSUE_SOURCE}
              for f, q in TISSUE_SECRETION.items()]
     rows += [{"name": k, "value": v[0], "unit": v[1], "source": v[2]} for k, v in GEOMETRY.items()]
+    from .config import DEFAULT_DENSITY, DEFAULT_INFLUX, DENSITY_SOURCE, INFLUX_SOURCE
+
+    rows += [{"name": f"density_{k}", "value": v, "unit": "agents/site at t=0", "source": DENSITY_SOURCE}
+             for k, v in DEFAULT_DENSITY.items()]
+    rows += [{"name": f"influx_{k}", "value": v, "unit": "cells/day per 1000 sites", "source": INFLUX_SOURCE}
+             for k, v in DEFAULT_INFLUX.items()]
     return rows

@@ -28,7 +28,7 @@ def _rgb(state, cells):
     return img
 
 
-def _figure(ds, k, title):
+def _figure(ds, k, title, vmax):
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Patch
@@ -41,7 +41,6 @@ def _figure(ds, k, title):
     handles += [Patch(color=c, label=n) for c, n in zip(KIND_COLOURS, P.KINDS)]
     a1.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     f = ds["lattice_field"].values[k].astype(float)
-    vmax = max(float(ds["lattice_field"].values.max()), 1e-3)
     im = a2.imshow(np.maximum(f, vmax * 1e-4), norm=LogNorm(vmin=vmax * 1e-4, vmax=vmax),
                    cmap="magma", origin="lower")
     a2.set_title(f"{ds['lattice_field'].attrs.get('field', 'field')} (pg/mL)", fontsize=9)
@@ -68,8 +67,9 @@ def write_pictures(ds, outdir, title: str = "", animation: str = "gif") -> list[
         return written
     n = ds.sizes["snapshot"]
     frames = []
+    vmax = max(float(ds["lattice_field"].values.max()), 1e-3)    # one colour scale for all
     for k in range(n):
-        fig = _figure(ds, k, title)
+        fig = _figure(ds, k, title, vmax)
         path = outdir / f"tissue_day{float(ds['snapshot'].values[k]):07.2f}.png"
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", dpi=90)

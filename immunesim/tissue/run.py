@@ -44,21 +44,32 @@ INFLUX_FROM = {"Th1": "Th1", "Th17": "Th17", "Treg": "Treg", "B": "B", "Mac": "M
 
 
 def _snap(t: Tissue, field: int):
-    t_counts = t.counts
-    K.deposit(t.x, t.y, t.kind, t.state, t.n, t_counts, t.ch)   # positions after the last step
+    K.deposit(t.x, t.y, t.kind, t.state, t.n, t.counts, t.ch)   # positions after the last step
     return t.tstate.copy(), t.dominant_kind(), t.fields[field].astype(np.float32)
+
+
+def snapshot_vars(snaps, field: str) -> dict:
+    """Dataset variables ``lattice_state``, ``lattice_cells``, ``lattice_field`` on
+    ``(snapshot, row, col)`` from :func:`_snap` tuples."""
+    return {
+        "lattice_state": (("snapshot", "row", "col"), np.stack([a for a, _, _ in snaps]),
+                          {"meaning": "0 healthy, 1 damaged, 2 dead, 3 regenerating"}),
+        "lattice_cells": (("snapshot", "row", "col"), np.stack([b for _, b, _ in snaps]),
+                          {"meaning": "most numerous immune kind on the site (-1 none): "
+                           + ", ".join(f"{i} {k}" for i, k in enumerate(P.KINDS))}),
+        "lattice_field": (("snapshot", "row", "col"), np.stack([c for _, _, c in snaps]),
+                          {"units": "pg/mL", "field": field}),
+    }
 
 
 def run_tissue(config: TissueConfig, times, *, drive: Callable | None = None,
                snapshot_every: float | None = None, field: str = "TNF",
-               progress: Callable[[str], None] | None = None,
-               on_window: Callable | None = None, window: float | None = None):
+               progress: Callable[[str], None] | None = None):
     """Step ``config``'s patch to ``times[-1]`` (days), recording :meth:`Tissue.summary` at
     ``times`` (rounded to whole steps) and lattice snapshots every ``snapshot_every`` days.
 
     ``drive(t) -> (drug vector, ab_sys, influx_scale)`` supplies the systemic side (default:
-    no drug). ``on_window(t, tissue)`` runs every ``window`` days (the hybrid exchange).
-    Returns ``(dataset, tissue)``: the dataset holds ``y (time, variable)`` and snapshots
+    no drug), read at every step. Returns ``(dataset, tissue)``: the dataset holds ``y (time, variable)`` and snapshots
     ``lattice_state``/``lattice_cells``/``lattice_field`` on ``(snapshot, row, col)``.
     """
     say = progress or (lambda m: None)
@@ -72,16 +83,13 @@ def run_tissue(config: TissueConfig, times, *, drive: Callable | None = None,
     if snapshot_every:
         k = max(1, int(round(snapshot_every / dt)))
         snap_steps = set(range(0, n_total + 1, k)) | {n_total}
-    win_steps = max(1, int(round(window / dt))) if window else None
     rows, snaps, snap_t = [], [], []
     drug, ab_sys, scale = (no_drug(), 0.0, None) if drive is None else drive(0.0)
     wall0 = _time.perf_counter()
     next_report = wall0 + 5.0
     out_i = 0
     for s in range(n_total + 1):
-        if win_steps and s > 0 and s % win_steps == 0 and on_window is not None:
-            on_window(s * dt, t)
-        if drive is not None and (win_steps is None or s % win_steps == 0):
+        if drive is not None:
             drug, ab_sys, scale = drive(s * dt)
         while out_i < steps_at.size and steps_at[out_i] == s:
             rows.append(t.summary(drug))
@@ -105,13 +113,7 @@ def run_tissue(config: TissueConfig, times, *, drive: Callable | None = None,
               "unit": ("variable", [UNITS.get(n, "1") for n in names]),
               "kind": ("variable", ["tissue"] * len(names))}
     if snaps:
-        data["lattice_state"] = (("snapshot", "row", "col"), np.stack([a for a, _, _ in snaps]),
-                                 {"meaning": "0 healthy, 1 damaged, 2 dead, 3 regenerating"})
-        data["lattice_cells"] = (("snapshot", "row", "col"), np.stack([b for _, b, _ in snaps]),
-                                 {"meaning": "most numerous immune kind on the site (-1 none): "
-                                  + ", ".join(f"{i} {k}" for i, k in enumerate(P.KINDS))})
-        data["lattice_field"] = (("snapshot", "row", "col"), np.stack([c for _, _, c in snaps]),
-                                 {"units": "pg/mL", "field": field})
+        data.update(snapshot_vars(snaps, field))
         coords["snapshot"] = ("snapshot", np.array(snap_t), {"units": "day"})
     c = config
     attrs = {"model": "tissue", "time_unit": "day", "method": "abm", "seed": c.seed,
