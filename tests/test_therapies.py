@@ -7,9 +7,11 @@ import immunesim as im
 from immunesim.scenario import validate
 
 
-def run(scenario):
+def run(scenario, drugs=None):
+    """Validate and simulate; ``drugs`` couples more drugs than the therapies use (undosed, they
+    change nothing), so several calls share one compiled kernel."""
     sc = validate(scenario)
-    r = im.simulate(sc.model(), np.asarray(sc.times), events=sc.events(), **sc.solver)
+    r = im.simulate(sc.model(drugs=drugs), np.asarray(sc.times), events=sc.events(), **sc.solver)
     assert r.ok, r.message
     return sc, r
 
@@ -182,7 +184,8 @@ def test_treat_to_target_is_validated():
 
 def _onset(hla, therapies):
     sc, r = run({"disease": "healthy", "patient": {"covariates": {"hla_risk_alleles": hla}},
-                 "time": {"end": "1 year", "output_every": "1 day"}, "therapies": therapies})
+                 "time": {"end": "1 year", "output_every": "1 day"}, "therapies": therapies},
+                drugs=["nivolumab", "ipilimumab"])          # one kernel for every arm
     hit = r.time[r["Teff"].values > 5.0]                      # cells/uL: autoimmune effector burst
     return hit[0] if hit.size else None
 

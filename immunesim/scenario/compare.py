@@ -69,11 +69,11 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
             raise ScenarioError(f"compare.weeks: week {w:g} after day {opts['from']:g} is outside "
                                 f"the simulated time [{t[0]:g}, {t[-1]:g}] days")
     rows, curves, failures = [], {}, []
+    model = scenario.model(drugs=scenario.arm_drugs())   # one kernel for every arm
     for arm, spec in scenario.arms.items():
         regimens, rules = spec["therapies"], spec["treat_to_target"]
         say(f"arm '{arm}': {_describe(regimens)}" + (" with treat-to-target rules" if rules else ""))
         sc = dataclasses.replace(scenario, therapies=tuple(regimens), treat_to_target=rules)
-        model = sc.model()
         decisions = []
         if rules:
             r, decisions, _ = run_strategy(sc, model)

@@ -40,7 +40,7 @@ from .units import UnitProblem, to_unit
 
 TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
             "therapies", "arms", "compare", "treat_to_target", "solver", "outputs", "model",
-            "tissue")
+            "tissue", "population", "trial")
 PATIENT_KEYS = ("covariates",)
 TIME_KEYS = ("end", "output_every", "times")
 SOLVER_KEYS = ("method", "rtol", "atol", "max_steps")
@@ -85,6 +85,8 @@ class Scenario:
     treat_to_target: dict | None = None
     model_kind: str = "ode"
     tissue: dict = field(default_factory=dict)
+    population: Any = None       # immunesim.cohort.population.Population (immunesim trial)
+    trial: Any = None            # immunesim.cohort.spec.Trial
     source: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -96,6 +98,8 @@ class Scenario:
             "compare", "treat_to_target")}
         if self.model_kind != "ode":     # kept out otherwise: ODE scenario hashes unchanged
             content.update(model_kind=self.model_kind, tissue=self.tissue)
+        if self.trial is not None:       # likewise: only trial scenarios hash these
+            content.update(population=self.population, trial=self.trial)
         import dataclasses
 
         text = json.dumps(content, sort_keys=True, default=lambda o: dataclasses.asdict(o)
@@ -106,18 +110,32 @@ class Scenario:
     def body_weight(self) -> float:
         return float(self.covariates.get("body_weight", 70.0))
 
-    def model(self):
-        """The disease model with this scenario's covariates and, when it has therapies, each
-        drug's PK coupled to its target (overrides apply at simulation)."""
+    def model(self, drugs=None):
+        """The disease model with this scenario's covariates and each drug's PK coupled to its
+        target (overrides apply at simulation). ``drugs`` (default: :meth:`drugs`) may list
+        more: a drug that is never dosed stays at zero concentration and leaves the disease
+        model unchanged, so one model (one compiled kernel) can serve several arms."""
         from ..diseases.build import disease_model_data
         from ..model.loader import model_from_dict
 
         data = disease_model_data(self.disease, self.covariates)
-        if self.drugs():
+        drugs = self.drugs() if drugs is None else list(drugs)
+        if drugs:
             from ..drugs.couple import couple
 
-            data = couple(data, self.drugs(), self.body_weight)
+            data = couple(data, drugs, self.body_weight)
         return model_from_dict(data, where=f"scenario '{self.name}'")
+
+    def arm_drugs(self) -> list[str]:
+        """Every drug any arm may give (its therapies and its rules), in order of appearance."""
+        from .strategy import strategy_drugs
+
+        out = []
+        for spec in self.arms.values():
+            out += [r.drug for r in spec["therapies"]]
+            if spec["treat_to_target"]:
+                out += strategy_drugs(spec["treat_to_target"])
+        return list(dict.fromkeys(out))
 
     def drugs(self) -> list[str]:
         """Every drug the run may give: its therapies and those its rules may start."""
@@ -422,6 +440,19 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                                          times[-1] if times else None, problems)
     if model_kind != "ode" and (arms or strategy):
         problems.append(f"model: {model_kind} runs take therapies, not arms or treat_to_target")
+    population = trial = None
+    if data.get("population") is not None or data.get("trial") is not None:
+        from ..cohort.spec import validate_population, validate_trial
+
+        trial_names = _trial_names(mdata, arms, covariates, problems) if mdata is not None else []
+        population = validate_population(data.get("population"), mdata, trial_names, problems)
+        trial = validate_trial(data.get("trial"), arms, trial_names, times, problems)
+        if data.get("trial") is not None and data.get("population") is None:
+            problems.append("population: required by trial (population.size, parameters, covariates, constraints)")
+        if data.get("population") is not None and data.get("trial") is None:
+            problems.append("trial: required with population (baseline, weeks, endpoints)")
+        if model_kind != "ode":
+            problems.append(f"model: trials run the ODE model, not {model_kind}")
     if problems:
         raise ScenarioError(problems)
     return Scenario(name=name, disease=disease, seed=seed, covariates=covariates,
@@ -430,7 +461,23 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                     summary_times=summary_times, figures=tuple(figures), formats=tuple(formats),
                     description=description, arms=arms, compare=compare,
                     treat_to_target=strategy if mdata is not None else None,
-                    model_kind=model_kind, tissue=tissue, source=dict(data))
+                    model_kind=model_kind, tissue=tissue, population=population, trial=trial,
+                    source=dict(data))
+
+
+def _trial_names(mdata, arms, covariates, problems) -> list:
+    """Variable names of the trial's model: the disease model with every arm's drugs."""
+    from ..drugs.couple import couple
+    from ..errors import ModelError
+
+    drugs = list(dict.fromkeys(r.drug for spec in arms.values() for r in spec["therapies"]))
+    full = mdata
+    if drugs:
+        try:
+            full = couple(mdata, drugs, covariates.get("body_weight", 70.0))
+        except ModelError:
+            pass             # reported with the arms
+    return [s_["name"] for s_ in full["species"]] + [r["name"] for r in full["rules"]]
 
 
 def _therapies(raw, where: str, times, problems: list) -> list:
