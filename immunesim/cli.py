@@ -181,6 +181,39 @@ def _compare(args) -> int:
     return 0 if not m["failures"] else 3
 
 
+def _trial(args) -> int:
+    from .cohort import run_trial
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    if sc.trial is None:
+        raise _Usage(f"{args.scenario}: no trial block; `immunesim trial` needs population and trial "
+                     "(see README, Virtual trials)")
+    if args.workers is not None and args.workers < 1:
+        raise _Usage("--workers: expected a positive number of worker processes")
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=sc.population.size, unit="patient", desc=f"{sc.name}", file=sys.stderr,
+                   dynamic_ncols=True)
+
+        def progress(done, total, candidates):
+            bar.update(done - bar.n)
+            bar.set_postfix(candidates=candidates, refresh=False)
+    try:
+        m = run_trial(sc, args.output, resume=args.resume, workers=args.workers,
+                      scheduler=args.scheduler, scenario_file=args.scenario,
+                      progress=progress if bar else None, say=None if args.quiet else _progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{sc.name}: {m['patients']} patients x {len(m['arms'])} arms "
+          f"({m['patients_excluded']} excluded for failed integrations); wrote {', '.join(m['outputs'])} "
+          f"and manifest.json to {args.output}/")
+    return 0 if not m["patients_excluded"] else 3
+
+
 def _validate(args) -> int:
     from .scenario import load_scenario
 
@@ -260,6 +293,15 @@ def main(argv=None) -> int:
     c.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     c.set_defaults(func=_compare)
+    tr = sub.add_parser("trial", help="run a virtual trial: a population, arms and endpoints")
+    tr.add_argument("scenario", type=Path)
+    tr.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    grp = tr.add_mutually_exclusive_group()
+    grp.add_argument("--workers", type=int, help="start a local Dask cluster of N worker processes")
+    grp.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port)")
+    tr.add_argument("--resume", action="store_true", help="continue a killed run in OUTDIR")
+    tr.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    tr.set_defaults(func=_trial)
     v = sub.add_parser("validate", help="check a scenario file (exit 0 valid, 2 invalid)")
     v.add_argument("scenario", type=Path)
     v.set_defaults(func=_validate)

@@ -1,0 +1,7 @@
+"""Virtual patients and in-silico trials (``immunesim trial``)."""
+
+from .population import Population
+from .report import run_trial
+from .trial import TrialError, open_trajectories
+
+__all__ = ["Population", "TrialError", "open_trajectories", "run_trial"]

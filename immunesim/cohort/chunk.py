@@ -1,0 +1,181 @@
+"""One chunk of a virtual trial: draw candidates, screen them, run every arm.
+
+:func:`run_chunk` is a pure function of (scenario, chunk index): the same inputs give the same
+arrays on any machine, in any process, in any order. That is what lets the local and the
+Dask backends, and a resumed run, agree exactly.
+
+Per chunk (``chunk`` candidates, a multiple of the population's 64-candidate block):
+
+1. draw parameters and covariates (:class:`~immunesim.cohort.population.Population`);
+2. reject draws outside a parameter's bounds;
+3. run-in: simulate every remaining candidate untreated from day 0 to ``trial.baseline``
+   (one batched kernel); reject failed integrations and candidates failing a constraint on a
+   baseline readout;
+4. every arm: simulate the accepted patients from their baseline state (the run-in is the
+   same in every arm, so it is shared: common random numbers by construction) with the arm's
+   doses; a second run with a pathogen challenge for each ``challenge_week`` endpoint;
+5. evaluate the endpoints per patient and arm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .endpoints import CHALLENGE, challenge_outcome, evaluate
+from .population import BLOCK, candidate_ok
+
+
+
+
+_MODELS: dict = {}
+CHALLENGE_DT = 1.0 / 24.0     # days: output spacing of challenge runs (clearance time resolution)
+
+
+def trial_model(scenario):
+    """The trial's model (cached per process by scenario hash: Dask workers build it once)."""
+    key = scenario.hash
+    if key not in _MODELS:
+        _MODELS.clear()
+        _MODELS[key] = scenario.model(drugs=scenario.arm_drugs())  # one kernel for every arm
+    return _MODELS[key]
+
+
+def _batch(model, P, t, y0, events, solver):
+    """simulate_batch with failures flagged silently: the chunk records them per patient."""
+    import warnings
+
+    from ..simulate import simulate_batch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return simulate_batch(model, P, t, y0=y0, events=events, on_failure="flag", **solver)
+
+
+def _arm_events(scenario, regimens, weights: np.ndarray, extra=()):
+    """Engine events for each patient: one shared list when no dose depends on weight."""
+    from ..drugs.pk import scaled_parameters
+
+    def events_for(w):
+        out = []
+        for r in regimens:
+            F = scaled_parameters(r.drug, w).get("F", 1.0)
+            out += r.events(w, F, prefix=f"{r.drug}_")
+        return out + list(extra)
+
+    if any(r.per_kg for r in regimens):
+        return [events_for(float(w)) for w in weights]
+    return events_for(70.0)     # fixed doses: the schedule does not depend on weight
+
+
+def run_chunk(scenario, index: int) -> xr.Dataset:
+    """Chunk ``index`` of the scenario's trial as a Dataset (see the module docstring)."""
+    pop, trial = scenario.population, scenario.trial
+    model = trial_model(scenario)
+    blocks = trial.chunk // BLOCK
+    drugs = scenario.arm_drugs()
+    P, cov = pop.draw(scenario.seed, index * blocks, blocks, model, drugs)
+    n_cand = P.shape[0]
+    ok, reasons = candidate_ok(model, P)
+    reasons = np.array(reasons, dtype=object)
+    solver = dict(scenario.solver)
+    names = list(model.variable_names)
+    n_sp = len(model.species)
+    y0 = model.initial_vector(scenario.initial or None)
+    idx = np.flatnonzero(ok)
+    base_state = np.zeros((n_cand, n_sp))
+    base_vals = np.full((n_cand, len(names)), np.nan)
+    if idx.size:
+        if trial.baseline > 0:
+            r = _batch(model, P[idx], [0.0, trial.baseline], np.tile(y0, (idx.size, 1)), [], solver)
+            last = r.dataset["y"].values[:, -1, :]
+            good = np.asarray(r.ok)
+            for j in np.flatnonzero(~good):
+                reasons[idx[j]] = f"run-in failed: {r.message[j]}"
+            ok[idx[~good]] = False
+        else:
+            r = _batch(model, P[idx], [0.0], np.tile(y0, (idx.size, 1)), [], solver)
+            last = r.dataset["y"].values[:, -1, :]
+        base_state[idx] = last[:, :n_sp]
+        base_vals[idx] = last
+    for con in pop.constraints:
+        x = base_vals[:, names.index(con.readout)]
+        fail = ok & ~con.passes(x)
+        for i in np.flatnonzero(fail):
+            reasons[i] = f"baseline {con.describe()} not met ({con.readout} = {x[i]:.4g})"
+        ok &= ~fail
+    acc = np.flatnonzero(ok)
+    t = trial.times()
+    keep = list(dict.fromkeys([*trial.variables, *(e.readout for e in trial.endpoints if e.readout
+                                                   and e.kind != CHALLENGE)]))
+    kcols = [names.index(v) for v in keep]
+    arms = list(scenario.arms)
+    n, T = acc.size, t.size
+    traj = np.full((len(arms), n, T, len(keep)), np.nan)
+    status = np.zeros((len(arms), n), dtype=np.int64)
+    message = np.full((len(arms), n), "", dtype=object)
+    outcomes = {}      # (endpoint, week) -> (arms x patients) responder / value
+    t_weeks = (t - trial.baseline) / 7.0
+    for a, arm in enumerate(arms):
+        regs = scenario.arms[arm]["therapies"]
+        if n == 0:
+            continue
+        ev = _arm_events(scenario, regs, cov["body_weight"][acc])
+        r = _batch(model, P[acc], t, base_state[acc], ev, solver)
+        y = r.dataset["y"].values
+        traj[a] = y[:, :, kcols]
+        status[a] = r.status
+        message[a] = np.asarray(r.message, dtype=object)
+        for ep in trial.endpoints:
+            if ep.kind == CHALLENGE:
+                from ..events import Bolus
+
+                tc = trial.baseline + 7.0 * ep.value
+                ch = Bolus(time=tc, target="Pathogen", amount=1.0)
+                evc = ([e + [ch] for e in ev] if ev and isinstance(ev[0], list)
+                       else _arm_events(scenario, regs, cov["body_weight"][acc], extra=[ch]))
+                tcg = np.union1d(t, np.arange(tc, t[-1] + 1e-9, CHALLENGE_DT))  # clearance to the hour
+                rc = _batch(model, P[acc], tcg, base_state[acc], evc, solver)
+                bad = (np.asarray(rc.status) != 0) & (status[a] == 0)
+                status[a][bad] = np.asarray(rc.status)[bad]
+                message[a][bad] = [f"challenge run: {m}" for m in np.asarray(rc.message)[bad]]
+                res = challenge_outcome(ep, tcg, rc.dataset["y"].values[:, :, names.index("Pathogen")], tc)
+                _store(outcomes, ep, a, len(arms), n, res, (ep.value,))
+                _store_extra(outcomes, f"{ep.name}:peak", a, len(arms), n, res["peak"])
+                continue
+            res = evaluate(ep, t_weeks, y[:, :, names.index(ep.readout)], y[:, 0, names.index(ep.readout)])
+            if ep.time_to_event:
+                _store_extra(outcomes, f"{ep.name}:time", a, len(arms), n, res["time"])
+                _store_extra(outcomes, f"{ep.name}:event", a, len(arms), n, res["event"].astype(float))
+            else:
+                _store(outcomes, ep, a, len(arms), n, res, ep.weeks)
+    cand = cov["candidate"]
+    data = {
+        "trajectory": (("arm", "patient", "time", "variable"), traj),
+        "status": (("arm", "patient"), status),
+        "message": (("arm", "patient"), message.astype(str)),
+        "baseline": (("patient", "readout"), base_vals[acc]),
+        "parameters": (("patient", "parameter"), P[acc]),
+        "candidate_status": (("candidate",), np.where(ok, "accepted", reasons).astype(str)),
+    }
+    for k in ("body_weight", "age", "female", *[c for c in cov if c.endswith("_alleles")]):
+        data[k] = (("patient",), np.asarray(cov[k])[acc].astype(float))
+    for key, arr in outcomes.items():
+        data[f"outcome:{key}"] = (("arm", "patient"), arr)
+    coords = {"arm": arms, "patient": cand[acc], "time": t, "variable": keep, "readout": names,
+              "parameter": list(model.parameter_names), "candidate": cand}
+    return xr.Dataset(data, coords=coords, attrs={"chunk": index, "n_candidates": n_cand,
+                                                  "n_accepted": int(n)})
+
+
+def _store(outcomes, ep, a, n_arms, n, res, weeks):
+    for j, w in enumerate(weeks):
+        for part in ("responder", "value"):
+            key = f"{ep.name}:{w:g}:{part}"
+            arr = outcomes.setdefault(key, np.full((n_arms, n), np.nan))
+            arr[a] = res[part][:, j]
+
+
+def _store_extra(outcomes, key, a, n_arms, n, values):
+    arr = outcomes.setdefault(key, np.full((n_arms, n), np.nan))
+    arr[a] = values

@@ -1,0 +1,174 @@
+"""Run a virtual trial chunk by chunk, streaming to disk, resumable.
+
+``OUTDIR/trajectories/chunk-NNNNN.nc`` holds chunk ``N`` (its candidates, the accepted
+patients' trajectories in every arm, baseline readouts, parameters, covariates, per-patient
+outcomes and status). Each file is written atomically and carries the trial's hash, so a
+chunk file either exists complete or not at all: ``resume=True`` keeps the chunks already on
+disk (after checking their hash) and computes the rest, and since every chunk is a pure
+function of (scenario, chunk index) the resumed run equals an uninterrupted one.
+
+Chunks are computed in order until ``population.size`` patients are accepted; the patients
+are the first ``size`` accepted candidates (in candidate order), whatever the backend.
+Memory stays flat: only per-patient outcomes (a few numbers per patient and arm) are held;
+trajectories stay on disk (:func:`open_trajectories` opens them lazily).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from ..errors import ImmunesimError
+from ..io import atomic_path
+
+CHUNK_DIR = "trajectories"
+
+
+class TrialError(ImmunesimError):
+    """A trial that cannot run or resume (the message says why and what to do)."""
+
+
+def chunk_path(outdir, index: int) -> Path:
+    return Path(outdir) / CHUNK_DIR / f"chunk-{index:05d}.nc"
+
+
+def _summary(ds: xr.Dataset) -> xr.Dataset:
+    """What the analysis needs from a chunk: everything but the trajectories."""
+    return ds.drop_vars(["trajectory", "parameters"]).load()
+
+
+def _write_chunk(ds: xr.Dataset, path: Path, trial_hash: str) -> None:
+    ds.attrs["trial_hash"] = trial_hash
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+
+
+def _read_chunk(path: Path, trial_hash: str) -> xr.Dataset:
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        if ds.attrs.get("trial_hash") != trial_hash:
+            raise TrialError(f"{path}: written by a different trial (scenario, seed or chunk size "
+                             "changed); use a new output directory or delete it")
+        return _summary(ds)
+
+
+def execute(scenario, outdir, *, resume: bool = False, workers: int | None = None,
+            scheduler: str | None = None, progress: Callable | None = None) -> tuple[xr.Dataset, dict]:
+    """Run (or resume) every chunk needed for ``population.size`` patients; returns the
+    concatenated chunk summaries (first ``size`` patients) and execution statistics."""
+    from .chunk import trial_model
+
+    pop = scenario.population
+    outdir = Path(outdir)
+    trial_hash = scenario.hash
+    existing = sorted((outdir / CHUNK_DIR).glob("chunk-*.nc")) if (outdir / CHUNK_DIR).is_dir() else []
+    if existing and not resume:
+        raise TrialError(f"{outdir}/{CHUNK_DIR} already holds {len(existing)} chunk(s) of a run; pass "
+                         "--resume to continue it, or choose another output directory")
+    max_cand = pop.max_candidates or max(100 * pop.size, 10_000)
+    chunk = scenario.trial.chunk
+    max_chunks = -(-max_cand // chunk)
+    say = progress or (lambda **kw: None)
+    t0 = time.perf_counter()
+    trial_model(scenario)           # build (and compile) once before the clock of the first chunk
+    parts, accepted, reused, computed = [], 0, 0, 0
+    backend = _backend(workers, scheduler)
+    try:
+        index = 0
+        pending = {}
+        while accepted < pop.size:
+            if index >= max_chunks and not pending:
+                raise TrialError(f"population: only {accepted} of {pop.size} patients accepted after "
+                                 f"{index * chunk} candidates (max_candidates {max_cand}); relax "
+                                 "population.constraints or raise population.max_candidates")
+            # keep the backend busy: submit ahead by its width, collect in order
+            while index < max_chunks and len(pending) < backend.width:
+                path = chunk_path(outdir, index)
+                pending[index] = ("disk", path) if path.exists() else (
+                    "run", backend.submit(scenario, index))
+                index += 1
+            first = min(pending)
+            how, item = pending.pop(first)
+            if how == "disk":
+                ds = _read_chunk(item, trial_hash)
+                reused += 1
+            else:
+                full = backend.result(item)
+                _write_chunk(full, chunk_path(outdir, first), trial_hash)
+                ds = _summary(full)
+                computed += 1
+            parts.append(ds)
+            accepted += int(ds.attrs["n_accepted"])
+            say(done=min(accepted, pop.size), total=pop.size, candidates=sum(int(p.attrs["n_candidates"]) for p in parts))
+        for _, (how, item) in pending.items():   # submitted beyond need: let them go
+            if how == "run":
+                backend.cancel(item)
+    finally:
+        backend.close()
+    wall = time.perf_counter() - t0
+    combined = _concat(parts, pop.size)
+    n_cand = int(sum(p.attrs["n_candidates"] for p in parts))
+    stats = {"chunks": len(parts), "chunks_computed": computed, "chunks_reused": reused,
+             "candidates": n_cand, "accepted_in_chunks": accepted,
+             "acceptance_rate": accepted / n_cand if n_cand else 0.0, "wall_s": round(wall, 3),
+             "backend": backend.name}
+    return combined, stats
+
+
+def _concat(parts: list[xr.Dataset], size: int) -> xr.Dataset:
+    by_patient = [p.drop_vars(["candidate_status"]).drop_dims("candidate") for p in parts]
+    ds = xr.concat(by_patient, dim="patient", data_vars="minimal", coords="minimal",
+                   compat="override", join="override") if len(by_patient) > 1 else by_patient[0]
+    ds = ds.isel(patient=slice(0, size))
+    statuses = np.concatenate([p["candidate_status"].values for p in parts])
+    cands = np.concatenate([p["candidate"].values for p in parts])
+    return ds.assign(candidate_status=("candidate", statuses)).assign_coords(candidate=cands)
+
+
+def open_trajectories(outdir) -> xr.Dataset:
+    """All chunks' trajectories of a finished trial (``arm x patient x time x variable``),
+    concatenated along ``patient`` (loaded lazily with Dask when it is installed)."""
+    paths = sorted((Path(outdir) / CHUNK_DIR).glob("chunk-*.nc"))
+    if not paths:
+        raise TrialError(f"{outdir}: no trial chunks found in {CHUNK_DIR}/")
+    try:
+        import dask  # noqa: F401
+
+        return xr.open_mfdataset(paths, engine="h5netcdf", combine="nested", concat_dim="patient",
+                                 data_vars="minimal", coords="minimal", compat="override",
+                                 join="override", preprocess=lambda d: d.drop_dims("candidate"))
+    except ImportError:
+        return xr.concat([xr.load_dataset(p, engine="h5netcdf").drop_dims("candidate") for p in paths],
+                         dim="patient", data_vars="minimal", coords="minimal", compat="override",
+                         join="override")
+
+
+class _Local:
+    """In-process: one chunk at a time, each chunk parallel over patients inside the kernel."""
+
+    name, width = "local", 1
+
+    def submit(self, scenario, index):
+        from .chunk import run_chunk
+
+        return run_chunk(scenario, index)
+
+    def result(self, item):
+        return item
+
+    def cancel(self, item):
+        pass
+
+    def close(self):
+        pass
+
+
+def _backend(workers, scheduler):
+    if workers is None and scheduler is None:
+        return _Local()
+    from .dask_backend import DaskBackend
+
+    return DaskBackend(workers=workers, scheduler=scheduler)

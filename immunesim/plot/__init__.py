@@ -1,0 +1,1 @@
+"""Matplotlib figures of results (no numerics: they take computed tables and datasets)."""
