@@ -189,6 +189,12 @@ def _trial(args) -> int:
     if sc.trial is None:
         raise _Usage(f"{args.scenario}: no trial block; `immunesim trial` needs population and trial "
                      "(see README, Virtual trials)")
+    if args.size is not None:
+        if args.size < 1:
+            raise _Usage("--size: expected a positive number of patients")
+        import dataclasses
+
+        sc = dataclasses.replace(sc, population=dataclasses.replace(sc.population, size=args.size))
     if args.workers is not None and args.workers < 1:
         raise _Usage("--workers: expected a positive number of worker processes")
     bar = None
@@ -299,7 +305,10 @@ def main(argv=None) -> int:
     grp = tr.add_mutually_exclusive_group()
     grp.add_argument("--workers", type=int, help="start a local Dask cluster of N worker processes")
     grp.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port)")
-    tr.add_argument("--resume", action="store_true", help="continue a killed run in OUTDIR")
+    tr.add_argument("--resume", action="store_true",
+                    help="continue a killed run in OUTDIR (or extend it to a larger --size)")
+    tr.add_argument("--size", type=int, help="patients to accept (overrides population.size; the "
+                    "first N patients of the full trial)")
     tr.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
     tr.set_defaults(func=_trial)
     v = sub.add_parser("validate", help="check a scenario file (exit 0 valid, 2 invalid)")

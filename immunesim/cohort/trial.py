@@ -36,6 +36,16 @@ def chunk_path(outdir, index: int) -> Path:
     return Path(outdir) / CHUNK_DIR / f"chunk-{index:05d}.nc"
 
 
+def chunk_hash(scenario) -> str:
+    """Identity of the chunks: the scenario's hash with the population size (and candidate
+    cap) left out, since chunk ``i`` does not depend on them; a finished trial can be extended
+    to more patients with ``--resume`` and keeps its chunks."""
+    import dataclasses
+
+    pop = dataclasses.replace(scenario.population, size=0, max_candidates=None)
+    return dataclasses.replace(scenario, population=pop).hash
+
+
 def _summary(ds: xr.Dataset) -> xr.Dataset:
     """What the analysis needs from a chunk: everything but the trajectories."""
     return ds.drop_vars(["trajectory", "parameters"]).load()
@@ -51,7 +61,8 @@ def _read_chunk(path: Path, trial_hash: str) -> xr.Dataset:
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         if ds.attrs.get("trial_hash") != trial_hash:
             raise TrialError(f"{path}: written by a different trial (scenario, seed or chunk size "
-                             "changed); use a new output directory or delete it")
+                             "changed; only population.size may change on --resume); use a new "
+                             "output directory or delete it")
         return _summary(ds)
 
 
@@ -63,7 +74,7 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
 
     pop = scenario.population
     outdir = Path(outdir)
-    trial_hash = scenario.hash
+    trial_hash = chunk_hash(scenario)
     existing = sorted((outdir / CHUNK_DIR).glob("chunk-*.nc")) if (outdir / CHUNK_DIR).is_dir() else []
     if existing and not resume:
         raise TrialError(f"{outdir}/{CHUNK_DIR} already holds {len(existing)} chunk(s) of a run; pass "
