@@ -266,3 +266,18 @@ def test_failed_integrations_are_excluded_visibly(tmp_path):
     assert (arms.n == 20 - len(excluded)).all()
     patients = _csv(tmp_path / "out" / "patients.csv")
     assert (patients.status != "success").sum() >= len(excluded)
+
+
+def test_shipped_ra_trial_runs_its_first_patients(tmp_path):
+    # the first 12 patients of scenarios/ra_trial.yaml (the full 500 take ~35 s): five arms
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "ra_trial.yaml"
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q", "--size", "12"]) == 0
+    arms = _csv(tmp_path / "out" / "arms.csv")
+    acr = arms[(arms.endpoint == "ACR20") & (arms.week == 24)].set_index("arm")
+    assert list(acr.index) == ["placebo", "adalimumab", "tocilizumab", "tofacitinib", "abatacept"]
+    assert (acr.rate.drop("placebo") > acr.rate["placebo"]).all()
+    risk = json.loads((tmp_path / "out" / "trial.json").read_text())["infection_risk"]
+    # JAK1/JAK3 inhibition slows pathogen clearance (tofacitinib; README drug classes)
+    assert risk["tofacitinib"]["mean_clearance_days"] > 1.3 * risk["placebo"]["mean_clearance_days"]

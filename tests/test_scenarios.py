@@ -17,8 +17,9 @@ from immunesim.scenario import ScenarioError, load_scenario, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
-# tissue (abm/hybrid) scenarios are run by tests/test_tissue_scenarios.py
-SCENARIOS = [p for p in ALL_SCENARIOS if load_scenario(p).model_kind == "ode"]
+# tissue (abm/hybrid) scenarios are run by tests/test_tissue_scenarios.py, trials by tests/test_cohort.py
+SCENARIOS = [p for p in ALL_SCENARIOS
+             if load_scenario(p).model_kind == "ode" and load_scenario(p).trial is None]
 
 
 def cli(*args, cwd=ROOT):
