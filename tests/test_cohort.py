@@ -281,3 +281,47 @@ def test_shipped_ra_trial_runs_its_first_patients(tmp_path):
     risk = json.loads((tmp_path / "out" / "trial.json").read_text())["infection_risk"]
     # JAK1/JAK3 inhibition slows pathogen clearance (tofacitinib; README drug classes)
     assert risk["tofacitinib"]["mean_clearance_days"] > 1.3 * risk["placebo"]["mean_clearance_days"]
+
+
+def _shipped(name, tmp_path, size):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / f"{name}.yaml"
+    rc = main(["trial", str(path), "-o", str(tmp_path / "out"), "-q", "--size", str(size)])
+    assert rc == 0
+    return _csv(tmp_path / "out" / "arms.csv"), json.loads((tmp_path / "out" / "trial.json").read_text())
+
+
+def test_shipped_lupus_trial_rituximab_response_wanes_as_b_cells_return(tmp_path):
+    arms, _ = _shipped("sle_trial", tmp_path, 16)
+    sri = arms[arms.endpoint == "SRI4"].set_index(["arm", "week"]).rate
+    assert sri["rituximab", 24] > sri["placebo", 24] + 0.3
+    assert sri["rituximab", 52] < sri["rituximab", 24]            # long-lived plasma cells persist
+
+
+def test_shipped_checkpoint_study_combination_is_most_toxic_and_calibration_reports_misfit(tmp_path):
+    arms, summary = _shipped("checkpoint_trial", tmp_path, 32)
+    ir = arms[(arms.endpoint == "irAE") & (arms.week == 12)].set_index("arm").rate
+    assert ir["combination"] > max(ir["nivolumab"], ir["ipilimumab"])   # CheckMate 067 ordering
+    assert (arms[arms.endpoint == "irAE"].nnt_ci.astype(str) != "").all()
+    # the model cannot make nivolumab less toxic than ipilimumab: that target is missed, and says so
+    cal = summary["calibration"]
+    assert not cal["converged"]
+    assert any(abs(t["residual"]) > 0.02 for t in cal["targets"] if t["arm"] == "nivolumab")
+
+
+def test_shipped_regimen_search_reports_the_pareto_front(tmp_path):
+    from immunesim.cohort.regimens import pareto_mask
+
+    arms, summary = _shipped("ra_regimen_search", tmp_path, 16)
+    reg = _csv(tmp_path / "out" / "regimens.csv")
+    assert len(reg) == 6 + 2 + 12 and "adalimumab 40 mg q14d + tocilizumab 8 mg/kg q4w" in set(reg.regimen)
+    assert set(reg.regimen) < set(arms.arm)                         # each regimen ran as an arm
+    eff, risk = reg.response_rate.to_numpy(), reg.mean_clearance_days.to_numpy()
+    for i in range(len(reg)):                                      # front == not dominated
+        dominated = ((eff >= eff[i]) & (risk <= risk[i]) & ((eff > eff[i]) | (risk < risk[i]))).any()
+        assert reg.on_cohort_front[i] == (not dominated)
+    per = _csv(tmp_path / "out" / "patient_regimens.csv")
+    assert len(per) == 16 and per.front.notna().all()
+    # pareto_mask on a closed example: (1, 5) and (2, 6) are on the front, (1, 6) is not
+    assert list(pareto_mask(np.array([1.0, 2.0, 1.0]), np.array([5.0, 6.0, 6.0]))) == [True, True, False]

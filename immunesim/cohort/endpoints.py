@@ -6,6 +6,8 @@ contains every endpoint week. Kinds:
 
 - ``improvement: f`` (ACR20/50/70-like on a composite): responder when
   ``(baseline - value) / baseline >= f`` (0.2 for "20 % improvement");
+- ``decrease_by: d`` (an absolute fall, e.g. SLEDAI-2K by >= 4 as in the SLE Responder
+  Index): responder when ``baseline - value >= d``;
 - ``below: x`` (remission, e.g. DAS28-CRP < 2.6) or ``above: x``: responder when the value is
   below / above ``x``;
 - ``increase_above: d`` (progression of irreversible damage): an event when
@@ -18,6 +20,10 @@ contains every endpoint week. Kinds:
   1e-3 of the inoculum) within the given days. Its clearance time is the arm's infection-risk
   proxy.
 
+``harm: true`` marks any threshold endpoint as a harm (e.g. an immune-related adverse event
+``{readout: Teff, above: 5}``): its NNT becomes a number needed to harm, and the biomarker
+analysis and personalised rule look for patients *without* it.
+
 A ``Constraint`` on a baseline readout (``above``, ``below`` or ``between``) selects plausible
 patients at the end of the run-in (rejection sampling).
 """
@@ -29,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 
 CLEARED = 1e-3    # pathogen load (inoculum units) counted as cleared
-IMPROVEMENT, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE = (
-    "improvement", "below", "above", "increase_above", "flare_above", "challenge_week")
-KINDS = (IMPROVEMENT, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE)
+IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE = (
+    "improvement", "decrease_by", "below", "above", "increase_above", "flare_above", "challenge_week")
+KINDS = (IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE)
 #: kinds whose "responders" are patients with a bad outcome (lower rate is better)
 HARMS = (INCREASE,)
 
@@ -60,6 +66,7 @@ class Endpoint:
     weeks: tuple = ()
     after_week: float = 0.0
     cleared_within: float = 0.0   # days (challenge)
+    harm: bool = False            # the "responders" are patients with a bad outcome (toxicity)
 
     @property
     def time_to_event(self) -> bool:
@@ -67,7 +74,7 @@ class Endpoint:
 
     @property
     def lower_is_better(self) -> bool:
-        return self.kind in HARMS
+        return self.kind in HARMS or self.harm
 
 
 def evaluate(ep: Endpoint, t_weeks: np.ndarray, y: np.ndarray, base: np.ndarray) -> dict:
@@ -91,6 +98,8 @@ def evaluate(ep: Endpoint, t_weeks: np.ndarray, y: np.ndarray, base: np.ndarray)
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.where(b > 0, (b - v) / b, 0.0)
         return {"responder": change >= ep.value - 1e-12, "value": change}
+    if ep.kind == DECREASE:
+        return {"responder": b - v >= ep.value - 1e-12, "value": b - v}
     if ep.kind == BELOW:
         return {"responder": v < ep.value, "value": v}
     if ep.kind == ABOVE:

@@ -14,7 +14,11 @@ Written to ``OUTDIR`` (each file atomically; ``manifest.json`` last):
 - ``biomarkers.csv``: ROC AUC of each baseline biomarker for response to each treated arm;
 - ``trial.json``: the arms table, infection risk per arm, the efficacy-safety Pareto front,
   the calibration fit, the personalised rule; figures ``waterfall.png``, ``bands.png``,
-  ``km.png`` (when a flare endpoint is given), ``efficacy_safety.png`` (with a challenge).
+  ``km.png`` (when a flare endpoint is given), ``efficacy_safety.png`` (with a challenge);
+- with ``trial.regimen_search``: ``regimens.csv`` (per generated regimen: response rate with
+  its interval, mean clearance days, on the cohort front, share of patients whose own front
+  holds it, share for whom it is the lowest-risk responding regimen) and
+  ``patient_regimens.csv`` (each patient's front and lowest-risk responding regimen).
 """
 
 from __future__ import annotations
@@ -126,18 +130,31 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
     if rule:
         say(f"personalised rule: {rule['rule']}: held-out response {rule['test_rate']:.2f} vs "
             f"{rule['best_single_arm']} {rule['best_single_test_rate']:.2f}")
-    _write_csv(outdir / "patients.csv", _patient_rows(ds, trial, weights,
-                                                      selected if cal else None))
+    _write_patients(outdir / "patients.csv", ds, trial, weights, selected if cal else None)
     risk = analysis.infection_risk(ds, trial)
     front = None
     if risk:
         eff = {r["arm"]: r["rate"] for r in rows if r["endpoint"] == ep.name and r["week"] == week}
         front = pareto_front({a: (eff[a], risk[a]["mean_clearance_days"]) for a in eff})
+    search = None
+    if trial.regimen_search is not None:
+        from .regimens import fronts
+
+        ch = next(e for e in trial.endpoints if e.name == trial.regimen_search.risk)
+        search = fronts(ds, trial.regimen_search, ok, 7.0 * (trial.weeks - ch.value))
+        _write_csv(outdir / "regimens.csv", search["rows"])
+        _write_csv(outdir / "patient_regimens.csv",
+                   [{"patient": p["patient"], "front": "; ".join(p["front"]),
+                     "lowest_risk_responding": p["lowest_risk_responding"] or ""} for p in search["per_patient"]])
+        best = [r["regimen"] for r in search["rows"] if r["on_cohort_front"]]
+        say(f"regimen search: {len(search['rows'])} regimens, cohort Pareto front: {'; '.join(best)}")
     from ..plot.trial import write_trial_figures
 
     figures = write_trial_figures(outdir, ds, trial, rows, risk, front, (ep, week))
     summary = {"arms": rows, "infection_risk": risk, "pareto_front": front, "calibration": cal,
-               "personalised_rule": rule, "failures": fails}
+               "personalised_rule": rule, "failures": fails,
+               "regimen_search": None if search is None else {
+                   "regimens": search["rows"], "patients_without_responding_regimen": search["no_responding_regimen"]}}
     write_text_atomic(outdir / "trial.json", json.dumps(summary, indent=2, default=_json) + "\n")
     manifest = {
         "scenario": scenario.name, "disease": scenario.disease, "scenario_hash": scenario.hash,
@@ -145,8 +162,10 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
                                  if scenario_file else None),
         "seed": scenario.seed, "arms": list(scenario.arms), "patients": pop.size,
         "patients_excluded": int((~ok).sum()), **{f"execution_{k}": v for k, v in exec_stats.items()},
+        "candidates": ds.attrs["candidates"],
         "wall_s": round(time.perf_counter() - t_start, 3),
         "outputs": sorted(["arms.csv", "patients.csv", "biomarkers.csv", "trial.json", "trajectories/",
+                           *(["regimens.csv", "patient_regimens.csv"] if search else []),
                            *[p.name for p in figures]]),
         "versions": _versions(),
     }
@@ -162,23 +181,32 @@ def _json(o):
     return str(o)
 
 
-def _patient_rows(ds, trial, weights, selected) -> list[dict]:
+def _write_patients(path, ds, trial, weights, selected) -> None:
+    """patients.csv, one row per patient and arm, built column-wise (10^5 patients stay cheap)."""
+    import pandas as pd
+
+    from ..io import atomic_path
+
     arms = list(ds["arm"].values)
+    n, k = ds.sizes["patient"], len(arms)
     names = list(ds["readout"].values)
-    keys = [str(k)[len("outcome:"):] for k in ds.data_vars if str(k).startswith("outcome:")]
-    cov = ["body_weight", "age", "female", *[str(k) for k in ds.data_vars if str(k).endswith("_alleles")]]
-    base = {b: ds["baseline"].values[:, names.index(b)] for b in trial.biomarkers}
-    out_vals = {k: analysis.outcome(ds, k) for k in keys}
-    rows = []
-    for i, pid in enumerate(ds["patient"].values):
-        common = {"patient": int(pid)}
-        common.update({c: float(ds[c].values[i]) for c in cov})
-        common.update({f"baseline_{b}": float(v[i]) for b, v in base.items()})
-        if weights is not None:
-            common["weight"] = float(weights[i])
-            common["selected"] = bool(selected[i])
-        for a, arm in enumerate(arms):
-            row = {**common, "arm": arm, "status": str(ds["message"].values[a, i]) or "success"}
-            row.update({k.replace(":", "_"): float(v[a, i]) for k, v in out_vals.items()})
-            rows.append(row)
-    return rows
+    cols = {"patient": np.tile(ds["patient"].values.astype(np.int64), k)}
+    for c in ["body_weight", "age", "female", *[str(v) for v in ds.data_vars if str(v).endswith("_alleles")]]:
+        cols[c] = np.tile(ds[c].values, k)
+    for b in trial.biomarkers:
+        cols[f"baseline_{b}"] = np.tile(ds["baseline"].values[:, names.index(b)], k)
+    if weights is not None:
+        cols["weight"] = np.tile(weights, k)
+        cols["selected"] = np.tile(selected.astype(int), k)
+    cols["arm"] = np.repeat(np.array(arms, dtype=object), n)
+    status = np.full(n * k, "success", dtype=object)
+    where = {int(p): i for i, p in enumerate(ds["patient"].values)}
+    for f in ds.attrs["failures"]:
+        status[arms.index(f["arm"]) * n + where[f["patient"]]] = f["message"]
+    cols["status"] = status
+    for v in ds.data_vars:
+        if str(v).startswith("outcome:"):
+            cols[str(v)[len("outcome:"):].replace(":", "_")] = ds[v].values.reshape(-1)
+    frame = pd.DataFrame(cols)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.6g")

@@ -58,8 +58,8 @@ POP_KEYS = ("size", "max_candidates", "parameters", "correlation", "covariates",
             "covariate_effects", "constraints")
 COV_KEYS = ("body_weight", "age", "sex", "genotypes")
 TRIAL_KEYS = ("baseline", "weeks", "output_every", "control", "primary", "endpoints", "variables",
-              "biomarkers", "calibration", "chunk")
-ENDPOINT_KEYS = ("readout", "weeks", "after_week", "cleared_within") + KINDS
+              "biomarkers", "calibration", "chunk", "regimen_search")
+ENDPOINT_KEYS = ("readout", "weeks", "after_week", "cleared_within", "harm") + KINDS
 DEFAULT_BIOMARKERS = ("CRP", "TNF", "IL6", "IL17", "IFNg", "AutoAb", "Treg_Teff_ratio")
 MAX_SIZE = 10_000_000
 
@@ -76,6 +76,7 @@ class Trial:
     biomarkers: tuple
     calibration: tuple         # dicts {arm, endpoint, week, rate}
     chunk: int = 512           # candidates per chunk, a multiple of the 64-candidate block
+    regimen_search: object = None   # immunesim.cohort.regimens.RegimenSearch
 
     def times(self) -> np.ndarray:
         """Output times (days): every ``output_every`` from baseline, every endpoint week."""
@@ -283,6 +284,12 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
         return None
     tr = _mapping(raw, "trial", problems)
     _unknown(tr, TRIAL_KEYS, "trial.", problems)
+    search = None
+    if tr.get("regimen_search") is not None:      # adds the grid's arms to `arms`
+        from ..scenario.schema import _therapies
+        from .regimens import expand
+
+        search = expand(tr["regimen_search"], arms, times, problems, _therapies)
     if not arms:
         problems.append("trial: needs arms (a mapping of arm name: therapies; [] for placebo)")
         return None
@@ -348,6 +355,10 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < BLOCK or chunk % BLOCK:
         problems.append(f"trial.chunk: expected a positive multiple of {BLOCK} (candidates per chunk), got {chunk!r}")
         chunk = 512
+    if search is not None:
+        from .regimens import check
+
+        check(search, endpoints, problems)
     if None in (baseline, weeks, every) or control not in arms:
         return None
     if times is not None and baseline + 7 * weeks > times[-1] + 1e-6:
@@ -355,7 +366,8 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
                         f"(day {times[-1]:g}); lengthen time.end")
     return Trial(baseline=baseline, weeks=weeks, output_every=every, control=control,
                  primary=primary, endpoints=tuple(endpoints), variables=variables or (),
-                 biomarkers=biomarkers, calibration=tuple(cal), chunk=chunk)
+                 biomarkers=biomarkers, calibration=tuple(cal), chunk=chunk,
+                 regimen_search=search)
 
 
 def _names(raw, path, names, problems):
@@ -413,4 +425,9 @@ def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None
     if weeks_total is not None and max(w) > weeks_total:
         problems.append(f"{path}.weeks: week {max(w):g} is after the trial's end (week {weeks_total:g})")
         return None
-    return None if value is None else Endpoint(name, kind, value, readout, tuple(float(x) for x in w))
+    harm = spec.get("harm", False)
+    if not isinstance(harm, bool):
+        problems.append(f"{path}.harm: expected true or false, got {harm!r}")
+        return None
+    return None if value is None else Endpoint(name, kind, value, readout, tuple(float(x) for x in w),
+                                               harm=harm)

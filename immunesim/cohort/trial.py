@@ -46,9 +46,25 @@ def chunk_hash(scenario) -> str:
     return dataclasses.replace(scenario, population=pop).hash
 
 
-def _summary(ds: xr.Dataset) -> xr.Dataset:
-    """What the analysis needs from a chunk: everything but the trajectories."""
-    return ds.drop_vars(["trajectory", "parameters"]).load()
+def _summary(ds: xr.Dataset, readouts) -> xr.Dataset:
+    """What the analysis needs from a chunk, small: outcomes, status codes, covariates and the
+    baseline ``readouts``; failure messages and rejection reasons become counts and lists in
+    attrs (the chunk file on disk keeps everything)."""
+    import json
+
+    arms = list(ds["arm"].values)
+    status = ds["status"].values
+    failures = [{"patient": int(ds["patient"].values[p]), "arm": arms[a],
+                 "message": str(ds["message"].values[a, p])} for a, p in zip(*np.nonzero(status))]
+    reasons = {}
+    for r in ds["candidate_status"].values:
+        key = str(r).split(" (")[0]            # the reason without this candidate's value
+        reasons[key] = reasons.get(key, 0) + 1
+    keep = [r for r in dict.fromkeys(readouts) if r in list(ds["readout"].values)]
+    small = ds.drop_vars(["trajectory", "parameters", "message", "candidate_status"]).drop_dims("candidate")
+    small = small.sel(readout=keep).load()
+    small.attrs.update(failures=json.dumps(failures), candidates=json.dumps(reasons))
+    return small
 
 
 def _write_chunk(ds: xr.Dataset, path: Path, trial_hash: str) -> None:
@@ -57,13 +73,13 @@ def _write_chunk(ds: xr.Dataset, path: Path, trial_hash: str) -> None:
         ds.to_netcdf(tmp, engine="h5netcdf")
 
 
-def _read_chunk(path: Path, trial_hash: str) -> xr.Dataset:
+def _read_chunk(path: Path, trial_hash: str, readouts) -> xr.Dataset:
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         if ds.attrs.get("trial_hash") != trial_hash:
             raise TrialError(f"{path}: written by a different trial (scenario, seed or chunk size "
                              "changed; only population.size may change on --resume); use a new "
                              "output directory or delete it")
-        return _summary(ds)
+        return _summary(ds, readouts)
 
 
 def execute(scenario, outdir, *, resume: bool = False, workers: int | None = None,
@@ -85,6 +101,7 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
     say = progress or (lambda **kw: None)
     t0 = time.perf_counter()
     trial_model(scenario)           # build (and compile) once before the clock of the first chunk
+    readouts = [*scenario.trial.biomarkers, *(c.readout for c in pop.constraints)]
     parts, accepted, reused, computed = [], 0, 0, 0
     backend = _backend(workers, scheduler)
     try:
@@ -104,12 +121,13 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
             first = min(pending)
             how, item = pending.pop(first)
             if how == "disk":
-                ds = _read_chunk(item, trial_hash)
+                ds = _read_chunk(item, trial_hash, readouts)
                 reused += 1
             else:
                 full = backend.result(item)
                 _write_chunk(full, chunk_path(outdir, first), trial_hash)
-                ds = _summary(full)
+                ds = _summary(full, readouts)
+                del full
                 computed += 1
             parts.append(ds)
             accepted += int(ds.attrs["n_accepted"])
@@ -130,13 +148,21 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
 
 
 def _concat(parts: list[xr.Dataset], size: int) -> xr.Dataset:
-    by_patient = [p.drop_vars(["candidate_status"]).drop_dims("candidate") for p in parts]
-    ds = xr.concat(by_patient, dim="patient", data_vars="minimal", coords="minimal",
-                   compat="override", join="override") if len(by_patient) > 1 else by_patient[0]
+    """The first ``size`` patients of the chunks, with their failures, and the candidates'
+    outcomes (accepted, or the reason of rejection) counted over every chunk."""
+    import json
+
+    ds = xr.concat(parts, dim="patient", data_vars="minimal", coords="minimal",
+                   compat="override", join="override", combine_attrs="drop") if len(parts) > 1 else parts[0].copy()
     ds = ds.isel(patient=slice(0, size))
-    statuses = np.concatenate([p["candidate_status"].values for p in parts])
-    cands = np.concatenate([p["candidate"].values for p in parts])
-    return ds.assign(candidate_status=("candidate", statuses)).assign_coords(candidate=cands)
+    kept = set(int(p) for p in ds["patient"].values)
+    failures = [f for p in parts for f in json.loads(p.attrs["failures"]) if f["patient"] in kept]
+    reasons = {}
+    for p in parts:
+        for k, v in json.loads(p.attrs["candidates"]).items():
+            reasons[k] = reasons.get(k, 0) + v
+    ds.attrs = {"failures": failures, "candidates": reasons}
+    return ds
 
 
 def open_trajectories(outdir) -> xr.Dataset:

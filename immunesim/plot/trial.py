@@ -40,7 +40,8 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
     fig, axes = plt.subplots(1, len(arms), figsize=(3.2 * len(arms), 3.6), sharey=True, squeeze=False)
     for a, arm in enumerate(arms):
         v = np.sort(vals[a])[::-1] if ep.kind != "improvement" else np.sort(-100 * vals[a])[::-1]
-        axes[0, a].bar(np.arange(v.size), v, width=1.0, color=f"C{a % 10}")
+        # a filled step curve: one bar per patient, drawn as one polygon (fast at 10^5 patients)
+        axes[0, a].fill_between(np.arange(v.size), v, step="mid", color=f"C{a % 10}", lw=0)
         axes[0, a].set_title(arm, fontsize=9)
         axes[0, a].set_xlabel("patients")
         if ep.kind == "improvement":
