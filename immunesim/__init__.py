@@ -12,6 +12,7 @@ The public API. Everything not re-exported here is private and may change.
 """
 
 from .analysis import Branch, SteadyState, continuation, steady_state
+from .cohort import open_trajectories, run_trial
 from .diseases.build import disease_model, diseases
 from .diseases.covariates import COVARIATES
 from .diseases.reference import REFERENCE_MODELS, reference_model
@@ -32,4 +33,5 @@ __all__ = [
     "Parameter", "Process", "Result", "Rule", "STATUS_NAMES", "SetParameter", "SetSpecies",
     "SimulationError", "SolverOptions", "Species", "doses", "load_model", "model_from_dict",
     "simulate", "simulate_batch", "Tissue", "TissueConfig", "meanfield_model",
+    "open_trajectories", "run_trial",
 ]

@@ -325,3 +325,19 @@ def test_shipped_regimen_search_reports_the_pareto_front(tmp_path):
     assert len(per) == 16 and per.front.notna().all()
     # pareto_mask on a closed example: (1, 5) and (2, 6) are on the front, (1, 6) is not
     assert list(pareto_mask(np.array([1.0, 2.0, 1.0]), np.array([5.0, 6.0, 6.0]))) == [True, True, False]
+
+
+def test_resume_extends_a_trial_to_more_patients_keeping_the_first_ones(local_trial, tmp_path):
+    import pandas as pd
+
+    tmp, path = local_trial
+    shutil.copytree(tmp / "out" / "trajectories", tmp_path / "out" / "trajectories")
+    n_chunks = len(list((tmp_path / "out" / "trajectories").glob("chunk-*.nc")))
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q", "--resume", "--size", "90"]) == 0
+    m = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert m["execution_chunks_reused"] == n_chunks and m["patients"] == 90
+    old, new = _csv(tmp / "out" / "patients.csv"), _csv(tmp_path / "out" / "patients.csv")
+    cols = [c for c in old.columns if c not in ("weight", "selected")]   # calibration reweights
+    first = new[new.patient.isin(old.patient)][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first.sort_values(["arm", "patient"]).reset_index(drop=True),
+                                  old[cols].sort_values(["arm", "patient"]).reset_index(drop=True))

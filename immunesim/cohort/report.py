@@ -34,7 +34,6 @@ import numpy as np
 from ..io import write_text_atomic
 from . import analysis
 from .biomarkers import auc_table, personalised_rule
-from .calibrate import calibrate
 from .trial import execute
 
 
@@ -106,6 +105,8 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
         arms = list(ds["arm"].values)
         F = np.stack([analysis.outcome(ds, f"{c['endpoint']}:{c['week']:g}:responder")[arms.index(c["arm"]), ok] > 0.5
                       for c in trial.calibration], axis=1)
+        from .calibrate import calibrate
+
         fit = calibrate(F, np.array([c["rate"] for c in trial.calibration]), scenario.seed)
         weights = np.zeros(ds.sizes["patient"])
         weights[ok] = fit["weights"]
@@ -182,31 +183,31 @@ def _json(o):
 
 
 def _write_patients(path, ds, trial, weights, selected) -> None:
-    """patients.csv, one row per patient and arm, built column-wise (10^5 patients stay cheap)."""
+    """patients.csv, one row per patient and arm, built column-wise and written one arm at a
+    time (10^5 patients stay cheap in time and memory)."""
     import pandas as pd
 
     from ..io import atomic_path
 
     arms = list(ds["arm"].values)
-    n, k = ds.sizes["patient"], len(arms)
     names = list(ds["readout"].values)
-    cols = {"patient": np.tile(ds["patient"].values.astype(np.int64), k)}
+    common = {"patient": ds["patient"].values.astype(np.int64)}
     for c in ["body_weight", "age", "female", *[str(v) for v in ds.data_vars if str(v).endswith("_alleles")]]:
-        cols[c] = np.tile(ds[c].values, k)
+        common[c] = ds[c].values
     for b in trial.biomarkers:
-        cols[f"baseline_{b}"] = np.tile(ds["baseline"].values[:, names.index(b)], k)
+        common[f"baseline_{b}"] = ds["baseline"].values[:, names.index(b)]
     if weights is not None:
-        cols["weight"] = np.tile(weights, k)
-        cols["selected"] = np.tile(selected.astype(int), k)
-    cols["arm"] = np.repeat(np.array(arms, dtype=object), n)
-    status = np.full(n * k, "success", dtype=object)
-    where = {int(p): i for i, p in enumerate(ds["patient"].values)}
-    for f in ds.attrs["failures"]:
-        status[arms.index(f["arm"]) * n + where[f["patient"]]] = f["message"]
-    cols["status"] = status
-    for v in ds.data_vars:
-        if str(v).startswith("outcome:"):
-            cols[str(v)[len("outcome:"):].replace(":", "_")] = ds[v].values.reshape(-1)
-    frame = pd.DataFrame(cols)
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.6g")
+        common["weight"] = weights
+        common["selected"] = selected.astype(int)
+    pids = ds["patient"].values
+    outcomes = [str(v) for v in ds.data_vars if str(v).startswith("outcome:")]
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        for a, arm in enumerate(arms):
+            status = np.full(ds.sizes["patient"], "success", dtype=object)
+            for f in ds.attrs["failures"]:
+                if f["arm"] == arm:
+                    status[np.searchsorted(pids, f["patient"])] = f["message"]   # ids increase
+            cols = {**common, "arm": arm, "status": status}
+            for v in outcomes:
+                cols[v[len("outcome:"):].replace(":", "_")] = ds[v].values[a]
+            pd.DataFrame(cols).to_csv(fh, index=False, header=(a == 0), float_format="%.6g")

@@ -37,13 +37,15 @@ def chunk_path(outdir, index: int) -> Path:
 
 
 def chunk_hash(scenario) -> str:
-    """Identity of the chunks: the scenario's hash with the population size (and candidate
-    cap) left out, since chunk ``i`` does not depend on them; a finished trial can be extended
-    to more patients with ``--resume`` and keeps its chunks."""
+    """Identity of the chunks: the scenario's hash without what chunk ``i`` does not depend on:
+    the population size and candidate cap (a finished trial can be extended to more patients
+    with ``--resume``) and the analysis-only fields (control arm, primary endpoint,
+    calibration targets: a new calibration reuses every chunk)."""
     import dataclasses
 
     pop = dataclasses.replace(scenario.population, size=0, max_candidates=None)
-    return dataclasses.replace(scenario, population=pop).hash
+    trial = dataclasses.replace(scenario.trial, control="", primary="", calibration=())
+    return dataclasses.replace(scenario, population=pop, trial=trial).hash
 
 
 def _summary(ds: xr.Dataset, readouts) -> xr.Dataset:
@@ -165,12 +167,22 @@ def _concat(parts: list[xr.Dataset], size: int) -> xr.Dataset:
     return ds
 
 
-def open_trajectories(outdir) -> xr.Dataset:
+def open_trajectories(outdir, max_patients: int | None = None) -> xr.Dataset:
     """All chunks' trajectories of a finished trial (``arm x patient x time x variable``),
-    concatenated along ``patient`` (loaded lazily with Dask when it is installed)."""
+    concatenated along ``patient`` (loaded lazily with Dask when it is installed). With
+    ``max_patients``, only the first chunk files holding that many patients are opened."""
     paths = sorted((Path(outdir) / CHUNK_DIR).glob("chunk-*.nc"))
     if not paths:
         raise TrialError(f"{outdir}: no trial chunks found in {CHUNK_DIR}/")
+    if max_patients is not None:
+        kept, total = [], 0
+        for p in paths:
+            with xr.open_dataset(p, engine="h5netcdf") as d:
+                total += int(d.attrs["n_accepted"])
+            kept.append(p)
+            if total >= max_patients:
+                break
+        paths = kept
     try:
         import dask  # noqa: F401
 

@@ -51,7 +51,7 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
     fig.tight_layout()
     written.append(_save(fig, outdir / "waterfall.png"))
     # percentile bands of the primary readout over time, per arm
-    traj = open_trajectories(outdir)
+    traj = open_trajectories(outdir, max_patients=BAND_PATIENTS)
     try:
         var = ep.readout if ep.readout in list(traj["variable"].values) else str(traj["variable"].values[0])
         sub = traj["trajectory"].sel(variable=var).isel(patient=slice(0, BAND_PATIENTS)).values
