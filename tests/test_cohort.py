@@ -146,7 +146,14 @@ TRIAL = {
              "adalimumab": [{"drug": "adalimumab", "dose": "40 mg", "route": "sc", "every": "14 d",
                              "start": "365 d"}],
              "tocilizumab": [{"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv",
-                              "infusion_hours": 1, "every": "4 w", "start": "365 d"}]},
+                              "infusion_hours": 1, "every": "4 w", "start": "365 d"}],
+             "treat-to-target": {   # adalimumab; switch to tocilizumab at week 12 if DAS28-CRP > 3.2
+                 "therapies": [{"drug": "adalimumab", "dose": "40 mg", "route": "sc", "every": "14 d",
+                                "start": "365 d"}],
+                 "treat_to_target": {"rules": [{"at": "449 d", "if": {"readout": "DAS28_CRP", "above": 3.2},
+                                                "then": {"switch": {"from": "adalimumab", "to": {
+                                                    "drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv",
+                                                    "infusion_hours": 1, "every": "4 w"}}}}]}}},
     "population": {"size": 60, "parameters": {"m_hla": {"lognormal": 0.3},   # some stay tolerant
                                               "k_inj_TNF": {"lognormal": 0.6},
                                               "p_TNF_mac": {"lognormal": 0.5},
@@ -159,7 +166,7 @@ TRIAL = {
                             "progression": {"readout": "Irr", "increase_above": 0.005, "weeks": [24]},
                             "flare_free": {"readout": "DAS28_CRP", "flare_above": 3.2, "after_week": 12},
                             "infection": {"challenge_week": 8, "cleared_within": "7 d"}},
-              "variables": ["DAS28_CRP", "CRP"],
+              "variables": ["DAS28_CRP", "CRP"], "biomarkers": ["CRP", "TNF", "IL6", "DAS28_CRP"],
               "calibration": [{"arm": "adalimumab", "endpoint": "ACR20", "week": 24, "rate": 0.35}]},
 }
 
@@ -200,7 +207,8 @@ def test_trial_writes_arm_rates_with_intervals_paired_differences_and_nnt(local_
     prog = arms[arms.endpoint == "progression"].set_index("arm")
     assert prog.rate["placebo"] > prog.rate["adalimumab"]       # erosions slow on treatment
     patients = _csv(out / "patients.csv")
-    assert len(patients) == 60 * 3 and set(patients.arm) == {"placebo", "adalimumab", "tocilizumab"}
+    assert len(patients) == 60 * 4
+    assert set(patients.arm) == {"placebo", "adalimumab", "tocilizumab", "treat-to-target"}
     assert (patients.baseline_CRP > 5).all()                    # the constraints held at baseline
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["patients"] == 60 and 0 < manifest["execution_acceptance_rate"] < 1
@@ -224,7 +232,7 @@ def test_trial_calibration_biomarkers_and_infection_cost(local_trial):
     rule = summary["personalised_rule"]
     assert rule is None or rule["rule"].startswith("if baseline ")
     risk = summary["infection_risk"]
-    assert set(risk) == {"placebo", "adalimumab", "tocilizumab"}
+    assert set(risk) == {"placebo", "adalimumab", "tocilizumab", "treat-to-target"}
     assert all(0 < r["mean_clearance_days"] < 7 * 16 for r in risk.values())
     front = summary["pareto_front"]
     assert front and set(front) <= set(risk)
@@ -341,3 +349,17 @@ def test_resume_extends_a_trial_to_more_patients_keeping_the_first_ones(local_tr
     first = new[new.patient.isin(old.patient)][cols].reset_index(drop=True)
     pd.testing.assert_frame_equal(first.sort_values(["arm", "patient"]).reset_index(drop=True),
                                   old[cols].sort_values(["arm", "patient"]).reset_index(drop=True))
+
+
+def test_treat_to_target_arm_switches_exactly_the_week_12_non_responders(local_trial):
+    tmp, _ = local_trial
+    p = _csv(tmp / "out" / "patients.csv").set_index(["arm", "patient"])
+    ada, t2t = p.loc["adalimumab"], p.loc["treat-to-target"]
+    das12 = ada.baseline_DAS28_CRP * (1 - ada.ACR20_12_value)       # DAS28-CRP at week 12
+    switched = das12 > 3.2
+    assert 0 < switched.sum() < len(ada)                          # the rule splits the cohort
+    np.testing.assert_allclose(t2t.ACR20_12_value, ada.ACR20_12_value, rtol=1e-5, atol=1e-7)
+    # those kept on adalimumab end as on adalimumab; those switched do at least as well
+    np.testing.assert_allclose(t2t.ACR20_24_value[~switched], ada.ACR20_24_value[~switched], rtol=1e-4, atol=1e-6)
+    assert (t2t.ACR20_24_responder[switched] >= ada.ACR20_24_responder[switched]).all()
+    assert t2t.ACR20_24_value[switched].mean() > ada.ACR20_24_value[switched].mean()

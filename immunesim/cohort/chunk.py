@@ -68,6 +68,49 @@ def _arm_events(scenario, regimens, weights: np.ndarray, extra=()):
     return events_for(70.0)     # fixed doses: the schedule does not depend on weight
 
 
+class _ArmRunner:
+    """Runs one arm for the accepted patients: one batched kernel for a fixed regimen; for a
+    treat-to-target arm, each patient through the segmented strategy runner (decisions depend
+    on the patient's own readouts, so patients cannot share one schedule; ~10-50 ms each)."""
+
+    def __init__(self, scenario, model, arm, P, Y0, weights, solver):
+        self.sc, self.model, self.P, self.Y0, self.w, self.solver = scenario, model, P, Y0, weights, solver
+        self.regs = scenario.arms[arm]["therapies"]
+        self.rules = scenario.arms[arm]["treat_to_target"]
+
+    def __call__(self, t, extra=()):
+        if not self.rules:
+            ev = _arm_events(self.sc, self.regs, self.w, extra=extra)
+            return _batch(self.model, self.P, t, self.Y0, ev, self.solver)
+        return self._strategy(t, extra)
+
+    def _strategy(self, t, extra):
+        import dataclasses
+        import warnings
+
+        from ..result import Result
+        from ..scenario.strategy import run_strategy
+
+        pnames, snames = self.model.parameter_names, self.model.species_names
+        n = self.P.shape[0]
+        out = np.full((n, t.size, len(self.model.variable_names)), np.nan)
+        codes, messages = np.zeros(n, dtype=np.int64), np.full(n, "success", dtype=object)
+        for i in range(n):
+            sc = dataclasses.replace(
+                self.sc, parameters=dict(zip(pnames, self.P[i])), initial=dict(zip(snames, self.Y0[i])),
+                times=tuple(t), therapies=tuple(self.regs), treat_to_target=self.rules,
+                covariates={**self.sc.covariates, "body_weight": float(self.w[i])})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                r = run_strategy(sc, self.model, extra_events=extra)[0]
+            y = r.dataset["y"].values
+            out[i, : y.shape[0]] = y
+            codes[i], messages[i] = int(r.status), str(r.message)
+        ds = xr.Dataset({"y": (("patient", "time", "variable"), out), "status": ("patient", codes),
+                         "message": ("patient", messages.astype(str))})
+        return Result(ds)
+
+
 def run_chunk(scenario, index: int) -> xr.Dataset:
     """Chunk ``index`` of the scenario's trial as a Dataset (see the module docstring)."""
     pop, trial = scenario.population, scenario.trial
@@ -117,11 +160,10 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     outcomes = {}      # (endpoint, week) -> (arms x patients) responder / value
     t_weeks = (t - trial.baseline) / 7.0
     for a, arm in enumerate(arms):
-        regs = scenario.arms[arm]["therapies"]
         if n == 0:
             continue
-        ev = _arm_events(scenario, regs, cov["body_weight"][acc])
-        r = _batch(model, P[acc], t, base_state[acc], ev, solver)
+        run_arm = _ArmRunner(scenario, model, arm, P[acc], base_state[acc], cov["body_weight"][acc], solver)
+        r = run_arm(t)
         y = r.dataset["y"].values
         traj[a] = y[:, :, kcols]
         status[a] = r.status
@@ -131,11 +173,8 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
                 from ..events import Bolus
 
                 tc = trial.baseline + 7.0 * ep.value
-                ch = Bolus(time=tc, target="Pathogen", amount=1.0)
-                evc = ([e + [ch] for e in ev] if ev and isinstance(ev[0], list)
-                       else _arm_events(scenario, regs, cov["body_weight"][acc], extra=[ch]))
                 tcg = np.union1d(t, np.arange(tc, t[-1] + 1e-9, CHALLENGE_DT))  # clearance to the hour
-                rc = _batch(model, P[acc], tcg, base_state[acc], evc, solver)
+                rc = run_arm(tcg, extra=[Bolus(time=tc, target="Pathogen", amount=1.0)])
                 bad = (np.asarray(rc.status) != 0) & (status[a] == 0)
                 status[a][bad] = np.asarray(rc.status)[bad]
                 message[a][bad] = [f"challenge run: {m}" for m in np.asarray(rc.message)[bad]]

@@ -300,9 +300,6 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     if control not in arms:
         problems.append(f"trial.control: '{control}' is not an arm; arms: {', '.join(arms)}")
     for arm, spec in arms.items():
-        if spec["treat_to_target"]:
-            problems.append(f"arms.{arm}: treat-to-target arms are not supported by `immunesim trial` "
-                            "yet (use `immunesim compare` for one patient)")
         if baseline is not None:
             for k, reg in enumerate(spec["therapies"]):
                 first = min(reg.dose_times()) if reg.dose_times() else reg.start
