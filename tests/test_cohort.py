@@ -248,6 +248,13 @@ def test_killed_trial_resumes_to_identical_results(local_trial, tmp_path):
     assert m["execution_chunks_reused"] == 1 and m["execution_chunks_computed"] >= 1
     for f in ("arms.csv", "patients.csv", "biomarkers.csv"):
         assert (tmp_path / "out" / f).read_text() == (tmp / "out" / f).read_text()
+    # a chunk of another trial (different seed) is refused, not mixed in
+    other = _write(tmp_path, {**TRIAL, "seed": 12}, "other.yaml")
+    with pytest.raises(Exception, match="written by a different trial"):
+        from immunesim.cohort.trial import execute
+        from immunesim.scenario import load_scenario
+
+        execute(load_scenario(other), tmp_path / "out", resume=True)
 
 
 def test_dask_local_cluster_gives_identical_results(local_trial, tmp_path):

@@ -442,7 +442,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         problems.append(f"model: {model_kind} runs take therapies, not arms or treat_to_target")
     population = trial = None
     if data.get("population") is not None or data.get("trial") is not None:
-        from ..cohort.spec import validate_population, validate_trial
+        from ..cohort.population_spec import validate_population
+        from ..cohort.spec import validate_trial
 
         trial_names = _trial_names(mdata, arms, covariates, problems) if mdata is not None else []
         population = validate_population(data.get("population"), mdata, trial_names, problems)
