@@ -77,7 +77,7 @@ def test_calibration_meets_reachable_targets_and_reports_unreachable_ones():
 
 
 # -- populations ----------------------------------------------------------------------------
-POP = {"disease": "ra", "time": {"end": "77 w", "output_every": "1 w"},
+POP = {"disease": "ra", "time": {"end": "77 w", "output_every": "1 w"}, "parameters": {"k_inj_TNF": 0.1},
        "arms": {"placebo": [], "adalimumab": [{"drug": "adalimumab", "dose": "40 mg", "route": "sc",
                                                "every": "14 d", "start": "365 d"}]},
        "population": {"size": 10, "parameters": {"k_inj_TNF": {"lognormal": 0.5},
@@ -93,10 +93,10 @@ POP = {"disease": "ra", "time": {"end": "77 w", "output_every": "1 w"},
 def test_population_draws_follow_their_specification_and_do_not_depend_on_chunking():
     sc = validate(POP)
     model = sc.model(drugs=sc.arm_drugs())
-    P, cov = sc.population.draw(7, 0, 200, model, sc.arm_drugs())
+    P, cov = sc.population.draw(7, 0, 200, model, sc.arm_drugs(), sc.parameters)
     k = {n: P[:, model.parameter_index[n]] for n in ("k_inj_TNF", "p_TNF_mac", "w_b_apc", "m_ctla4")}
     x = k["k_inj_TNF"]
-    assert np.median(x) == pytest.approx(0.08, rel=0.03)          # the preset's value is the median
+    assert np.median(x) == pytest.approx(0.1, rel=0.03)   # the median: the scenario's override of 0.08
     assert np.std(x) / np.mean(x) == pytest.approx(0.5, rel=0.06)
     assert np.median(k["p_TNF_mac"]) == pytest.approx(5.0, rel=0.03)
     assert k["w_b_apc"].min() >= 0.5 and k["w_b_apc"].max() <= 1.5
@@ -109,7 +109,7 @@ def test_population_draws_follow_their_specification_and_do_not_depend_on_chunki
     assert np.allclose(k["m_ctla4"], 0.85 ** cov["ctla4_risk_alleles"])
     assert np.allclose(P[:, model.parameter_index["body_weight"]], cov["body_weight"])
     # the same candidates whatever the grouping into chunks
-    P2, _ = sc.population.draw(7, 3, 2, model, sc.arm_drugs())
+    P2, _ = sc.population.draw(7, 3, 2, model, sc.arm_drugs(), sc.parameters)
     assert np.array_equal(P2, P[3 * BLOCK:5 * BLOCK])
 
 

@@ -117,7 +117,7 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     model = trial_model(scenario)
     blocks = trial.chunk // BLOCK
     drugs = scenario.arm_drugs()
-    P, cov = pop.draw(scenario.seed, index * blocks, blocks, model, drugs)
+    P, cov = pop.draw(scenario.seed, index * blocks, blocks, model, drugs, scenario.parameters)
     n_cand = P.shape[0]
     ok, reasons = candidate_ok(model, P)
     reasons = np.array(reasons, dtype=object)

@@ -94,23 +94,26 @@ class Population:
     constraints: tuple = ()                               # Constraint (immunesim.cohort.screen)
     max_candidates: int | None = None
 
-    def draw(self, seed: int, first_block: int, n_blocks: int, model, pk_drugs=()) -> tuple[np.ndarray, dict]:
+    def draw(self, seed: int, first_block: int, n_blocks: int, model, pk_drugs=(),
+             overrides=None) -> tuple[np.ndarray, dict]:
         """``draw_block`` for consecutive blocks, concatenated."""
-        parts = [self.draw_block(seed, b, model, pk_drugs) for b in range(first_block, first_block + n_blocks)]
+        parts = [self.draw_block(seed, b, model, pk_drugs, overrides)
+                 for b in range(first_block, first_block + n_blocks)]
         P = np.concatenate([p for p, _ in parts])
         cov = {k: np.concatenate([c[k] for _, c in parts]) for k in parts[0][1]}
         return P, cov
 
-    def draw_block(self, seed: int, block: int, model, pk_drugs=()) -> tuple[np.ndarray, dict]:
+    def draw_block(self, seed: int, block: int, model, pk_drugs=(), overrides=None) -> tuple[np.ndarray, dict]:
         """Parameter matrix (BLOCK x model parameters) and covariates of candidate block
-        ``block``; rows are candidates ``block*BLOCK ... block*BLOCK + BLOCK - 1``."""
+        ``block``; rows are candidates ``block*BLOCK ... block*BLOCK + BLOCK - 1``. The typical
+        values are the model's with the scenario's ``overrides`` (``parameters:``) applied."""
         from ..diseases.covariates import COVARIATES
         from ..drugs.pk import population_parameters
 
         ss = np.random.SeedSequence(seed, spawn_key=(block,))
         rng_par, rng_cov, rng_pk = (np.random.default_rng(s) for s in ss.spawn(3))
         n = BLOCK
-        P = np.tile(model.parameter_vector(), (n, 1))
+        P = np.tile(model.parameter_vector(overrides or None), (n, 1))
         names = list(self.parameters)
         if names:
             z = rng_par.standard_normal((n, len(names)))
