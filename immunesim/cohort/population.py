@@ -2,13 +2,14 @@
 
 A population draws, for each candidate patient, model parameters and covariates:
 
-- **parameters** ``{name: distribution}``: ``{lognormal: CV}`` (median = the model's value, or
-  ``{lognormal: {cv, median}}``), ``{normal: [mean, sd]}``, ``{uniform: [low, high]}``, in the
-  parameter's unit. Draws outside the parameter's bounds are rejected (counted, with the
-  reason). Correlations: ``correlation`` is a matrix over the listed parameters (in their
-  order) applied as a Gaussian copula: ``z ~ N(0, R)``, each marginal ``x = F^-1(Phi(z))``, so
-  every marginal is exactly as given and ``R`` is the rank-preserving (normal-score)
-  correlation (Nelsen 2006, *An Introduction to Copulas*, doi:10.1007/0-387-28678-0).
+- **parameters** ``{name: distribution}``: ``{lognormal: CV}`` (median = the model's value
+  with the scenario's overrides, or ``{lognormal: {cv, median}}``), ``{normal: [mean, sd]}``,
+  ``{uniform: [low, high]}``, in the parameter's unit. Draws outside the parameter's bounds
+  are rejected (counted, with the reason). Correlations: ``correlation`` is a matrix over the
+  listed parameters (in their order) applied as a Gaussian copula: ``z ~ N(0, R)``, each
+  marginal ``x = F^-1(Phi(z))``, so every marginal is exactly as given and ``R`` is the
+  rank-preserving (normal-score) correlation (Nelsen 2006, *An Introduction to Copulas*,
+  doi:10.1007/0-387-28678-0).
 - **covariates**: ``body_weight`` (a distribution, kg; default 70 kg), ``age`` (years;
   default 55), ``sex`` ``{female: fraction}`` (default 0.5), and ``genotypes``
   ``{covariate: risk-allele frequency}`` for the allele-count covariates of
