@@ -10,7 +10,7 @@ import yaml
 from scipy import stats as sst
 
 from immunesim.cli import main
-from immunesim.cohort import stats
+from immunesim.cohort import open_trajectories, stats
 from immunesim.cohort.calibrate import calibrate
 from immunesim.cohort.population import BLOCK
 from immunesim.scenario.schema import ScenarioError, validate
@@ -212,7 +212,11 @@ def test_trial_writes_arm_rates_with_intervals_paired_differences_and_nnt(local_
     assert (patients.baseline_CRP > 5).all()                    # the constraints held at baseline
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["patients"] == 60 and 0 < manifest["execution_acceptance_rate"] < 1
-    assert (out / "trajectories" / "chunk-00000.nc").exists()
+    traj = open_trajectories(out)
+    assert traj.sizes["patient"] == 60 and traj.sizes["arm"] == 4
+    np.testing.assert_allclose(traj["trajectory"].sel(arm="placebo", variable="CRP").isel(time=0).values,
+                               patients[patients.arm == "placebo"].baseline_CRP.to_numpy(), rtol=1e-5)
+    traj.close()
     for fig in ("waterfall.png", "bands.png", "km.png", "efficacy_safety.png"):
         assert (out / fig).stat().st_size > 5000
 
@@ -228,9 +232,14 @@ def test_trial_calibration_biomarkers_and_infection_cost(local_trial):
     assert row.calibrated_rate == pytest.approx(0.35, abs=1e-3)
     bio = _csv(tmp / "out" / "biomarkers.csv")
     assert {"CRP", "TNF", "IL6"} <= set(bio.biomarker)
-    assert bio.auc.dropna().between(0, 1).all()
+    # the AUC of baseline CRP for adalimumab response, recomputed from patients.csv
+    p = _csv(tmp / "out" / "patients.csv").query("arm == 'adalimumab'")
+    y = p.ACR20_24_responder.to_numpy() > 0.5
+    u = sst.mannwhitneyu(p.baseline_CRP[y], p.baseline_CRP[~y]).statistic / (y.sum() * (~y).sum())
+    row = bio[(bio.biomarker == "CRP") & (bio.arm == "adalimumab")].iloc[0]
+    assert row.auc == pytest.approx(u, abs=1e-5)
     rule = summary["personalised_rule"]
-    assert rule is None or rule["rule"].startswith("if baseline ")
+    assert rule["rule"].startswith("if baseline ") and rule["n_train"] + rule["n_test"] == 60
     risk = summary["infection_risk"]
     assert set(risk) == {"placebo", "adalimumab", "tocilizumab", "treat-to-target"}
     assert all(0 < r["mean_clearance_days"] < 7 * 16 for r in risk.values())

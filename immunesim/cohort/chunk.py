@@ -52,20 +52,13 @@ def _batch(model, P, t, y0, events, solver):
         return simulate_batch(model, P, t, y0=y0, events=events, on_failure="flag", **solver)
 
 
-def _arm_events(scenario, regimens, weights: np.ndarray, extra=()):
+def _arm_events(regimens, weights: np.ndarray, extra=()):
     """Engine events for each patient: one shared list when no dose depends on weight."""
-    from ..drugs.pk import scaled_parameters
-
-    def events_for(w):
-        out = []
-        for r in regimens:
-            F = scaled_parameters(r.drug, w).get("F", 1.0)
-            out += r.events(w, F, prefix=f"{r.drug}_")
-        return out + list(extra)
+    from ..drugs.regimen import regimen_events
 
     if any(r.per_kg for r in regimens):
-        return [events_for(float(w)) for w in weights]
-    return events_for(70.0)     # fixed doses: the schedule does not depend on weight
+        return [regimen_events(regimens, float(w)) + list(extra) for w in weights]
+    return regimen_events(regimens, 70.0) + list(extra)   # fixed doses: weight does not matter
 
 
 class _ArmRunner:
@@ -80,7 +73,7 @@ class _ArmRunner:
 
     def __call__(self, t, extra=()):
         if not self.rules:
-            ev = _arm_events(self.sc, self.regs, self.w, extra=extra)
+            ev = _arm_events(self.regs, self.w, extra=extra)
             return _batch(self.model, self.P, t, self.Y0, ev, self.solver)
         return self._strategy(t, extra)
 

@@ -25,6 +25,16 @@ def _number(v, path, problems, lo=-np.inf, hi=np.inf, open_lo=False):
     return float(v)
 
 
+def _list(raw, path, problems) -> list:
+    """A list field (absent: empty); anything else is a problem."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(f"{path}: expected a list, got {raw!r}")
+        return []
+    return raw
+
+
 def _distribution(raw, path, problems) -> Distribution | None:
     if not isinstance(raw, Mapping) or len(raw) != 1 or next(iter(raw)) not in DISTRIBUTIONS:
         problems.append(f"{path}: expected one of {{lognormal: CV}}, {{lognormal: {{cv, median}}}}, "
@@ -125,11 +135,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         if v is not None:
             genotypes[name] = v
     effects = []
-    raw_eff = pop.get("covariate_effects") or []
-    if not isinstance(raw_eff, list):
-        problems.append(f"population.covariate_effects: expected a list, got {raw_eff!r}")
-        raw_eff = []
-    for i, e in enumerate(raw_eff):
+    for i, e in enumerate(_list(pop.get("covariate_effects"), "population.covariate_effects", problems)):
         path = f"population.covariate_effects[{i}]"
         if not isinstance(e, Mapping) or "parameter" not in e or len(e) != 2:
             problems.append(f"{path}: expected {{parameter, female: f}}, {{parameter, age: {{per_decade, "
@@ -157,11 +163,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         else:
             problems.append(f"{path}: unknown covariate '{cov_name}'; allowed: female, age, body_weight")
     constraints = []
-    raw_c = pop.get("constraints") or []
-    if not isinstance(raw_c, list):
-        problems.append(f"population.constraints: expected a list, got {raw_c!r}")
-        raw_c = []
-    for i, c in enumerate(raw_c):
+    for i, c in enumerate(_list(pop.get("constraints"), "population.constraints", problems)):
         con = _constraint(c, f"population.constraints[{i}]", variable_names, problems)
         if con is not None:
             constraints.append(con)

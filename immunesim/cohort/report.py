@@ -31,25 +31,10 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import write_text_atomic
+from ..io import write_csv, write_text_atomic
 from . import analysis
 from .biomarkers import auc_table, personalised_rule
 from .trial import execute
-
-
-def _csv_value(v) -> str:
-    if isinstance(v, (bool, np.bool_)):
-        return "1" if v else "0"
-    if isinstance(v, (float, np.floating)):
-        return "" if np.isnan(v) else f"{float(v):.6g}"
-    text = str(v)
-    return f'"{text}"' if ("," in text or ";" in text or '"' in text) else text
-
-
-def _write_csv(path, rows: list[dict]) -> None:
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    lines = [",".join(cols)] + [",".join(_csv_value(r.get(c, "")) for c in cols) for r in rows]
-    write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 def _responses(ds, trial, ok) -> dict:
@@ -122,11 +107,11 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
             + "; ".join(f"{t['arm']} {t['endpoint']} wk{t['week']:g} {t['achieved']:.2f} (target {t['rate']:.2f})"
                         for t in cal["targets"]))
     rows = analysis.arm_rows(ds, trial, weights)
-    _write_csv(outdir / "arms.csv", rows)
+    write_csv(outdir / "arms.csv", rows)
     responses, ep, week = _responses(ds, trial, ok)
     markers = _markers(ds, trial, ok)
     bio_rows = [{**r, "endpoint": ep.name, "week": week} for r in auc_table(markers, responses)]
-    _write_csv(outdir / "biomarkers.csv", bio_rows)
+    write_csv(outdir / "biomarkers.csv", bio_rows)
     rule = personalised_rule(markers, responses, scenario.seed)
     if rule:
         say(f"personalised rule: {rule['rule']}: held-out response {rule['test_rate']:.2f} vs "
@@ -143,8 +128,8 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
 
         ch = next(e for e in trial.endpoints if e.name == trial.regimen_search.risk)
         search = fronts(ds, trial.regimen_search, ok, 7.0 * (trial.weeks - ch.value))
-        _write_csv(outdir / "regimens.csv", search["rows"])
-        _write_csv(outdir / "patient_regimens.csv",
+        write_csv(outdir / "regimens.csv", search["rows"])
+        write_csv(outdir / "patient_regimens.csv",
                    [{"patient": p["patient"], "front": "; ".join(p["front"]),
                      "lowest_risk_responding": p["lowest_risk_responding"] or ""} for p in search["per_patient"]])
         best = [r["regimen"] for r in search["rows"] if r["on_cohort_front"]]

@@ -54,7 +54,7 @@ import numpy as np
 
 from .endpoints import CHALLENGE, KINDS, Endpoint
 from .population import BLOCK
-from .population_spec import _number
+from .population_spec import _list, _number
 
 TRIAL_KEYS = ("baseline", "weeks", "output_every", "control", "primary", "endpoints", "variables",
               "biomarkers", "calibration", "chunk", "regimen_search")
@@ -88,7 +88,7 @@ class Trial:
 
 def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     """The ``trial`` block (needs ``arms``), or None."""
-    from ..scenario.schema import _days, _mapping, _not_one_of, _unknown
+    from ..scenario.schema import _days, _mapping, _name_list, _not_one_of, _unknown
 
     if raw is None:
         return None
@@ -129,15 +129,12 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     threshold_eps = [e.name for e in endpoints if not e.time_to_event]
     if endpoints and primary not in threshold_eps:
         problems.append(f"trial.primary: '{primary}' is not a responder endpoint; one of {', '.join(threshold_eps)}")
-    variables = _names(tr.get("variables"), "trial.variables", names, problems)
-    biomarkers = _names(tr.get("biomarkers"), "trial.biomarkers", names, problems)
+    variables = _name_list(tr.get("variables"), "trial.variables", names, problems, "variables")
+    biomarkers = _name_list(tr.get("biomarkers"), "trial.biomarkers", names, problems, "variables")
     if biomarkers is None:
         biomarkers = tuple(b for b in DEFAULT_BIOMARKERS if b in names)
     cal = []
-    raw_cal = tr.get("calibration") or []
-    if not isinstance(raw_cal, list):
-        problems.append(f"trial.calibration: expected a list of {{arm, endpoint, week, rate}}, got {raw_cal!r}")
-        raw_cal = []
+    raw_cal = _list(tr.get("calibration"), "trial.calibration", problems)
     by_name = {e.name: e for e in endpoints}
     for i, c in enumerate(raw_cal):
         path = f"trial.calibration[{i}]"
@@ -175,21 +172,6 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
                  primary=primary, endpoints=tuple(endpoints), variables=variables or (),
                  biomarkers=biomarkers, calibration=tuple(cal), chunk=chunk,
                  regimen_search=search)
-
-
-def _names(raw, path, names, problems):
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        problems.append(f"{path}: expected a list of variable names, got {raw!r}")
-        return None
-    from ..scenario.schema import _not_one_of
-
-    for i, x in enumerate(raw):
-        if x not in names:
-            problems.append(f"{path}[{i}]: '{x}' is not a variable; "
-                            + _not_one_of(x, names, "see `immunesim list variables DISEASE`"))
-    return tuple(raw)
 
 
 def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None:

@@ -122,18 +122,15 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray, at: np.ndarray, level: flo
     idx = np.searchsorted(curve_t, np.asarray(at, float), side="right") - 1
     S, V = curve_s[idx], curve_v[idx]
     z = _z(level)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(V) / np.abs(np.log(S))
-        lo = np.where((S > 0) & (S < 1), S ** np.exp(z * se), np.where(S >= 1, 1.0, 0.0))
-        hi = np.where((S > 0) & (S < 1), S ** np.exp(-z * se), np.where(S >= 1, 1.0, 0.0))
-    lo = np.where(S >= 1, _km_one_lower(time, w, at, level), lo)
+    lo, hi = np.zeros_like(S), np.zeros_like(S)
+    for i, (s_i, v_i, t_i) in enumerate(zip(S, V, np.atleast_1d(at))):
+        if 0 < s_i < 1:
+            se = np.sqrt(v_i) / abs(np.log(s_i))
+            lo[i], hi[i] = s_i ** np.exp(z * se), s_i ** np.exp(-z * se)
+        elif s_i >= 1:   # no event yet: log(-log) is undefined; Wilson for 0 events among those followed
+            at_risk = w[time >= t_i].sum()
+            lo[i], hi[i] = wilson(at_risk, at_risk, level)[0], 1.0
     return {"s": S, "ci_low": lo, "ci_high": hi, "t": curve_t, "curve": curve_s}
-
-
-def _km_one_lower(time, w, at, level):
-    """Lower limit when no event has happened yet: the Wilson lower limit of 0 events among
-    those still followed (the log(-log) interval is undefined at S = 1)."""
-    return np.array([wilson(w[time >= t].sum(), w[time >= t].sum(), level)[0] for t in np.atleast_1d(at)])
 
 
 def roc_auc(score: np.ndarray, label: np.ndarray) -> tuple[float, float]:

@@ -104,7 +104,7 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
     t0 = time.perf_counter()
     trial_model(scenario)           # build (and compile) once before the clock of the first chunk
     readouts = [*scenario.trial.biomarkers, *(c.readout for c in pop.constraints)]
-    parts, accepted, reused, computed = [], 0, 0, 0
+    parts, accepted, candidates, reused, computed = [], 0, 0, 0, 0
     backend = _backend(workers, scheduler)
     try:
         index = 0
@@ -133,7 +133,8 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
                 computed += 1
             parts.append(ds)
             accepted += int(ds.attrs["n_accepted"])
-            say(done=min(accepted, pop.size), total=pop.size, candidates=sum(int(p.attrs["n_candidates"]) for p in parts))
+            candidates += int(ds.attrs["n_candidates"])
+            say(done=min(accepted, pop.size), total=pop.size, candidates=candidates)
         for _, (how, item) in pending.items():   # submitted beyond need: let them go
             if how == "run":
                 backend.cancel(item)
@@ -141,10 +142,9 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
         backend.close()
     wall = time.perf_counter() - t0
     combined = _concat(parts, pop.size)
-    n_cand = int(sum(p.attrs["n_candidates"] for p in parts))
     stats = {"chunks": len(parts), "chunks_computed": computed, "chunks_reused": reused,
-             "candidates": n_cand, "accepted_in_chunks": accepted,
-             "acceptance_rate": accepted / n_cand if n_cand else 0.0, "wall_s": round(wall, 3),
+             "candidates": candidates, "accepted_in_chunks": accepted,
+             "acceptance_rate": accepted / candidates if candidates else 0.0, "wall_s": round(wall, 3),
              "backend": backend.name}
     return combined, stats
 
@@ -169,7 +169,8 @@ def _concat(parts: list[xr.Dataset], size: int) -> xr.Dataset:
 
 def open_trajectories(outdir, max_patients: int | None = None) -> xr.Dataset:
     """All chunks' trajectories of a finished trial (``arm x patient x time x variable``),
-    concatenated along ``patient`` (loaded lazily with Dask when it is installed). With
+    concatenated along ``patient`` (loaded lazily with Dask when it is installed), limited to
+    the trial's patients (its manifest's count). With
     ``max_patients``, only the first chunk files holding that many patients are opened."""
     paths = sorted((Path(outdir) / CHUNK_DIR).glob("chunk-*.nc"))
     if not paths:
@@ -186,13 +187,19 @@ def open_trajectories(outdir, max_patients: int | None = None) -> xr.Dataset:
     try:
         import dask  # noqa: F401
 
-        return xr.open_mfdataset(paths, engine="h5netcdf", combine="nested", concat_dim="patient",
-                                 data_vars="minimal", coords="minimal", compat="override",
-                                 join="override", preprocess=lambda d: d.drop_dims("candidate"))
+        ds = xr.open_mfdataset(paths, engine="h5netcdf", combine="nested", concat_dim="patient",
+                               data_vars="minimal", coords="minimal", compat="override",
+                               join="override", preprocess=lambda d: d.drop_dims("candidate"))
     except ImportError:
-        return xr.concat([xr.load_dataset(p, engine="h5netcdf").drop_dims("candidate") for p in paths],
-                         dim="patient", data_vars="minimal", coords="minimal", compat="override",
-                         join="override")
+        ds = xr.concat([xr.load_dataset(p, engine="h5netcdf").drop_dims("candidate") for p in paths],
+                       dim="patient", data_vars="minimal", coords="minimal", compat="override",
+                       join="override")
+    manifest = Path(outdir) / "manifest.json"
+    if manifest.exists():   # the last chunk may hold more accepted patients than the trial used
+        import json
+
+        ds = ds.isel(patient=slice(0, json.loads(manifest.read_text())["patients"]))
+    return ds
 
 
 class _Local:
@@ -209,10 +216,10 @@ class _Local:
         return item
 
     def cancel(self, item):
-        pass
+        """Nothing to cancel: the chunk already ran in ``submit``."""
 
     def close(self):
-        pass
+        """Nothing to release."""
 
 
 def _backend(workers, scheduler):

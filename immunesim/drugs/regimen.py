@@ -124,3 +124,15 @@ class Regimen:
             else:
                 out.append(Bolus(time=t, target=prefix + "Depot", amount=amount * F))
         return out
+
+
+def regimen_events(regimens, weight_kg: float) -> list:
+    """Engine events of every regimen's doses for a patient of ``weight_kg``, into the coupled
+    model's species (``<drug>_Depot``/``<drug>_Central``), with each drug's bioavailability."""
+    from .pk import scaled_parameters
+
+    out = []
+    for r in regimens:
+        F = scaled_parameters(r.drug, weight_kg).get("F", 1.0)
+        out += r.events(weight_kg, F, prefix=f"{r.drug}_")
+    return out

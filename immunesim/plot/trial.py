@@ -11,6 +11,14 @@ from ..io import atomic_path
 BAND_PATIENTS = 2000    # bands from the first patients: percentiles converge long before 10^5
 
 
+def _finish(fig, ax, path: Path) -> Path:
+    """Legend, grid, layout, and an atomic PNG."""
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
@@ -67,10 +75,7 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
         ax.plot(weeks, q[2], color=c, label=arm)
     ax.set_xlabel("weeks from baseline")
     ax.set_ylabel(f"{var} (median, 25-75 %, 5-95 %)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    written.append(_save(fig, outdir / "bands.png"))
+    written.append(_finish(fig, ax, outdir / "bands.png"))
     for e in trial.endpoints:      # Kaplan-Meier per flare endpoint
         if not e.time_to_event:
             continue
@@ -84,11 +89,8 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
         ax.set_xlabel(f"weeks after week {e.after_week:g}")
         ax.set_ylabel(f"free of {e.readout} > {e.value:g}")
         ax.set_ylim(0, 1.02)
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        written.append(_save(fig, outdir / ("km.png" if not any(p.name == "km.png" for p in written)
-                                            else f"km_{e.name}.png")))
+        written.append(_finish(fig, ax, outdir / ("km.png" if not any(p.name == "km.png" for p in written)
+                                                  else f"km_{e.name}.png")))
     if risk:
         eff = {r["arm"]: r for r in rows if r["endpoint"] == ep.name and r["week"] == week}
         fig, ax = plt.subplots(figsize=(6, 4.5))
@@ -100,8 +102,5 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
         ax.plot(*zip(*pts), "k--", lw=0.8, label="Pareto front")
         ax.set_xlabel("infection risk: mean days to clear a pathogen challenge")
         ax.set_ylabel(f"{ep.name} rate, week {week:g}")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        written.append(_save(fig, outdir / "efficacy_safety.png"))
+        written.append(_finish(fig, ax, outdir / "efficacy_safety.png"))
     return written

@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import atomic_path, write_text_atomic
+from ..io import atomic_path, write_csv, write_text_atomic
 from .schema import Scenario, ScenarioError
 
 
@@ -117,9 +117,7 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
                    "effect_combination": e["combination"], "bliss_expected": expected,
                    "bliss_synergy": e["combination"] - expected, "arms": s}
     outdir = Path(outdir)
-    cols = list(rows[0])
-    lines = [",".join(cols)] + [",".join(_csv(row[c]) for c in cols) for row in rows]
-    write_text_atomic(outdir / "arms.csv", "\n".join(lines) + "\n")
+    write_csv(outdir / "arms.csv", rows)
     write_text_atomic(outdir / "comparison.json",
                       json.dumps({"outcome": outcome, "arms": rows, "synergy": synergy}, indent=2,
                                  default=float) + "\n")
@@ -133,13 +131,6 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
     write_text_atomic(outdir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     say(f"done in {manifest['wall_s']:.2f} s")
     return manifest
-
-
-def _csv(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    text = str(v)
-    return f'"{text}"' if ("," in text or ";" in text) else text
 
 
 def _figure(t, curves, outcome, path, title):

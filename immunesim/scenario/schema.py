@@ -146,13 +146,9 @@ class Scenario:
 
     def events(self) -> list:
         """The engine events of every therapy's doses."""
-        from ..drugs.pk import scaled_parameters
+        from ..drugs.regimen import regimen_events
 
-        out = []
-        for r in self.therapies:
-            F = scaled_parameters(r.drug, self.body_weight).get("F", 1.0)
-            out += r.events(self.body_weight, F, prefix=f"{r.drug}_")
-        return out
+        return regimen_events(self.therapies, self.body_weight)
 
 
 def _not_one_of(name, choices, fallback: str) -> str:
@@ -476,8 +472,8 @@ def _trial_names(mdata, arms, covariates, problems) -> list:
     if drugs:
         try:
             full = couple(mdata, drugs, covariates.get("body_weight", 70.0))
-        except ModelError:
-            pass             # reported with the arms
+        except ModelError as exc:
+            problems += [f"arms: {p}" for p in exc.problems]
     return [s_["name"] for s_ in full["species"]] + [r["name"] for r in full["rules"]]
 
 

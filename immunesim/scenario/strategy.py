@@ -156,8 +156,7 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
     to the run, such as a pathogen challenge).
 
     Returns (Result over all output times, decisions, time_to_flare or None)."""
-    from ..drugs.pk import scaled_parameters
-    from ..drugs.regimen import Regimen
+    from ..drugs.regimen import Regimen, regimen_events
     from ..events import window_events
     from ..result import Result
     from ..simulate import simulate
@@ -182,11 +181,7 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
     stops = []
 
     def segment_events(a, b):
-        evs = list(extra_events)
-        for reg in active:
-            F = scaled_parameters(reg.drug, W).get("F", 1.0)
-            evs += reg.events(W, F, prefix=f"{reg.drug}_")
-        return window_events(evs, a, b, b == bounds[-1])
+        return window_events([*extra_events, *regimen_events(active, W)], a, b, b == bounds[-1])
 
     names = list(model.variable_names)
 

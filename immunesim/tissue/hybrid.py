@@ -17,7 +17,7 @@ from ..events import window_events
 from ..result import Result
 from .config import TissueConfig
 from .lattice import Tissue
-from .run import HOOKS, INFLUX_FROM, UNITS, drug_vector, snapshot_vars
+from .run import HOOKS, INFLUX_FROM, UNITS, ProgressClock, drug_vector, snapshot_vars
 from . import params as P
 
 #: serum spill-over: share of the patch's excess TNF/IL-6 added to the serum species per exchange
@@ -49,7 +49,7 @@ def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambd
     snaps, snap_t = [], []
     snap_k = max(1, int(round(snapshot_every / dt))) if snapshot_every else None
     wall0 = _time.perf_counter()
-    next_report = wall0 + 5.0
+    report_due = ProgressClock()
     drug = drug_vector({})
     tis_rows.append(tis.summary(drug))
     if snap_k:
@@ -96,11 +96,9 @@ def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambd
             ode_t.append(b)
             ode_y.append(np.array([vals[n] for n in names]))
             tis_rows.append(s)
-        now = _time.perf_counter()
-        if now > next_report:
+        if report_due():
             say(f"  hybrid day {b:.2f} of {t_out[-1]:g}: {tis.n} agents, tissue health "
                 f"{s['health_mean']:.3f}")
-            next_report = now + 10.0
     tnames = list(tis_rows[0])
     Yo = np.array(ode_y)
     Yt = np.array([[row[n] for n in tnames] for row in tis_rows])

@@ -62,6 +62,22 @@ def snapshot_vars(snaps, field: str) -> dict:
     }
 
 
+class ProgressClock:
+    """True when a progress message is due: first after ``first`` seconds, then every
+    ``every`` seconds (long runs say where they are without flooding the terminal)."""
+
+    def __init__(self, first: float = 5.0, every: float = 10.0):
+        self.every = every
+        self.next = _time.perf_counter() + first
+
+    def __call__(self) -> bool:
+        now = _time.perf_counter()
+        if now <= self.next:
+            return False
+        self.next = now + self.every
+        return True
+
+
 def run_tissue(config: TissueConfig, times, *, drive: Callable | None = None,
                snapshot_every: float | None = None, field: str = "TNF",
                progress: Callable[[str], None] | None = None):
@@ -86,7 +102,7 @@ def run_tissue(config: TissueConfig, times, *, drive: Callable | None = None,
     rows, snaps, snap_t = [], [], []
     drug, ab_sys, scale = (no_drug(), 0.0, None) if drive is None else drive(0.0)
     wall0 = _time.perf_counter()
-    next_report = wall0 + 5.0
+    report_due = ProgressClock()
     out_i = 0
     for s in range(n_total + 1):
         if drive is not None:
@@ -100,11 +116,9 @@ def run_tissue(config: TissueConfig, times, *, drive: Callable | None = None,
         if s == n_total:
             break
         t.step(drug, ab_sys, scale)
-        now = _time.perf_counter()
-        if now > next_report:
+        if report_due():
             say(f"  tissue day {t.time:.2f} of {times[-1]:g}: {t.n} agents, "
-                f"{(now - wall0) / (s + 1) * 1e3:.2f} ms/step")
-            next_report = now + 10.0
+                f"{(_time.perf_counter() - wall0) / (s + 1) * 1e3:.2f} ms/step")
     names = list(rows[0])
     y = np.array([[r[n] for n in names] for r in rows])
     data = {"y": (("time", "variable"), y), "status": ((), 0),
