@@ -12,7 +12,6 @@ The public API. Everything not re-exported here is private and may change.
 """
 
 from .analysis import Branch, SteadyState, continuation, steady_state
-from .cohort import open_trajectories, run_trial
 from .diseases.build import disease_model, diseases
 from .diseases.covariates import COVARIATES
 from .diseases.reference import REFERENCE_MODELS, reference_model
@@ -35,3 +34,21 @@ __all__ = [
     "simulate", "simulate_batch", "Tissue", "TissueConfig", "meanfield_model",
     "open_trajectories", "run_trial",
 ]
+
+# The trial machinery (SciPy's statistics, Dask) takes ~0.6 s to import, more than half of a
+# new process's start when it only simulates: it is imported when first used (PEP 562).
+_LAZY = {"open_trajectories": "immunesim.cohort", "run_trial": "immunesim.cohort"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'immunesim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -276,6 +276,7 @@ def _sbml(args) -> int:
 
 def main(argv=None) -> int:
     from .errors import ImmunesimError
+    from .solvers import METHODS
 
     ap = argparse.ArgumentParser(prog="immunesim", description="Immune-system simulation engine.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -284,7 +285,7 @@ def main(argv=None) -> int:
     s.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     s.add_argument("--t-end", type=float, help="end time in the model's time unit")
     s.add_argument("--dt", type=float, help="output interval")
-    s.add_argument("--method", choices=["rodas4", "dopri5"])
+    s.add_argument("--method", choices=list(METHODS))
     s.add_argument("--rtol", type=float)
     s.add_argument("--atol", type=float)
     s.set_defaults(func=_simulate)

@@ -16,7 +16,7 @@ def pk():
     return one_species("-k * X", initial=0.0, params={"k": K})
 
 
-@pytest.mark.parametrize("method", ["rodas4", "dopri5"])
+@pytest.mark.parametrize("method", ["rodas4", "rodas5p", "dopri5"])
 def test_repeated_bolus_superposition(pk, method):
     dose_t = 3.5 + 7.0 * np.arange(8)   # doses off the output grid and on it (t = 10.5 ...)
     t = np.linspace(0, 60, 121)

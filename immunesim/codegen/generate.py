@@ -24,9 +24,11 @@ from ..model.model import Model
 from . import sparse_lu
 
 #: bump when the generated code changes shape (invalidates every cached kernel)
-CODEGEN_VERSION = "1"
-TEMPLATES = ("common.py", "rodas4.py", "dopri5.py")
-METHODS = {"rodas4": "rodas4_segment", "dopri5": "dopri5_segment"}
+CODEGEN_VERSION = "2"
+TEMPLATES = ("common.py", "rodas4.py", "rodas5p.py", "dopri5.py")
+#: Rosenbrock methods: each instantiates ``rosenbrock.py`` (the step control) with its stages
+ROSENBROCK = ("rodas4", "rodas5p")
+METHODS = {"rodas4": "rodas4_segment", "rodas5p": "rodas5p_segment", "dopri5": "dopri5_segment"}
 _DECORATOR = '@njit(cache=True, error_model="numpy", nogil=True)'
 _PARALLEL = '@njit(cache=True, error_model="numpy", parallel=True)'
 
@@ -41,7 +43,7 @@ def kernel_key(model: Model) -> str:
 
     h = hashlib.sha256()
     for part in (model.structure_hash, CODEGEN_VERSION, numba.__version__, sys.version,
-                 *(_template(t) for t in (*TEMPLATES, "driver.py"))):
+                 *(_template(t) for t in (*TEMPLATES, "rosenbrock.py", "driver.py"))):
         h.update(part.encode())
     return h.hexdigest()[:24]
 
@@ -88,13 +90,29 @@ def generate_source(model: Model) -> str:
         sparse_lu.emit(plan, pattern),
     ]
     parts = ["\n".join(head), _decorate("\n\n".join(gen))]
-    parts += [_decorate(_template(t)) for t in TEMPLATES]
+    parts += [_decorate(_stage_variants(_template(t))) for t in TEMPLATES]
+    for method in ROSENBROCK:
+        text = re.sub(r"\bros_", f"{method}_", _template("rosenbrock.py"))
+        parts.append(_decorate(re.sub(r"\bROS_", f"{method.upper()}_", text)))
     driver = _template("driver.py")
     for method, segment in METHODS.items():
         text = re.sub(r"\bstep_segment\b", segment, driver)
         text = re.sub(r"\b(solve_one|solve_batch)\b", rf"\1_{method}", text)
         parts.append(_decorate(text))
     return "\n\n".join(parts)
+
+
+def _stage_variants(text: str) -> str:
+    """Emit each Rosenbrock ``*_stages`` function twice, ``*_stages_sparse`` and
+    ``*_stages_dense``, with its ``SOLVE(...)`` calls bound to that linear solve
+    (``kernels/rosenbrock.py`` says why)."""
+    def twice(match):
+        body = match.group(0)
+        return "\n\n".join(
+            re.sub(r"\bSOLVE\(", f"solve_{kind}(",
+                   re.sub(r"^def (\w+_stages)\(", rf"def \1_{kind}(", body, flags=re.M))
+            for kind in ("sparse", "dense")) + "\n\n"
+    return re.sub(r"^def \w+_stages\(.*?(?=^def |\Z)", twice, text, flags=re.M | re.S)
 
 
 def _sym(name: str):

@@ -201,11 +201,14 @@ def factor(jv, inv_gh, w, A, piv, stats):
     return 0
 
 
-def linsolve(mode, w, A, piv, b, x):
-    if mode == 1:
-        lu_solve_sparse(w, b, x)
-    else:
-        dense_solve(A, piv, b, x)
+def solve_sparse(w, A, piv, b, x):
+    """``x = W^-1 b`` from the sparse factorisation (``factor`` returned 1)."""
+    lu_solve_sparse(w, b, x)
+
+
+def solve_dense(w, A, piv, b, x):
+    """``x = W^-1 b`` from the dense factorisation (``factor`` returned 2)."""
+    dense_solve(A, piv, b, x)
 
 
 def record(t, y, p, obs, out, j):

@@ -12,6 +12,8 @@ from ..errors import ModelError
 #: method name -> description (order, kind)
 METHODS = {
     "rodas4": "Rosenbrock 4(3), L-stable, exact Jacobian, sparse LU: stiff models (default)",
+    "rodas5p": "Rosenbrock 5(4), L-stable, exact Jacobian, sparse LU: stiff models, fewer steps "
+               "at tight tolerances",
     "dopri5": "Dormand-Prince 5(4), explicit: non-stiff models",
 }
 
