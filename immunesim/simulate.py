@@ -23,7 +23,7 @@ from .status import STAT_FIELDS, describe
 
 def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, float] | None = None,
              y0: Mapping[str, float] | None = None, events: Sequence[Event] = (),
-             method: str = "rodas4", rtol: float = 1e-6, atol=1e-9, max_steps: int = 100_000,
+             method: str = "rodas5p", rtol: float = 1e-6, atol=1e-9, max_steps: int = 100_000,
              first_step: float | None = None, max_step: float | None = None,
              on_failure: str = "raise") -> Result:
     """Simulate ``model`` once.
@@ -36,7 +36,8 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
     params, y0 : overrides ``{name: value}`` of parameter values and initial states.
     events : scheduled :class:`~immunesim.Bolus`, :class:`~immunesim.Infusion`,
         :class:`~immunesim.SetParameter`, :class:`~immunesim.SetSpecies`.
-    method : ``"rodas4"`` (stiff, default) or ``"dopri5"`` (non-stiff).
+    method : ``"rodas5p"`` (stiff, order 5, default), ``"rodas4"`` (stiff, order 4) or
+        ``"dopri5"`` (non-stiff); see :data:`immunesim.METHODS`.
     rtol, atol : local error tolerances; ``atol`` scalar or one per species.
     max_steps, first_step, max_step : step limits.
     on_failure : ``"raise"`` (default) raises :class:`~immunesim.SimulationError` carrying the
@@ -66,7 +67,7 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
 
 def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
                    n_patients: int | None = None, y0=None, events=(), patient_ids=None,
-                   n_threads: int | None = None, method: str = "rodas4", rtol: float = 1e-6,
+                   n_threads: int | None = None, method: str = "rodas5p", rtol: float = 1e-6,
                    atol=1e-9, max_steps: int = 100_000, first_step: float | None = None,
                    max_step: float | None = None, on_failure: str = "flag") -> Result:
     """Simulate many patients in one compiled kernel, in parallel (Numba ``prange``).

@@ -277,7 +277,7 @@ def test_dask_local_cluster_gives_identical_results(local_trial, tmp_path):
 
 def test_failed_integrations_are_excluded_visibly(tmp_path):
     data = json.loads(json.dumps(TRIAL))
-    data["solver"] = {"max_steps": 800}     # enough for most patients, not for every challenge run
+    data["solver"] = {"max_steps": 400}     # enough for most patients, not for every challenge run
     data["population"]["size"] = 20
     data["trial"].pop("calibration")
     path = _write(tmp_path, data)
@@ -285,7 +285,7 @@ def test_failed_integrations_are_excluded_visibly(tmp_path):
     summary = json.loads((tmp_path / "out" / "trial.json").read_text())
     excluded = {f["patient"] for f in summary["failures"]}
     assert 0 < len(excluded) < 20
-    assert all("too many steps (max_steps=800)" in f["message"] for f in summary["failures"])
+    assert all("too many steps (max_steps=400)" in f["message"] for f in summary["failures"])
     arms = _csv(tmp_path / "out" / "arms.csv")
     assert (arms.n == 20 - len(excluded)).all()
     patients = _csv(tmp_path / "out" / "patients.csv")

@@ -100,7 +100,7 @@ def test_second_process_compiles_nothing(pk, tmp_path):
             "m = one_species('-k * X', initial=0.0, params={'k': %r})\n"
             "r = im.simulate(m, [0, 1, 2], events=[im.Bolus(time=0, target='X', amount=1.0)])\n"
             "from immunesim.codegen import load_kernels\n"
-            "f = load_kernels(m).solve_one_rodas4\n"
+            "f = load_kernels(m).solve_one_rodas5p\n"
             "print(sum(f.stats.cache_misses.values()), sum(f.stats.cache_hits.values()),"
             " 'sympy' in sys.modules)\n" % K)
     env = {**__import__("os").environ, "IMMUNESIM_CACHE_DIR": str(tmp_path / "cache")}

@@ -5,96 +5,93 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
 import immunesim as im
-from conftest import one_species
 
 METHODS = ["rodas4", "rodas5p", "dopri5"]
 STIFF = ["rodas4", "rodas5p"]
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_exponential_decay(method):
-    m = one_species("-k * X", params={"k": 0.7})
-    t = np.linspace(0, 10, 41)
-    r = im.simulate(m, t, method=method, rtol=1e-9, atol=1e-14)
-    np.testing.assert_allclose(r["X"].values, np.exp(-0.7 * t), rtol=1e-7)
+# One model holds every closed-form problem below as uncoupled species, so each method
+# compiles once for all of them (a kernel costs seconds to compile; the suite's time limit
+# is shared by everything). Each species is its own test problem: its error is its own, only
+# the steps are shared.
+LINEAR = np.array([[-1.0, 0.5, 0.0], [0.2, -2.0, 1.0], [0.0, 0.3, -0.5]])
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_logistic_growth(method):
-    m = one_species("r * X * (1 - X / K)", initial=0.1, params={"r": 1.3, "K": 10.0})
-    t = np.linspace(0, 12, 49)
-    r = im.simulate(m, t, method=method, rtol=1e-9, atol=1e-12)
-    exact = 10.0 / (1 + (10.0 / 0.1 - 1) * np.exp(-1.3 * t))
-    np.testing.assert_allclose(r["X"].values, exact, rtol=2e-7)
-
-
-def linear_model():
-    A = np.array([[-1.0, 0.5, 0.0], [0.2, -2.0, 1.0], [0.0, 0.3, -0.5]])
+@pytest.fixture(scope="module")
+def closed_forms():
     names = ["A", "B", "C"]
-    procs = [im.Process(name=f"a{i}{j}", rate=f"{float(A[i, j])!r} * {names[j]}",
+    procs = [im.Process(name=f"a{i}{j}", rate=f"{float(LINEAR[i, j])!r} * {names[j]}",
                         stoichiometry={names[i]: 1})
-             for i in range(3) for j in range(3) if A[i, j] != 0]
-    m = im.Model("linear3", species=[im.Species(name=n, unit="1", initial=1.0 + i,
-                                                nonnegative=False) for i, n in enumerate(names)],
-                 parameters=[], processes=procs)
-    return m, A
+             for i in range(3) for j in range(3) if LINEAR[i, j] != 0]
+    procs += [
+        im.Process(name="decay", rate="k * X", stoichiometry={"X": -1}),
+        im.Process(name="logistic", rate="r * L * (1 - L / K)", stoichiometry={"L": 1}),
+        # y' = y (1 - t/2): exp(t - t^2/4); non-zero df/dt exercises the Rosenbrock time terms
+        im.Process(name="nonauto", rate="N * (1 - 0.5 * t)", stoichiometry={"N": 1}),
+        # y' = -y + t^2, y(0) = 1: y = t^2 - 2t + 2 - exp(-t)
+        im.Process(name="forced", rate="-Q + t^2", stoichiometry={"Q": 1}),
+        # X' = X (1 - X/4), X(0) = 1/2: X = 4 / (1 + 7 exp(-t))
+        im.Process(name="logistic4", rate="G * (1 - G / 4)", stoichiometry={"G": 1}),
+    ]
+    species = [im.Species(name=n, unit="1", initial=1.0 + i, nonnegative=False)
+               for i, n in enumerate(names)]
+    species += [im.Species(name="X", unit="mg/L", initial=1.0),
+                im.Species(name="L", unit="mg/L", initial=0.1),
+                im.Species(name="N", unit="1", initial=1.0),
+                im.Species(name="Q", unit="1", initial=1.0),
+                im.Species(name="G", unit="1", initial=0.5)]
+    params = [im.Parameter(name=k, value=v, unit=u, source="test value")
+              for k, v, u in (("k", 0.7, "1/day"), ("r", 1.3, "1/day"), ("K", 10.0, "mg/L"))]
+    return im.Model("closed_forms", species=species, parameters=params, processes=procs)
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_linear_system_matches_matrix_exponential(method):
-    m, A = linear_model()
-    t = np.linspace(0, 8, 17)
-    r = im.simulate(m, t, method=method, rtol=1e-10, atol=1e-13)
-    exact = np.array([expm(A * s) @ np.array([1.0, 2.0, 3.0]) for s in t])
-    np.testing.assert_allclose(r.dataset["y"].values, exact, rtol=1e-8, atol=1e-11)
-
-
-@pytest.mark.parametrize("method", METHODS)
-def test_nonautonomous_dense_output(method):
-    """y' = y (1 - t/2): exp(t - t^2/4). Exercises df/dt in Rodas4, and output times between
-    steps (201 outputs, far more than steps) come from the dense output."""
-    m = im.Model("nonauto", species=[im.Species(name="X", unit="1", initial=1.0)], parameters=[],
-                 processes=[im.Process(name="g", rate="X * (1 - 0.5 * t)", stoichiometry={"X": 1})])
-    t = np.linspace(0, 4, 201)
-    r = im.simulate(m, t, method=method, rtol=1e-8, atol=1e-12)
+def test_closed_forms(closed_forms, method):
+    """Exponential decay, logistic growth, a coupled linear system (its matrix exponential)
+    and a non-autonomous equation, against their closed forms. 2001 outputs, more than the
+    method takes steps, so most come from the dense output."""
+    t = np.linspace(0, 8, 2001)
+    r = im.simulate(closed_forms, t, method=method, rtol=1e-10, atol=1e-13)
     assert int(r.dataset["n_steps"]) < t.size - 1  # most outputs are interpolated
-    np.testing.assert_allclose(r["X"].values, np.exp(t - t ** 2 / 4), rtol=2e-6)
+    np.testing.assert_allclose(r["X"].values, np.exp(-0.7 * t), rtol=1e-7)
+    np.testing.assert_allclose(r["L"].values, 10.0 / (1 + (10.0 / 0.1 - 1) * np.exp(-1.3 * t)),
+                               rtol=2e-7)
+    exact = np.array([expm(LINEAR * s) @ np.array([1.0, 2.0, 3.0]) for s in t])
+    abc = np.stack([r[n].values for n in "ABC"], axis=1)
+    np.testing.assert_allclose(abc, exact, rtol=1e-8, atol=1e-11)
+    np.testing.assert_allclose(r["N"].values, np.exp(t - t ** 2 / 4), rtol=2e-6)
+
+
+def fixed_step_order(model, method, species, exact, t_end, hs):
+    """Fitted slope of log(error) against log(h) with fixed steps (a huge atol accepts every
+    step; first_step = max_step = h)."""
+    errs = []
+    for h in hs:
+        r = im.simulate(model, [0.0, t_end], method=method, rtol=0.5, atol=1e6, first_step=h,
+                        max_step=h)
+        assert int(r.dataset["n_steps"]) == pytest.approx(t_end / h, abs=1)
+        errs.append(abs(float(r[species][-1]) - exact))
+    return np.polyfit(np.log(hs), np.log(errs), 1)[0]
 
 
 @pytest.mark.parametrize("method, order", [("dopri5", 5), ("rodas4", 4)])
-def test_convergence_order(method, order):
-    """Fixed steps (huge atol accepts every step; first_step = max_step = h): the fitted slope
-    of log(error) vs log(h) is the method's order. y' = -y + t^2, y(0) = 1 has the closed form
-    y = t^2 - 2t + 2 - exp(-t) and a non-zero df/dt (Rosenbrock time terms)."""
-    m = im.Model("order", species=[im.Species(name="X", unit="1", initial=1.0)], parameters=[],
-                 processes=[im.Process(name="g", rate="-X + t^2", stoichiometry={"X": 1})])
-    exact = 4.0 - 4.0 + 2.0 - np.exp(-2.0)
+def test_convergence_order(closed_forms, method, order):
+    """The fitted slope is the method's order, on y' = -y + t^2 (species Q), which has a
+    non-zero df/dt (the Rosenbrock time terms)."""
     hs = np.array([0.2, 0.1, 0.05, 0.025])
-    errs = []
-    for h in hs:
-        r = im.simulate(m, [0.0, 2.0], method=method, rtol=0.5, atol=1e6, first_step=h, max_step=h)
-        assert int(r.dataset["n_steps"]) == pytest.approx(2.0 / h, abs=1)
-        errs.append(abs(float(r["X"][-1]) - exact))
-    slope = np.polyfit(np.log(hs), np.log(errs), 1)[0]
+    exact = 4.0 - 4.0 + 2.0 - np.exp(-2.0)
+    slope = fixed_step_order(closed_forms, method, "Q", exact, 2.0, hs)
     assert slope == pytest.approx(order, abs=0.15)
 
 
-def test_convergence_order_rodas5p():
-    """Rodas5P's fitted slope is 5 (as above, fixed steps). Not on ``y' = -y + t^2``: on that
-    linear problem its measured errors fall faster than h^5 (local slopes 5.6 to 6.1) and
-    reach round-off by h = 0.05. The logistic equation ``X' = X (1 - X/4)``, X(0) = 1/2, with
-    X = 4 / (1 + 7 exp(-t)), shows the order (local slopes 4.93, 4.96, 4.98 here)."""
-    m = im.Model("order5", species=[im.Species(name="X", unit="1", initial=0.5)], parameters=[],
-                 processes=[im.Process(name="g", rate="X * (1 - X / 4)", stoichiometry={"X": 1})])
-    exact = 4.0 / (1.0 + 7.0 * np.exp(-3.0))
+def test_convergence_order_rodas5p(closed_forms):
+    """Rodas5P's fitted slope is 5. Not on ``y' = -y + t^2``: on that linear problem its
+    measured errors fall faster than h^5 (local slopes 5.6 to 6.1) and reach round-off by
+    h = 0.05. The logistic equation (species G) shows the order (local slopes 4.93, 4.96,
+    4.98 here)."""
     hs = np.array([0.15, 0.075, 0.0375, 0.01875])
-    errs = []
-    for h in hs:
-        r = im.simulate(m, [0.0, 3.0], method="rodas5p", rtol=0.5, atol=1e6, first_step=h,
-                        max_step=h)
-        assert int(r.dataset["n_steps"]) == pytest.approx(3.0 / h, abs=1)
-        errs.append(abs(float(r["X"][-1]) - exact))
-    slope = np.polyfit(np.log(hs), np.log(errs), 1)[0]
+    exact = 4.0 / (1.0 + 7.0 * np.exp(-3.0))
+    slope = fixed_step_order(closed_forms, "rodas5p", "G", exact, 3.0, hs)
     assert slope == pytest.approx(5.0, abs=0.15)
 
 

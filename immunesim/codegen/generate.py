@@ -90,7 +90,7 @@ def generate_source(model: Model) -> str:
         sparse_lu.emit(plan, pattern),
     ]
     parts = ["\n".join(head), _decorate("\n\n".join(gen))]
-    parts += [_decorate(_stage_variants(_template(t))) for t in TEMPLATES]
+    parts += [_decorate(_template(t)) for t in TEMPLATES]
     for method in ROSENBROCK:
         text = re.sub(r"\bros_", f"{method}_", _template("rosenbrock.py"))
         parts.append(_decorate(re.sub(r"\bROS_", f"{method.upper()}_", text)))
@@ -100,19 +100,6 @@ def generate_source(model: Model) -> str:
         text = re.sub(r"\b(solve_one|solve_batch)\b", rf"\1_{method}", text)
         parts.append(_decorate(text))
     return "\n\n".join(parts)
-
-
-def _stage_variants(text: str) -> str:
-    """Emit each Rosenbrock ``*_stages`` function twice, ``*_stages_sparse`` and
-    ``*_stages_dense``, with its ``SOLVE(...)`` calls bound to that linear solve
-    (``kernels/rosenbrock.py`` says why)."""
-    def twice(match):
-        body = match.group(0)
-        return "\n\n".join(
-            re.sub(r"\bSOLVE\(", f"solve_{kind}(",
-                   re.sub(r"^def (\w+_stages)\(", rf"def \1_{kind}(", body, flags=re.M))
-            for kind in ("sparse", "dense")) + "\n\n"
-    return re.sub(r"^def \w+_stages\(.*?(?=^def |\Z)", twice, text, flags=re.M | re.S)
 
 
 def _sym(name: str):

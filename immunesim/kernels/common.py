@@ -201,14 +201,49 @@ def factor(jv, inv_gh, w, A, piv, stats):
     return 0
 
 
-def solve_sparse(w, A, piv, b, x):
-    """``x = W^-1 b`` from the sparse factorisation (``factor`` returned 1)."""
-    lu_solve_sparse(w, b, x)
+def stages_loop(t, h, y, p, u, rtol, atol, ws, A, piv, TA, TC, TCC, TD):
+    """All stages of one Rosenbrock step in loop form, from the tableau arrays (``TA``, ``TC``,
+    ``TCC``, ``TD``: see ``rodas4.py``), each linear solve on the dense LU in ``A``, ``piv``.
+    Same contract and workspace rows as a method's unrolled ``*_stages`` (``rosenbrock.py``).
 
-
-def solve_dense(w, A, piv, b, x):
-    """``x = W^-1 b`` from the dense factorisation (``factor`` returned 2)."""
-    dense_solve(A, piv, b, x)
+    Steps whose sparse factorisation was refused (a poor static pivot), and every step of a
+    model too large for the unrolled sparse LU, run here. It is compact rather than fast:
+    unrolled like the sparse path it would double the compile time of that path (the
+    right-hand side inlined at every stage) for steps that are rare, or whose cost is the
+    O(n^3) dense factorisation anyway."""
+    n = y.shape[0]
+    n_stages = TD.shape[0]
+    f0 = ws[0]
+    ft = ws[1]
+    yn = ws[2]
+    b = ws[3]
+    du = ws[4]
+    sc = ws[5]
+    ih = 1.0 / h
+    for s in range(n_stages):
+        if s == 0:
+            for i in range(n):
+                b[i] = f0[i] + h * TD[0] * ft[i]
+        else:
+            for i in range(n):
+                v = y[i]
+                for q in range(s):
+                    v += TA[s, q] * ws[7 + q, i]
+                yn[i] = v
+            rhs(t + TCC[s] * h, yn, p, u, du)
+            for i in range(n):
+                v = 0.0
+                for q in range(s):
+                    v += TC[s, q] * ws[7 + q, i]
+                b[i] = du[i] + h * TD[s] * ft[i] + ih * v
+        dense_solve(A, piv, b, ws[7 + s])
+    for i in range(n):
+        v = y[i]
+        for q in range(n_stages):
+            v += TA[n_stages, q] * ws[7 + q, i]
+        yn[i] = v
+    error_scale(y, yn, rtol, atol, sc)
+    return rms_norm(ws[6 + n_stages], sc)
 
 
 def record(t, y, p, obs, out, j):

@@ -11,6 +11,8 @@ Each stage solves ``(I/(gamma h) - J) k_i = f(t + c_i h, y + sum a_ij k_j)
 the embedded error estimate.
 """
 
+import numpy as np
+
 RODAS4_GAMMA = 0.25
 RODAS4_ORDER = 4
 RODAS4_STAGE_RHS = 5
@@ -56,9 +58,30 @@ RH32 = 6.087714651680015
 RH33 = 16.43084320892478
 RH34 = 24.76722511418386
 RH35 = -6.594389125716872
+# The same tableau as arrays, for the loop form of the stages (``common.stages_loop``):
+# stage s evaluates f at t + TCC[s] h and y + TA[s] . k, adds h TD[s] df/dt and
+# TC[s] . k / h; row 6 of TA gives the solution. Stages 5 and 6 restart from stage 5's
+# point plus the previous increment, which is what the unit entries say.
+RODAS4_TA = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [RA21, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [RA31, RA32, 0.0, 0.0, 0.0, 0.0],
+    [RA41, RA42, RA43, 0.0, 0.0, 0.0],
+    [RA51, RA52, RA53, RA54, 0.0, 0.0],
+    [RA51, RA52, RA53, RA54, 1.0, 0.0],
+    [RA51, RA52, RA53, RA54, 1.0, 1.0]])
+RODAS4_TC = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [RC21, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [RC31, RC32, 0.0, 0.0, 0.0, 0.0],
+    [RC41, RC42, RC43, 0.0, 0.0, 0.0],
+    [RC51, RC52, RC53, RC54, 0.0, 0.0],
+    [RC61, RC62, RC63, RC64, RC65, 0.0]])
+RODAS4_TCC = np.array([0.0, RCC2, RCC3, RCC4, 1.0, 1.0])
+RODAS4_TD = np.array([RD1, RD2, RD3, RD4, 0.0, 0.0])
 
 
-def rodas4_stages(t, h, y, p, u, rtol, atol, ws, w, A, piv):
+def rodas4_stages(t, h, y, p, u, rtol, atol, ws, w):
     n = y.shape[0]
     f0 = ws[0]
     ft = ws[1]
@@ -75,38 +98,38 @@ def rodas4_stages(t, h, y, p, u, rtol, atol, ws, w, A, piv):
     ih = 1.0 / h
     for i in range(n):
         b[i] = f0[i] + h * RD1 * ft[i]
-    SOLVE(w, A, piv, b, k1)
+    lu_solve_sparse(w, b, k1)
     for i in range(n):
         yn[i] = y[i] + RA21 * k1[i]
     rhs(t + RCC2 * h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + h * RD2 * ft[i] + ih * RC21 * k1[i]
-    SOLVE(w, A, piv, b, k2)
+    lu_solve_sparse(w, b, k2)
     for i in range(n):
         yn[i] = y[i] + RA31 * k1[i] + RA32 * k2[i]
     rhs(t + RCC3 * h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + h * RD3 * ft[i] + ih * (RC31 * k1[i] + RC32 * k2[i])
-    SOLVE(w, A, piv, b, k3)
+    lu_solve_sparse(w, b, k3)
     for i in range(n):
         yn[i] = y[i] + RA41 * k1[i] + RA42 * k2[i] + RA43 * k3[i]
     rhs(t + RCC4 * h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + h * RD4 * ft[i] + ih * (RC41 * k1[i] + RC42 * k2[i] + RC43 * k3[i])
-    SOLVE(w, A, piv, b, k4)
+    lu_solve_sparse(w, b, k4)
     for i in range(n):
         yn[i] = y[i] + RA51 * k1[i] + RA52 * k2[i] + RA53 * k3[i] + RA54 * k4[i]
     rhs(t + h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + ih * (RC51 * k1[i] + RC52 * k2[i] + RC53 * k3[i] + RC54 * k4[i])
-    SOLVE(w, A, piv, b, k5)
+    lu_solve_sparse(w, b, k5)
     for i in range(n):
         yn[i] += k5[i]
     rhs(t + h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + ih * (RC61 * k1[i] + RC62 * k2[i] + RC63 * k3[i] + RC64 * k4[i]
                              + RC65 * k5[i])
-    SOLVE(w, A, piv, b, k6)
+    lu_solve_sparse(w, b, k6)
     for i in range(n):
         yn[i] += k6[i]
     error_scale(y, yn, rtol, atol, sc)

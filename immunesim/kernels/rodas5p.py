@@ -13,6 +13,8 @@ Each stage solves ``(I/(gamma h) - J) k_i = f(t + c_i h, y + sum a_ij k_j)
 the embedded error estimate.
 """
 
+import numpy as np
+
 RODAS5P_GAMMA = 0.21193756319429014
 RODAS5P_ORDER = 5
 RODAS5P_STAGE_RHS = 7
@@ -92,9 +94,32 @@ PH45 = -52.072871366152654
 PH46 = -59.78993625266729
 PH47 = -0.15582684282751913
 PH48 = 4.883087185713722
+# The same tableau as arrays, for the loop form of the stages (``common.stages_loop``; see
+# ``rodas4.py``): stages 6 to 8 restart from stage 6's point plus the previous increments.
+RODAS5P_TA = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [PA21, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [PA31, PA32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [PA41, PA42, PA43, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [PA51, PA52, PA53, PA54, 0.0, 0.0, 0.0, 0.0],
+    [PA61, PA62, PA63, PA64, PA65, 0.0, 0.0, 0.0],
+    [PA61, PA62, PA63, PA64, PA65, 1.0, 0.0, 0.0],
+    [PA61, PA62, PA63, PA64, PA65, 1.0, 1.0, 0.0],
+    [PA61, PA62, PA63, PA64, PA65, 1.0, 1.0, 1.0]])
+RODAS5P_TC = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [PC21, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [PC31, PC32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [PC41, PC42, PC43, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [PC51, PC52, PC53, PC54, 0.0, 0.0, 0.0, 0.0],
+    [PC61, PC62, PC63, PC64, PC65, 0.0, 0.0, 0.0],
+    [PC71, PC72, PC73, PC74, PC75, PC76, 0.0, 0.0],
+    [PC81, PC82, PC83, PC84, PC85, PC86, PC87, 0.0]])
+RODAS5P_TCC = np.array([0.0, PCC2, PCC3, PCC4, PCC5, 1.0, 1.0, 1.0])
+RODAS5P_TD = np.array([PD1, PD2, PD3, PD4, PD5, 0.0, 0.0, 0.0])
 
 
-def rodas5p_stages(t, h, y, p, u, rtol, atol, ws, w, A, piv):
+def rodas5p_stages(t, h, y, p, u, rtol, atol, ws, w):
     n = y.shape[0]
     f0 = ws[0]
     ft = ws[1]
@@ -113,32 +138,32 @@ def rodas5p_stages(t, h, y, p, u, rtol, atol, ws, w, A, piv):
     ih = 1.0 / h
     for i in range(n):
         b[i] = f0[i] + h * PD1 * ft[i]
-    SOLVE(w, A, piv, b, k1)
+    lu_solve_sparse(w, b, k1)
     for i in range(n):
         yn[i] = y[i] + PA21 * k1[i]
     rhs(t + PCC2 * h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + h * PD2 * ft[i] + ih * PC21 * k1[i]
-    SOLVE(w, A, piv, b, k2)
+    lu_solve_sparse(w, b, k2)
     for i in range(n):
         yn[i] = y[i] + PA31 * k1[i] + PA32 * k2[i]
     rhs(t + PCC3 * h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + h * PD3 * ft[i] + ih * (PC31 * k1[i] + PC32 * k2[i])
-    SOLVE(w, A, piv, b, k3)
+    lu_solve_sparse(w, b, k3)
     for i in range(n):
         yn[i] = y[i] + PA41 * k1[i] + PA42 * k2[i] + PA43 * k3[i]
     rhs(t + PCC4 * h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + h * PD4 * ft[i] + ih * (PC41 * k1[i] + PC42 * k2[i] + PC43 * k3[i])
-    SOLVE(w, A, piv, b, k4)
+    lu_solve_sparse(w, b, k4)
     for i in range(n):
         yn[i] = y[i] + PA51 * k1[i] + PA52 * k2[i] + PA53 * k3[i] + PA54 * k4[i]
     rhs(t + PCC5 * h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + h * PD5 * ft[i] + ih * (PC51 * k1[i] + PC52 * k2[i] + PC53 * k3[i]
                                                + PC54 * k4[i])
-    SOLVE(w, A, piv, b, k5)
+    lu_solve_sparse(w, b, k5)
     for i in range(n):
         yn[i] = (y[i] + PA61 * k1[i] + PA62 * k2[i] + PA63 * k3[i] + PA64 * k4[i]
                  + PA65 * k5[i])
@@ -146,21 +171,21 @@ def rodas5p_stages(t, h, y, p, u, rtol, atol, ws, w, A, piv):
     for i in range(n):
         b[i] = du[i] + ih * (PC61 * k1[i] + PC62 * k2[i] + PC63 * k3[i] + PC64 * k4[i]
                              + PC65 * k5[i])
-    SOLVE(w, A, piv, b, k6)
+    lu_solve_sparse(w, b, k6)
     for i in range(n):
         yn[i] += k6[i]
     rhs(t + h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + ih * (PC71 * k1[i] + PC72 * k2[i] + PC73 * k3[i] + PC74 * k4[i]
                              + PC75 * k5[i] + PC76 * k6[i])
-    SOLVE(w, A, piv, b, k7)
+    lu_solve_sparse(w, b, k7)
     for i in range(n):
         yn[i] += k7[i]
     rhs(t + h, yn, p, u, du)
     for i in range(n):
         b[i] = du[i] + ih * (PC81 * k1[i] + PC82 * k2[i] + PC83 * k3[i] + PC84 * k4[i]
                              + PC85 * k5[i] + PC86 * k6[i] + PC87 * k7[i])
-    SOLVE(w, A, piv, b, k8)
+    lu_solve_sparse(w, b, k8)
     for i in range(n):
         yn[i] += k8[i]
     error_scale(y, yn, rtol, atol, sc)

@@ -7,15 +7,15 @@ Rosenbrock method, replacing the prefix ``ros_``/``ROS_`` by the method's own
 - ``ROS_GAMMA`` (diagonal of the method), ``ROS_ORDER`` (order of the embedded
   solution plus one: the error scales as ``h**ROS_ORDER``), ``ROS_STAGE_RHS``
   (right-hand sides evaluated by the stages of one step);
-- ``ros_stages(t, h, y, p, u, rtol, atol, ws, w, A, piv)``: all stages of one step
-  from ``y`` (with ``f(t, y)`` in ``ws[0]`` and ``df/dt`` in ``ws[1]``), each linear solve
-  written ``SOLVE(w, A, piv, b, x)``, the new solution into ``ws[2]`` and the error scale
-  into ``ws[5]``; returns the RMS error norm. The generator emits it twice,
-  ``ros_stages_sparse`` and ``ros_stages_dense``, with ``SOLVE`` bound to the sparse or the
-  dense solve, and a step calls the one its factorisation produced. One ``linsolve(mode,
-  ...)`` branching inside every stage measured 1.6x slower for the stages of the benchmark
-  model (875 against 537 ns per Rodas4 step, Numba 0.68, x86-64): the dense solve inlined
-  at each stage bloats the code the sparse path runs in;
+- ``ros_stages(t, h, y, p, u, rtol, atol, ws, w)``: all stages of one step from ``y``
+  (with ``f(t, y)`` in ``ws[0]`` and ``df/dt`` in ``ws[1]``), unrolled, each linear solve on
+  the sparse LU in ``w``; the new solution into ``ws[2]`` and the error scale into ``ws[5]``;
+  returns the RMS error norm. Steps on the dense LU run the loop form of the same stages,
+  ``common.stages_loop``, from the tableau arrays ``ROS_TA``, ``ROS_TC``, ``ROS_TCC``,
+  ``ROS_TD``. The two are separate functions because one stage code branching on the kind
+  of factorisation at each solve measured 1.4x slower per Rodas5P step on the benchmark
+  model (1604 against 1140 ns, Numba 0.68, x86-64): the dense solve inlined at every stage
+  bloats the code the sparse path runs in;
 - ``ros_dense(y, ws)``: turns the stages into the coefficients of the continuous
   extension (in place), and ``ros_interpolate(th, y, ws, yi)``: the solution at
   ``t + th*h``.
@@ -85,9 +85,10 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
                 return fail(stats, SINGULAR, t, h, -1), t, h, j
             continue
         if mode == 1:
-            err = ros_stages_sparse(t, h, y, p, u, rtol, atol, ws, w, A, piv)
+            err = ros_stages(t, h, y, p, u, rtol, atol, ws, w)
         else:
-            err = ros_stages_dense(t, h, y, p, u, rtol, atol, ws, w, A, piv)
+            err = stages_loop(t, h, y, p, u, rtol, atol, ws, A, piv, ROS_TA, ROS_TC, ROS_TCC,
+                              ROS_TD)
         stats[ST_RHS] += ROS_STAGE_RHS
         bad = first_bad(yn, sc)
         if bad >= 0 or not math.isfinite(err):

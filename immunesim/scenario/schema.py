@@ -14,7 +14,7 @@ A scenario is YAML read with ``yaml.safe_load`` (no tags, nothing executed)::
     therapies:                         # drug regimens (immunesim list drugs)
       - {drug: adalimumab, dose: "40 mg", route: sc, every: "14 d", start: "1 year", until: "2 years"}
       - {drug: tocilizumab, dose: "8 mg/kg", route: iv, infusion_hours: 1, every: "4 w", count: 6}
-    solver: {method: rodas4, rtol: 1.0e-6, atol: 1.0e-9}
+    solver: {method: rodas5p, rtol: 1.0e-6, atol: 1.0e-9}
     model: ode                         # ode (default) | abm | hybrid: see immunesim.scenario.tissue
     tissue: {shape: [200, 200], exchange_every: "6 h"}   # the lattice (abm and hybrid)
     outputs:
@@ -354,7 +354,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
 
     solver = _mapping(data.get("solver"), "solver", problems)
     _unknown(solver, SOLVER_KEYS, "solver.", problems)
-    solver_out = {"method": "rodas4", "rtol": 1e-6, "atol": 1e-9, "max_steps": 100_000}
+    solver_out = {"method": "rodas5p", "rtol": 1e-6, "atol": 1e-9, "max_steps": 100_000}
     if "method" in solver:
         if solver["method"] not in METHODS:
             problems.append(f"solver.method: {solver['method']!r} is not allowed; one of {', '.join(METHODS)}")

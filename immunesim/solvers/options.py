@@ -11,9 +11,8 @@ from ..errors import ModelError
 
 #: method name -> description (order, kind)
 METHODS = {
-    "rodas4": "Rosenbrock 4(3), L-stable, exact Jacobian, sparse LU: stiff models (default)",
-    "rodas5p": "Rosenbrock 5(4), L-stable, exact Jacobian, sparse LU: stiff models, fewer steps "
-               "at tight tolerances",
+    "rodas5p": "Rosenbrock 5(4), L-stable, exact Jacobian, sparse LU: stiff models (default)",
+    "rodas4": "Rosenbrock 4(3), L-stable, exact Jacobian, sparse LU: stiff models",
     "dopri5": "Dormand-Prince 5(4), explicit: non-stiff models",
 }
 
@@ -27,7 +26,7 @@ class SolverOptions:
     species, in the species' units.
     """
 
-    method: str = "rodas4"
+    method: str = "rodas5p"
     rtol: float = 1e-6
     atol: float | tuple = 1e-9
     max_steps: int = 100_000
