@@ -8,17 +8,19 @@ One step, in this order (operator splitting; each stage reads what the previous 
 2. :func:`neighbourhood`: 3x3 sums of those channels (the contact neighbourhood of every
    site);
 3. :func:`sites_step`: tissue damage, repair and clearance, autoantibody deposition, and the
-   cytokine reactions (secretion by the counted cells, decay, receptor uptake; implicit in
-   the loss terms, so concentrations stay non-negative);
-4. diffusion (``tissue_fields``);
+   cytokine reactions (secretion by the counted cells, decay, receptor uptake; exact over the
+   step for constant sources, so concentrations stay non-negative);
+4. diffusion (``tissue_fields``), which also applies the decay factor the reactions leave out
+   (on every site, so sites with no cells and no injury are not visited in 3);
 5. :func:`agents_step`: every agent's fate (activation, suppression, exhaustion, division,
    differentiation, death) from its site's counts and fields, then its moves (random
    motility biased up the chemokine gradient);
-6. :func:`compact`: dead agents removed, daughters appended with new uids.
+6. :func:`compact`: dead agents removed, daughters added with new uids, agents ordered by
+   site for the next step's memory access.
 
 Every stage but 1 and 6 runs in parallel (Numba ``prange``) and writes only its own agent
 or site, and every random draw comes from ``tissue_rng.uniform(seed, step, uid, k)``, so
-results do not depend on the number of threads. Rates are per day, lengths in lattice
+results do not depend on the number of threads (stages 1 and 6 are serial and ordered). Rates are per day, lengths in lattice
 sites, concentrations in pg/mL; ``immunesim.tissue.params`` converts from the documented
 units and holds every value's source.
 """
@@ -28,7 +30,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .tissue_rng import SITE_STREAM, happens, uniform
+from .tissue_rng import SITE_STREAM, chance, uniform
 
 # -- agent kinds and states ---------------------------------------------------
 TH1, TH17, TREG, BCELL, PLASMA, MAC, DC = 0, 1, 2, 3, 4, 5, 6
@@ -82,37 +84,50 @@ def deposit(x, y, kind, state, n, counts, ch):
 
 
 @njit(cache=True, parallel=True)
-def neighbourhood(ch, nb, tmp):
+def neighbourhood(ch, nb, rows):
     """``nb``: 3x3 sums of the per-site channels ``ch`` (sites outside the lattice count as
-    empty), separable: along rows into ``nb``, then along columns into ``tmp`` (same shape as
-    ``nb``, reused between steps), copied back."""
+    empty), in one pass over memory: each row of ``nb`` is the sum of the row sums of three
+    rows of ``ch``, kept in a ring of three (``rows``: int32 scratch of shape
+    ``(threads, 3, N_NB, nx)``, one ring per band of rows)."""
     _, ny, nx = ch.shape
-    for i in prange(ny):
-        for k in range(N_NB):
-            row = ch[k, i]
-            out = nb[k, i]
-            out[0] = row[0] + (row[1] if nx > 1 else 0)
-            for j in range(1, nx - 1):
-                out[j] = row[j - 1] + row[j] + row[j + 1]
-            if nx > 1:
-                out[nx - 1] = row[nx - 2] + row[nx - 1]
-    for i in prange(ny):
-        for k in range(N_NB):
-            out = tmp[k, i]
-            mid = nb[k, i]
-            for j in range(nx):
-                out[j] = mid[j]
-            if i > 0:
-                up = nb[k, i - 1]
+    n_band = rows.shape[0]
+    for band in prange(n_band):
+        i0 = band * ny // n_band
+        i1 = (band + 1) * ny // n_band
+        ring = rows[band]
+        if i0 > 0:
+            _row_sums(ch, i0 - 1, ring[(i0 - 1) % 3])
+        _row_sums(ch, i0, ring[i0 % 3])
+        for i in range(i0, i1):
+            if i + 1 < ny:
+                _row_sums(ch, i + 1, ring[(i + 1) % 3])
+            mid = ring[i % 3]
+            for k in range(N_NB):
+                out = nb[k, i]
                 for j in range(nx):
-                    out[j] += up[j]
-            if i < ny - 1:
-                dn = nb[k, i + 1]
-                for j in range(nx):
-                    out[j] += dn[j]
-    for i in prange(ny):
-        for k in range(N_NB):
-            nb[k, i] = tmp[k, i]
+                    out[j] = mid[k, j]
+                if i > 0:
+                    up = ring[(i - 1) % 3]
+                    for j in range(nx):
+                        out[j] += up[k, j]
+                if i + 1 < ny:
+                    dn = ring[(i + 1) % 3]
+                    for j in range(nx):
+                        out[j] += dn[k, j]
+
+
+@njit(cache=True)
+def _row_sums(ch, i, out):
+    """``out[k, j]``: ``ch[k, i, j-1] + ch[k, i, j] + ch[k, i, j+1]`` (zero beyond the edges)."""
+    nx = ch.shape[2]
+    for k in range(N_NB):
+        row = ch[k, i]
+        o = out[k]
+        o[0] = row[0] + (row[1] if nx > 1 else 0)
+        for j in range(1, nx - 1):
+            o[j] = row[j - 1] + row[j] + row[j + 1]
+        if nx > 1:
+            o[nx - 1] = row[nx - 2] + row[nx - 1]
 
 
 @njit(cache=True, inline="always")
@@ -128,17 +143,24 @@ def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field
     ``occ``: agents per site (``ch[NB_ALL]`` of :func:`deposit`). Secretion entry ``e``: a cell of class ``sec_class[e]`` on the site adds ``sec_q[e]``
     pg/mL/day to field ``sec_field[e]``; ``tissue_src[field]``
     (pg/mL/day per damaged or dead site, times ``1 + IL17/K_IL17``), ``decay[field]`` (1/day).
+    The fields are left divided by their decay factor ``exp(-decay dt)``: the diffusion step
+    that follows multiplies every site by it (``tissue_fields.diffuse``'s ``decay_factor``).
     ``out[row, 0..3]`` returns per-row sums: cells that died this step (antigen released),
     damage rate, dead sites cleared, and the TNF-driven share of the damage rate.
     """
     _, ny, nx = counts.shape
     free_tnf = 1.0 - drug[D_NEUT_TNF]
     supp = 1.0 - drug[D_SUPP]
-    e_decay = np.empty(N_FIELDS)
-    g_decay = np.empty(N_FIELDS)
+    # gain over dt of a constant source, divided by the decay factor the diffusion step applies
+    # afterwards: (1 - e^{-d dt}) / d / e^{-d dt} = expm1(d dt) / d
+    g_fold = np.empty(N_FIELDS)
     for f in range(N_FIELDS):
-        e_decay[f] = math.exp(-decay[f] * dt)
-        g_decay[f] = dt if decay[f] * dt < 1e-12 else (1.0 - e_decay[f]) / decay[f]
+        g_fold[f] = dt if decay[f] * dt < 1e-12 else math.expm1(decay[f] * dt) / decay[f]
+    # the implicit updates' denominators, the same on every site
+    inv_repair = 1.0 / (1.0 + dt * rates[R_REPAIR])
+    inv_regen = 1.0 / (1.0 + dt * rates[R_REGEN])
+    inv_ab = 1.0 / (1.0 + dt * rates[R_AB_CLEAR])
+    inv_decay_il2 = math.exp(decay[F_IL2] * dt)
     for i in prange(ny):
         died = 0.0
         dmg_sum = 0.0
@@ -147,28 +169,36 @@ def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field
         srcs = np.empty(N_FIELDS)
         for j in range(nx):
             # -- damage: effector contact (suppressed by Tregs around), TNF, immune complexes
-            n_eff = counts[3 * TH1 + ACTIVE, i, j] + counts[3 * TH17 + ACTIVE, i, j]
-            s_treg = 1.0 / (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP])
-            s_il10 = 1.0 / (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10])
+            occupied = occ[i, j] > 0     # most sites hold no cell: their counts stay unread
+            n_eff = 0
+            contact = 0.0
+            if occupied:
+                n_eff = counts[3 * TH1 + ACTIVE, i, j] + counts[3 * TH17 + ACTIVE, i, j]
+                if n_eff > 0:
+                    s_treg = 1.0 / (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP])
+                    s_il10 = 1.0 / (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10])
+                    contact = rates[R_CONTACT] * n_eff * s_treg * s_il10
             tnf = free_tnf * fields[F_TNF, i, j]
             d_tnf = rates[R_TNF_DMG] * sat(tnf, rates[R_K_TNF_DMG])
-            dmg = (rates[R_CONTACT] * n_eff * s_treg * s_il10 + d_tnf
-                   + rates[R_AB_DMG] * sat(ab[i, j], rates[R_K_AB]))
+            dmg = contact + d_tnf + rates[R_AB_DMG] * sat(ab[i, j], rates[R_K_AB])
             st = tstate[i, j]
             h = health[i, j]
             if st == DEAD:
-                n_mac = counts[3 * MAC + REST, i, j] + counts[3 * MAC + ACTIVE, i, j]
-                u = uniform(seed, step, SITE_STREAM + i * nx + j, 0)
-                if happens(rates[R_CLEAR] * n_mac, dt, u):
+                n_mac = 0
+                if occupied:
+                    n_mac = counts[3 * MAC + REST, i, j] + counts[3 * MAC + ACTIVE, i, j]
+                if chance(rates[R_CLEAR] * n_mac, dt, seed, step, SITE_STREAM + i * nx + j, 0):
                     tstate[i, j] = REGENERATING
                     health[i, j] = 0.05
                     cleared += 1.0
             else:
                 dmg_sum += dmg
                 tnf_sum += d_tnf
-                repair = rates[R_REGEN] if st == REGENERATING else rates[R_REPAIR]
                 # implicit in repair: h' = (h + dt*(repair - dmg)) / (1 + dt*repair)
-                h = (h + dt * (repair - dmg)) / (1.0 + dt * repair)
+                if st == REGENERATING:
+                    h = (h + dt * (rates[R_REGEN] - dmg)) * inv_regen
+                else:
+                    h = (h + dt * (rates[R_REPAIR] - dmg)) * inv_repair
                 if h <= 0.0:
                     tstate[i, j] = DEAD
                     h = 0.0
@@ -182,14 +212,14 @@ def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field
                     tstate[i, j] = HEALTHY
                 health[i, j] = h
             # -- autoantibody deposit (immune complexes): systemic + local plasma cells
-            src_ab = rates[R_AB_SYS] * ab_sys + rates[R_AB_PC] * counts[3 * PLASMA + REST, i, j]
-            ab[i, j] = (ab[i, j] + dt * src_ab) / (1.0 + dt * rates[R_AB_CLEAR])
+            src_ab = rates[R_AB_SYS] * ab_sys
+            if occupied:
+                src_ab += rates[R_AB_PC] * counts[3 * PLASMA + REST, i, j]
+            ab[i, j] = (ab[i, j] + dt * src_ab) * inv_ab
             # -- cytokines: secretion by cells on the site, stromal sources on injured tissue
             injured = 1.0 if tstate[i, j] == DAMAGED or tstate[i, j] == DEAD else 0.0
-            if occ[i, j] == 0 and injured == 0.0:      # nothing secretes here: decay only
-                for f in range(N_FIELDS):
-                    fields[f, i, j] *= e_decay[f]
-                continue
+            if not occupied and injured == 0.0:
+                continue     # nothing secretes here: decay only, which the diffusion applies
             amp = 1.0 + fields[F_IL17, i, j] / rates[R_K_IL17]
             il2_upt = (rates[R_UPT_TREG] * (counts[3 * TREG + REST, i, j] + counts[3 * TREG + ACTIVE, i, j])
                        + rates[R_UPT_EFF] * n_eff)
@@ -201,15 +231,17 @@ def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field
                 if f != F_IL10 and f != F_CHEM:
                     src *= supp          # glucocorticoids repress inflammatory transcription
                 src += injured * amp * tissue_src[f]
-                # exact over dt for constant source and loss: c -> c e^{-L dt} + S (1 - e^{-L dt})/L
+                # exact over dt for constant source S and loss L = decay + uptake:
+                # c -> c e^{-L dt} + S (1 - e^{-L dt}) / L, written divided by e^{-decay dt},
+                # the factor the diffusion step then applies to every site (uniform scaling
+                # commutes with diffusion), so empty sites need no pass here at all. (Skipping
+                # the writes of sourceless fields too measured slower: the branch mispredicts.)
                 if f == F_IL2 and il2_upt > 0.0:
-                    loss = decay[f] + il2_upt
-                    e = math.exp(-loss * dt)
-                    gain = (1.0 - e) / loss
+                    e_upt = math.exp(-il2_upt * dt)
+                    fields[f, i, j] = (fields[f, i, j] * e_upt
+                                       + src * (inv_decay_il2 - e_upt) / (decay[f] + il2_upt))
                 else:
-                    e = e_decay[f]
-                    gain = g_decay[f]
-                fields[f, i, j] = fields[f, i, j] * e + src * gain
+                    fields[f, i, j] += src * g_fold[f]
         out[i, 0] = died
         out[i, 1] = dmg_sum
         out[i, 2] = cleared
@@ -224,6 +256,7 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
     free_tnf = 1.0 - drug[D_NEUT_TNF]
     jak_gc = drug[D_JAK_GC]
     jak_12 = drug[D_JAK_12]
+    inv_kchem = 1.0 / rates[R_K_CHEM]
     for a in prange(n):
         k = kind[a]
         s = state[a]
@@ -234,9 +267,6 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
         age[a] += dt
         il2 = fields[F_IL2, i, j]
         il10s = 1.0 / (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10])
-        u0 = uniform(seed, step, key, 0)
-        u1 = uniform(seed, step, key, 1)
-        u2 = uniform(seed, step, key, 2)
         death = 0.0
         # crowding: no division where the 3x3 block holds 9*capacity immune cells
         room = max(0.0, 1.0 - nb[NB_ALL, i, j] / (9.0 * rates[R_CAPACITY]))
@@ -244,15 +274,15 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
             s_treg = 1.0 / (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP])
             death = rates[R_TH_DEATH]
             if s == REST:
-                if happens(rates[R_TH_ACT] * nb[NB_APC, i, j] * s_treg * il10s, dt, u1):
+                if chance(rates[R_TH_ACT] * nb[NB_APC, i, j] * s_treg * il10s, dt, seed, step, key, 1):
                     state[a] = ACTIVE
             elif s == ACTIVE:
                 prolif = rates[R_TH_PROLIF] * sat(il2, rates[R_K_IL2]) * jak_gc * s_treg * room
-                if happens(rates[R_TH_DEACT] * (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP]), dt, u1):
+                if chance(rates[R_TH_DEACT] * (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP]), dt, seed, step, key, 1):
                     state[a] = REST
-                elif happens(rates[R_TH_EXH], dt, u2):
+                elif chance(rates[R_TH_EXH], dt, seed, step, key, 2):
                     state[a] = EXHAUSTED
-                elif happens(prolif, dt, uniform(seed, step, key, 3)):
+                elif chance(prolif, dt, seed, step, key, 3):
                     fate[a] = 2
             else:
                 death = rates[R_EXH_DEATH]
@@ -260,25 +290,25 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
             sig = sat(il2, rates[R_K_IL2_TREG]) * jak_gc
             death = rates[R_TREG_DEATH]
             if s == REST:
-                if happens(rates[R_TREG_ACT] * sig, dt, u1):
+                if chance(rates[R_TREG_ACT] * sig, dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
-                if happens(rates[R_TREG_DEACT], dt, u1):
+                if chance(rates[R_TREG_DEACT], dt, seed, step, key, 1):
                     state[a] = REST
-                elif happens(rates[R_TREG_PROLIF] * sig * room, dt, u2):
+                elif chance(rates[R_TREG_PROLIF] * sig * room, dt, seed, step, key, 2):
                     fate[a] = 2
         elif k == BCELL:
             death = rates[R_B_DEATH] + drug[D_KILL_B]
             if s == REST:
-                if happens(rates[R_B_ACT] * nb[NB_EFF, i, j], dt, u1):
+                if chance(rates[R_B_ACT] * nb[NB_EFF, i, j], dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
                 il6 = sat(fields[F_IL6, i, j], rates[R_K_IL6]) * jak_12
-                if happens(rates[R_B_TO_PC] * (1.0 + il6), dt, u1):   # IL-6 (STAT3) doubles it
+                if chance(rates[R_B_TO_PC] * (1.0 + il6), dt, seed, step, key, 1):   # IL-6 (STAT3) doubles it
                     kind[a] = PLASMA
                     state[a] = REST
                     age[a] = 0.0
-                elif happens(rates[R_B_PROLIF] * sat(nb[NB_EFF, i, j], 1.0) * room, dt, u2):   # T help
+                elif chance(rates[R_B_PROLIF] * sat(nb[NB_EFF, i, j], 1.0) * room, dt, seed, step, key, 2):   # T help
                     fate[a] = 2
         elif k == PLASMA:
             death = rates[R_PC_DEATH]
@@ -287,27 +317,27 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
             if s == REST:
                 stim = (sat(fields[F_IFNG, i, j], rates[R_K_IFN]) * jak_12
                         + sat(free_tnf * fields[F_TNF, i, j], rates[R_K_TNF]))
-                if happens(rates[R_MAC_ACT] * stim, dt, u1):
+                if chance(rates[R_MAC_ACT] * stim, dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
-                if happens(rates[R_MAC_DEACT] * (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10]), dt, u1):
+                if chance(rates[R_MAC_DEACT] * (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10]), dt, seed, step, key, 1):
                     state[a] = REST
         else:  # DC
             death = rates[R_DC_DEATH]
             if s == REST:
-                if happens(rates[R_DC_LIC] * (1.0 - health[i, j]), dt, u1):
+                if chance(rates[R_DC_LIC] * (1.0 - health[i, j]), dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
                 death += rates[R_DC_EMIG]      # licensed DCs leave for the draining lymph node
-        if fate[a] == 0 and happens(death, dt, u0):
+        if fate[a] == 0 and chance(death, dt, seed, step, key, 0):
             fate[a] = 1
             continue
         # -- moves: random motility biased up the chemokine gradient
         h = hops[kind[a]] * dt
         nh = int(h)
-        if uniform(seed, step, key, 4) < h - nh:
+        if h > nh and uniform(seed, step, key, 4) < h - nh:
             nh += 1
-        c = chi[kind[a]]
+        c = chi[kind[a]] * inv_kchem
         for m in range(nh):
             here = fields[F_CHEM, i, j]
             w0 = 0.0
@@ -315,64 +345,103 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
             w2 = 0.0
             w3 = 0.0
             if j > 0:
-                w0 = 1.0 + c * max(0.0, fields[F_CHEM, i, j - 1] - here) / rates[R_K_CHEM]
+                w0 = 1.0 + c * max(0.0, fields[F_CHEM, i, j - 1] - here)
             if j < nx - 1:
-                w1 = 1.0 + c * max(0.0, fields[F_CHEM, i, j + 1] - here) / rates[R_K_CHEM]
+                w1 = 1.0 + c * max(0.0, fields[F_CHEM, i, j + 1] - here)
             if i > 0:
-                w2 = 1.0 + c * max(0.0, fields[F_CHEM, i - 1, j] - here) / rates[R_K_CHEM]
+                w2 = 1.0 + c * max(0.0, fields[F_CHEM, i - 1, j] - here)
             if i < ny - 1:
-                w3 = 1.0 + c * max(0.0, fields[F_CHEM, i + 1, j] - here) / rates[R_K_CHEM]
+                w3 = 1.0 + c * max(0.0, fields[F_CHEM, i + 1, j] - here)
             u = uniform(seed, step, key, 5 + m) * (w0 + w1 + w2 + w3)
-            if u < w0:
-                j -= 1
-            elif u < w0 + w1:
-                j += 1
-            elif u < w0 + w1 + w2:
-                i -= 1
-            else:
-                i += 1
+            # the move whose interval of the cumulative weights holds u (left, right, up,
+            # down), chosen without branches: the direction is random, so a branch on it
+            # would be mispredicted half the time
+            d = int(u >= w0) + int(u >= w0 + w1) + int(u >= w0 + w1 + w2)
+            j += int(d == 1) - int(d == 0)
+            i += int(d == 3) - int(d == 2)
         y[a] = i
         x[a] = j
 
 
-@njit(cache=True)
-def compact(x, y, kind, state, age, uid, n, fate, next_uid):
-    """Remove agents with fate 1 and append a daughter (age 0, same site, kind and state, a
-    new uid) for each with fate 2, in agent order; returns (new n, next uid). The arrays
-    must have room for the daughters (the caller grows them)."""
+#: sites per ordering bucket of :func:`compact`: 8 float64 = one 64-byte line of a field row
+BUCKET = 8
+
+
+@njit(cache=True, parallel=True)
+def compact(x, y, kind, state, age, uid, n, fate, next_uid, nx, start, band_start, ox, oy, okind,
+            ostate, oage, ouid):
+    """Remove agents with fate 1, add a daughter (age 0, same site, kind and state, a new uid)
+    after each with fate 2, and write the result into ``ox, oy, ...``, ordered by site
+    bucket (row, then column // BUCKET; stable): returns (new n, next uid).
+
+    Ordered every step, the agent kernels read the fields and counts of sites in memory order:
+    measured at 10^6 agents on 2000x2000, ``agents_step`` 19 ms and ``deposit`` 8 ms against
+    33 and 19 ms one step after a full sort (a moved agent then sits a row away from its
+    neighbours in the arrays). Daughters take uids in agent order, so the order is part of
+    the state: a pure function of the previous one. A counting sort in parallel over bands of
+    rows (each band scans all agents and places those in its rows); the result does not
+    depend on the number of bands. ``start``: int64 scratch, one per bucket;
+    ``band_start``: int64 scratch, one per band; the output arrays need room for the
+    daughters (the caller grows them)."""
+    nbx = (nx + BUCKET - 1) // BUCKET
+    ny = start.shape[0] // nbx
+    n_band = band_start.shape[0]
+    for band in prange(n_band):       # count each band's agents per bucket, then offsets
+        r0 = band * ny // n_band
+        r1 = (band + 1) * ny // n_band
+        for bkt in range(r0 * nbx, r1 * nbx):
+            start[bkt] = 0
+        for a in range(n):
+            f = fate[a]
+            if f != 1 and r0 <= y[a] < r1:
+                start[y[a] * nbx + x[a] // BUCKET] += 2 if f == 2 else 1
+        total = 0
+        for bkt in range(r0 * nbx, r1 * nbx):
+            c = start[bkt]
+            start[bkt] = total
+            total += c
+        band_start[band] = total
     w = 0
+    for band in range(n_band):        # the bands' places in the output
+        c = band_start[band]
+        band_start[band] = w
+        w += c
     n_div = 0
     for a in range(n):
         if fate[a] == 2:
             n_div += 1
-    # daughters go after the survivors; remember the parents first
-    parents = np.empty(n_div, dtype=np.int64)
-    p = 0
-    for a in range(n):
-        f = fate[a]
-        if f == 1:
-            continue
-        if f == 2:
-            parents[p] = w
-            p += 1
-        x[w] = x[a]
-        y[w] = y[a]
-        kind[w] = kind[a]
-        state[w] = state[a]
-        age[w] = age[a]
-        uid[w] = uid[a]
-        w += 1
-    for q in range(n_div):
-        src = parents[q]
-        x[w] = x[src]
-        y[w] = y[src]
-        kind[w] = kind[src]
-        state[w] = state[src]
-        age[w] = 0.0
-        uid[w] = next_uid
-        next_uid += 1
-        w += 1
-    return w, next_uid
+    for band in prange(n_band):       # place each band's agents
+        r0 = band * ny // n_band
+        r1 = (band + 1) * ny // n_band
+        base = band_start[band]
+        rank = 0                      # daughters before agent a, over all bands: its uid
+        for a in range(n):
+            f = fate[a]
+            if f == 1:
+                continue
+            ya = y[a]
+            if r0 <= ya < r1:
+                bkt = ya * nbx + x[a] // BUCKET
+                q = base + start[bkt]
+                ox[q] = x[a]
+                oy[q] = ya
+                okind[q] = kind[a]
+                ostate[q] = state[a]
+                oage[q] = age[a]
+                ouid[q] = uid[a]
+                q += 1
+                if f == 2:
+                    ox[q] = x[a]
+                    oy[q] = ya
+                    okind[q] = kind[a]
+                    ostate[q] = state[a]
+                    oage[q] = 0.0
+                    ouid[q] = next_uid + rank
+                    q += 1
+                start[bkt] = q - base
+            if f == 2:
+                rank += 1
+    return w, next_uid + n_div
 
 
 @njit(cache=True, parallel=True)
@@ -392,25 +461,15 @@ def field_means(fields):
     return out
 
 
-@njit(cache=True)
-def sort_by_site(x, y, kind, state, age, uid, n, nx, nsites):
-    """Stable counting sort of agents ``0..n-1`` by site (row-major), in place: agents on
-    nearby sites then sit nearby in memory, so the agent kernels read the fields and
-    neighbourhood grids almost sequentially. Results do not depend on agent order (draws
-    are keyed by uid), so sorting changes no result."""
-    start = np.zeros(nsites + 1, dtype=np.int64)
-    for a in range(n):
-        start[y[a] * nx + x[a] + 1] += 1
-    for s in range(nsites):
-        start[s + 1] += start[s]
-    order = np.empty(n, dtype=np.int64)
-    for a in range(n):
-        s = y[a] * nx + x[a]
-        order[start[s]] = a
-        start[s] += 1
-    x[:n] = x[order]
-    y[:n] = y[order]
-    kind[:n] = kind[order]
-    state[:n] = state[order]
-    age[:n] = age[order]
-    uid[:n] = uid[order]
+@njit(cache=True, parallel=True)
+def field_mean(u):
+    """Mean of one field (2D), as :func:`field_means` sums it: in parallel, where NumPy's
+    ``mean`` takes one core (2 ms a step at 2000x2000, for the influx's chemokine)."""
+    ny, nx = u.shape
+    rows = np.zeros(ny)
+    for i in prange(ny):
+        s = 0.0
+        for j in range(nx):
+            s += u[i, j]
+        rows[i] = s
+    return rows.sum() / (ny * nx)

@@ -45,5 +45,17 @@ def uniform(seed, step, stream, k):
 
 @njit(cache=True, inline="always")
 def happens(rate, dt, u):
-    """True with the probability ``1 - exp(-rate*dt)`` of an event at ``rate`` (1/day) in ``dt``."""
-    return rate > 0.0 and u < -math.expm1(-rate * dt)
+    """True with the probability ``1 - exp(-rate*dt)`` of an event at ``rate`` (1/day) in ``dt``.
+
+    ``1 - exp(-x) <= x``, so a draw ``u >= x`` fails without the exponential: the same
+    outcome as the exact test, and most draws end there (rates times dt are small)."""
+    x = rate * dt
+    return rate > 0.0 and u < x and u < -math.expm1(-x)
+
+
+@njit(cache=True, inline="always")
+def chance(rate, dt, seed, step, stream, k):
+    """``happens(rate, dt, uniform(seed, step, stream, k))``, drawing only when ``rate > 0``:
+    the same outcome (a zero rate never fires whatever the draw), without the draw's cost for
+    the many agents whose rules cannot fire this step."""
+    return rate > 0.0 and happens(rate, dt, uniform(seed, step, stream, k))

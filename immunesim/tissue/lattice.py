@@ -8,6 +8,7 @@ files. Influx (new cells from the blood) is drawn here with NumPy's generator ke
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ..kernels import tissue_agents as K
@@ -20,8 +21,10 @@ DRUG_HOOKS = {"neut_TNF": K.D_NEUT_TNF, "kill_B": K.D_KILL_B, "jak_gc": K.D_JAK_
               "jak_12": K.D_JAK_12, "supp_cytokine": K.D_SUPP}
 
 
-#: steps between sorts of the agents by site (memory locality; results do not depend on it)
-SORT_EVERY = 8
+#: the agents' struct of arrays (``Tissue.x`` ...), each with a spare of the same size that
+#: :func:`immunesim.kernels.tissue_agents.compact` writes the next step's agents into
+AGENT_ARRAYS = (("x", np.int32), ("y", np.int32), ("kind", np.int8), ("state", np.int8),
+                ("age", np.float64), ("uid", np.int64))
 
 
 def no_drug() -> np.ndarray:
@@ -42,6 +45,7 @@ class Tissue:
         self.secretion = P.secretion_entries(c.dx_um)
         self.tissue_src = P.tissue_sources(c.dx_um)
         self.decay = np.array([P.DECAY[f] for f in P.FIELDS])
+        self._decay_factor = np.exp(-self.decay * self.dt)   # applied by diffuse (sites_step)
         D = {**P.DIFFUSION, **c.diffusion}
         self.r = np.array([D[f] * 86400.0 * self.dt / c.dx_um ** 2 for f in P.FIELDS])
         self._fx = [thomas_factors(nx, r) for r in self.r]
@@ -56,8 +60,11 @@ class Tissue:
         self.counts = np.zeros((K.N_CLASSES, ny, nx), dtype=np.uint16)   # < 65536 agents per site
         self.ch = np.zeros((K.N_NB, ny, nx), dtype=np.int32)
         self.nb = np.zeros((K.N_NB, ny, nx), dtype=np.int32)
-        self._nb_tmp = np.zeros((K.N_NB, ny, nx), dtype=np.int32)
+        # row sums, a ring of three per band of rows (one band per thread)
+        self._nb_rows = np.zeros((numba.config.NUMBA_NUM_THREADS, 3, K.N_NB, nx), dtype=np.int32)
         self._rows = np.zeros((ny, 4))
+        self._bucket_start = np.zeros(ny * ((nx + K.BUCKET - 1) // K.BUCKET), dtype=np.int64)
+        self._band_start = np.zeros(numba.config.NUMBA_NUM_THREADS, dtype=np.int64)
         self.released = 0.0        # dead tissue cells (antigen released) in the last step
         self.damage_rate = 0.0     # mean damage rate per site (1/day) in the last step
         self.tnf_damage_rate = 0.0
@@ -86,22 +93,20 @@ class Tissue:
     # -- storage -----------------------------------------------------------------
     def _alloc(self, cap: int):
         self.capacity = cap
-        self.x = np.zeros(cap, dtype=np.int32)
-        self.y = np.zeros(cap, dtype=np.int32)
-        self.kind = np.zeros(cap, dtype=np.int8)
-        self.state = np.zeros(cap, dtype=np.int8)
-        self.age = np.zeros(cap)
-        self.uid = np.zeros(cap, dtype=np.int64)
+        self._spare = {}
+        for name, dtype in AGENT_ARRAYS:
+            setattr(self, name, np.zeros(cap, dtype=dtype))
+            self._spare[name] = np.zeros(cap, dtype=dtype)
 
     def _grow(self, need: int):
         if need <= self.capacity:
             return
         cap = max(need, int(1.5 * self.capacity))
-        for name in ("x", "y", "kind", "state", "age", "uid"):
-            old = getattr(self, name)
-            new = np.zeros(cap, dtype=old.dtype)
-            new[:self.n] = old[:self.n]
+        for name, dtype in AGENT_ARRAYS:
+            new = np.zeros(cap, dtype=dtype)
+            new[:self.n] = getattr(self, name)[:self.n]
             setattr(self, name, new)
+            self._spare[name] = np.zeros(cap, dtype=dtype)
         self.fate = np.zeros(cap, dtype=np.int8)
         self.capacity = cap
 
@@ -115,7 +120,7 @@ class Tissue:
         drug = no_drug() if drug is None else drug
         seed, s, dt = c.seed, self.step_index, self.dt
         K.deposit(self.x, self.y, self.kind, self.state, self.n, self.counts, self.ch)
-        K.neighbourhood(self.ch, self.nb, self._nb_tmp)
+        K.neighbourhood(self.ch, self.nb, self._nb_rows)
         K.sites_step(self.counts, self.ch[K.NB_ALL], self.nb, self.fields, self.tstate, self.health, self.ab,
                      *self.secretion, self.tissue_src, self.decay, self.rates, drug,
                      float(ab_sys), dt, seed, s, self._rows)
@@ -125,18 +130,22 @@ class Tissue:
         self.damage_rate = float(tot[1]) / (ny * nx)
         self.tnf_damage_rate = float(tot[3]) / (ny * nx)
         for f in range(K.N_FIELDS):
-            diffuse(self.fields[f], self.r[f], self._fx[f], self._fy[f])
+            diffuse(self.fields[f], self.r[f], self._fx[f], self._fy[f], self._decay_factor[f])
         K.agents_step(self.x, self.y, self.kind, self.state, self.age, self.uid, self.n,
                       self.fields, self.nb, self.tstate, self.health, self.hops, self.chi,
                       self.rates, drug, dt, seed, s, self.fate)
         n_div = int(np.count_nonzero(self.fate[:self.n] == 2))
         self._grow(self.n + n_div)
+        sp = self._spare
         self.n, self.next_uid = K.compact(self.x, self.y, self.kind, self.state, self.age,
-                                          self.uid, self.n, self.fate, self.next_uid)
+                                          self.uid, self.n, self.fate, self.next_uid, nx,
+                                          self._bucket_start, self._band_start, sp["x"],
+                                          sp["y"], sp["kind"], sp["state"], sp["age"], sp["uid"])
+        for name, _ in AGENT_ARRAYS:   # the ordered survivors become the agents
+            current = getattr(self, name)
+            setattr(self, name, sp[name])
+            sp[name] = current
         self._influx(influx_scale)
-        if self.step_index % SORT_EVERY == 0:
-            K.sort_by_site(self.x, self.y, self.kind, self.state, self.age, self.uid, self.n,
-                           c.shape[1], c.shape[0] * c.shape[1])
         self.step_index += 1
         self.time = self.step_index * dt
 
@@ -144,7 +153,7 @@ class Tissue:
         c = self.config
         ny, nx = c.shape
         rng = np.random.default_rng([c.seed, self.step_index, 0x1F])
-        chem = float(self.fields[K.F_CHEM].mean())
+        chem = float(K.field_mean(self.fields[K.F_CHEM]))
         recruit = 1.0 + c.recruit_max * chem / (chem + self.rates[K.R_K_CHEM])
         lam = np.array([c.influx.get(k, 0.0) for k in P.KINDS]) * ny * nx / 1000.0 * self.dt * recruit
         if scale is not None:
