@@ -104,6 +104,14 @@ def clip_after_accept(yn, stats, clip_run):
     return clip_run, (clipped if clip_run >= MAX_CLIP_RUN else -1)
 
 
+def land_on(t, t_stop, h):
+    """(step, last): ``h``, or the step that ends exactly at ``t_stop`` when ``h`` reaches
+    it or falls short of it by less than 1e-4 of a step (no sliver of a last step)."""
+    if t + 1.0001 * h >= t_stop:
+        return t_stop - t, True
+    return h, False
+
+
 def min_step(t):
     return 1e-14 * max(1.0, abs(t))
 

@@ -63,10 +63,7 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
             return fail(stats, MAX_STEPS, t, h, -1), t, h, j
         h = min(h, hmax)
         h_next = h
-        last = False
-        if t + 1.0001 * h >= t_stop:
-            h = t_stop - t
-            last = True
+        h, last = land_on(t, t_stop, h)
         if h < min_step(t):
             return fail(stats, STEP_UNDERFLOW, t, h, -1), t, h, j
         stats[ST_STEPS] += 1
