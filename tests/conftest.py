@@ -4,7 +4,15 @@ import tempfile
 
 import pytest
 
-os.environ.setdefault("IMMUNESIM_CACHE_DIR", tempfile.mkdtemp(prefix="immunesim-test-cache-"))
+# one kernel cache for the session, shared by pytest-xdist's workers (a model compiled by
+# one is loaded by the others)
+_run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+if _run:
+    _dir = os.path.join(tempfile.gettempdir(), f"immunesim-test-cache-{_run}")
+    os.makedirs(_dir, exist_ok=True)
+else:
+    _dir = tempfile.mkdtemp(prefix="immunesim-test-cache-")
+os.environ.setdefault("IMMUNESIM_CACHE_DIR", _dir)
 
 import immunesim as im  # noqa: E402
 

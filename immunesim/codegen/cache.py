@@ -2,9 +2,9 @@
 
 Location: ``$IMMUNESIM_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/immunesim``,
 else ``~/.cache/immunesim``. A module is written once (temporary file, then
-rename) and never rewritten, so the source stamp Numba keys its own cache on
-stays valid: a second process with the same model structure neither runs
-SymPy nor compiles.
+linked into place, so a module another process wrote first is kept) and never
+rewritten, so the source stamp Numba keys its own cache on stays valid: a second
+process with the same model structure neither runs SymPy nor compiles.
 """
 
 from __future__ import annotations
@@ -50,7 +50,15 @@ def load_kernels(model: Model) -> ModuleType:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".py")
             with os.fdopen(fd, "w") as fh:
                 fh.write(source)
-            os.replace(tmp, path)
+            try:   # never replace a module another process wrote meanwhile: Numba's cache
+                os.link(tmp, path)     # is stamped with its modification time
+            except FileExistsError:
+                pass
+            except OSError:            # no hard links on this file system
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
         name = f"immunesim_kernels_{key}"
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)

@@ -274,11 +274,13 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
             s_treg = 1.0 / (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP])
             death = rates[R_TH_DEATH]
             if s == REST:
-                if chance(rates[R_TH_ACT] * nb[NB_APC, i, j] * s_treg * il10s, dt, seed, step, key, 1):
+                act = rates[R_TH_ACT] * nb[NB_APC, i, j] * s_treg * il10s
+                if chance(act, dt, seed, step, key, 1):
                     state[a] = ACTIVE
             elif s == ACTIVE:
                 prolif = rates[R_TH_PROLIF] * sat(il2, rates[R_K_IL2]) * jak_gc * s_treg * room
-                if chance(rates[R_TH_DEACT] * (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP]), dt, seed, step, key, 1):
+                deact = rates[R_TH_DEACT] * (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP])
+                if chance(deact, dt, seed, step, key, 1):
                     state[a] = REST
                 elif chance(rates[R_TH_EXH], dt, seed, step, key, 2):
                     state[a] = EXHAUSTED
@@ -304,11 +306,13 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
                     state[a] = ACTIVE
             else:
                 il6 = sat(fields[F_IL6, i, j], rates[R_K_IL6]) * jak_12
-                if chance(rates[R_B_TO_PC] * (1.0 + il6), dt, seed, step, key, 1):   # IL-6 (STAT3) doubles it
+                # IL-6 (STAT3) doubles plasma-cell differentiation
+                if chance(rates[R_B_TO_PC] * (1.0 + il6), dt, seed, step, key, 1):
                     kind[a] = PLASMA
                     state[a] = REST
                     age[a] = 0.0
-                elif chance(rates[R_B_PROLIF] * sat(nb[NB_EFF, i, j], 1.0) * room, dt, seed, step, key, 2):   # T help
+                elif chance(rates[R_B_PROLIF] * sat(nb[NB_EFF, i, j], 1.0) * room,   # T help
+                            dt, seed, step, key, 2):
                     fate[a] = 2
         elif k == PLASMA:
             death = rates[R_PC_DEATH]
@@ -320,7 +324,8 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
                 if chance(rates[R_MAC_ACT] * stim, dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
-                if chance(rates[R_MAC_DEACT] * (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10]), dt, seed, step, key, 1):
+                deact = rates[R_MAC_DEACT] * (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10])
+                if chance(deact, dt, seed, step, key, 1):
                     state[a] = REST
         else:  # DC
             death = rates[R_DC_DEATH]
