@@ -50,10 +50,12 @@ def load_kernels(model: Model) -> ModuleType:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".py")
             with os.fdopen(fd, "w") as fh:
                 fh.write(source)
-            try:   # never replace a module another process wrote meanwhile: Numba's cache
-                os.link(tmp, path)     # is stamped with its modification time
+            # link, not rename: a module another process wrote meanwhile must stand, since
+            # Numba stamps its own cache with the module file's modification time
+            try:
+                os.link(tmp, path)
             except FileExistsError:
-                pass
+                pass                   # deliberate: the other process's module is the same text
             except OSError:            # no hard links on this file system
                 os.replace(tmp, path)
             finally:
