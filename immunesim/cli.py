@@ -15,70 +15,151 @@ Any failure a user can cause ends with one clear message and exit status 2.
 from __future__ import annotations
 
 import argparse
-import difflib
 import hashlib
 import json
 import sys
 import time
 from pathlib import Path
 
-_SIM_KEYS = {"t_end", "output_every", "method", "rtol", "atol", "doses"}
-_DOSE_KEYS = {"target", "amount", "every", "count", "start"}
+from .validation import clip as _clip
+from .validation import finite
+
+_SIM_KEYS = ("t_end", "output_every", "method", "rtol", "atol", "doses")
+_DOSE_KEYS = ("target", "amount", "every", "count", "start")
 
 
-def _simulation_block(data, path) -> dict:
+def _number(value, where, problems, *, positive=False, nonnegative=False):
+    """A finite number, or None with a problem appended naming ``where``."""
+    if finite(value) is None:
+        problems.append(f"{where}: expected a finite number, got {_clip(value)}")
+        return None
+    if positive and not value > 0:
+        problems.append(f"{where}: must be > 0, got {value!r}")
+        return None
+    if nonnegative and value < 0:
+        problems.append(f"{where}: must be >= 0, got {value!r}")
+        return None
+    return float(value)
+
+
+def simulation_settings(data, path, model, args) -> dict:
+    """The run of ``immunesim simulate``: the model file's ``simulation`` block with the
+    command line's flags over it, every value checked (every problem reported at once, each
+    with its field path or flag)."""
     from .errors import ModelError
+    from .limits import MAX_DOSES, MAX_OUTPUT_POINTS
+    from .validation import check_keys
+    from .solvers import METHODS, SolverOptions
 
-    sim = data.get("simulation") or {}
+    problems: list[str] = []
+    sim = data.get("simulation")
+    if sim is None:
+        sim = {}
     if not isinstance(sim, dict):
-        raise ModelError(f"{path}.simulation: expected a mapping")
-    problems = []
-    for k in sorted(set(sim) - _SIM_KEYS):
-        close = difflib.get_close_matches(k, sorted(_SIM_KEYS), n=1)
-        problems.append(f"{path}.simulation: unknown key '{k}'"
-                        + (f"; did you mean '{close[0]}'?" if close else
-                           f"; allowed: {', '.join(sorted(_SIM_KEYS))}"))
-    for i, d in enumerate(sim.get("doses", []) or []):
-        if not isinstance(d, dict) or not {"target", "amount"} <= set(d) or set(d) - _DOSE_KEYS:
-            problems.append(f"{path}.simulation.doses[{i}]: expected {{target, amount, every, "
-                            f"count, start}} (target and amount required), got {d!r}")
+        raise ModelError(f"{path}.simulation: expected a mapping of {', '.join(_SIM_KEYS)}, "
+                         f"got {type(sim).__name__}")
+    check_keys(sim, _SIM_KEYS, f"{path}.simulation.", problems)
+
+    def pick(flag, key, default=None):
+        value = getattr(args, flag)
+        if value is not None:
+            return value, f"--{flag.replace('_', '-')}"
+        value = sim.get(key)
+        return (default if value is None else value), f"{path}.simulation.{key}"
+
+    value, where = pick("t_end", "t_end", 100.0)
+    t_end = _number(value, where, problems, positive=True)
+    value, where = pick("dt", "output_every", None if t_end is None else t_end / 100)
+    dt = None if value is None else _number(value, where, problems, positive=True)
+    if t_end is not None and dt is not None and dt > t_end:
+        problems.append(f"{where}: {dt:g} is longer than the run ({t_end:g})")
+        dt = None
+    if t_end is not None and dt is not None:
+        if t_end / dt + 1 > MAX_OUTPUT_POINTS:
+            problems.append(f"{where}: {t_end:g}/{dt:g} is {t_end / dt + 1:.3g} output points; at "
+                            f"most {MAX_OUTPUT_POINTS} allowed")
+    opts = {}
+    value, where = pick("method", "method")
+    if value is not None:
+        if value not in METHODS:
+            problems.append(f"{where}: {_clip(value)} is not a method; one of {', '.join(METHODS)}")
+        else:
+            opts["method"] = value
+    for key in ("rtol", "atol"):
+        value, where = pick(key, key)
+        if value is not None:
+            v = _number(value, where, problems, positive=True)
+            if v is not None:
+                try:
+                    SolverOptions(**{key: v})
+                except ModelError as exc:
+                    problems.append(f"{where}: {exc}")
+                else:
+                    opts[key] = v
+    events = []
+    doses = sim.get("doses") or []
+    if not isinstance(doses, list):
+        problems.append(f"{path}.simulation.doses: expected a list of {{target, amount, every, "
+                        f"count, start}}, got {_clip(doses)}")
+        doses = []
+    total = 0
+    for i, d in enumerate(doses):
+        where = f"{path}.simulation.doses[{i}]"
+        if not isinstance(d, dict):
+            problems.append(f"{where}: expected {{target, amount, every, count, start}} (target "
+                            f"and amount required), got {_clip(d)}")
+            continue
+        check_keys(d, _DOSE_KEYS, f"{where}.", problems)
+        target = d.get("target")
+        if target not in model.species_index:
+            problems.append(f"{where}.target: {_clip(target)} is not a species of the model "
+                            f"(species: {', '.join(model.species_names)})")
+        amount = _number(d.get("amount"), f"{where}.amount", problems)
+        every = _number(d.get("every", 1.0), f"{where}.every", problems, positive=True)
+        start = _number(d.get("start", 0.0), f"{where}.start", problems, nonnegative=True)
+        count = d.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_DOSES:
+            problems.append(f"{where}.count: expected an integer in [1, {MAX_DOSES}], got "
+                            f"{_clip(count)}")
+            continue
+        total += count
+        if total > MAX_DOSES:
+            problems.append(f"{where}.count: {total} doses in all; at most {MAX_DOSES} allowed")
+            continue
+        if None not in (amount, every, start) and target in model.species_index:
+            from .events import doses as make_doses
+
+            events += make_doses(target=target, amount=amount, every=every, count=count,
+                                 start=start)
     if problems:
         raise ModelError(problems)
-    return sim
+    return {"t_end": t_end, "dt": dt, "opts": opts, "events": events}
 
 
 def _simulate(args) -> int:
     import numpy as np
 
-    from . import doses, simulate
-    from .io import write_text_atomic
+    from . import simulate
+    from .io import MANIFEST, begin_outputs, write_text_atomic
     from .model.loader import model_from_dict, read_yaml
     from .simulate import _versions
 
     data = read_yaml(args.model)
     model = model_from_dict(data, where=str(args.model))
-    sim = _simulation_block(data, str(args.model))
-    t_end = float(args.t_end if args.t_end is not None else sim.get("t_end", 100.0))
-    dt = float(args.dt if args.dt is not None else sim.get("output_every", t_end / 100))
-    events = []
-    for d in sim.get("doses", []) or []:
-        events += doses(target=d["target"], amount=d["amount"], every=d.get("every", 1.0),
-                        count=int(d.get("count", 1)), start=d.get("start", 0.0))
+    run = simulation_settings(data, str(args.model), model, args)
+    t_end, dt, opts = run["t_end"], run["dt"], run["opts"]
     t = np.arange(0.0, t_end + 0.5 * dt, dt)
-    opts = {k: v for k, v in (("method", args.method or sim.get("method")),
-                              ("rtol", args.rtol or sim.get("rtol")),
-                              ("atol", args.atol or sim.get("atol"))) if v is not None}
+    out = begin_outputs(args.output)
     t0 = time.perf_counter()
-    result = simulate(model, t, events=events, on_failure="flag", **opts)
+    result = simulate(model, t, events=run["events"], on_failure="flag", **opts)
     wall = time.perf_counter() - t0
-    out = Path(args.output)
     result.save(out / "results.nc")
     write_text_atomic(out / "trajectories.csv", result.to_dataframe().to_csv())
     manifest = {"model": model.name, "model_hash": model.hash,
                 "model_file_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest(),
                 "status": result.status, "message": result.message, "wall_s": wall,
                 "n_steps": int(result.dataset["n_steps"]), **_versions(), **opts}
-    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     print(f"{model.name}: {result.message}; {len(t)} time points x {len(result.variables)} "
           f"variables in {wall:.3f} s -> {out}/results.nc, trajectories.csv, manifest.json")
     return 0 if result.ok else 3
@@ -91,6 +172,9 @@ def _progress(msg: str) -> None:
 def _run(args) -> int:
     from .scenario import load_scenario, run_scenario
 
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise _Usage(f"--seed: expected an integer 0 <= seed < 2**63 (as a file's seed:), got "
+                     f"{_clip(args.seed)}")
     sc = load_scenario(args.scenario)
     manifest = run_scenario(sc, args.output, seed=args.seed, scenario_file=args.scenario,
                             progress=None if args.quiet else _progress)
@@ -99,23 +183,44 @@ def _run(args) -> int:
     return 0 if manifest["status"] == 0 else 3
 
 
-def _pk(args) -> int:
-    import numpy as np
-
-    from .drugs import Regimen, simulate_pk
+def pk_request(args):
+    """(regimen, days, weight) of ``immunesim pk``, every flag checked, problems named by flag."""
+    from .drugs import Regimen
     from .drugs.pk import REFERENCE_WEIGHT_KG
+    from .errors import ModelError
+    from .limits import MAX_DAYS
 
-    every = args.every
-    count = args.count
+    problems = []
+    days = _number(args.days, "--days", problems, positive=True)
+    if days is not None and days > MAX_DAYS:
+        problems.append(f"--days: {days:g} is more than {MAX_DAYS:g} days")
+        days = None
+    weight = args.weight if args.weight is not None else REFERENCE_WEIGHT_KG
+    if _number(weight, "--weight", problems) is not None and not 20 <= weight <= 250:
+        problems.append(f"--weight: {weight} kg is outside the allowed range [20, 250] kg")
+    every, count = args.every, args.count
     if every is None and count is None:
         count = 1
-    reg = Regimen.parse(args.drug, dose=args.dose, route=args.route, every=every, count=count,
-                        until=None if (every is None or count is not None) else args.days,
-                        loading=args.loading, infusion_hours=args.infusion_hours)
-    weight = args.weight if args.weight is not None else REFERENCE_WEIGHT_KG
-    if not 20 <= weight <= 250:
-        raise _Usage(f"--weight: {weight} kg is outside the allowed range [20, 250] kg")
-    t, c, m = simulate_pk(reg, args.days, weight)
+    reg = None
+    try:
+        reg = Regimen.parse(args.drug, dose=args.dose, route=args.route, every=every, count=count,
+                            until=None if (every is None or count is not None) else (days or 1.0),
+                            loading=args.loading, infusion_hours=args.infusion_hours)
+    except ModelError as exc:
+        flag = {"until": "days", "infusion_hours": "infusion-hours"}
+        for p in exc.problems:
+            key, _, rest = p.partition(": ")
+            problems.append(f"--{flag.get(key, key)}: {rest}" if rest and " " not in key else p)
+    if problems:
+        raise ModelError(problems)
+    return reg, days, weight
+
+
+def _pk(args) -> int:
+    from .drugs import simulate_pk
+
+    reg, days, weight = pk_request(args)
+    t, c, m = simulate_pk(reg, days, weight)
     if args.output:
         from .io import write_text_atomic
 
@@ -128,7 +233,7 @@ def _pk(args) -> int:
                           **{k: m[k] for k in m if k not in keys}}, default=float))
         return 0
     print(f"{m['drug']}: {m['n_doses']} dose(s) of {m['dose_mg']:g} mg {args.route} over "
-          f"{args.days:g} days ({weight:g} kg); last dosing interval day {m['last_dose_day']:g} "
+          f"{days:g} days ({weight:g} kg); last dosing interval day {m['last_dose_day']:g} "
           f"to {m['last_dose_day'] + m['interval_days']:g}:")
     print(f"  Cmax       {m['cmax_ug_per_ml']:.4g} ug/mL")
     print(f"  Tmax       {m['tmax_days']:.4g} days after the dose")
@@ -189,14 +294,18 @@ def _trial(args) -> int:
     if sc.trial is None:
         raise _Usage(f"{args.scenario}: no trial block; `immunesim trial` needs population and trial "
                      "(see README, Virtual trials)")
+    from .limits import MAX_POPULATION
+
     if args.size is not None:
-        if args.size < 1:
-            raise _Usage("--size: expected a positive number of patients")
+        if not 1 <= args.size <= MAX_POPULATION:
+            raise _Usage(f"--size: expected a number of patients in [1, {MAX_POPULATION}], got "
+                         f"{args.size}")
         import dataclasses
 
         sc = dataclasses.replace(sc, population=dataclasses.replace(sc.population, size=args.size))
-    if args.workers is not None and args.workers < 1:
-        raise _Usage("--workers: expected a positive number of worker processes")
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        raise _Usage(f"--workers: expected a number of worker processes in [1, 1024], got "
+                     f"{args.workers}")
     bar = None
     if not args.quiet:
         from tqdm import tqdm

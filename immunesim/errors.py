@@ -9,6 +9,10 @@ class ImmunesimError(Exception):
     """Base class of every error immunesim raises on purpose."""
 
 
+class InputError(ImmunesimError, ValueError):
+    """An input (a file, a command-line value) that cannot be read or is out of bounds."""
+
+
 class ExpressionError(ImmunesimError, ValueError):
     """A rate law or rule could not be parsed or uses something not allowed."""
 

@@ -66,7 +66,7 @@ def test_model_file_errors_name_the_field(tmp_path):
                  "processes: []\n")
     with pytest.raises(ModelError) as exc:
         im.load_model(f)
-    assert "species[0]: unknown key 'intial'; did you mean 'initial'?" in str(exc.value)
+    assert "species[0].intial: unknown key; did you mean 'initial'?" in str(exc.value)
     f.write_text("name: [unclosed\n")
     with pytest.raises(ModelError, match="not valid YAML"):
         im.load_model(f)

@@ -1,4 +1,4 @@
 """Code generation: a model becomes a cached module of Numba kernels."""
-from .cache import cache_dir, load_kernels
+from .cache import KernelCacheWarning, cache_dir, kernels_cached, load_kernels
 
-__all__ = ["cache_dir", "load_kernels"]
+__all__ = ["KernelCacheWarning", "cache_dir", "kernels_cached", "load_kernels"]

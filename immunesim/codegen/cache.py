@@ -1,27 +1,48 @@
-"""The on-disk kernel cache: generated modules keyed by :func:`kernel_key`.
+"""The on-disk kernel cache: generated modules keyed by :func:`kernel_key`, checked before use.
 
 Location: ``$IMMUNESIM_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/immunesim``,
-else ``~/.cache/immunesim``. A module is written once (temporary file, then
-linked into place, so a module another process wrote first is kept) and never
-rewritten, so the source stamp Numba keys its own cache on stays valid: a second
-process with the same model structure neither runs SymPy nor compiles.
+else ``~/.cache/immunesim``. For each model structure the cache holds:
+
+- ``m_<key>.py``, the generated module, and ``m_<key>.sha256``, the SHA-256 of its bytes
+  (written after the module, each to a temporary file that is flushed to disk and renamed);
+- Numba's own cache of the module's machine code in ``__pycache__/``.
+
+Integrity: a module is imported only from the bytes whose hash matches its ``.sha256``, and
+those very bytes are compiled (no second read between the check and the import). A module
+that is missing its hash, truncated, emptied or edited is regenerated with a warning, and
+Numba's files for it are removed. A damaged Numba index or data file (garbage, truncation) is
+treated as a cache miss: the function is recompiled and its cache rewritten, with a warning.
+Writers and readers of one module take a file lock, so two processes never see half a pair,
+and a process that needs a module another one is generating waits for it instead of
+repeating the work. The generated code never contains user text (see
+:func:`~immunesim.codegen.generate.generate_source`), and the cache key covers the model
+structure, the generator, the templates and the Numba and Python versions.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 import threading
+import warnings
 from pathlib import Path
 from types import ModuleType
+
+from numba.core.caching import FunctionCache
+from numba.core.registry import CPUDispatcher
 
 from ..model.model import Model
 from .generate import generate_source, kernel_key
 
 _LOADED: dict[str, ModuleType] = {}
 _LOCK = threading.Lock()
+
+
+class KernelCacheWarning(UserWarning):
+    """The kernel cache held a damaged file; it was rebuilt (the message names it)."""
 
 
 def cache_dir() -> Path:
@@ -36,6 +57,91 @@ def kernel_path(model: Model) -> Path:
     return cache_dir() / f"m_{kernel_key(model)}.py"
 
 
+def kernels_cached(model: Model) -> bool:
+    """Whether ``model``'s kernel module is in the cache (its hash is checked when loaded)."""
+    path = kernel_path(model)
+    return path.exists() and path.with_suffix(".sha256").exists()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    try:
+        import fcntl
+    except ImportError:             # no POSIX locks: the thread lock and atomic renames remain
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)                # closing releases the lock
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".tmp_{os.getpid()}_{threading.get_ident()}_{path.name}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _verified(path: Path, digest_path: Path) -> bytes | None:
+    """The module's bytes if they match its recorded hash; None (after a warning and removing
+    the module, its hash and Numba's files for it) if anything is wrong."""
+    if not path.exists() and not digest_path.exists():
+        return None
+    problem = None
+    try:
+        data = path.read_bytes()
+        recorded = digest_path.read_text().split()
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = f"unreadable ({type(exc).__name__})"
+    else:
+        if not recorded or recorded[0] != hashlib.sha256(data).hexdigest():
+            problem = "its content does not match its recorded SHA-256 (truncated, emptied or edited)"
+    if problem is None:
+        return data
+    warnings.warn(f"kernel cache: {path.name} {problem}; regenerating it", KernelCacheWarning,
+                  stacklevel=3)
+    for p in [path, digest_path, *path.parent.joinpath("__pycache__").glob(f"{path.stem}.*")]:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+    return None
+
+
+class _CheckedCache(FunctionCache):
+    """Numba's function cache, with a damaged index or data file read as a miss."""
+
+    def load_overload(self, sig, target_context):
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception as exc:  # noqa: BLE001 - any failure to unpickle is a damaged file
+            warnings.warn(f"kernel cache: Numba's cache of {self._py_func.__name__} is damaged "
+                          f"({type(exc).__name__}); recompiling it", KernelCacheWarning,
+                          stacklevel=2)
+            with contextlib.suppress(OSError):
+                self.flush()            # an empty index, so the recompiled code is saved
+            return None
+
+
+def _guard_numba_caches(mod: ModuleType) -> None:
+    for value in vars(mod).values():
+        cache = getattr(value, "_cache", None) if isinstance(value, CPUDispatcher) else None
+        if type(cache) is FunctionCache:
+            cache.__class__ = _CheckedCache
+
+
 def load_kernels(model: Model) -> ModuleType:
     """The compiled-kernel module of ``model``, generating it on first use."""
     key = kernel_key(model)
@@ -43,28 +149,27 @@ def load_kernels(model: Model) -> ModuleType:
         mod = _LOADED.get(key)
         if mod is not None:
             return mod
-        path = cache_dir() / f"m_{key}.py"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            source = generate_source(model)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".py")
-            with os.fdopen(fd, "w") as fh:
-                fh.write(source)
-            # link, not rename: a module another process wrote meanwhile must stand, since
-            # Numba stamps its own cache with the module file's modification time
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass                   # deliberate: the other process's module is the same text
-            except OSError:            # no hard links on this file system
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"m_{key}.py"
+        digest_path = path.with_suffix(".sha256")
+        with _file_lock(folder / f".m_{key}.lock"):
+            source = _verified(path, digest_path)
+            if source is None:
+                source = generate_source(model).encode()
+                _write_durably(path, source)
+                _write_durably(digest_path, f"{hashlib.sha256(source).hexdigest()}  {path.name}\n".encode())
+                _fsync_dir(folder)
         name = f"immunesim_kernels_{key}"
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[name] = mod
-        spec.loader.exec_module(mod)
+        try:
+            # the verified bytes themselves, not a second read of the file
+            exec(compile(source, str(path), "exec"), mod.__dict__)  # noqa: S102 - our own module
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        _guard_numba_caches(mod)
         _LOADED[key] = mod
         return mod

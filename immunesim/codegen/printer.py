@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 from sympy import Integer, cse, numbered_symbols
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -10,10 +13,28 @@ class KernelPrinter(PythonCodePrinter):
     """Prints ``y[i]``/``p[j]`` symbols verbatim, floats exactly, small integer powers as products."""
 
     def _print_Symbol(self, expr):
+        # only the generator's own symbols may be printed verbatim: state, parameters, inputs,
+        # time and common subexpressions (a user's name never becomes a symbol; checked anyway)
+        if not _OWN_SYMBOL.match(expr.name):
+            raise ValueError(f"symbol {expr.name!r} is not one of the kernel's own")
         return expr.name
 
     def _print_Float(self, expr):
-        return repr(float(expr))
+        value = float(expr)
+        if math.isnan(value):
+            return "math.nan"
+        if math.isinf(value):  # SymPy's folding can overflow (2*(C + 1e308)): what doubles give
+            return "math.inf" if value > 0 else "(-math.inf)"
+        return repr(value)
+
+    def _print_SafeMin(self, expr):
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_SafeMax(self, expr):
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_SafeAbs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
 
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.as_base_exp()
@@ -24,6 +45,7 @@ class KernelPrinter(PythonCodePrinter):
         return super()._print_Pow(expr, rational=rational)
 
 
+_OWN_SYMBOL = re.compile(r"^(?:[ypu]\[\d+\]|t|_c\d+)$")
 _PRINTER = KernelPrinter({"fully_qualified_modules": True, "standard": "python3"})
 
 

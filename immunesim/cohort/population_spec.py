@@ -7,22 +7,24 @@ from typing import Mapping
 
 import numpy as np
 
+from ..limits import MAX_POPULATION
+from ..validation import clip, finite
 from .endpoints import Constraint
 from .population import DISTRIBUTIONS, LOGNORMAL, NORMAL, UNIFORM, CovariateEffect, Distribution, Population
 
 POP_KEYS = ("size", "max_candidates", "parameters", "correlation", "covariates",
             "covariate_effects", "constraints")
 COV_KEYS = ("body_weight", "age", "sex", "genotypes")
-MAX_SIZE = 10_000_000
+MAX_SIZE = MAX_POPULATION
 
 
 def _number(v, path, problems, lo=-np.inf, hi=np.inf, open_lo=False):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) \
-            or v < lo or v > hi or (open_lo and v <= lo):
+    f = finite(v)
+    if f is None or f < lo or f > hi or (open_lo and f <= lo):
         rng = f"({lo:g}, {hi:g}]" if open_lo else f"[{lo:g}, {hi:g}]"
-        problems.append(f"{path}: expected a number in {rng}, got {v!r}")
+        problems.append(f"{path}: expected a number in {rng}, got {clip(v)}")
         return None
-    return float(v)
+    return f
 
 
 def _list(raw, path, problems) -> list:

@@ -23,7 +23,9 @@ patient also the lowest-risk regimen that makes them a responder.
 
 from __future__ import annotations
 
+
 import itertools
+from ..validation import clip, finite
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -91,8 +93,10 @@ def expand(raw, arms: dict, times, problems: list, therapies_fn) -> RegimenSearc
                 arms[name] = {"therapies": tuple(regs), "treat_to_target": None}
                 generated.append(name)
     eff = _mapping(rs.get("efficacy"), "trial.regimen_search.efficacy", problems)
-    if set(eff) != {"endpoint", "week"}:
-        problems.append(f"trial.regimen_search.efficacy: expected {{endpoint, week}}, got {eff!r}")
+    if (set(eff) != {"endpoint", "week"} or not isinstance(eff["endpoint"], str)
+            or finite(eff["week"]) is None or eff["week"] < 0):
+        problems.append(f"trial.regimen_search.efficacy: expected {{endpoint: NAME, week: WEEK >= 0}}, "
+                        f"got {clip(eff)}")
         return None
     risk = rs.get("risk")
     if not isinstance(risk, str):

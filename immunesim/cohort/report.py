@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import write_csv, write_text_atomic
+from ..io import MANIFEST, begin_outputs, write_csv, write_text_atomic
 from . import analysis
 from .biomarkers import auc_table, personalised_rule
 from .trial import execute
@@ -72,10 +72,10 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
 
     say = say or (lambda msg: None)
     t_start = time.perf_counter()
-    outdir = Path(outdir)
+    outdir = begin_outputs(outdir)
     trial, pop = scenario.trial, scenario.population
     ds, exec_stats = execute(scenario, outdir, resume=resume, workers=workers, scheduler=scheduler,
-                             progress=progress)
+                             progress=progress, notice=say)
     say(f"{pop.size} patients from {exec_stats['candidates']} candidates "
         f"(acceptance {100 * exec_stats['acceptance_rate']:.1f} %), {len(scenario.arms)} arms, "
         f"{exec_stats['wall_s']:.1f} s")
@@ -85,8 +85,11 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
         say(f"{len({f['patient'] for f in fails})} patient(s) failed in some arm and are excluded "
             f"from every arm (first: patient {fails[0]['patient']}, {fails[0]['arm']}: {fails[0]['message']})")
     cal = None
-    weights = None
-    if trial.calibration:
+    weights = selected = None
+    if trial.calibration and not ok.any():
+        cal = {"skipped": "no patient completed every arm, so there is nothing to weight"}
+        say(f"calibration skipped: {cal['skipped']}")
+    elif trial.calibration:
         arms = list(ds["arm"].values)
         F = np.stack([analysis.outcome(ds, f"{c['endpoint']}:{c['week']:g}:responder")[arms.index(c["arm"]), ok] > 0.5
                       for c in trial.calibration], axis=1)
@@ -116,7 +119,7 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
     if rule:
         say(f"personalised rule: {rule['rule']}: held-out response {rule['test_rate']:.2f} vs "
             f"{rule['best_single_arm']} {rule['best_single_test_rate']:.2f}")
-    _write_patients(outdir / "patients.csv", ds, trial, weights, selected if cal else None)
+    _write_patients(outdir / "patients.csv", ds, trial, weights, selected)
     risk = analysis.infection_risk(ds, trial)
     front = None
     if risk:
@@ -155,7 +158,7 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
                            *[p.name for p in figures]]),
         "versions": _versions(),
     }
-    write_text_atomic(outdir / "manifest.json", json.dumps(manifest, indent=2, default=_json) + "\n")
+    write_text_atomic(outdir / MANIFEST, json.dumps(manifest, indent=2, default=_json) + "\n")
     return manifest
 
 

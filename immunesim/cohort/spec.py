@@ -47,6 +47,7 @@ is in scenario time and must be at or after ``trial.baseline``.
 
 from __future__ import annotations
 
+from ..validation import clip, is_one_of
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -107,8 +108,8 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     weeks = _number(tr.get("weeks", 52), "trial.weeks", problems, 0.0, 520.0, open_lo=True)
     every = _days(tr.get("output_every", "1 w"), "trial.output_every", problems)
     control = tr.get("control", next(iter(arms)))
-    if control not in arms:
-        problems.append(f"trial.control: '{control}' is not an arm; arms: {', '.join(arms)}")
+    if not is_one_of(control, arms):
+        problems.append(f"trial.control: {clip(control)} is not an arm; arms: {', '.join(arms)}")
     for arm, spec in arms.items():
         if baseline is not None:
             for k, reg in enumerate(spec["therapies"]):
@@ -139,14 +140,14 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     for i, c in enumerate(raw_cal):
         path = f"trial.calibration[{i}]"
         if not isinstance(c, Mapping) or set(c) != {"arm", "endpoint", "week", "rate"}:
-            problems.append(f"{path}: expected {{arm, endpoint, week, rate}}, got {c!r}")
+            problems.append(f"{path}: expected {{arm, endpoint, week, rate}}, got {clip(c)}")
             continue
-        if c["arm"] not in arms:
-            problems.append(f"{path}.arm: '{c['arm']}' is not an arm; " + _not_one_of(c["arm"], arms, ""))
+        if not is_one_of(c["arm"], arms):
+            problems.append(f"{path}.arm: {clip(c['arm'])} is not an arm; " + _not_one_of(c["arm"], arms, ""))
             continue
-        ep = by_name.get(c["endpoint"])
+        ep = by_name.get(c["endpoint"]) if isinstance(c["endpoint"], str) else None
         if ep is None or ep.time_to_event:
-            problems.append(f"{path}.endpoint: '{c['endpoint']}' is not a responder endpoint of trial.endpoints")
+            problems.append(f"{path}.endpoint: {clip(c['endpoint'])} is not a responder endpoint of trial.endpoints")
             continue
         week = _number(c["week"], f"{path}.week", problems, 0.0)
         rate = _number(c["rate"], f"{path}.rate", problems, 0.0, 1.0)
@@ -163,7 +164,7 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
         from .regimens import check
 
         check(search, endpoints, problems)
-    if None in (baseline, weeks, every) or control not in arms:
+    if None in (baseline, weeks, every) or not is_one_of(control, arms):
         return None
     if times is not None and baseline + 7 * weeks > times[-1] + 1e-6:
         problems.append(f"trial.weeks: baseline (day {baseline:g}) + {weeks:g} weeks runs past time.end "

@@ -7,6 +7,11 @@ chunk file either exists complete or not at all: ``resume=True`` keeps the chunk
 disk (after checking their hash) and computes the rest, and since every chunk is a pure
 function of (scenario, chunk index) the resumed run equals an uninterrupted one.
 
+Each chunk has a checksum beside it (``chunk-NNNNN.nc.sha256``, the SHA-256 of the file's bytes,
+written before the chunk is renamed into place). Resume verifies it before reusing a chunk: a
+chunk whose bytes changed (a zeroed block, truncation) or whose checksum is missing is
+recomputed, and the run says so, instead of being read into the results.
+
 Chunks are computed in order until ``population.size`` patients are accepted; the patients
 are the first ``size`` accepted candidates (in candidate order), whatever the backend.
 Memory stays flat: only per-patient outcomes (a few numbers per patient and arm) are held;
@@ -23,7 +28,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ImmunesimError
-from ..io import atomic_path
+from ..io import atomic_path, sha256_file, write_text_atomic
 
 CHUNK_DIR = "trajectories"
 
@@ -69,23 +74,53 @@ def _summary(ds: xr.Dataset, readouts) -> xr.Dataset:
     return small
 
 
+def checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
 def _write_chunk(ds: xr.Dataset, path: Path, trial_hash: str) -> None:
     ds.attrs["trial_hash"] = trial_hash
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="h5netcdf")
+        write_text_atomic(checksum_path(path), f"{sha256_file(tmp)}  {path.name}\n")
+
+
+def chunk_intact(path: Path) -> str | None:
+    """None if the chunk's bytes match its checksum, else what is wrong."""
+    digest = checksum_path(path)
+    try:
+        recorded = digest.read_text().split()
+    except FileNotFoundError:
+        return "its checksum file is missing"
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"its checksum file cannot be read ({type(exc).__name__})"
+    try:
+        actual = sha256_file(path)
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror})"
+    if not recorded or recorded[0] != actual:
+        return "its bytes do not match its checksum (damaged or edited)"
+    return None
 
 
 def _read_chunk(path: Path, trial_hash: str, readouts) -> xr.Dataset:
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        if ds.attrs.get("trial_hash") != trial_hash:
-            raise TrialError(f"{path}: written by a different trial (scenario, seed or chunk size "
-                             "changed; only population.size may change on --resume); use a new "
-                             "output directory or delete it")
-        return _summary(ds, readouts)
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            if ds.attrs.get("trial_hash") != trial_hash:
+                raise TrialError(f"{path}: written by a different trial (scenario, seed or chunk "
+                                 "size changed; only population.size may change on --resume); use "
+                                 "a new output directory or delete it")
+            return _summary(ds, readouts)
+    except TrialError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        raise TrialError(f"{path}: cannot be read as a trial chunk ({type(exc).__name__}: "
+                         f"{str(exc)[:200]}); delete it and run again with --resume") from None
 
 
 def execute(scenario, outdir, *, resume: bool = False, workers: int | None = None,
-            scheduler: str | None = None, progress: Callable | None = None) -> tuple[xr.Dataset, dict]:
+            scheduler: str | None = None, progress: Callable | None = None,
+            notice: Callable[[str], None] | None = None) -> tuple[xr.Dataset, dict]:
     """Run (or resume) every chunk needed for ``population.size`` patients; returns the
     concatenated chunk summaries (first ``size`` patients) and execution statistics."""
     from .chunk import trial_model
@@ -101,10 +136,11 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
     chunk = scenario.trial.chunk
     max_chunks = -(-max_cand // chunk)
     say = progress or (lambda **kw: None)
+    notice = notice or (lambda msg: None)
     t0 = time.perf_counter()
     trial_model(scenario)           # build (and compile) once before the clock of the first chunk
     readouts = [*scenario.trial.biomarkers, *(c.readout for c in pop.constraints)]
-    parts, accepted, candidates, reused, computed = [], 0, 0, 0, 0
+    parts, accepted, candidates, reused, computed, damaged = [], 0, 0, 0, 0, []
     backend = _backend(workers, scheduler)
     try:
         index = 0
@@ -117,7 +153,11 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
             # keep the backend busy: submit ahead by its width, collect in order
             while index < max_chunks and len(pending) < backend.width:
                 path = chunk_path(outdir, index)
-                pending[index] = ("disk", path) if path.exists() else (
+                problem = chunk_intact(path) if path.exists() else "absent"
+                if problem not in (None, "absent"):
+                    damaged.append(path.name)
+                    notice(f"{path}: {problem}; recomputing it")
+                pending[index] = ("disk", path) if problem is None else (
                     "run", backend.submit(scenario, index))
                 index += 1
             first = min(pending)
@@ -143,6 +183,7 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
     wall = time.perf_counter() - t0
     combined = _concat(parts, pop.size)
     stats = {"chunks": len(parts), "chunks_computed": computed, "chunks_reused": reused,
+             "chunks_damaged_recomputed": damaged,
              "candidates": candidates, "accepted_in_chunks": accepted,
              "acceptance_rate": accepted / candidates if candidates else 0.0, "wall_s": round(wall, 3),
              "backend": backend.name}

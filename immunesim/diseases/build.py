@@ -13,7 +13,7 @@ import functools
 from importlib import resources
 from typing import Any, Mapping
 
-import yaml
+from ..safe_yaml import load_yaml
 
 from ..errors import ModelError
 from ..model.loader import model_from_dict
@@ -33,7 +33,7 @@ def _preset_names() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def _read_preset(name: str) -> dict:
     text = resources.files("immunesim.diseases").joinpath("presets", f"{name}.yaml").read_text()
-    data = yaml.safe_load(text)
+    data = load_yaml(text, f"preset '{name}'", ModelError)
     unknown = set(data) - PRESET_KEYS
     if unknown:
         raise ModelError(f"preset '{name}': unknown keys {sorted(unknown)}")

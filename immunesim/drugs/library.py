@@ -14,7 +14,7 @@ import difflib
 import functools
 from importlib import resources
 
-import yaml
+from ..safe_yaml import load_yaml
 
 from ..errors import ModelError
 
@@ -56,7 +56,7 @@ def drug_names() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def _read(name: str) -> dict:
     text = resources.files("immunesim.drugs").joinpath("library", f"{name}.yaml").read_text()
-    data = yaml.safe_load(text)
+    data = load_yaml(text, f"drug '{name}'", ModelError)
     _check(name, data)
     return data
 

@@ -9,10 +9,13 @@ maintenance doses every ``every`` from the last loading dose (or from ``start``)
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from ..errors import ModelError
+from ..limits import MAX_DAYS, MAX_DOSE_MG, MAX_DOSES
+from ..validation import clip as _clip
 from ..events import Bolus, Infusion, SetSpecies
 from ..scenario.units import UnitProblem, to_unit
 from .library import drug as _drug
@@ -22,32 +25,69 @@ _DOSE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(mg|g|ug|mcg)\s
 
 def parse_dose(text) -> tuple[float, bool]:
     """(``amount in mg``, ``per_kg``) from ``"40 mg"``, ``"8 mg/kg"``, ``"1 g"``."""
-    m = _DOSE.match(str(text))
+    m = _DOSE.match(str(text)) if isinstance(text, str) and len(text) <= 64 else None
     if not m:
-        raise ModelError(f"dose: expected like \"40 mg\" or \"8 mg/kg\" (units mg, g, ug), got {text!r}")
+        raise ModelError(f"dose: expected like \"40 mg\" or \"8 mg/kg\" (units mg, g, ug), "
+                         f"got {_clip(text)}")
     factor = {"mg": 1.0, "g": 1000.0, "ug": 1e-3, "mcg": 1e-3}[m.group(2)]
-    return float(m.group(1)) * factor, m.group(3) is not None
+    amount = float(m.group(1)) * factor
+    if not (math.isfinite(amount) and 0 < amount <= MAX_DOSE_MG):
+        raise ModelError(f"dose: {_clip(text)} is outside (0, {MAX_DOSE_MG:g}] mg"
+                         + ("/kg" if m.group(3) else ""))
+    return amount, m.group(3) is not None
+
+
 
 
 def parse_times(text) -> list[float]:
     """Days from ``"0,2,6 w"`` (a comma list with one unit) or a list of numbers (days)."""
     if isinstance(text, (list, tuple)):
-        return [to_unit(x, "day") for x in text]
-    m = re.match(r"^\s*([0-9.,\s]+?)\s*([A-Za-z]+)?\s*$", str(text))
-    if not m:
-        raise ModelError(f"loading: expected like \"0,2,6 w\", got {text!r}")
-    unit = m.group(2) or "day"
-    try:
-        return [to_unit(f"{x.strip()} {unit}", "day") for x in m.group(1).split(",") if x.strip()]
-    except UnitProblem as exc:
-        raise ModelError(f"loading: {exc}") from None
+        items = list(text)
+        unit = None
+    else:
+        m = re.match(r"^\s*([0-9.,\s]+?)\s*([A-Za-z]+)?\s*$", str(text)) if len(str(text)) < 10_000 else None
+        if not m:
+            raise ModelError(f"loading: expected like \"0,2,6 w\", got {_clip(text)}")
+        unit = m.group(2) or "day"
+        items = [x.strip() for x in m.group(1).split(",") if x.strip()]
+    if len(items) > MAX_DOSES:
+        raise ModelError(f"loading: {len(items)} loading doses; at most {MAX_DOSES} allowed")
+    out = []
+    for x in items:
+        try:
+            v = to_unit(x if unit is None else f"{x} {unit}", "day")
+        except UnitProblem as exc:
+            raise ModelError(f"loading: {exc}") from None
+        if not 0 <= v <= MAX_DAYS:
+            raise ModelError(f"loading: {_clip(x)} is outside [0, {MAX_DAYS:g}] days")
+        out.append(v)
+    return out
 
 
-def _days(value, what) -> float:
+def _days(value, what, lo: float = 0.0) -> float:
+    """``value`` in days, finite and in ``[lo, MAX_DAYS]``."""
     try:
-        return to_unit(value, "day")
+        v = to_unit(value, "day")
     except UnitProblem as exc:
         raise ModelError(f"{what}: {exc}") from None
+    if not lo <= v <= MAX_DAYS:
+        raise ModelError(f"{what}: {_clip(value)} is outside [{lo:g}, {MAX_DAYS:g}] days")
+    return v
+
+
+def _count(count) -> int:
+    if isinstance(count, float) and math.isfinite(count) and count.is_integer():
+        count = int(count)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_DOSES:
+        raise ModelError(f"count: must be an integer in [1, {MAX_DOSES}], got {_clip(count)}")
+    return count
+
+
+def _hours(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and 0 < value <= 24 * 30):
+        raise ModelError(f"infusion_hours: must be a number of hours in (0, 720], got {_clip(value)}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -67,27 +107,64 @@ class Regimen:
     def parse(cls, drug: str, *, dose, route: str, every=None, count=None, until=None,
               start=0.0, loading=None, infusion_hours=None) -> "Regimen":
         d = _drug(drug)
-        amount, per_kg = parse_dose(dose)
-        if route not in d["routes"]:
-            raise ModelError(f"route: {d['name']} is given {' or '.join(d['routes'])}, not {route!r}")
-        ev = _days(every, "every") if every is not None else None
-        if ev is not None and ev <= 0:
-            raise ModelError(f"every: must be a positive interval, got {every!r}")
-        if count is not None and (isinstance(count, bool) or int(count) != count or count < 1):
-            raise ModelError(f"count: must be a positive integer, got {count!r}")
+        problems, values = [], {}
+
+        def field(name, fn, *args):
+            try:
+                values[name] = fn(*args)
+            except ModelError as exc:
+                problems.extend(exc.problems)
+
+        field("dose", parse_dose, dose)
+        if not isinstance(route, str) or route not in d["routes"]:
+            problems.append(f"route: {d['name']} is given {' or '.join(d['routes'])}, "
+                            f"not {_clip(route)}")
+        if every is not None:
+            field("every", _days, every, "every", 0.0)
+            if values.get("every") == 0.0:
+                problems.append(f"every: must be a positive interval, got {_clip(every)}")
+                values.pop("every")
+        if count is not None:
+            field("count", _count, count)
+        if until is not None:
+            field("until", _days, until, "until")
+        field("start", _days, start, "start")
+        if loading:
+            field("loading", parse_times, loading)
         if infusion_hours is not None:
             if route != "iv":
-                raise ModelError("infusion_hours: only IV doses are infused")
-            if not float(infusion_hours) > 0:
-                raise ModelError(f"infusion_hours: must be > 0, got {infusion_hours!r}")
-        return cls(drug=d["name"], dose_mg=amount, per_kg=per_kg, route=route, every=ev,
-                   count=None if count is None else int(count),
-                   until=_days(until, "until") if until is not None else None,
-                   start=_days(start, "start"),
-                   loading=tuple(parse_times(loading)) if loading else (),
-                   infusion_hours=None if infusion_hours is None else float(infusion_hours))
+                problems.append("infusion_hours: only IV doses are infused")
+            field("infusion_hours", _hours, infusion_hours)
+        if problems:
+            raise ModelError(problems)
+        amount, per_kg = values["dose"]
+        reg = cls(drug=d["name"], dose_mg=amount, per_kg=per_kg, route=route,
+                  every=values.get("every"), count=values.get("count"), until=values.get("until"),
+                  start=values["start"], loading=tuple(values.get("loading", ())),
+                  infusion_hours=values.get("infusion_hours"))
+        n = reg.n_doses()
+        if math.isfinite(n) and n > MAX_DOSES:
+            raise ModelError(f"every: {_clip(every)} until day {reg.until:g} is {n:.3g} doses; "
+                             f"at most {MAX_DOSES} allowed")
+        return reg
+
+    def n_doses(self) -> float:
+        """How many doses :meth:`dose_times` gives, computed without listing them (inf when the
+        schedule has no end)."""
+        n = len(self.loading) or (0 if self.every is not None else 1)
+        if self.every is None:
+            return n
+        if self.count is not None:
+            return n + self.count
+        if self.until is None:
+            return math.inf
+        t0 = self.start + (self.loading[-1] + self.every if self.loading else 0.0)
+        return n + max(0.0, math.ceil((self.until - 1e-9 - t0) / self.every))
 
     def dose_times(self) -> list[float]:
+        if self.n_doses() > MAX_DOSES:
+            raise ModelError(f"regimen of {self.drug}: {self.n_doses():.3g} doses; at most "
+                             f"{MAX_DOSES} allowed (give count or until with every)")
         times = [self.start + t for t in self.loading]
         t0 = times[-1] + (self.every or 0.0) if times else self.start
         if self.every is None:

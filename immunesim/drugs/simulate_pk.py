@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import MAX_OUTPUT_POINTS
 from ..simulate import simulate
 from .library import drug as _drug
 from .metrics import interval_metrics
@@ -18,7 +19,7 @@ def simulate_pk(regimen: Regimen, days: float, weight_kg: float = REFERENCE_WEIG
     Output is dense enough to resolve absorption and infusion peaks: at least 48 points
     per day for small molecules (``ka`` > 10/day or half-life < 1 day), 4 per day otherwise.
     """
-    if not days > 0:
+    if not (isinstance(days, (int, float)) and np.isfinite(days) and days > 0):
         from ..errors import ModelError
 
         raise ModelError(f"days: must be > 0, got {days!r}")
@@ -28,7 +29,13 @@ def simulate_pk(regimen: Regimen, days: float, weight_kg: float = REFERENCE_WEIG
     n = points_per_day or (48 if fast else 4)
     if regimen.infusion_hours:
         n = max(n, int(np.ceil(48.0 / regimen.infusion_hours)))
-    t = np.linspace(0.0, days, int(round(days * n)) + 1)
+    points = int(min(round(days * n), MAX_OUTPUT_POINTS + 1)) + 1
+    if points > MAX_OUTPUT_POINTS:
+        from ..errors import ModelError
+
+        raise ModelError(f"days: {days:g} days at {n} points per day is more than "
+                         f"{MAX_OUTPUT_POINTS} output points")
+    t = np.linspace(0.0, days, points)
     doses = [d for d in regimen.dose_times() if d < days]
     events = [e for e in regimen.events(weight_kg, p.get("F", 1.0))
               if getattr(e, "time", getattr(e, "start", 0.0)) < days]

@@ -1,11 +1,51 @@
-"""Files: atomic writes of results and manifests."""
+"""Files: atomic writes of results and manifests, checksums, and the start of a run's outputs.
+
+Every output is written to a temporary name beside it and renamed into place, so a file either
+exists complete or not at all. ``manifest.json`` is a run's claim that it finished: it is
+removed by :func:`begin_outputs` before any other output of a new run is replaced, and written
+last, so an output folder never shows one run's manifest beside another run's results.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+MANIFEST = "manifest.json"
+
+
+def begin_outputs(outdir) -> Path:
+    """Create ``outdir`` if needed and remove a previous run's manifest from it, durably, before
+    anything else there is replaced (a run killed part-way then leaves no manifest at all)."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        (outdir / MANIFEST).unlink()
+    except FileNotFoundError:
+        return outdir
+    fsync_dir(outdir)
+    return outdir
+
+
+def fsync_dir(path) -> None:
+    """Flush a folder's entries (a rename or removal in it) to disk, where the system allows."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 @contextlib.contextmanager
@@ -39,7 +79,9 @@ def _csv_value(v) -> str:
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else f"{float(v):.6g}"
     text = str(v)
-    return f'"{text}"' if ("," in text or ";" in text or '"' in text) else text
+    if any(c in text for c in ',;"\n\r'):
+        return '"' + text.replace('"', '""') + '"'     # RFC 4180: inner quotes doubled
+    return text
 
 
 def write_csv(path, rows: list) -> None:

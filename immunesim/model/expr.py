@@ -18,9 +18,12 @@ and ``piecewise(v1, c1, v2, c2, ..., otherwise)``.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 
 from ..errors import ExpressionError
+from ..limits import (MAX_EXACT_POWER, MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH,
+                      MAX_FUNCTION_ARGS)
 
 #: function name -> (minimum, maximum) number of arguments; None = unbounded
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
@@ -54,19 +57,28 @@ def _fail(text: str, where: str, node: ast.AST | None, what: str) -> ExpressionE
     token = ""
     if node is not None and col is not None:
         end = getattr(node, "end_col_offset", None) or col + 1
-        token = f" at column {col + 1}: '{text[col:end]}'"
+        token = f" at column {col + 1}: '{_clip(text[col:end], 60)}'"
     place = f"{where}: " if where else ""
-    return ExpressionError(f"{place}expression '{text}'{token}: {what}; {_ALLOWED_HELP}")
+    return ExpressionError(f"{place}expression '{_clip(text)}'{token}: {what}; {_ALLOWED_HELP}")
 
 
 def parse(text: str, where: str = "") -> Expression:
-    """Parse and check ``text``; raise :class:`ExpressionError` naming the offending token."""
+    """Parse and check ``text``; raise :class:`ExpressionError` naming the offending token.
+
+    Bounded: at most :data:`~immunesim.limits.MAX_EXPRESSION_CHARS` characters, nesting depth
+    :data:`~immunesim.limits.MAX_EXPRESSION_DEPTH` (a chain of ``+``/``-`` or ``*``/``/`` and a
+    run of unary signs count as one level, so a sum of thousands of terms is fine) and
+    :data:`~immunesim.limits.MAX_FUNCTION_ARGS` arguments per call; numbers must be finite.
+    """
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise ExpressionError(f"{where}: expected an expression string or a number, "
                               f"got {type(text).__name__}")
     original = str(text).strip()
     if not original:
         raise ExpressionError(f"{where}: the expression is empty")
+    if len(original) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"{where}: the expression is {len(original)} characters long; at "
+                              f"most {MAX_EXPRESSION_CHARS} allowed")
     # '^' is a power with power precedence (Python's '^' would bind looser than '+');
     # the language has no strings, so a textual replacement is exact.
     text = original.replace("^", "**")
@@ -74,81 +86,155 @@ def parse(text: str, where: str = "") -> Expression:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1
-        raise ExpressionError(f"{where}: expression '{text}' is not valid syntax near column "
-                              f"{col + 1} ('{text[col:col + 10]}'); {_ALLOWED_HELP}") from None
+        raise ExpressionError(f"{where}: expression '{_clip(text)}' is not valid syntax near "
+                              f"column {col + 1} ('{text[col:col + 10]}'); {_ALLOWED_HELP}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"{where}: the expression is nested too deeply (at most "
+                              f"{MAX_EXPRESSION_DEPTH} levels)") from None
     names: set[str] = set()
     _check(tree, text, where, names)
     return Expression(original, tree, frozenset(names))
 
 
-def _check(node: ast.AST, text: str, where: str, names: set[str]) -> None:
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise _fail(text, where, node, f"constant {node.value!r} is not a number")
-        return
-    if isinstance(node, ast.Name):
-        if node.id in FUNCTIONS:
-            raise _fail(text, where, node, f"'{node.id}' is a function and must be called")
-        names.add(node.id)
-        return
-    if isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
-        _check(node.left, text, where, names)
-        _check(node.right, text, where, names)
-        return
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
-        _check(node.operand, text, where, names)
-        return
-    if isinstance(node, ast.Compare) and all(isinstance(op, _CMPOPS) for op in node.ops):
-        for sub in [node.left, *node.comparators]:
-            _check(sub, text, where, names)
-        return
-    if isinstance(node, ast.BoolOp):
-        for sub in node.values:
-            _check(sub, text, where, names)
-        return
-    if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise _fail(text, where, node.func, "unknown function")
-        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise _fail(text, where, node, "functions take positional arguments only")
-        lo, hi = FUNCTIONS[node.func.id]
-        n = len(node.args)
-        if n < lo or (hi is not None and n > hi) or (node.func.id == "piecewise" and n % 2 == 0):
-            want = ("an odd number (value, condition, ..., otherwise) of at least 3"
-                    if node.func.id == "piecewise" else
-                    f"{lo}" if lo == hi else f"at least {lo}")
-            raise _fail(text, where, node, f"{node.func.id}() takes {want} arguments, got {n}")
-        for sub in node.args:
-            _check(sub, text, where, names)
-        return
-    kind = type(node).__name__
-    detail = {"Attribute": "attribute access is not allowed",
-              "Subscript": "indexing is not allowed",
-              "Lambda": "lambda is not allowed",
-              "IfExp": "use piecewise(value, condition, otherwise) instead of 'if'"}.get(
-        kind, f"{kind} is not allowed")
+def _clip(text: str, n: int = 200) -> str:
+    return text if len(text) <= n else text[:n] + " ..."
+
+
+def _chain(node: ast.AST) -> list[ast.AST]:
+    """The operands of a left-nested chain of one precedence level (``a + b - c`` -> a, b, c;
+    ``- - - x`` -> x), found without recursion; a lone node is its own chain."""
+    group = _group(node)
+    if group is None:
+        return []
+    out, cur = [], node
+    if group == "unary":
+        while _group(cur) == "unary":
+            cur = cur.operand
+        return [cur]
+    while _group(cur) == group:
+        out.append(cur.right)
+        cur = cur.left
+    out.append(cur)
+    return out[::-1]
+
+
+def _group(node) -> str | None:
     if isinstance(node, ast.BinOp):
-        detail = f"operator {type(node.op).__name__} is not allowed"
-    raise _fail(text, where, node, detail)
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return "add"
+        if isinstance(node.op, (ast.Mult, ast.Div)):
+            return "mul"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return "unary"
+    return None
+
+
+def _check(tree: ast.AST, text: str, where: str, names: set[str]) -> None:
+    """Every node against the whitelist, iteratively (no recursion: any depth is safe to
+    inspect), and the nesting depth against its bound."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise _fail(text, where, node, f"nested more than {MAX_EXPRESSION_DEPTH} levels deep")
+        group = _group(node)
+        if group is not None:
+            stack += [(sub, depth + 1) for sub in _chain(node)]
+            continue
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise _fail(text, where, node, f"constant {node.value!r} is not a number")
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                raise _fail(text, where, node, "the number is too large (not finite)")
+            if isinstance(node.value, int) and node.value.bit_length() > 1000:
+                raise _fail(text, where, node, "the number is too large (not finite)")
+            continue
+        if isinstance(node, ast.Name):
+            if node.id in FUNCTIONS:
+                raise _fail(text, where, node, f"'{node.id}' is a function and must be called")
+            names.add(node.id)
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
+            stack += [(node.left, depth + 1), (node.right, depth + 1)]
+            continue
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            stack.append((node.operand, depth + 1))
+            continue
+        if isinstance(node, ast.Compare) and all(isinstance(op, _CMPOPS) for op in node.ops):
+            stack += [(sub, depth + 1) for sub in [node.left, *node.comparators]]
+            continue
+        if isinstance(node, ast.BoolOp):
+            stack += [(sub, depth + 1) for sub in node.values]
+            continue
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                raise _fail(text, where, node.func, "unknown function")
+            if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                raise _fail(text, where, node, "functions take positional arguments only")
+            lo, hi = FUNCTIONS[node.func.id]
+            n = len(node.args)
+            if n < lo or (hi is not None and n > hi) or (node.func.id == "piecewise" and n % 2 == 0):
+                want = ("an odd number (value, condition, ..., otherwise) of at least 3"
+                        if node.func.id == "piecewise" else
+                        f"{lo}" if lo == hi else f"at least {lo}")
+                raise _fail(text, where, node, f"{node.func.id}() takes {want} arguments, got {n}")
+            if n > MAX_FUNCTION_ARGS:
+                raise _fail(text, where, node, f"{node.func.id}() takes at most "
+                            f"{MAX_FUNCTION_ARGS} arguments, got {n}")
+            stack += [(sub, depth + 1) for sub in node.args]
+            continue
+        kind = type(node).__name__
+        detail = {"Attribute": "attribute access is not allowed",
+                  "Subscript": "indexing is not allowed",
+                  "Lambda": "lambda is not allowed",
+                  "IfExp": "use piecewise(value, condition, otherwise) instead of 'if'"}.get(
+            kind, f"{kind} is not allowed")
+        if isinstance(node, ast.BinOp):
+            detail = f"operator {type(node.op).__name__} is not allowed"
+        raise _fail(text, where, node, detail)
 
 
 def to_sympy(expr: Expression, symbols: dict, where: str = ""):
     """Build the SymPy expression of ``expr``; ``symbols`` maps every name to a SymPy object.
 
-    ``min``, ``max`` and ``abs`` become ``Piecewise`` so that their derivatives
-    are again printable piecewise expressions (SymPy would otherwise produce
-    ``Heaviside`` and ``sign``).
+    ``min``, ``max`` and ``abs`` become the unevaluated functions of :mod:`.functions`, whose
+    derivatives are printable ``Piecewise`` expressions and whose size is linear in their
+    arguments. A part made of numbers only must be a finite real number (``1/0``,
+    ``sqrt(-1)``, ``log(0)`` are refused here, naming the token, instead of reaching the
+    kernels); a power of two numbers is exact only for integer exponents up to
+    :data:`~immunesim.limits.MAX_EXACT_POWER` and otherwise computed in floating point (so
+    ``9**9**9`` is refused as an overflow at once instead of computing a number with
+    hundreds of millions of digits).
     """
     import sympy as sp
 
+    from .functions import SafeAbs, SafeMax, SafeMin
+
     text = expr.text
+
+    def constant(node, out):
+        if isinstance(out, sp.Expr) and out.is_number:
+            if out.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                raise _fail(text, where, node, "this part is not a finite number "
+                            "(a division by zero, or log of zero?)")
+            if out.is_real is False or out.has(sp.I):
+                raise _fail(text, where, node, "this part is not a real number "
+                            "(a square root or log of a negative number?)")
+            try:
+                finite = math.isfinite(float(out))
+            except (OverflowError, TypeError, ValueError):
+                finite = False
+            if not finite:
+                raise _fail(text, where, node, "this part is not a finite number in double "
+                            "precision (beyond 1.8e308)")
+        return out
 
     def num(node):
         out = walk(node)
         if isinstance(out, sp.logic.boolalg.Boolean) and not isinstance(out, sp.Expr):
             raise _fail(text, where, node, "a condition is used where a number is expected "
                         "(conditions belong in piecewise)")
-        return out
+        return constant(node, out)
 
     def cond(node):
         out = walk(node)
@@ -156,35 +242,60 @@ def to_sympy(expr: Expression, symbols: dict, where: str = ""):
             raise _fail(text, where, node, "a number is used where a condition is expected")
         return out
 
-    def minmax(args, pick_first):
-        out = args[0]
-        for b in args[1:]:
-            a = out
-            out = sp.Piecewise((a, (a <= b) if pick_first else (a >= b)), (b, True))
-        return out
+    def power(node, a, b):
+        if a.is_number and b.is_number:
+            if b.is_Integer and abs(int(b)) <= MAX_EXACT_POWER and not (a == 0 and b < 0):
+                return a ** b
+            try:
+                value = float(a) ** float(b)
+            except (OverflowError, ZeroDivisionError, TypeError, ValueError):
+                value = math.nan
+            if isinstance(value, complex) or not math.isfinite(value):
+                raise _fail(text, where, node, "this power of numbers is not a finite real number")
+            return sp.Float(value)
+        return a ** b
 
     def walk(node):
+        group = _group(node)
+        if group == "add":
+            terms, cur = [], node
+            while _group(cur) == "add":
+                right = num(cur.right)
+                terms.append(-right if isinstance(cur.op, ast.Sub) else right)
+                cur = cur.left
+            terms.append(num(cur))
+            return sp.Add(*terms[::-1])
+        if group == "mul":
+            factors, cur = [], node
+            while _group(cur) == "mul":
+                right = num(cur.right)
+                if isinstance(cur.op, ast.Div):
+                    if right == 0:
+                        raise _fail(text, where, cur, "division by zero")
+                    right = 1 / right
+                factors.append(right)
+                cur = cur.left
+            factors.append(num(cur))
+            return sp.Mul(*factors[::-1])
+        if group == "unary":
+            sign, cur = 1, node
+            while _group(cur) == "unary":
+                if isinstance(cur.op, ast.USub):
+                    sign = -sign
+                cur = cur.operand
+            v = num(cur)
+            return -v if sign < 0 else v
         if isinstance(node, ast.Constant):
-            return sp.Integer(node.value) if isinstance(node.value, int) else sp.Float(node.value)
+            v = node.value
+            if isinstance(v, int) and abs(v) < 2 ** 53:
+                return sp.Integer(v)
+            return sp.Float(float(v))
         if isinstance(node, ast.Name):
             return symbols[node.id]
-        if isinstance(node, ast.BinOp):
-            a, b = num(node.left), num(node.right)
-            op = node.op
-            if isinstance(op, ast.Add):
-                return a + b
-            if isinstance(op, ast.Sub):
-                return a - b
-            if isinstance(op, ast.Mult):
-                return a * b
-            if isinstance(op, ast.Div):
-                return a / b
-            return a ** b
-        if isinstance(node, ast.UnaryOp):
-            if isinstance(node.op, ast.Not):
-                return sp.Not(cond(node.operand))
-            v = num(node.operand)
-            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp):         # the power (the only other operator)
+            return power(node, num(node.left), num(node.right))
+        if isinstance(node, ast.UnaryOp):       # not
+            return sp.Not(cond(node.operand))
         if isinstance(node, ast.Compare):
             rel = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge,
                    ast.Eq: sp.Eq, ast.NotEq: sp.Ne}
@@ -204,16 +315,24 @@ def to_sympy(expr: Expression, symbols: dict, where: str = ""):
             return sp.Piecewise(*pairs, (num(args[-1]), True))
         args = [num(a) for a in node.args]
         if name == "min":
-            return minmax(args, True)
+            return SafeMin(*args)
         if name == "max":
-            return minmax(args, False)
+            return SafeMax(*args)
         if name == "abs":
-            return sp.Piecewise((args[0], args[0] >= 0), (-args[0], True))
+            return SafeAbs(args[0])
         if name == "pow":
-            return args[0] ** args[1]
+            return power(node, args[0], args[1])
         if name == "hill":
             x, k, n = args
             return x ** n / (k ** n + x ** n)
         return {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt}[name](args[0])
 
-    return num(expr.tree)
+    try:
+        return num(expr.tree)
+    except RecursionError:
+        raise ExpressionError(f"{where}: the expression is nested too deeply") from None
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        if isinstance(exc, ExpressionError):
+            raise
+        raise ExpressionError(f"{where}: expression '{_clip(text)}' cannot be evaluated "
+                              f"symbolically ({type(exc).__name__}: {str(exc)[:120]})") from None

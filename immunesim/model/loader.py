@@ -22,11 +22,12 @@ File layout::
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any, Mapping
 
+from .. import safe_yaml
 from ..errors import ExpressionError, ModelError
+from ..validation import check_keys, clip
 from .components import Parameter, Process, Rule, Species
 from .model import Model
 
@@ -39,12 +40,19 @@ _FIELDS = {"species": (Species, {"name", "unit", "initial", "description", "nonn
 
 
 def _unknown(keys, allowed, where) -> list[str]:
-    out = []
-    for k in sorted(set(keys) - allowed, key=str):
-        close = difflib.get_close_matches(str(k), sorted(allowed), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(sorted(allowed))}"
-        out.append(f"{where}: unknown key '{k}'{hint}")
+    out: list[str] = []
+    check_keys(keys, sorted(allowed), f"{where}.", out)
     return out
+
+
+def _text(data, key, where, problems, default=""):
+    """An optional text field: a string of at most 10,000 printable characters."""
+    value = data.get(key, default)
+    if not isinstance(value, str) or len(value) > 10_000 or not (value.isprintable() or key == "description"):
+        problems.append(f"{where}.{key}: expected a line of printable text (at most 10,000 "
+                        f"characters), got {clip(value)}")
+        return default
+    return value
 
 
 def model_from_dict(data: Mapping[str, Any], where: str = "model") -> Model:
@@ -52,6 +60,14 @@ def model_from_dict(data: Mapping[str, Any], where: str = "model") -> Model:
     if not isinstance(data, Mapping):
         raise ModelError(f"{where}: expected a mapping, got {type(data).__name__}")
     problems = _unknown(data, _TOP, where)
+    name = _text(data, "name", where, problems, "unnamed")
+    description = _text(data, "description", where, problems)
+    time_unit = _text(data, "time_unit", where, problems, "day")
+    references = data.get("references", ())
+    if not isinstance(references, (list, tuple)) or not all(isinstance(r, str) for r in references):
+        problems.append(f"{where}.references: expected a list of citations (text), got "
+                        f"{clip(references)}")
+        references = ()
     parts: dict[str, list] = {}
     for section, (cls, allowed) in _FIELDS.items():
         items = data.get(section, [])
@@ -75,31 +91,25 @@ def model_from_dict(data: Mapping[str, Any], where: str = "model") -> Model:
                 parts[section].append(cls(**kwargs))
             except TypeError as exc:  # a required field is missing
                 problems.append(f"{path}: {exc}".replace("__init__() ", ""))
+            except RecursionError:
+                problems.append(f"{path}: nested too deeply")
             except (ModelError, ExpressionError) as exc:
                 problems.append(f"{path}: {exc}")
     if problems:
         raise ModelError(problems)
     try:
-        return Model(data.get("name", "unnamed"), species=parts["species"],
+        return Model(name, species=parts["species"],
                      parameters=parts["parameters"], processes=parts["processes"],
-                     rules=parts["rules"], time_unit=data.get("time_unit", "day"),
-                     description=data.get("description", ""),
-                     references=data.get("references", ()))
+                     rules=parts["rules"], time_unit=time_unit, description=description,
+                     references=references)
     except ModelError as exc:
         raise ModelError([f"{where}: {p}" for p in exc.problems]) from None
 
 
 def read_yaml(path) -> Any:
-    """``yaml.safe_load`` a file with errors that name the file and line."""
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"file not found: {path}")
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ModelError(f"{path}: not valid YAML: {exc}") from None
+    """A model file's data, read by the bounded YAML reader (:mod:`immunesim.safe_yaml`) with
+    errors that name the file and line."""
+    return safe_yaml.read_yaml(path, ModelError, "model file")
 
 
 def load_model(path) -> Model:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from functools import cached_property
 from typing import Iterable, Mapping
 
@@ -87,8 +88,8 @@ class Model:
                 if item.name in seen:
                     problems.append(f"duplicate name '{item.name}' ({seen[item.name]} and {kind})")
                 seen.setdefault(item.name, kind)
-        proc_names = [p.name for p in self.processes]
-        for name in {n for n in proc_names if proc_names.count(n) > 1}:
+        counts = Counter(p.name for p in self.processes)
+        for name in sorted(n for n, c in counts.items() if c > 1):
             problems.append(f"duplicate process name '{name}'")
         return problems
 
@@ -203,20 +204,30 @@ def _order_rules(rules, defined) -> tuple[list[int], list[str]]:
             problems.append(f"rule '{r.name}' expression '{r.expression}' uses undefined "
                             f"name(s): {', '.join(sorted(undefined))}")
     order, state = [], {}
-
-    def visit(i, path):
-        if state.get(i) == 2:
-            return
-        if state.get(i) == 1:
-            cycle = " -> ".join(path[path.index(rules[i].name):] + [rules[i].name])
-            problems.append(f"assignment rules form a cycle: {cycle}")
-            return
-        state[i] = 1
-        for dep in sorted(rules[i].parsed.names & names.keys()):
-            visit(names[dep], path + [rules[i].name])
-        state[i] = 2
-        order.append(i)
-
-    for i in range(len(rules)):
-        visit(i, [])
+    # depth-first, with an explicit stack: a chain of thousands of rules is no recursion
+    for root in range(len(rules)):
+        if state.get(root) == 2:
+            continue
+        stack = [(root, iter(sorted(rules[root].parsed.names & names.keys())))]
+        path = [rules[root].name]
+        state[root] = 1
+        while stack:
+            i, deps = stack[-1]
+            dep = next(deps, None)
+            if dep is None:
+                state[i] = 2
+                order.append(i)
+                stack.pop()
+                path.pop()
+                continue
+            j = names[dep]
+            if state.get(j) == 2:
+                continue
+            if state.get(j) == 1:
+                cycle = " -> ".join(path[path.index(rules[j].name):] + [rules[j].name])
+                problems.append(f"assignment rules form a cycle: {cycle}")
+                continue
+            state[j] = 1
+            stack.append((j, iter(sorted(rules[j].parsed.names & names.keys()))))
+            path.append(rules[j].name)
     return order, problems

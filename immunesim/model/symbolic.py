@@ -6,8 +6,14 @@ already in the on-disk cache never imports SymPy.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+import time
 from dataclasses import dataclass
 
+from .. import limits
+from ..errors import ExpressionError
 from .expr import TIME, to_sympy
 from .model import Model
 
@@ -44,18 +50,70 @@ def symbols_for(model: Model):
     return y, p, t, table
 
 
-def build_symbolic(model: Model) -> SymbolicModel:
-    """Substitute rules, sum process rates into the RHS and differentiate exactly."""
+class _Budget:
+    """The time budget of one model's symbolic work (:data:`~immunesim.limits.SYMBOLIC_BUDGET_S`).
+
+    Checked between expressions, and in the main thread also by a timer signal, so that one
+    long SymPy call (a derivative that grows without end) is interrupted too. The error names
+    the expression being worked on."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.where = "the model"
+
+    def at(self, where: str) -> None:
+        self.where = where
+        if time.monotonic() > self.deadline:
+            self.fail()
+
+    def fail(self, *_):
+        raise ExpressionError(f"{self.where}: the symbolic work (rules, rates, Jacobian) of the "
+                              f"model took longer than its budget of {self.seconds:g} s; simplify "
+                              "this expression")
+
+
+@contextlib.contextmanager
+def symbolic_budget(seconds: float | None = None):
+    """Context of a model's symbolic work; yields the :class:`_Budget` to check against."""
+    seconds = limits.SYMBOLIC_BUDGET_S if seconds is None else seconds
+    budget = _Budget(seconds)
+    timer = (threading.current_thread() is threading.main_thread()
+             and hasattr(signal, "setitimer") and signal.getsignal(signal.SIGALRM) in
+             (signal.SIG_DFL, signal.SIG_IGN, None))
+    if timer:
+        old = signal.signal(signal.SIGALRM, budget.fail)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield budget
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+
+def build_symbolic(model: Model, budget: _Budget | None = None) -> SymbolicModel:
+    """Substitute rules, sum process rates into the RHS and differentiate exactly, within the
+    symbolic time budget (``budget``: one already running, as :func:`symbolic_budget` gives)."""
+    if budget is not None:
+        return _build(model, budget)
+    with symbolic_budget() as budget:
+        return _build(model, budget)
+
+
+def _build(model: Model, budget: _Budget) -> SymbolicModel:
     import sympy as sp
 
     y, _, t, table = symbols_for(model)
     rule_exprs = []
     for rule in model.rules:  # already in dependency order
+        budget.at(f"rule '{rule.name}'")
         expr = to_sympy(rule.parsed, table, f"rule '{rule.name}'")
         table[rule.name] = expr
         rule_exprs.append(expr)
     rhs = [sp.Integer(0)] * len(y)
     for proc in model.processes:
+        budget.at(f"process '{proc.name}' rate")
         rate = to_sympy(proc.parsed, table, f"process '{proc.name}' rate")
         for name, coeff in proc.stoichiometry.items():
             i = model.species_index[name]
@@ -66,9 +124,14 @@ def build_symbolic(model: Model) -> SymbolicModel:
         free = f.free_symbols
         for j, yj in enumerate(y):
             if yj in free:
+                budget.at(f"the Jacobian entry d({model.species[i].name}')/d({model.species[j].name}) "
+                          f"(from the rates of processes changing {model.species[i].name})")
                 d = sp.diff(f, yj)
                 if d != 0:
                     jac.append(((i, j), d))
-    dfdt = [sp.diff(f, t) if t in f.free_symbols else sp.Integer(0) for f in rhs]
+    dfdt = []
+    for i, f in enumerate(rhs):
+        budget.at(f"the time derivative of {model.species[i].name}'")
+        dfdt.append(sp.diff(f, t) if t in f.free_symbols else sp.Integer(0))
     return SymbolicModel(rhs=rhs, jacobian=jac, dfdt=dfdt, observed=y + rule_exprs,
                          time_dependent=any(d != 0 for d in dfdt))

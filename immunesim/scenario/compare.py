@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import atomic_path, write_csv, write_text_atomic
+from ..io import MANIFEST, atomic_path, begin_outputs, write_csv, write_text_atomic
 from .schema import Scenario, ScenarioError
 
 
@@ -59,6 +59,7 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
         raise ScenarioError("arms: `immunesim compare` needs arms (a mapping of arm name: therapies)")
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
+    outdir = begin_outputs(outdir)
     pr = preset(scenario.disease)
     opts = scenario.compare
     outcome = opts["outcome"] or next((r["name"] for r in pr.get("readouts") or []), "Dmg")
@@ -116,7 +117,6 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
         synergy = {"outcome": last, "effect_a": e["a"], "effect_b": e["b"],
                    "effect_combination": e["combination"], "bliss_expected": expected,
                    "bliss_synergy": e["combination"] - expected, "arms": s}
-    outdir = Path(outdir)
     write_csv(outdir / "arms.csv", rows)
     write_text_atomic(outdir / "comparison.json",
                       json.dumps({"outcome": outcome, "arms": rows, "synergy": synergy}, indent=2,
@@ -128,7 +128,7 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
                 "seed": scenario.seed, "arms": list(scenario.arms), "outcome": outcome,
                 "failures": failures, "wall_s": round(time.perf_counter() - t_start, 4),
                 "outputs": ["arms.csv", "arms.png", "comparison.json"], "versions": _versions()}
-    write_text_atomic(outdir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_text_atomic(outdir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     say(f"done in {manifest['wall_s']:.2f} s")
     return manifest
 

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import write_text_atomic
+from ..io import MANIFEST, begin_outputs, write_text_atomic
 from .schema import Scenario
 
 
@@ -59,7 +59,7 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
     draws from it yet; it is recorded in the manifest and results.nc for the stochastic
     parts (virtual cohorts, the agent-based tissue) that will.
     """
-    from ..codegen.cache import kernel_path
+    from ..codegen import kernels_cached
     from ..diseases.build import preset
     from ..diseases.readouts import chronic_check, counts as count_onsets
     from ..simulate import simulate
@@ -67,10 +67,10 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
     seed = scenario.seed if seed is None else int(seed)
-    outdir = Path(outdir)
+    outdir = begin_outputs(outdir)    # a killed run must not leave the old manifest behind
     say(f"building the {scenario.disease} model" if scenario.model_kind != "abm" else "building the tissue patch")
     model = scenario.model() if scenario.model_kind != "abm" else None   # abm: no ODE side
-    if model is not None and not kernel_path(model).exists():
+    if model is not None and not kernels_cached(model):
         say("compiling its kernels (first use of this model on this machine; later runs load them "
             "from the cache)")
     t = np.asarray(scenario.times)
@@ -146,6 +146,6 @@ def run_scenario(scenario: Scenario, outdir, *, seed: int | None = None,
         "decisions": decisions,
         "time_to_flare_days": flare,
     }
-    write_text_atomic(outdir / "manifest.json", json.dumps(manifest, indent=2, default=float) + "\n")
+    write_text_atomic(outdir / MANIFEST, json.dumps(manifest, indent=2, default=float) + "\n")
     say(f"done in {manifest['wall_s']:.2f} s")
     return manifest

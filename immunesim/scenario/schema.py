@@ -29,13 +29,14 @@ Every problem is reported at once, each as ``field.path: what was given; what is
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ImmunesimError
+from ..limits import MAX_DAYS, MAX_OUTPUT_POINTS
+from ..validation import check_keys, clip, did_you_mean, is_one_of
 from .units import UnitProblem, to_unit
 
 TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
@@ -49,7 +50,6 @@ THERAPY_KEYS = ("drug", "dose", "route", "every", "count", "until", "start", "lo
                 "infusion_hours")
 FIGURES = ("cells", "cytokines", "tissue", "biomarkers")
 FORMATS = ("netcdf", "csv")
-MAX_OUTPUT_POINTS = 1_000_000
 DEFAULT_SUMMARY = ("CRP", "AutoAb", "Treg_Teff_ratio", "Dmg", "Irr")
 
 
@@ -151,10 +151,8 @@ class Scenario:
         return regimen_events(self.therapies, self.body_weight)
 
 
-def _not_one_of(name, choices, fallback: str) -> str:
-    """``did you mean 'x'?`` for the closest of ``choices``, else ``fallback``."""
-    close = difflib.get_close_matches(str(name), list(choices), n=1)
-    return f"did you mean '{close[0]}'?" if close else fallback
+_not_one_of = did_you_mean
+_unknown = check_keys
 
 
 def _overrides(raw, table: dict, path: str, what: str, fallback: str, problems: list):
@@ -168,13 +166,6 @@ def _overrides(raw, table: dict, path: str, what: str, fallback: str, problems: 
             yield key, entry, value, to_unit(value, entry["unit"])
         except UnitProblem as exc:
             problems.append(f"{path}.{key}: {exc}")
-
-
-def _unknown(data: Mapping, allowed, path: str, problems: list) -> None:
-    for key in data:
-        if key not in allowed:
-            hint = _not_one_of(key, allowed, f"allowed: {', '.join(allowed)}")
-            problems.append(f"{path}{key}: unknown key; {hint}")
 
 
 def _mapping(data, path, problems) -> dict:
@@ -206,10 +197,13 @@ def _days(value, path, problems, *, positive=True):
         problems.append(f"{path}: {exc}")
         return None
     if positive and not v > 0:
-        problems.append(f"{path}: must be a positive time, got {value!r}")
+        problems.append(f"{path}: must be a positive time, got {clip(value)}")
         return None
     if not positive and v < 0:
-        problems.append(f"{path}: must be >= 0, got {value!r}")
+        problems.append(f"{path}: must be >= 0, got {clip(value)}")
+        return None
+    if v > MAX_DAYS:
+        problems.append(f"{path}: {clip(value)} is more than {MAX_DAYS:g} days")
         return None
     return v
 
@@ -356,8 +350,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     _unknown(solver, SOLVER_KEYS, "solver.", problems)
     solver_out = {"method": "rodas5p", "rtol": 1e-6, "atol": 1e-9, "max_steps": 100_000}
     if "method" in solver:
-        if solver["method"] not in METHODS:
-            problems.append(f"solver.method: {solver['method']!r} is not allowed; one of {', '.join(METHODS)}")
+        if not is_one_of(solver["method"], METHODS):
+            problems.append(f"solver.method: {clip(solver['method'])} is not allowed; one of {', '.join(METHODS)}")
         else:
             solver_out["method"] = solver["method"]
     for key, lo, hi in (("rtol", 1e-14, 0.1), ("atol", 1e-20, 1.0)):
@@ -450,6 +444,16 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
             problems.append("trial: required with population (baseline, weeks, endpoints)")
         if model_kind != "ode":
             problems.append(f"model: trials run the ODE model, not {model_kind}")
+        if trial is not None and times is not None:
+            from ..limits import MAX_CHUNK_VALUES
+
+            values = trial.chunk * max(len(arms), 1) * len(times) * len(trial_names)
+            if values > MAX_CHUNK_VALUES:
+                problems.append(f"trial.chunk: {trial.chunk} candidates x {len(arms)} arms x "
+                                f"{len(times)} output times x {len(trial_names)} variables is "
+                                f"{8 * values / 1e9:.1f} GB per chunk; at most "
+                                f"{8 * MAX_CHUNK_VALUES / 1e9:.0f} GB (lower trial.chunk or "
+                                "output fewer times)")
     if problems:
         raise ScenarioError(problems)
     return Scenario(name=name, disease=disease, seed=seed, covariates=covariates,
@@ -495,6 +499,7 @@ def _therapies(raw, where: str, times, problems: list) -> list:
                             f"route: sc, every: \"14 d\", count: 6}}, got {th!r}")
             continue
         _unknown(th, THERAPY_KEYS, f"{path}.", problems)
+        th = {k: v for k, v in th.items() if v is not None}    # `until:` left empty = absent
         missing = [k for k in ("drug", "dose", "route") if k not in th]
         if missing:
             problems.append(f"{path}: missing {', '.join(missing)} (required: drug, dose, route)")
@@ -547,11 +552,11 @@ def _compare(raw: dict, arms: dict, mdata, problems: list) -> dict:
         syn = raw["synergy"]
         keys = ("control", "a", "b", "combination")
         if not isinstance(syn, Mapping) or set(syn) != set(keys):
-            problems.append(f"compare.synergy: expected {{control, a, b, combination}} arm names, got {syn!r}")
+            problems.append(f"compare.synergy: expected {{control, a, b, combination}} arm names, got {clip(syn)}")
         else:
             for k in keys:
-                if syn[k] not in arms:
-                    problems.append(f"compare.synergy.{k}: '{syn[k]}' is not an arm (arms: {', '.join(arms)})")
+                if not is_one_of(syn[k], arms):
+                    problems.append(f"compare.synergy.{k}: {clip(syn[k])} is not an arm (arms: {', '.join(arms)})")
             out["synergy"] = dict(syn)
     if raw and not arms:
         problems.append("compare: needs arms (a mapping of arm name: therapies)")
@@ -562,17 +567,10 @@ def load_scenario(path) -> Scenario:
     """Read and validate a scenario file; :class:`ScenarioError` with every problem."""
     from pathlib import Path
 
-    import yaml
+    from ..safe_yaml import read_yaml
 
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text file (UTF-8 expected)") from None
+    data = read_yaml(path, ScenarioError, "scenario file")
     try:
         return validate(data, origin=path.stem)
     except ScenarioError as exc:

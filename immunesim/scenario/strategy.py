@@ -34,6 +34,8 @@ from typing import Mapping
 
 import numpy as np
 
+from ..validation import clip, finite, is_one_of
+
 RULE_KEYS = ("at", "every", "from", "if", "then")
 IF_KEYS = ("readout", "above", "below", "for")
 ACTIONS = ("stop", "start", "switch", "change")
@@ -76,7 +78,7 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
             else:
                 _unknown(cond, IF_KEYS, f"{path}.if.", problems)
                 ro = cond.get("readout")
-                if ro not in names:
+                if not is_one_of(ro, names):
                     hint = _not_one_of(ro, names, "see `immunesim list variables`")
                     problems.append(f"{path}.if.readout: {ro!r} is not a variable; {hint}")
                 if ("above" in cond) == ("below" in cond):
@@ -84,8 +86,8 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
                 else:
                     op = "above" if "above" in cond else "below"
                     v = cond[op]
-                    if isinstance(v, bool) or not isinstance(v, (int, float)):
-                        problems.append(f"{path}.if.{op}: expected a number, got {v!r}")
+                    if finite(v) is None:
+                        problems.append(f"{path}.if.{op}: expected a finite number, got {clip(v)}")
                     else:
                         rule["if"] = {"readout": ro, "op": op, "value": float(v),
                                       "for": _days(cond["for"], f"{path}.if.for", problems)
@@ -117,9 +119,12 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
         rules.append(rule)
     flare = raw.get("flare")
     if flare is not None:
-        if (not isinstance(flare, Mapping) or flare.get("readout") not in names
-                or ("above" in flare) == ("below" in flare)):
-            problems.append(f"treat_to_target.flare: expected {{readout: VARIABLE, above|below: X}}, got {flare!r}")
+        value = (flare.get("above", flare.get("below")) if isinstance(flare, Mapping) else None)
+        if (not isinstance(flare, Mapping) or not is_one_of(flare.get("readout"), names)
+                or ("above" in flare) == ("below" in flare) or finite(value) is None
+                or set(flare) - {"readout", "above", "below"}):
+            problems.append(f"treat_to_target.flare: expected {{readout: VARIABLE, above|below: "
+                            f"NUMBER}}, got {clip(flare)}")
             flare = None
         else:
             op = "above" if "above" in flare else "below"
@@ -242,6 +247,8 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
     result = Result(ds)
     on_out = np.isin(tt, t_out)
     result = Result(result.dataset.isel(time=np.flatnonzero(on_out)))
+    if result.time.size < t_out.size:     # a segment failed: NaN after it, as simulate gives
+        result = Result(result.dataset.reindex(time=t_out))
     flare_t = None
     fl = strategy.get("flare")
     if fl is not None and stops:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path, write_text_atomic
+from ..io import MANIFEST, atomic_path, write_text_atomic
 
 #: summary.csv columns of an abm run
 ABM_READOUTS = ("health_mean", "damaged_fraction", "dead_fraction", "Th1_active", "Th17_active",
@@ -124,6 +124,6 @@ def run_tissue_scenario(scenario, model, outdir, *, seed, scenario_file, say, t_
         "outputs": sorted(p.name for p in written), "versions": versions(),
         "command": " ".join(sys.argv),
     }
-    write_text_atomic(outdir / "manifest.json", json.dumps(manifest, indent=2, default=float) + "\n")
+    write_text_atomic(outdir / MANIFEST, json.dumps(manifest, indent=2, default=float) + "\n")
     say(f"done in {manifest['wall_s']:.2f} s")
     return manifest

@@ -14,6 +14,9 @@ import functools
 import math
 import re
 
+from ..limits import MAX_UNIT_CHARS, MAX_UNIT_FACTORS, MAX_UNIT_POWER
+from ..validation import clip as _clip
+
 _NUMBER = re.compile(r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -30,9 +33,44 @@ def registry():
     return ureg
 
 
+_UNIT_TEXT = re.compile(r"^[A-Za-z0-9_ ./*^()µ%-]+$")
+_POWER = re.compile(r"(\*\*|\^)\s*\(?\s*([-+]?[0-9.]+)")
+
+
 def _unit(text: str):
+    """The Pint unit of ``text``, after bounds that keep Pint's evaluator cheap (its parser
+    computes powers and products of numbers: ``2**2**2**2**2`` or a product of thousands of
+    factors would take gigabytes or end in ``RecursionError``)."""
+    if len(text) > MAX_UNIT_CHARS:
+        raise UnitProblem(f"unit {text[:20]!r}... is {len(text)} characters long; at most "
+                          f"{MAX_UNIT_CHARS} allowed")
+    if not _UNIT_TEXT.match(text):
+        raise UnitProblem(f"unit {text!r} has characters that are not allowed (letters, digits, "
+                          "spaces and . / * ^ ( ) % - only)")
+    factors = len(re.findall(r"[A-Za-z_µ%]+", text))
+    if factors > MAX_UNIT_FACTORS:
+        raise UnitProblem(f"unit {text!r} has {factors} factors; at most {MAX_UNIT_FACTORS} allowed")
+    if text.count("**") + text.count("^") > MAX_UNIT_FACTORS:
+        raise UnitProblem(f"unit {text!r} has too many powers")
+    for m in _POWER.finditer(text):
+        try:
+            p = float(m.group(2))
+        except ValueError:
+            raise UnitProblem(f"unit {text!r}: power {m.group(2)!r} is not a number") from None
+        if abs(p) > MAX_UNIT_POWER:
+            raise UnitProblem(f"unit {text!r}: power {m.group(2)} is outside "
+                              f"[-{MAX_UNIT_POWER}, {MAX_UNIT_POWER}]")
+    if re.search(r"(\*\*|\^)\s*[-+]?[0-9.]+\s*(\*\*|\^)", text):
+        raise UnitProblem(f"unit {text!r}: a power of a power is not allowed")
     ureg = registry()
-    return ureg.Unit("dimensionless" if text in ("1", "") else text)
+    try:
+        unit = ureg.Unit("dimensionless" if text in ("1", "") else text)
+    except UnitProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of Pint's parser means "not a unit"
+        raise UnitProblem(f"unknown unit {text!r} ({type(exc).__name__}: "
+                          f"{str(exc)[:120] or 'cannot be parsed'})") from None
+    return unit
 
 
 class UnitProblem(ValueError):
@@ -42,15 +80,17 @@ class UnitProblem(ValueError):
 def to_unit(value, unit: str) -> float:
     """``value`` (number, or ``"<number> <unit>"``) expressed in ``unit``; UnitProblem if not."""
     if isinstance(value, bool):
-        raise UnitProblem(f"expected a number or \"<number> <unit>\" in {unit}, got {value!r}")
+        raise UnitProblem(f"expected a number or \"<number> <unit>\" in {unit}, got {_clip(value)}")
     if isinstance(value, (int, float)):
         v = float(value)
     elif isinstance(value, str):
         m = _NUMBER.match(value)
         if not m:
             raise UnitProblem(f"expected \"<number> <unit>\" (for example \"2.5 {unit}\"), "
-                              f"got {value!r}")
+                              f"got {_clip(value)}")
         number, text = float(m.group(1)), m.group(4)
+        if not math.isfinite(number):
+            raise UnitProblem(f"expected a finite number, got {_clip(value)}")
         if not text:
             v = number
         else:
@@ -58,19 +98,20 @@ def to_unit(value, unit: str) -> float:
 
             try:
                 given = _unit(text)
-                target = _unit(unit)
-            except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError,
-                    AttributeError, ValueError, TypeError) as exc:
-                raise UnitProblem(f"unknown unit {text!r} in {value!r} ({exc}); "
-                                  f"expected a unit convertible to {unit}") from None
+            except UnitProblem as exc:
+                raise UnitProblem(f"{exc}; expected a unit convertible to {unit}") from None
+            target = _unit(unit)
             try:
                 v = float(registry().Quantity(number, given).to(target).magnitude)
             except pint.errors.DimensionalityError:
-                raise UnitProblem(f"{value!r} cannot be converted to {unit} "
+                raise UnitProblem(f"{_clip(value)} cannot be converted to {unit} "
                                   f"(different dimensions)") from None
+            except Exception as exc:  # noqa: BLE001 - e.g. an offset unit, an overflow
+                raise UnitProblem(f"{_clip(value)} cannot be converted to {unit} "
+                                  f"({type(exc).__name__})") from None
     else:
         raise UnitProblem(f"expected a number or \"<number> <unit>\" in {unit}, "
-                          f"got {type(value).__name__} {value!r}")
+                          f"got {type(value).__name__} {_clip(value)}")
     if not math.isfinite(v):
-        raise UnitProblem(f"expected a finite number, got {value!r}")
+        raise UnitProblem(f"expected a finite number, got {_clip(value)}")
     return v

@@ -1,0 +1,54 @@
+"""Helpers shared by every validator of user input (model files, scenarios, the command line).
+
+Each problem is one line: the field path, what was given (cut short: a message never echoes a
+huge input whole) and what is allowed. Validators collect problems in a list and raise once, so
+a file's every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Iterable, Mapping
+
+
+def clip(value, n: int = 60) -> str:
+    """``repr(value)``, cut to about ``n`` characters."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a value whose repr fails is still reported
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def did_you_mean(name, choices: Iterable, fallback: str) -> str:
+    """``did you mean 'x'?`` for the closest of ``choices``, else ``fallback``."""
+    close = difflib.get_close_matches(str(name)[:100], [str(c) for c in choices], n=1)
+    return f"did you mean '{close[0]}'?" if close else fallback
+
+
+def finite(value) -> float | None:
+    """``value`` as a float if it is a finite number (not a bool, not text), else None; an
+    integer beyond the float range is not finite (``math.isfinite`` would raise on it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        v = float(value)
+    except OverflowError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def is_one_of(value, choices) -> bool:
+    """``value`` is a name among ``choices`` (False for a list or mapping, which a YAML file
+    may give anywhere: ``[] in {...}`` would raise)."""
+    return isinstance(value, str) and value in choices
+
+
+def check_keys(data: Mapping, allowed, path: str, problems: list) -> None:
+    """Append a problem for every key of ``data`` not in ``allowed`` (``path`` ends in '.')."""
+    for key in data:
+        if key not in allowed:
+            hint = did_you_mean(key, allowed, f"allowed: {', '.join(allowed)}")
+            problems.append(f"{path}{clip(key, 40) if not isinstance(key, str) else key[:60]}: "
+                            f"unknown key; {hint}")
