@@ -250,7 +250,8 @@ def test_trial_calibration_biomarkers_and_infection_cost(local_trial):
 def test_killed_trial_resumes_to_identical_results(local_trial, tmp_path):
     tmp, path = local_trial
     (tmp_path / "out" / "trajectories").mkdir(parents=True)
-    shutil.copy(tmp / "out" / "trajectories" / "chunk-00000.nc", tmp_path / "out" / "trajectories")
+    for f in ("chunk-00000.nc", "chunk-00000.nc.sha256"):
+        shutil.copy(tmp / "out" / "trajectories" / f, tmp_path / "out" / "trajectories")
     assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q"]) == 2   # refuses without --resume
     assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q", "--resume"]) == 0
     m = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -264,6 +265,45 @@ def test_killed_trial_resumes_to_identical_results(local_trial, tmp_path):
         from immunesim.scenario import load_scenario
 
         execute(load_scenario(other), tmp_path / "out", resume=True)
+
+
+def test_resume_recomputes_a_damaged_chunk_instead_of_reading_it(local_trial, tmp_path):
+    tmp, path = local_trial
+    shutil.copytree(tmp / "out" / "trajectories", tmp_path / "out" / "trajectories")
+    chunk = tmp_path / "out" / "trajectories" / "chunk-00000.nc"
+    data = bytearray(chunk.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 4096] = bytes(4096)     # a zeroed data block
+    chunk.write_bytes(bytes(data))
+    from immunesim.cohort.trial import chunk_intact
+
+    assert "do not match its checksum" in chunk_intact(chunk)
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q", "--resume"]) == 0
+    m = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert m["execution_chunks_damaged_recomputed"] == ["chunk-00000.nc"]
+    assert m["execution_chunks_computed"] == 1 and chunk_intact(chunk) is None
+    for f in ("arms.csv", "patients.csv"):
+        assert (tmp_path / "out" / f).read_text() == (tmp / "out" / f).read_text()
+
+
+def test_a_trial_where_every_patient_fails_an_arm_exits_3_with_its_results(tmp_path):
+    # hourly adalimumab: thousands of dose events, beyond max_steps for every patient in that
+    # arm, while the run-in and the other arms finish (the drugs are TRIAL's: same kernel)
+    data = json.loads(json.dumps(TRIAL))
+    data["arms"] = {"placebo": [],
+                    "hourly": [{"drug": "adalimumab", "dose": "40 mg", "route": "sc", "every": "1 h",
+                                "start": "365 d"}],
+                    "tocilizumab": TRIAL["arms"]["tocilizumab"]}
+    data["solver"] = {"max_steps": 3000}
+    data["population"]["size"] = 4
+    data["trial"]["endpoints"] = {"ACR20": TRIAL["trial"]["endpoints"]["ACR20"]}
+    data["trial"]["calibration"] = [{"arm": "tocilizumab", "endpoint": "ACR20", "week": 24, "rate": 0.5}]
+    path = _write(tmp_path, data)
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q"]) == 3
+    summary = json.loads((tmp_path / "out" / "trial.json").read_text())
+    assert "no patient completed every arm" in summary["calibration"]["skipped"]
+    assert {f["arm"] for f in summary["failures"]} == {"hourly"}
+    assert (_csv(tmp_path / "out" / "arms.csv").n == 0).all()
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["patients_excluded"] == 4
 
 
 def test_dask_local_cluster_gives_identical_results(local_trial, tmp_path):

@@ -93,7 +93,82 @@ def parse(text: str, where: str = "") -> Expression:
                               f"{MAX_EXPRESSION_DEPTH} levels)") from None
     names: set[str] = set()
     _check(tree, text, where, names)
+    _fold(tree, text, where)
     return Expression(original, tree, frozenset(names))
+
+
+_MATH = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "min": min, "max": max,
+         "pow": lambda a, b: a ** b, "hill": lambda x, k, n: x ** n / (k ** n + x ** n)}
+
+
+def _fold(tree: ast.AST, text: str, where: str) -> None:
+    """Evaluate the parts made of numbers only, in double precision, when the expression is
+    read: ``1/0``, ``sqrt(-1)``, ``log(0)``, ``9**9**9`` or ``1e308*10`` are refused here, with
+    the model file's other problems and the offending token, instead of when kernels are
+    generated (or never: SymPy would compute ``9**9**9`` exactly, for ever)."""
+
+    def bad(node, what):
+        return _fail(text, where, node, what)
+
+    def apply(node, fn, *args):
+        try:
+            v = fn(*args)
+        except ZeroDivisionError:
+            raise bad(node, "division by zero") from None
+        except (OverflowError, ValueError, TypeError):
+            raise bad(node, "this part is not a finite real number") from None
+        if isinstance(v, complex) or not math.isfinite(v):
+            raise bad(node, "this part is not a finite real number")
+        return float(v)
+
+    def ev(node):
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return None
+        group = _group(node)
+        if group == "unary":
+            v, cur, sign = None, node, 1.0
+            while _group(cur) == "unary":
+                sign = -sign if isinstance(cur.op, ast.USub) else sign
+                cur = cur.operand
+            v = ev(cur)
+            return None if v is None else sign * v
+        if group in ("add", "mul"):
+            ops, cur = [], node          # (operator, operand, node) from the right
+            while _group(cur) == group:
+                ops.append((cur.op, cur.right, cur))
+                cur = cur.left
+            acc = ev(cur)
+            for op, right, at in reversed(ops):
+                r = ev(right)
+                if isinstance(op, ast.Div) and r == 0:
+                    raise bad(at, "division by zero")
+                if acc is None or r is None:
+                    acc = None
+                    continue
+                fn = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+                      ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}[type(op)]
+                acc = apply(at, fn, acc, r)
+            return acc
+        if isinstance(node, ast.BinOp):        # a power
+            a, b = ev(node.left), ev(node.right)
+            if a is not None and b is not None:
+                return apply(node, lambda x, y: x ** y, a, b)
+            return None
+        if isinstance(node, ast.Call) and node.func.id != "piecewise":
+            args = [ev(a) for a in node.args]
+            if None in args:
+                return None
+            if node.func.id == "log" and args[0] <= 0:
+                raise bad(node, "log of a number <= 0")
+            return apply(node, _MATH[node.func.id], *args)
+        for child in ast.iter_child_nodes(node):  # conditions, piecewise: check inside only
+            if isinstance(child, ast.expr):
+                ev(child)
+        return None
+
+    ev(tree)
 
 
 def _clip(text: str, n: int = 200) -> str:
