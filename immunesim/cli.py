@@ -48,7 +48,7 @@ def simulation_settings(data, path, model, args) -> dict:
     with its field path or flag)."""
     from .errors import ModelError
     from .limits import MAX_DOSES, MAX_OUTPUT_POINTS
-    from .validation import check_keys
+    from .validation import check_keys, each_mapping, is_one_of
     from .solvers import METHODS, SolverOptions
 
     problems: list[str] = []
@@ -97,21 +97,12 @@ def simulation_settings(data, path, model, args) -> dict:
                 else:
                     opts[key] = v
     events = []
-    doses = sim.get("doses") or []
-    if not isinstance(doses, list):
-        problems.append(f"{path}.simulation.doses: expected a list of {{target, amount, every, "
-                        f"count, start}}, got {_clip(doses)}")
-        doses = []
     total = 0
-    for i, d in enumerate(doses):
-        where = f"{path}.simulation.doses[{i}]"
-        if not isinstance(d, dict):
-            problems.append(f"{where}: expected {{target, amount, every, count, start}} (target "
-                            f"and amount required), got {_clip(d)}")
-            continue
-        check_keys(d, _DOSE_KEYS, f"{where}.", problems)
+    for where, d in each_mapping(sim.get("doses"), f"{path}.simulation.doses", _DOSE_KEYS,
+                                 problems, "{target, amount, every, count, start} (target and "
+                                 "amount required)", "doses"):
         target = d.get("target")
-        if target not in model.species_index:
+        if not is_one_of(target, model.species_index):
             problems.append(f"{where}.target: {_clip(target)} is not a species of the model "
                             f"(species: {', '.join(model.species_names)})")
         amount = _number(d.get("amount"), f"{where}.amount", problems)
@@ -126,7 +117,7 @@ def simulation_settings(data, path, model, args) -> dict:
         if total > MAX_DOSES:
             problems.append(f"{where}.count: {total} doses in all; at most {MAX_DOSES} allowed")
             continue
-        if None not in (amount, every, start) and target in model.species_index:
+        if None not in (amount, every, start) and is_one_of(target, model.species_index):
             from .events import doses as make_doses
 
             events += make_doses(target=target, amount=amount, every=every, count=count,
@@ -450,6 +441,17 @@ def main(argv=None) -> int:
     b.add_argument("model", type=Path)
     b.set_defaults(func=_sbml)
     args = ap.parse_args(argv)
+    import warnings
+
+    from .codegen import KernelCacheWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, KernelCacheWarning):      # ours: one line, no source location
+            print(f"immunesim: warning: {message}", file=sys.stderr)
+        else:
+            default_show(message, category, filename, lineno, file, line)
+    default_show = warnings.showwarning
+    warnings.showwarning = show
     try:
         return args.func(args)
     except ImmunesimError as exc:
@@ -471,6 +473,8 @@ def main(argv=None) -> int:
     except OSError as exc:
         print(f"immunesim: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = default_show
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 
 def clip(value, n: int = 60) -> str:
@@ -43,6 +43,25 @@ def is_one_of(value, choices) -> bool:
     """``value`` is a name among ``choices`` (False for a list or mapping, which a YAML file
     may give anywhere: ``[] in {...}`` would raise)."""
     return isinstance(value, str) and value in choices
+
+
+def each_mapping(raw, where: str, allowed, problems: list, what: str,
+                 items: str) -> Iterator[tuple[str, Mapping]]:
+    """``(path, item)`` for each mapping of the list ``raw`` (absent: none), its keys checked
+    against ``allowed``; a problem for anything else (``what`` describes one item, ``items``
+    the list)."""
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        problems.append(f"{where}: expected a list of {items}, got {clip(raw)}")
+        return
+    for i, item in enumerate(raw):
+        path = f"{where}[{i}]"
+        if not isinstance(item, Mapping):
+            problems.append(f"{path}: expected {what}, got {clip(item)}")
+            continue
+        check_keys(item, allowed, f"{path}.", problems)
+        yield path, item
 
 
 def check_keys(data: Mapping, allowed, path: str, problems: list) -> None:

@@ -16,7 +16,6 @@ import math
 import os
 from pathlib import Path
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -147,7 +146,7 @@ def test_random_expressions_parse_and_differentiate_or_fail_cleanly(text):
 
 # -- model files -------------------------------------------------------------------------------
 HOSTILE_NAMES = ["x\nimport os; os.system('touch /tmp/immunesim-fuzz-pwned')\n#", "a'b\"c",
-                 "__import__('os')", "m" * 500, "\u202e", "ok_name"]
+                 "__import__('os')", "m" * 500, "\u202e", "ok_name", "</model>\x00<x a='", "1 & 2"]
 
 
 GOOD = "good"
@@ -210,6 +209,11 @@ def test_random_model_files_build_or_fail_cleanly_and_never_reach_generated_code
     assert not any(h in source for h in HOSTILE_NAMES if len(h) > 3)
     if len(model.name) > 3:
         assert model.name not in source
+    import xml.etree.ElementTree as ET
+
+    from immunesim.io.sbml import to_sbml
+
+    ET.fromstring(to_sbml(model))          # the SBML export is well-formed XML for any name
 
 
 # -- command line ------------------------------------------------------------------------------

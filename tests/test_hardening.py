@@ -17,7 +17,7 @@ import immunesim as im
 from immunesim.cli import main
 from immunesim.codegen import KernelCacheWarning, cache
 from immunesim.codegen.generate import generate_source
-from immunesim.errors import ExpressionError, ImmunesimError, InputError, ModelError
+from immunesim.errors import ExpressionError, InputError, ModelError
 from immunesim.limits import MAX_DOSES, MAX_YAML_DEPTH
 from immunesim.safe_yaml import load_yaml
 from immunesim.scenario.schema import ScenarioError, validate
@@ -368,3 +368,14 @@ def test_compare_with_a_failing_treat_to_target_arm_exits_3_with_every_row(tmp_p
     assert list(arms.arm) == ["none", "t2t"]
     assert "max_steps=1500" in arms.status[1] and arms.status[0] == "success"
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["failures"]
+
+
+def test_sbml_export_of_long_sums_and_any_name():
+    import xml.etree.ElementTree as ET
+
+    from immunesim.io.sbml import to_sbml
+
+    m = decay(name="a <b> & \x00 'c'", rate="+".join(["k*X"] * 500) + " - " + "-" * 999 + "X")
+    root = ET.fromstring(to_sbml(m))
+    model = root[0]
+    assert model.get("id") == "a__b_______c_" and model.get("name") == "a <b> &  'c'"

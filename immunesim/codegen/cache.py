@@ -34,6 +34,7 @@ from types import ModuleType
 from numba.core.caching import FunctionCache
 from numba.core.registry import CPUDispatcher
 
+from ..durable import fsync_dir, write_bytes_durably
 from ..model.model import Model
 from .generate import generate_source, kernel_key
 
@@ -76,24 +77,6 @@ def _file_lock(path: Path):
         yield
     finally:
         os.close(fd)                # closing releases the lock
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".tmp_{os.getpid()}_{threading.get_ident()}_{path.name}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _verified(path: Path, digest_path: Path) -> bytes | None:
@@ -157,9 +140,10 @@ def load_kernels(model: Model) -> ModuleType:
             source = _verified(path, digest_path)
             if source is None:
                 source = generate_source(model).encode()
-                _write_durably(path, source)
-                _write_durably(digest_path, f"{hashlib.sha256(source).hexdigest()}  {path.name}\n".encode())
-                _fsync_dir(folder)
+                write_bytes_durably(path, source)
+                write_bytes_durably(digest_path,
+                                    f"{hashlib.sha256(source).hexdigest()}  {path.name}\n".encode())
+                fsync_dir(folder)
         name = f"immunesim_kernels_{key}"
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)

@@ -32,7 +32,7 @@ def _list(raw, path, problems) -> list:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problems.append(f"{path}: expected a list, got {raw!r}")
+        problems.append(f"{path}: expected a list, got {clip(raw)}")
         return []
     return raw
 
@@ -40,7 +40,7 @@ def _list(raw, path, problems) -> list:
 def _distribution(raw, path, problems) -> Distribution | None:
     if not isinstance(raw, Mapping) or len(raw) != 1 or next(iter(raw)) not in DISTRIBUTIONS:
         problems.append(f"{path}: expected one of {{lognormal: CV}}, {{lognormal: {{cv, median}}}}, "
-                        f"{{normal: [mean, sd]}}, {{uniform: [low, high]}}; got {raw!r}")
+                        f"{{normal: [mean, sd]}}, {{uniform: [low, high]}}; got {clip(raw)}")
         return None
     kind, arg = next(iter(raw.items()))
     if kind == LOGNORMAL:
@@ -55,7 +55,7 @@ def _distribution(raw, path, problems) -> Distribution | None:
         cv = _number(arg, f"{path}.lognormal", problems, 0.0, 10.0)
         return None if cv is None else Distribution(kind, None, cv)
     if not isinstance(arg, list) or len(arg) != 2:
-        problems.append(f"{path}.{kind}: expected [{'mean, sd' if kind == NORMAL else 'low, high'}], got {arg!r}")
+        problems.append(f"{path}.{kind}: expected [{'mean, sd' if kind == NORMAL else 'low, high'}], got {clip(arg)}")
         return None
     a = _number(arg[0], f"{path}.{kind}[0]", problems)
     b = _number(arg[1], f"{path}.{kind}[1]", problems)
@@ -81,11 +81,11 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
     _unknown(pop, POP_KEYS, "population.", problems)
     size = pop.get("size")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE:
-        problems.append(f"population.size: expected an integer 1..{MAX_SIZE}, got {size!r}")
+        problems.append(f"population.size: expected an integer 1..{MAX_SIZE}, got {clip(size)}")
         size = None
     maxc = pop.get("max_candidates")
     if maxc is not None and (isinstance(maxc, bool) or not isinstance(maxc, int) or maxc < 1):
-        problems.append(f"population.max_candidates: expected a positive integer, got {maxc!r}")
+        problems.append(f"population.max_candidates: expected a positive integer, got {clip(maxc)}")
         maxc = None
     params = {p["name"]: p for p in mdata["parameters"]} if mdata else {}
     dists = {}
@@ -123,7 +123,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
     if "sex" in cov:
         sex = cov["sex"]
         if not isinstance(sex, Mapping) or set(sex) != {"female"}:
-            problems.append(f"population.covariates.sex: expected {{female: fraction}}, got {sex!r}")
+            problems.append(f"population.covariates.sex: expected {{female: fraction}}, got {clip(sex)}")
         else:
             female = _number(sex["female"], "population.covariates.sex.female", problems, 0.0, 1.0) or 0.0
     genotypes = {}
@@ -141,7 +141,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         path = f"population.covariate_effects[{i}]"
         if not isinstance(e, Mapping) or "parameter" not in e or len(e) != 2:
             problems.append(f"{path}: expected {{parameter, female: f}}, {{parameter, age: {{per_decade, "
-                            f"reference}}}} or {{parameter, body_weight: {{exponent, reference}}}}; got {e!r}")
+                            f"reference}}}} or {{parameter, body_weight: {{exponent, reference}}}}; got {clip(e)}")
             continue
         name = e["parameter"]
         if mdata and name not in params:
@@ -155,7 +155,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         elif cov_name in ("age", "body_weight"):
             keys = ("per_decade", "reference") if cov_name == "age" else ("exponent", "reference")
             if not isinstance(arg, Mapping) or set(arg) != set(keys):
-                problems.append(f"{path}.{cov_name}: expected {{{', '.join(keys)}}}, got {arg!r}")
+                problems.append(f"{path}.{cov_name}: expected {{{', '.join(keys)}}}, got {clip(arg)}")
                 continue
             f = _number(arg[keys[0]], f"{path}.{cov_name}.{keys[0]}", problems,
                         0.0 if cov_name == "age" else -10.0, 10.0, open_lo=cov_name == "age")
@@ -182,7 +182,7 @@ def _constraint(c, path, names, problems) -> Constraint | None:
     if not isinstance(c, Mapping) or "readout" not in c or len(c) != 2 \
             or not ({"above", "below", "between"} & set(c)):
         problems.append(f"{path}: expected {{readout, above: x}}, {{readout, below: x}} or "
-                        f"{{readout, between: [low, high]}}; got {c!r}")
+                        f"{{readout, between: [low, high]}}; got {clip(c)}")
         return None
     r = c["readout"]
     if names and r not in names:
@@ -192,13 +192,13 @@ def _constraint(c, path, names, problems) -> Constraint | None:
     if "between" in c:
         b = c["between"]
         if not isinstance(b, list) or len(b) != 2:
-            problems.append(f"{path}.between: expected [low, high], got {b!r}")
+            problems.append(f"{path}.between: expected [low, high], got {clip(b)}")
             return None
         lo, hi = _number(b[0], f"{path}.between[0]", problems), _number(b[1], f"{path}.between[1]", problems)
         if lo is None or hi is None:
             return None
         if not hi > lo:
-            problems.append(f"{path}.between: high must exceed low, got {b!r}")
+            problems.append(f"{path}.between: high must exceed low, got {clip(b)}")
             return None
         return Constraint(r, lo, hi)
     key = "above" if "above" in c else "below"

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 
 import itertools
-from ..validation import clip, finite
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 
+from ..validation import clip, finite
 KEYS = ("start", "max_drugs", "efficacy", "risk", "grid")
 GRID_KEYS = ("route", "doses", "every", "infusion_hours")
 
@@ -62,7 +62,7 @@ def expand(raw, arms: dict, times, problems: list, therapies_fn) -> RegimenSearc
         return None
     max_drugs = rs.get("max_drugs", 1)
     if isinstance(max_drugs, bool) or not isinstance(max_drugs, int) or not 1 <= max_drugs <= 3:
-        problems.append(f"trial.regimen_search.max_drugs: expected 1, 2 or 3, got {max_drugs!r}")
+        problems.append(f"trial.regimen_search.max_drugs: expected 1, 2 or 3, got {clip(max_drugs)}")
         return None
     per_drug = {}
     for drug, spec in grid.items():
@@ -100,7 +100,7 @@ def expand(raw, arms: dict, times, problems: list, therapies_fn) -> RegimenSearc
         return None
     risk = rs.get("risk")
     if not isinstance(risk, str):
-        problems.append(f"trial.regimen_search.risk: expected the name of a challenge_week endpoint, got {risk!r}")
+        problems.append(f"trial.regimen_search.risk: expected the name of a challenge_week endpoint, got {clip(risk)}")
         return None
     return RegimenSearch(arms=tuple(generated), efficacy=str(eff["endpoint"]), week=float(eff["week"]),
                          risk=risk)

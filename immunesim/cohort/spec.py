@@ -47,12 +47,12 @@ is in scenario time and must be at or after ``trial.baseline``.
 
 from __future__ import annotations
 
-from ..validation import clip, is_one_of
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 
+from ..validation import clip, is_one_of
 from .endpoints import CHALLENGE, KINDS, Endpoint
 from .population import BLOCK
 from .population_spec import _list, _number
@@ -158,7 +158,7 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
             cal.append({"arm": c["arm"], "endpoint": ep.name, "week": week, "rate": rate})
     chunk = tr.get("chunk", 512)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < BLOCK or chunk % BLOCK:
-        problems.append(f"trial.chunk: expected a positive multiple of {BLOCK} (candidates per chunk), got {chunk!r}")
+        problems.append(f"trial.chunk: expected a positive multiple of {BLOCK} (candidates per chunk), got {clip(chunk)}")
         chunk = 512
     if search is not None:
         from .regimens import check
@@ -210,14 +210,14 @@ def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None
     w = spec.get("weeks")
     if not isinstance(w, list) or not w or not all(
             isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in w):
-        problems.append(f"{path}.weeks: expected a list of weeks > 0 after baseline, got {w!r}")
+        problems.append(f"{path}.weeks: expected a list of weeks > 0 after baseline, got {clip(w)}")
         return None
     if weeks_total is not None and max(w) > weeks_total:
         problems.append(f"{path}.weeks: week {max(w):g} is after the trial's end (week {weeks_total:g})")
         return None
     harm = spec.get("harm", False)
     if not isinstance(harm, bool):
-        problems.append(f"{path}.harm: expected true or false, got {harm!r}")
+        problems.append(f"{path}.harm: expected true or false, got {clip(harm)}")
         return None
     return None if value is None else Endpoint(name, kind, value, readout, tuple(float(x) for x in w),
                                                harm=harm)

@@ -9,10 +9,11 @@ last, so an output folder never shows one run's manifest beside another run's re
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+from ..durable import fsync_dir, sha256_file  # noqa: F401 - re-exported for the outputs
 
 MANIFEST = "manifest.json"
 
@@ -28,24 +29,6 @@ def begin_outputs(outdir) -> Path:
         return outdir
     fsync_dir(outdir)
     return outdir
-
-
-def fsync_dir(path) -> None:
-    """Flush a folder's entries (a rename or removal in it) to disk, where the system allows."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @contextlib.contextmanager

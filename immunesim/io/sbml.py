@@ -13,6 +13,7 @@ expressions, so what is exported is exactly what the kernels compute.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterable, Mapping
 from xml.sax.saxutils import escape
 
@@ -34,13 +35,27 @@ def _mathml(node) -> str:
         return f"<cn>{node.value!r}</cn>"
     if isinstance(node, ast.Name):
         return _TIME if node.id == TIME else f"<ci>{node.id}</ci>"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        return f"<apply><power/>{_mathml(node.left)}{_mathml(node.right)}</apply>"
     if isinstance(node, ast.BinOp):
-        return f"<apply><{_OPS[type(node.op)]}/>{_mathml(node.left)}{_mathml(node.right)}</apply>"
+        # the left spine of a chain (a + b - c + ...) without recursion: a sum of thousands
+        # of terms is a valid rate law
+        spine = []
+        while isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow):
+            spine.append(node)
+            node = node.left
+        text = _mathml(node)
+        for b in reversed(spine):
+            text = f"<apply><{_OPS[type(b.op)]}/>{text}{_mathml(b.right)}</apply>"
+        return text
     if isinstance(node, ast.UnaryOp):
-        op = "not" if isinstance(node.op, ast.Not) else "minus"
-        if isinstance(node.op, ast.UAdd):
-            return _mathml(node.operand)
-        return f"<apply><{op}/>{_mathml(node.operand)}</apply>"
+        if isinstance(node.op, ast.Not):
+            return f"<apply><not/>{_mathml(node.operand)}</apply>"
+        negative = False
+        while isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
+            negative ^= isinstance(node.op, ast.USub)
+            node = node.operand
+        return f"<apply><minus/>{_mathml(node)}</apply>" if negative else _mathml(node)
     if isinstance(node, ast.Compare):
         parts, left = [], node.left
         for op, right in zip(node.ops, node.comparators):
@@ -62,6 +77,18 @@ def _mathml(node) -> str:
     return f"<apply><{_FUN[name]}/>{''.join(_mathml(a) for a in args)}</apply>"
 
 
+def _sid(text: str) -> str:
+    """An SBML identifier (SId: a letter or '_', then letters, digits, '_') from any text."""
+    sid = re.sub(r"[^A-Za-z0-9_]", "_", text)[:200]
+    return sid if re.match(r"^[A-Za-z_]", sid) else f"m_{sid}"
+
+
+def _attribute(text: str) -> str:
+    """``text`` as an XML attribute value: escaped, without the characters XML forbids."""
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
+    return escape(text, {'"': "&quot;", "\n": "&#10;"})
+
+
 def _math(expr) -> str:
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML">{_mathml(expr.tree)}</math>'
 
@@ -77,7 +104,7 @@ def to_sbml(model: Model, params: Mapping[str, float] | None = None,
     y = model.initial_vector(y0)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">',
-           f'<model id="{escape(model.name)}" name="{escape(model.name)}">',
+           f'<model id="{_sid(model.name)}" name="{_attribute(model.name)}">',
            '<listOfCompartments><compartment id="c" size="1" constant="true" '
            'spatialDimensions="3"/></listOfCompartments>', "<listOfSpecies>"]
     out += [f'<species id="{s.name}" compartment="c" initialConcentration="{float(y[i])!r}" '

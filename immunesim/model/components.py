@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from ..errors import ModelError
+from ..validation import clip
 from .expr import RESERVED, Expression, parse
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -24,7 +25,7 @@ _UNIT = re.compile(r"^[A-Za-z0-9_ ./*^()%µ+-]+$")
 
 def check_name(name, what: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ModelError(f"{what} name {name!r} is not allowed: use a letter followed by "
+        raise ModelError(f"{what} name {clip(name)} is not allowed: use a letter followed by "
                          "letters, digits or '_'")
     if name in RESERVED or keyword.iskeyword(name):
         raise ModelError(f"{what} name '{name}' is reserved (reserved: "
@@ -36,7 +37,7 @@ def check_unit(unit, where: str) -> None:
         raise ModelError(f"{where}: a unit is required (e.g. 'cells/uL', '1/day', 'ng/mL', "
                          "'1' for dimensionless)")
     if not _UNIT.match(unit.strip()):
-        raise ModelError(f"{where}: unit {unit!r} has characters that are not allowed")
+        raise ModelError(f"{where}: unit {clip(unit)} has characters that are not allowed")
 
 
 def check_number(value, where: str, *, finite: bool = True) -> float:
@@ -49,10 +50,10 @@ def check_number(value, where: str, *, finite: bool = True) -> float:
                         "write 1.0e+8)" if "e" in value.lower() else " (a quoted number is text)")
             except ValueError:
                 pass
-        raise ModelError(f"{where}: expected a number, got {value!r}{hint}")
+        raise ModelError(f"{where}: expected a number, got {clip(value)}{hint}")
     value = float(value)
     if finite and not math.isfinite(value):
-        raise ModelError(f"{where}: expected a finite number, got {value!r}")
+        raise ModelError(f"{where}: expected a finite number, got {clip(value)}")
     return value
 
 
@@ -112,7 +113,7 @@ class Parameter:
         try:
             lo, hi = (float(b) for b in self.bounds)
         except (TypeError, ValueError):
-            raise ModelError(f"{where}: bounds must be (lower, upper), got {self.bounds!r}") from None
+            raise ModelError(f"{where}: bounds must be (lower, upper), got {clip(self.bounds)}") from None
         if not lo <= hi:
             raise ModelError(f"{where}: bounds ({lo}, {hi}) have lower > upper")
         object.__setattr__(self, "value", value)

@@ -22,7 +22,6 @@ File layout::
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 from .. import safe_yaml

@@ -36,7 +36,7 @@ from typing import Any, Mapping
 
 from ..errors import ImmunesimError
 from ..limits import MAX_DAYS, MAX_OUTPUT_POINTS
-from ..validation import check_keys, clip, did_you_mean, is_one_of
+from ..validation import check_keys, clip, did_you_mean, each_mapping, is_one_of
 from .units import UnitProblem, to_unit
 
 TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
@@ -172,7 +172,7 @@ def _mapping(data, path, problems) -> dict:
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        problems.append(f"{path}: expected a mapping of name: value, got {type(data).__name__} {data!r}")
+        problems.append(f"{path}: expected a mapping of name: value, got {type(data).__name__} {clip(data)}")
         return {}
     return dict(data)
 
@@ -181,7 +181,7 @@ def _name_list(data, path, allowed, problems, what) -> tuple | None:
     if data is None:
         return None
     if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
-        problems.append(f"{path}: expected a list of names, got {data!r}")
+        problems.append(f"{path}: expected a list of names, got {clip(data)}")
         return None
     for i, x in enumerate(data):
         if x not in allowed:
@@ -228,7 +228,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     if disease is None:
         problems.append("disease: required; one of the presets (`immunesim list diseases`)")
     elif not isinstance(disease, str):
-        problems.append(f"disease: expected a preset name, got {disease!r}")
+        problems.append(f"disease: expected a preset name, got {clip(disease)}")
     else:
         try:
             disease = resolve_disease(disease)
@@ -238,14 +238,14 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
 
     name = data.get("name", origin)
     if not isinstance(name, str) or not name.strip():
-        problems.append(f"name: expected a non-empty text, got {name!r}")
+        problems.append(f"name: expected a non-empty text, got {clip(name)}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        problems.append(f"description: expected text, got {description!r}")
+        problems.append(f"description: expected text, got {clip(description)}")
 
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        problems.append(f"seed: expected an integer 0 <= seed < 2**63, got {seed!r}")
+        problems.append(f"seed: expected an integer 0 <= seed < 2**63, got {clip(seed)}")
         seed = 0
 
     patient = _mapping(data.get("patient"), "patient", problems)
@@ -271,7 +271,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                                          "see `immunesim list parameters DISEASE`", problems):
             lo, hi = p.get("bounds", (0.0, float("inf")))
             if not lo <= v <= hi:
-                problems.append(f"parameters.{key}: {raw!r} is outside the allowed range "
+                problems.append(f"parameters.{key}: {clip(raw)} is outside the allowed range "
                                 f"[{lo}, {hi}] {p['unit']}")
             else:
                 parameters[key] = v
@@ -280,7 +280,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                                           "a species of the model", "see `immunesim list variables`",
                                           problems):
             if v < 0:
-                problems.append(f"initial.{key}: must be >= 0 {sp['unit']}, got {raw!r}")
+                problems.append(f"initial.{key}: must be >= 0 {sp['unit']}, got {clip(raw)}")
             else:
                 initial[key] = v
 
@@ -293,7 +293,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
             problems.append("time: give either times or end/output_every, not both")
         raw = time["times"]
         if not isinstance(raw, list) or len(raw) < 2:
-            problems.append(f"time.times: expected a list of at least 2 times, got {raw!r}")
+            problems.append(f"time.times: expected a list of at least 2 times, got {clip(raw)}")
         else:
             ts = [_days(v, f"time.times[{i}]", problems, positive=False) for i, v in enumerate(raw)]
             if None not in ts:
@@ -307,8 +307,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         every = _days(time.get("output_every", 1.0), "time.output_every", problems)
         if end is not None and every is not None:
             if every > end:
-                problems.append(f"time.output_every: {time.get('output_every')!r} is longer than "
-                                f"time.end {time.get('end', pr_end)!r}")
+                problems.append(f"time.output_every: {clip(time.get('output_every'))} is longer than "
+                                f"time.end {clip(time.get('end', pr_end))}")
             elif end / every + 1 > MAX_OUTPUT_POINTS:
                 problems.append(f"time.output_every: {end / every + 1:.0f} output points; at most "
                                 f"{MAX_OUTPUT_POINTS} allowed (use a larger interval)")
@@ -325,7 +325,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     if raw_arms is not None:
         if not isinstance(raw_arms, Mapping) or not raw_arms:
             problems.append(f"arms: expected a mapping of arm name: list of therapies (an empty "
-                            f"list for untreated) or {{therapies, treat_to_target}}, got {raw_arms!r}")
+                            f"list for untreated) or {{therapies, treat_to_target}}, got {clip(raw_arms)}")
         else:
             from .strategy import validate_strategy
 
@@ -358,13 +358,13 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         if key in solver:
             v = solver[key]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-                problems.append(f"solver.{key}: expected a number in [{lo:g}, {hi:g}], got {v!r}")
+                problems.append(f"solver.{key}: expected a number in [{lo:g}, {hi:g}], got {clip(v)}")
             else:
                 solver_out[key] = float(v)
     if "max_steps" in solver:
         v = solver["max_steps"]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            problems.append(f"solver.max_steps: expected a positive integer, got {v!r}")
+            problems.append(f"solver.max_steps: expected a positive integer, got {clip(v)}")
         else:
             solver_out["max_steps"] = v
 
@@ -400,13 +400,13 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     if "summary_times" in outputs:
         raw = outputs["summary_times"]
         if not isinstance(raw, list) or not raw:
-            problems.append(f"outputs.summary_times: expected a non-empty list of times, got {raw!r}")
+            problems.append(f"outputs.summary_times: expected a non-empty list of times, got {clip(raw)}")
         else:
             st = [_days(v, f"outputs.summary_times[{i}]", problems, positive=False) for i, v in enumerate(raw)]
             if None not in st and times is not None:
                 for i, v in enumerate(st):
                     if not times[0] <= v <= times[-1]:
-                        problems.append(f"outputs.summary_times[{i}]: {raw[i]!r} is outside the "
+                        problems.append(f"outputs.summary_times[{i}]: {clip(raw[i])} is outside the "
                                         f"simulated time [{times[0]:g}, {times[-1]:g}] days")
                 summary_times = tuple(st)
         if summary_times is not None:  # the solver stops at every summary time: exact values
@@ -486,19 +486,10 @@ def _therapies(raw, where: str, times, problems: list) -> list:
     from ..drugs.regimen import Regimen
     from ..errors import ModelError
 
-    if raw is None:
-        raw = []
-    if not isinstance(raw, list):
-        problems.append(f"{where}: expected a list of regimens, got {raw!r}")
-        return []
     regimens = []
-    for i, th in enumerate(raw):
-        path = f"{where}[{i}]"
-        if not isinstance(th, Mapping):
-            problems.append(f"{path}: expected a mapping like {{drug: adalimumab, dose: \"40 mg\", "
-                            f"route: sc, every: \"14 d\", count: 6}}, got {th!r}")
-            continue
-        _unknown(th, THERAPY_KEYS, f"{path}.", problems)
+    for path, th in each_mapping(raw, where, THERAPY_KEYS, problems,
+                                 'a regimen like {drug: adalimumab, dose: "40 mg", route: sc, '
+                                 'every: "14 d", count: 6}', "regimens"):
         th = {k: v for k, v in th.items() if v is not None}    # `until:` left empty = absent
         missing = [k for k in ("drug", "dose", "route") if k not in th]
         if missing:
@@ -540,7 +531,7 @@ def _compare(raw: dict, arms: dict, mdata, problems: list) -> dict:
         w = raw["weeks"]
         if (not isinstance(w, list) or not w
                 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in w)):
-            problems.append(f"compare.weeks: expected a list of weeks >= 0, got {w!r}")
+            problems.append(f"compare.weeks: expected a list of weeks >= 0, got {clip(w)}")
         else:
             out["weeks"] = tuple(float(x) for x in w)
     if "from" in raw:

@@ -48,18 +48,18 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        problems.append(f"treat_to_target: expected a mapping with rules (and flare), got {raw!r}")
+        problems.append(f"treat_to_target: expected a mapping with rules (and flare), got {clip(raw)}")
         return None
     _unknown(raw, ("rules", "flare"), "treat_to_target.", problems)
     rules = []
     raw_rules = raw.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
-        problems.append(f"treat_to_target.rules: expected a non-empty list of rules, got {raw_rules!r}")
+        problems.append(f"treat_to_target.rules: expected a non-empty list of rules, got {clip(raw_rules)}")
         raw_rules = []
     for i, r in enumerate(raw_rules):
         path = f"treat_to_target.rules[{i}]"
         if not isinstance(r, Mapping):
-            problems.append(f"{path}: expected a mapping with at|every, if and then, got {r!r}")
+            problems.append(f"{path}: expected a mapping with at|every, if and then, got {clip(r)}")
             continue
         _unknown(r, RULE_KEYS, f"{path}.", problems)
         rule = {"index": i}
@@ -74,13 +74,13 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
         cond = r.get("if")
         if cond is not None:
             if not isinstance(cond, Mapping):
-                problems.append(f"{path}.if: expected {{readout, above|below, for}}, got {cond!r}")
+                problems.append(f"{path}.if: expected {{readout, above|below, for}}, got {clip(cond)}")
             else:
                 _unknown(cond, IF_KEYS, f"{path}.if.", problems)
                 ro = cond.get("readout")
                 if not is_one_of(ro, names):
                     hint = _not_one_of(ro, names, "see `immunesim list variables`")
-                    problems.append(f"{path}.if.readout: {ro!r} is not a variable; {hint}")
+                    problems.append(f"{path}.if.readout: {clip(ro)} is not a variable; {hint}")
                 if ("above" in cond) == ("below" in cond):
                     problems.append(f"{path}.if: give exactly one of above or below")
                 else:
@@ -94,7 +94,7 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
                                       if "for" in cond else 0.0}
         then = r.get("then")
         if not isinstance(then, Mapping) or len(then) != 1 or next(iter(then)) not in ACTIONS:
-            problems.append(f"{path}.then: expected one action of {', '.join(ACTIONS)}, got {then!r}")
+            problems.append(f"{path}.then: expected one action of {', '.join(ACTIONS)}, got {clip(then)}")
             continue
         (kind, arg), = then.items()
         if kind == "stop":
@@ -105,7 +105,7 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
             rule["then"] = ("start", arg if regs else None)
         elif kind == "switch":
             if not isinstance(arg, Mapping) or set(arg) != {"from", "to"}:
-                problems.append(f"{path}.then.switch: expected {{from: DRUG, to: THERAPY}}, got {arg!r}")
+                problems.append(f"{path}.then.switch: expected {{from: DRUG, to: THERAPY}}, got {clip(arg)}")
                 continue
             regs = therapy_parser([{**arg["to"], "start": 0.0}] if isinstance(arg["to"], Mapping) else arg["to"],
                                   f"{path}.then.switch.to", times, problems)
@@ -113,7 +113,7 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
         else:
             if not isinstance(arg, Mapping) or "drug" not in arg or not set(arg) - {"drug"} \
                     or set(arg) - {"drug", "dose", "every"}:
-                problems.append(f"{path}.then.change: expected {{drug, dose and/or every}}, got {arg!r}")
+                problems.append(f"{path}.then.change: expected {{drug, dose and/or every}}, got {clip(arg)}")
                 continue
             rule["then"] = ("change", dict(arg))
         rules.append(rule)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from ..validation import clip
 from .units import UnitProblem, to_unit
 
 MODELS = ("ode", "abm", "hybrid")
@@ -41,12 +42,12 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
 
     kind = "ode" if model_kind is None else model_kind
     if kind not in MODELS:
-        problems.append(f"model: {model_kind!r} is not allowed; one of {', '.join(MODELS)}")
+        problems.append(f"model: {clip(model_kind)} is not allowed; one of {', '.join(MODELS)}")
         return "ode", {}
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
-        problems.append(f"tissue: expected a mapping of tissue options, got {raw!r}")
+        problems.append(f"tissue: expected a mapping of tissue options, got {clip(raw)}")
         return kind, {}
     if kind == "ode":
         if raw:
@@ -63,7 +64,7 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
     shape = raw.get("shape", [200, 200])
     if (not isinstance(shape, list) or len(shape) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) and 3 <= v <= 20000 for v in shape)):
-        problems.append(f"tissue.shape: expected [rows, columns], integers 3-20000, got {shape!r}")
+        problems.append(f"tissue.shape: expected [rows, columns], integers 3-20000, got {clip(shape)}")
     else:
         cfg["shape"] = tuple(shape)
 
@@ -83,7 +84,7 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
     for key in ("density", "influx", "speeds", "diffusion"):
         if key in raw:
             if not isinstance(raw[key], Mapping):
-                problems.append(f"tissue.{key}: expected a mapping, got {raw[key]!r}")
+                problems.append(f"tissue.{key}: expected a mapping, got {clip(raw[key])}")
             else:
                 cfg[key] = dict(raw[key])
     if "density" in cfg:
@@ -96,7 +97,7 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
         cfg["influx"] = {**DEFAULT_INFLUX, **cfg["influx"]}
     if "parameters" in raw:
         if not isinstance(raw["parameters"], Mapping):
-            problems.append(f"tissue.parameters: expected a mapping, got {raw['parameters']!r}")
+            problems.append(f"tissue.parameters: expected a mapping, got {clip(raw['parameters'])}")
         else:
             cfg["rates"] = dict(raw["parameters"])
     for key in ("focus", "focus_health", "vessel_fraction", "recruit_max"):
@@ -108,19 +109,19 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
             v = quantity(key, "day", raw.get(key, default))
             if v is not None:
                 if v <= 0:
-                    problems.append(f"tissue.{key}: must be a positive time, got {raw.get(key)!r}")
+                    problems.append(f"tissue.{key}: must be a positive time, got {clip(raw.get(key))}")
                 else:
                     opts[key] = v
     if opts["snapshot_every"] is None and end_day:
         opts["snapshot_every"] = end_day / 8.0
     field = raw.get("field", "TNF")
     if field not in P.FIELDS:
-        problems.append(f"tissue.field: {field!r} is not a field; one of {', '.join(P.FIELDS)}")
+        problems.append(f"tissue.field: {clip(field)} is not a field; one of {', '.join(P.FIELDS)}")
     else:
         opts["field"] = field
     anim = raw.get("animation", "gif")
     if anim not in ANIMATIONS:
-        problems.append(f"tissue.animation: {anim!r} is not allowed; one of {', '.join(ANIMATIONS)}")
+        problems.append(f"tissue.animation: {clip(anim)} is not allowed; one of {', '.join(ANIMATIONS)}")
     else:
         opts["animation"] = anim
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import ModelError
+from ..validation import clip
 from . import params as P
 
 #: initial agents per site (mean; placed uniformly at random)
@@ -49,28 +50,28 @@ class TissueConfig:
         sh = self.shape
         if (not isinstance(sh, (tuple, list)) or len(sh) != 2
                 or not all(isinstance(v, int) and v >= 3 for v in sh)):
-            problems.append(f"shape: expected (rows, columns), integers >= 3, got {sh!r}")
+            problems.append(f"shape: expected (rows, columns), integers >= 3, got {clip(sh)}")
         for name, lo, hi in (("dx_um", 1.0, 100.0), ("dt_min", 1e-3, 60.0),
                              ("focus_health", 0.0, 1.0), ("vessel_fraction", 1e-6, 1.0), ("recruit_max", 0.0, 1e4)):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not lo <= v <= hi:
-                problems.append(f"{name}: expected a number in [{lo:g}, {hi:g}], got {v!r}")
+                problems.append(f"{name}: expected a number in [{lo:g}, {hi:g}], got {clip(v)}")
         if not isinstance(self.focus, (int, float)) or self.focus < 0:
-            problems.append(f"focus: expected a radius >= 0 sites, got {self.focus!r}")
+            problems.append(f"focus: expected a radius >= 0 sites, got {clip(self.focus)}")
         for what in ("density", "influx", "speeds"):
             d = getattr(self, what)
             for k, v in d.items():
                 if k not in P.KINDS:
                     problems.append(f"{what}.{k}: not a cell kind; one of {', '.join(P.KINDS)}")
                 elif not isinstance(v, (int, float)) or v < 0:
-                    problems.append(f"{what}.{k}: expected a number >= 0, got {v!r}")
+                    problems.append(f"{what}.{k}: expected a number >= 0, got {clip(v)}")
         for k, v in self.diffusion.items():
             if k not in P.FIELDS:
                 problems.append(f"diffusion.{k}: not a field; one of {', '.join(P.FIELDS)}")
             elif not isinstance(v, (int, float)) or v < 0:
-                problems.append(f"diffusion.{k}: expected um^2/s >= 0, got {v!r}")
+                problems.append(f"diffusion.{k}: expected um^2/s >= 0, got {clip(v)}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
-            problems.append(f"seed: expected an integer 0 <= seed < 2**63, got {self.seed!r}")
+            problems.append(f"seed: expected an integer 0 <= seed < 2**63, got {clip(self.seed)}")
         try:
             P.rate_vector(self.rates)
         except ModelError as exc:
