@@ -488,7 +488,7 @@ def _therapies(raw, where: str, times, problems: list) -> list:
 
     regimens = []
     for path, th in each_mapping(raw, where, THERAPY_KEYS, problems,
-                                 'a regimen like {drug: adalimumab, dose: "40 mg", route: sc, '
+                                 'a mapping like {drug: adalimumab, dose: "40 mg", route: sc, '
                                  'every: "14 d", count: 6}', "regimens"):
         th = {k: v for k, v in th.items() if v is not None}    # `until:` left empty = absent
         missing = [k for k in ("drug", "dose", "route") if k not in th]
