@@ -440,6 +440,11 @@ def main(argv=None) -> int:
     b = sub.add_parser("sbml", help="print a model file as SBML Level 3 Version 2")
     b.add_argument("model", type=Path)
     b.set_defaults(func=_sbml)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    bad = next((a for a in argv if "\x00" in str(a)), None)
+    if bad is not None:
+        print(f"immunesim: error: argument {_clip(bad)} contains a NUL character", file=sys.stderr)
+        return 2
     args = ap.parse_args(argv)
     import warnings
 

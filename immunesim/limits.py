@@ -50,3 +50,15 @@ MAX_DAYS = 36_525.0
 MAX_POPULATION = 10_000_000
 #: values one trial chunk may hold in memory (patients x arms x times x variables)
 MAX_CHUNK_VALUES = 2_000_000_000 // 8
+#: arms of one trial or comparison, including those a regimen search generates
+MAX_ARMS = 1000
+#: steps one integration may take (solver.max_steps)
+MAX_STEPS = 10_000_000
+#: decision times of one treat-to-target rule checked periodically (every ...)
+MAX_DECISIONS = 10_000
+#: lattice sites of one tissue patch (4000 x 4000: about 3.5 GB with its agents and fields)
+MAX_TISSUE_SITES = 16_000_000
+#: tissue steps of one run (five years at the default 1-minute step is 2.6 million)
+MAX_TISSUE_STEPS = 5_000_000
+#: lattice snapshots (one PNG each) of one run
+MAX_SNAPSHOTS = 2_000

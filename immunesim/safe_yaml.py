@@ -30,6 +30,7 @@ from yaml.nodes import MappingNode, ScalarNode
 
 from .errors import InputError
 from .limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from .validation import clip
 
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -114,8 +115,8 @@ def read_text(path, error: type = InputError, what: str = "file") -> str:
         st = os.stat(path)
     except FileNotFoundError:
         raise error(f"{path}: {what} not found") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot be read ({exc.strerror})") from None
+    except (OSError, ValueError) as exc:   # ValueError: a NUL in the path
+        raise error(f"{clip(str(path))}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     if not stat.S_ISREG(st.st_mode):
         raise error(f"{path}: not a regular file")
     try:

@@ -378,3 +378,34 @@ def test_sbml_export_of_long_sums_and_any_name():
     root = ET.fromstring(to_sbml(m))
     model = root[0]
     assert model.get("id") == "a__b_______c_" and model.get("name") == "a <b> &  'c'"
+
+
+@pytest.mark.parametrize("extra,field", [
+    ({"solver": {"max_steps": 10**12}}, "solver.max_steps"),
+    ({"treat_to_target": {"rules": [{"every": "1 min", "from": "0 d", "then": {"stop": "adalimumab"}}]}},
+     "treat_to_target.rules[0].every"),
+    ({"model": "abm", "tissue": {"shape": [20000, 20000]}}, "tissue.shape"),
+    ({"model": "abm", "tissue": {"dt": "0.001 min"}}, "tissue.dt"),
+    ({"model": "hybrid", "tissue": {"exchange_every": "1e-9 d"}}, "tissue.exchange_every"),
+    ({"model": "abm", "tissue": {"snapshot_every": "1 min"}}, "tissue.snapshot_every"),
+])
+def test_run_lengths_and_sizes_are_bounded(extra, field):
+    assert field in _problems({**SC, **extra})
+
+
+def test_a_regimen_grid_is_counted_before_its_arms_are_built():
+    grid = {d: {"route": r, "doses": [f"{k} mg" for k in range(1, 21)], "every": [f"{k} d" for k in range(1, 21)]}
+            for d, r in (("adalimumab", "sc"), ("tofacitinib", "oral"), ("etanercept", "sc"))}
+    data = {**SC, "arms": {"placebo": []},
+            "population": {"size": 10, "parameters": {"k_inj_TNF": {"lognormal": 0.5}}},
+            "trial": {"baseline": "365 d", "weeks": 24,
+                      "endpoints": {"ACR20": {"readout": "DAS28_CRP", "improvement": 0.2, "weeks": [24]},
+                                    "infection": {"challenge_week": 8, "cleared_within": "7 d"}},
+                      "regimen_search": {"start": "365 d", "max_drugs": 3, "grid": grid,
+                                         "efficacy": {"endpoint": "ACR20", "week": 24}, "risk": "infection"}}}
+    assert "64481200 regimens" in _problems(data)     # (1 + 400)^3 - 1, none of them built
+
+
+def test_a_nul_character_in_an_argument_is_an_error(capsys):
+    code, err = _run(["validate", "a\x00b.yaml"], capsys)
+    assert code == 2 and "NUL" in err

@@ -30,6 +30,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..limits import MAX_ARMS
 from ..validation import clip, finite
 KEYS = ("start", "max_drugs", "efficacy", "risk", "grid")
 GRID_KEYS = ("route", "doses", "every", "infusion_hours")
@@ -82,6 +83,16 @@ def expand(raw, arms: dict, times, problems: list, therapies_fn) -> RegimenSearc
         per_drug[drug] = options
     generated = []
     drugs = list(per_drug)
+    # arms the grid makes, counted before any is built: sum over k <= max_drugs of the k-th
+    # elementary symmetric polynomial of the option counts
+    e = [1] + [0] * max_drugs
+    for options in per_drug.values():
+        for k in range(max_drugs, 0, -1):
+            e[k] += e[k - 1] * len(options)
+    if sum(e[1:]) + len(arms) > MAX_ARMS:
+        problems.append(f"trial.regimen_search.grid: {sum(e[1:])} regimens (with max_drugs "
+                        f"{max_drugs}); at most {MAX_ARMS} arms in all")
+        return None
     for k in range(1, max_drugs + 1):
         for combo in itertools.combinations(drugs, k):
             for choice in itertools.product(*(per_drug[d] for d in combo)):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ImmunesimError
-from ..limits import MAX_DAYS, MAX_OUTPUT_POINTS
+from ..limits import MAX_ARMS, MAX_DAYS, MAX_OUTPUT_POINTS, MAX_STEPS
 from ..validation import check_keys, clip, did_you_mean, each_mapping, is_one_of
 from .units import UnitProblem, to_unit
 
@@ -322,6 +322,9 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     regimens = _therapies(data.get("therapies", []), "therapies", times, problems)
     arms = {}
     raw_arms = data.get("arms")
+    if isinstance(raw_arms, Mapping) and len(raw_arms) > MAX_ARMS:
+        problems.append(f"arms: {len(raw_arms)} arms; at most {MAX_ARMS} allowed")
+        raw_arms = None
     if raw_arms is not None:
         if not isinstance(raw_arms, Mapping) or not raw_arms:
             problems.append(f"arms: expected a mapping of arm name: list of therapies (an empty "
@@ -363,8 +366,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                 solver_out[key] = float(v)
     if "max_steps" in solver:
         v = solver["max_steps"]
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            problems.append(f"solver.max_steps: expected a positive integer, got {clip(v)}")
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_STEPS:
+            problems.append(f"solver.max_steps: expected an integer in [1, {MAX_STEPS}], got {clip(v)}")
         else:
             solver_out["max_steps"] = v
 

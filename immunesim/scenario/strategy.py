@@ -34,6 +34,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..limits import MAX_DECISIONS
 from ..validation import clip, finite, is_one_of
 
 RULE_KEYS = ("at", "every", "from", "if", "then")
@@ -71,6 +72,11 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
         else:
             rule["every"] = _days(r["every"], f"{path}.every", problems)
             rule["from"] = _days(r.get("from", 0.0), f"{path}.from", problems, positive=False)
+            if None not in (rule["every"], rule["from"]) and times:
+                n = (times[-1] - rule["from"]) / rule["every"]
+                if n > MAX_DECISIONS:
+                    problems.append(f"{path}.every: {clip(r['every'])} is {n:.3g} decision times; "
+                                    f"at most {MAX_DECISIONS} allowed")
         cond = r.get("if")
         if cond is not None:
             if not isinstance(cond, Mapping):

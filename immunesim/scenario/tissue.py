@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from ..limits import MAX_SNAPSHOTS, MAX_TISSUE_SITES, MAX_TISSUE_STEPS
 from ..validation import clip
 from .units import UnitProblem, to_unit
 
@@ -114,6 +115,18 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
                     opts[key] = v
     if opts["snapshot_every"] is None and end_day:
         opts["snapshot_every"] = end_day / 8.0
+    if "shape" in cfg and cfg["shape"][0] * cfg["shape"][1] > MAX_TISSUE_SITES:
+        problems.append(f"tissue.shape: {cfg['shape'][0]} x {cfg['shape'][1]} sites; at most "
+                        f"{MAX_TISSUE_SITES} (4000 x 4000) allowed")
+    if end_day and cfg.get("dt_min") and end_day * 1440.0 / cfg["dt_min"] > MAX_TISSUE_STEPS:
+        problems.append(f"tissue.dt: {end_day:g} days in steps of {cfg['dt_min']:g} min is "
+                        f"{end_day * 1440.0 / cfg['dt_min']:.3g} steps; at most {MAX_TISSUE_STEPS}")
+    if cfg.get("dt_min") and opts["exchange_every"] * 1440.0 < cfg["dt_min"]:
+        problems.append(f"tissue.exchange_every: {clip(raw.get('exchange_every'))} is shorter than "
+                        f"one tissue step ({cfg['dt_min']:g} min)")
+    if end_day and opts["snapshot_every"] and end_day / opts["snapshot_every"] > MAX_SNAPSHOTS:
+        problems.append(f"tissue.snapshot_every: {end_day / opts['snapshot_every']:.3g} snapshots; "
+                        f"at most {MAX_SNAPSHOTS} allowed")
     field = raw.get("field", "TNF")
     if field not in P.FIELDS:
         problems.append(f"tissue.field: {clip(field)} is not a field; one of {', '.join(P.FIELDS)}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError
+from ..limits import MAX_STEPS
 
 #: method name -> description (order, kind)
 METHODS = {
@@ -42,8 +43,9 @@ class SolverOptions:
         atol = np.atleast_1d(np.asarray(self.atol, dtype=float))
         if atol.ndim != 1 or not np.all(np.isfinite(atol)) or np.any(atol <= 0):
             raise ModelError(f"atol must be a positive number or one per species, got {self.atol!r}")
-        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
-            raise ModelError(f"max_steps must be a positive integer, got {self.max_steps!r}")
+        if (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
+                or not 1 <= self.max_steps <= MAX_STEPS):
+            raise ModelError(f"max_steps must be an integer in [1, {MAX_STEPS}], got {self.max_steps!r}")
         for name in ("first_step", "max_step"):
             v = getattr(self, name)
             if v is not None and not (isinstance(v, (int, float)) and v > 0 and not math.isnan(v)):
