@@ -15,7 +15,7 @@ from .analysis import Branch, SteadyState, continuation, steady_state
 from .diseases.build import disease_model, diseases
 from .diseases.covariates import COVARIATES
 from .diseases.reference import REFERENCE_MODELS, reference_model
-from .errors import ExpressionError, ImmunesimError, ModelError, SimulationError
+from .errors import ExpressionError, ImmunesimError, InputError, ModelError, SimulationError
 from .events import Bolus, Infusion, SetParameter, SetSpecies, doses
 from .model import Model, Parameter, Process, Rule, Species
 from .model.loader import load_model, model_from_dict
@@ -28,7 +28,7 @@ from .tissue import Tissue, TissueConfig, meanfield_model
 __all__ = [
     "COVARIATES", "disease_model", "diseases",
     "Branch", "REFERENCE_MODELS", "SteadyState", "continuation", "reference_model", "steady_state",
-    "Bolus", "ExpressionError", "ImmunesimError", "Infusion", "METHODS", "Model", "ModelError",
+    "Bolus", "ExpressionError", "ImmunesimError", "Infusion", "InputError", "METHODS", "Model", "ModelError",
     "Parameter", "Process", "Result", "Rule", "STATUS_NAMES", "SetParameter", "SetSpecies",
     "SimulationError", "SolverOptions", "Species", "doses", "load_model", "model_from_dict",
     "simulate", "simulate_batch", "Tissue", "TissueConfig", "meanfield_model",

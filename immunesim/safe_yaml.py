@@ -104,7 +104,14 @@ def load_yaml(text: str, where: str = "input", error: type = InputError) -> Any:
 
 
 def _short(exc) -> str:
-    text = " ".join(str(exc).replace('in "<unicode string>", ', "").split())
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        mark = exc.problem_mark
+        text = exc.problem + (f" at line {mark.line + 1}, column {mark.column + 1}" if mark else "")
+        if exc.context:
+            text += f" ({exc.context})"
+    else:
+        text = str(exc)
+    text = " ".join(text.replace('in "<unicode string>", ', "").split())
     return text if len(text) <= 400 else text[:400] + " ..."
 
 

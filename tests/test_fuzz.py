@@ -4,8 +4,10 @@ a hang, code execution or a file written outside the output folder.
 Hypothesis drives four fuzzers with a fixed seed (``derandomize``) so CI is reproducible:
 mutated shipped scenarios (in memory and through ``immunesim validate``), random expressions,
 random model files (whose generated kernel source must hold no user text), and random
-command-line arguments. Each example has a deadline. ``IMMUNESIM_FUZZ_EXAMPLES=N`` runs N
-examples per fuzzer instead of the CI budget (for a longer run by hand).
+command-line arguments. Each example has a deadline. The CI budget is about a minute on one
+core. For a longer run by hand, with new random examples each time:
+``IMMUNESIM_FUZZ_SCALE=10`` runs ten times the CI budget, ``IMMUNESIM_FUZZ_EXAMPLES=N`` runs N
+examples per fuzzer.
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ from immunesim.scenario.schema import Scenario, ScenarioError, validate
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = {p.name: yaml.safe_load(p.read_text()) for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
 EXAMPLES = int(os.environ.get("IMMUNESIM_FUZZ_EXAMPLES", "0"))
+SCALE = float(os.environ.get("IMMUNESIM_FUZZ_SCALE", "0"))
 
 
 def budget(ci: int, deadline_ms: int = 3000):
-    return settings(max_examples=EXAMPLES or ci, deadline=deadline_ms, derandomize=not EXAMPLES,
+    by_hand = bool(EXAMPLES or SCALE)
+    n = EXAMPLES or int(ci * SCALE) or ci
+    return settings(max_examples=n, deadline=deadline_ms, derandomize=not by_hand,
                     suppress_health_check=list(HealthCheck), database=None)
 
 
@@ -83,7 +88,7 @@ def mutated_scenario(draw):
     return data
 
 
-@budget(ci=300)
+@budget(ci=5000)
 @given(mutated_scenario())
 def test_mutated_scenarios_validate_or_fail_cleanly(data):
     try:
@@ -94,7 +99,7 @@ def test_mutated_scenarios_validate_or_fail_cleanly(data):
         assert isinstance(sc, Scenario) and len(sc.hash) == 64
 
 
-@budget(ci=60)
+@budget(ci=300)
 @given(mutated_scenario())
 def test_mutated_scenario_files_through_the_command_line(tmp_path_factory, data):
     tmp = tmp_path_factory.mktemp("fuzz")
@@ -125,7 +130,7 @@ expressions = st.one_of(st.recursive(atoms, _combine, max_leaves=25),
                         st.text(alphabet="Ck+-*/()^,. 0123456789eminaxlogpwr<>=", max_size=60))
 
 
-@budget(ci=400)
+@budget(ci=3000)
 @given(expressions)
 def test_random_expressions_parse_and_differentiate_or_fail_cleanly(text):
     import sympy as sp
@@ -184,7 +189,7 @@ def model_data(draw):
 ALLOWED_TOP = (ast.Import, ast.ImportFrom, ast.Assign, ast.FunctionDef)
 
 
-@budget(ci=120, deadline_ms=20000)
+@budget(ci=1500, deadline_ms=20000)
 @given(model_data(), st.sampled_from(HOSTILE_NAMES))
 def test_random_model_files_build_or_fail_cleanly_and_never_reach_generated_code(data, api_name):
     from immunesim import Model
@@ -226,7 +231,7 @@ flag_numbers = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=Tru
                          st.integers(-10, 10**6).map(float))
 
 
-@budget(ci=300)
+@budget(ci=2000)
 @given(drug=st.sampled_from(["adalimumab", "tocilizumab", "tofacitinib", "nosuch", "Humira"]),
        dose=st.sampled_from(SPECIAL_TEXT), route=st.sampled_from(["sc", "iv", "oral"]),
        every=st.one_of(st.none(), st.sampled_from(SPECIAL_TEXT)),
@@ -251,7 +256,7 @@ SIM_MODEL = model_from_dict({"name": "decay", "species": [{"name": "X", "unit": 
                              "processes": [{"name": "e", "rate": "k*X", "stoichiometry": {"X": -1}}]})
 
 
-@budget(ci=300)
+@budget(ci=2000)
 @given(sim=st.one_of(junk, st.fixed_dictionaries({}, optional={
     "t_end": scalars, "output_every": scalars, "method": scalars, "rtol": scalars, "atol": scalars,
     "doses": st.lists(st.fixed_dictionaries({"target": st.sampled_from(["X", "Y", 1])}, optional={
@@ -268,7 +273,7 @@ def test_simulate_settings_give_a_clean_error_or_a_bounded_run(sim, t_end, dt, r
     assert run["t_end"] / run["dt"] <= 1_000_000 and len(run["events"]) <= MAX_DOSES
 
 
-@budget(ci=150)
+@budget(ci=1000)
 @given(argv=st.lists(st.one_of(st.sampled_from(
     ["validate", "list", "diseases", "variables", "parameters", "drugs", "drug", "show", "ra",
      "adalimumab", "--seed", "-1", "99999999999999999999999", "--bogus", "sbml", "nosuch.yaml",

@@ -409,3 +409,13 @@ def test_a_regimen_grid_is_counted_before_its_arms_are_built():
 def test_a_nul_character_in_an_argument_is_an_error(capsys):
     code, err = _run(["validate", "a\x00b.yaml"], capsys)
     assert code == 2 and "NUL" in err
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://host", "http://x:1 ; rm"])
+def test_a_malformed_scheduler_address_is_an_error(address):
+    pytest.importorskip("distributed")
+    from immunesim.cohort.dask_backend import DaskBackend
+    from immunesim.cohort.trial import TrialError
+
+    with pytest.raises(TrialError, match="expected an address like tcp://host:8786"):
+        DaskBackend(scheduler=address)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
+from ..validation import clip
 from .trial import TrialError
 
 
@@ -37,9 +39,12 @@ class DaskBackend:
                              "pip install 'immunesim[dask]'") from None
         self._cluster = None
         if scheduler:
+            if not re.match(r"^(tcp|tls|ws|wss|ucx|inproc)://[^\s/]+:\d{1,5}$", scheduler or ""):
+                raise TrialError(f"--scheduler {clip(scheduler)}: expected an address like "
+                                 "tcp://host:8786")
             try:
                 self.client = Client(scheduler, timeout="20s")
-            except OSError as exc:
+            except (OSError, ValueError, TypeError) as exc:   # TimeoutError is an OSError
                 raise TrialError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         else:
             env = {k: v for k, v in os.environ.items() if k.startswith(("IMMUNESIM_", "NUMBA_"))}
