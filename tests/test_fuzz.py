@@ -35,7 +35,7 @@ EXAMPLES = int(os.environ.get("IMMUNESIM_FUZZ_EXAMPLES", "0"))
 SCALE = float(os.environ.get("IMMUNESIM_FUZZ_SCALE", "0"))
 
 
-def budget(ci: int, deadline_ms: int = 3000):
+def budget(ci: int, deadline_ms: int = 10_000):
     by_hand = bool(EXAMPLES or SCALE)
     n = EXAMPLES or int(ci * SCALE) or ci
     return settings(max_examples=n, deadline=deadline_ms, derandomize=not by_hand,
@@ -189,7 +189,7 @@ def model_data(draw):
 ALLOWED_TOP = (ast.Import, ast.ImportFrom, ast.Assign, ast.FunctionDef)
 
 
-@budget(ci=1500, deadline_ms=20000)
+@budget(ci=1500, deadline_ms=30_000)
 @given(model_data(), st.sampled_from(HOSTILE_NAMES))
 def test_random_model_files_build_or_fail_cleanly_and_never_reach_generated_code(data, api_name):
     from immunesim import Model
