@@ -99,7 +99,8 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
             dists[name] = d
     corr = pop.get("correlation")
     if corr is not None:
-        k = len(pop.get("parameters") or {})
+        raw_params = pop.get("parameters")
+        k = len(raw_params) if isinstance(raw_params, Mapping) else 0
         try:
             R = np.array(corr, dtype=float)
             if R.shape != (k, k):
@@ -111,8 +112,8 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         except np.linalg.LinAlgError:
             problems.append("population.correlation: not positive definite")
             corr = None
-        except (TypeError, ValueError) as exc:
-            problems.append(f"population.correlation: {exc}")
+        except (TypeError, ValueError, OverflowError) as exc:
+            problems.append(f"population.correlation: {clip(str(exc), 200)}")
             corr = None
     cov = _mapping(pop.get("covariates"), "population.covariates", problems)
     _unknown(cov, COV_KEYS, "population.covariates.", problems)
