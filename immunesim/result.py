@@ -47,7 +47,7 @@ class Result:
     def __getitem__(self, name: str) -> xr.DataArray:
         if name not in self.variables:
             import difflib
-            close = difflib.get_close_matches(name, self.variables, n=1)
+            close = difflib.get_close_matches(str(name)[:100], self.variables, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise KeyError(f"'{name}' is not a variable of this result{hint}")
         da = self.dataset["y"].sel(variable=name, drop=True)

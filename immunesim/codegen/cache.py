@@ -71,7 +71,11 @@ def _file_lock(path: Path):
     except ImportError:             # no POSIX locks: the thread lock and atomic renames remain
         yield
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:                 # a read-only (shared) cache: loading needs no lock
+        yield
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -98,7 +102,7 @@ def _verified(path: Path, digest_path: Path) -> bytes | None:
     warnings.warn(f"kernel cache: {path.name} {problem}; regenerating it", KernelCacheWarning,
                   stacklevel=3)
     for p in [path, digest_path, *path.parent.joinpath("__pycache__").glob(f"{path.stem}.*")]:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             p.unlink()
     return None
 

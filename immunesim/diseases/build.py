@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from ..safe_yaml import load_yaml
 
 from ..errors import ModelError
+from ..validation import clip
 from ..model.loader import model_from_dict
 from ..model.model import Model
 from .modules import MODULES
@@ -60,9 +61,9 @@ def resolve_disease(name: str) -> str:
     names = {c: c for c in choices}
     for c in choices:
         names.update({a.lower(): c for a in _read_preset(c).get("aliases", [])})
-    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(key[:100], list(names), n=1, cutoff=0.6)
     hint = f"; did you mean '{names[close[0]]}'?" if close else ""
-    raise ModelError(f"unknown disease '{name}'{hint} (available: {', '.join(choices)})")
+    raise ModelError(f"unknown disease {clip(name)}{hint} (available: {', '.join(choices)})")
 
 
 def preset(name: str) -> dict:

@@ -50,7 +50,7 @@ def apply_covariates(data: dict, covariates: Mapping[str, Any], where: str = "co
         if spec is None:
             import difflib
 
-            close = difflib.get_close_matches(str(name), list(COVARIATES), n=1)
+            close = difflib.get_close_matches(str(name)[:100], list(COVARIATES), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(COVARIATES)}"
             problems.append(f"{where}.{name}: unknown covariate{hint}")
             continue

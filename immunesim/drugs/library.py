@@ -17,6 +17,7 @@ from importlib import resources
 from ..safe_yaml import load_yaml
 
 from ..errors import ModelError
+from ..validation import clip
 
 DRUG_KEYS = {"name", "brand", "class", "mechanism", "molecular_weight_kda", "routes", "pk",
              "variability", "label_checks"}
@@ -125,9 +126,9 @@ def resolve_drug(name: str) -> str:
         return key
     if key in by_brand:
         return by_brand[key]
-    close = difflib.get_close_matches(key, list(_names()) + list(by_brand), n=1)
+    close = difflib.get_close_matches(key[:100], list(_names()) + list(by_brand), n=1)
     hint = f"; did you mean '{by_brand.get(close[0], close[0])}'?" if close else ""
-    raise ModelError(f"unknown drug '{name}'{hint} (available: {', '.join(_names())})")
+    raise ModelError(f"unknown drug {clip(name)}{hint} (available: {', '.join(_names())})")
 
 
 def drug(name: str) -> dict:

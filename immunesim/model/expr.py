@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from dataclasses import dataclass
 
 from ..errors import ExpressionError
@@ -83,7 +84,9 @@ def parse(text: str, where: str = "") -> Expression:
     # the language has no strings, so a textual replacement is exact.
     text = original.replace("^", "**")
     try:
-        tree = ast.parse(text, mode="eval").body
+        with warnings.catch_warnings():     # e.g. "1if": Python's own remark, not for users
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1
         raise ExpressionError(f"{where}: expression '{_clip(text)}' is not valid syntax near "

@@ -152,7 +152,7 @@ class Model:
         except KeyError:
             import difflib
             folded = [k for k in index if k.lower() == str(name).lower()]
-            close = folded or difflib.get_close_matches(str(name), list(index), n=1)
+            close = folded or difflib.get_close_matches(str(name)[:100], list(index), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ModelError(f"'{name}' is not a {kind} of model '{self.name}'{hint}") from None
 

@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..errors import ImmunesimError
+from ..errors import ImmunesimError, problem_lines
 from ..limits import MAX_ARMS, MAX_DAYS, MAX_OUTPUT_POINTS, MAX_STEPS
 from ..validation import check_keys, clip, did_you_mean, each_mapping, is_one_of
 from .units import UnitProblem, to_unit
@@ -57,7 +57,7 @@ class ScenarioError(ImmunesimError, ValueError):
     """An invalid scenario; ``problems`` holds one readable line per problem."""
 
     def __init__(self, problems):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = problem_lines(problems)
         super().__init__("\n".join(self.problems))
 
 

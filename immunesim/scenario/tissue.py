@@ -58,7 +58,7 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
         if key not in TISSUE_KEYS:
             import difflib
 
-            close = difflib.get_close_matches(str(key), TISSUE_KEYS, 1)
+            close = difflib.get_close_matches(str(key)[:100], TISSUE_KEYS, 1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(TISSUE_KEYS)}"
             problems.append(f"tissue.{key}: unknown key; {hint}")
     cfg = {"seed": seed}

@@ -132,8 +132,8 @@ def rate_vector(overrides: dict | None = None) -> np.ndarray:
     if bad:
         import difflib
 
-        hints = [f"{k} (did you mean {difflib.get_close_matches(k, RATES, 1)[0]!r}?)"
-                 if difflib.get_close_matches(k, RATES, 1) else k for k in bad]
+        hints = [f"{k} (did you mean {difflib.get_close_matches(str(k)[:100], RATES, 1)[0]!r}?)"
+                 if difflib.get_close_matches(str(k)[:100], RATES, 1) else k for k in bad]
         raise ModelError(f"tissue parameters: unknown {', '.join(hints)}; see immunesim.tissue.params.RATES")
     out = np.array([float(overrides.get(k, v[0])) for k, v in RATES.items()])
     neg = [k for k, v in zip(RATES, out) if not np.isfinite(v) or v < 0]
