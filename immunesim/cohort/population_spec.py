@@ -113,7 +113,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
             problems.append("population.correlation: not positive definite")
             corr = None
         except (TypeError, ValueError, OverflowError) as exc:
-            problems.append(f"population.correlation: {clip(str(exc), 200)}")
+            problems.append(f"population.correlation: {str(exc)[:200]}")
             corr = None
     cov = _mapping(pop.get("covariates"), "population.covariates", problems)
     _unknown(cov, COV_KEYS, "population.covariates.", problems)
