@@ -98,7 +98,7 @@ def simulation_settings(data, path, model, args) -> dict:
                     opts[key] = v
     events = []
     total = 0
-    for where, d in each_mapping(sim.get("doses"), f"{path}.simulation.doses", _DOSE_KEYS,
+    for _, where, d in each_mapping(sim.get("doses"), f"{path}.simulation.doses", _DOSE_KEYS,
                                  problems, "{target, amount, every, count, start} (target and "
                                  "amount required)", "doses"):
         target = d.get("target")

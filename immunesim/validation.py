@@ -46,8 +46,8 @@ def is_one_of(value, choices) -> bool:
 
 
 def each_mapping(raw, where: str, allowed, problems: list, what: str,
-                 items: str) -> Iterator[tuple[str, Mapping]]:
-    """``(path, item)`` for each mapping of the list ``raw`` (absent: none), its keys checked
+                 items: str) -> Iterator[tuple[int, str, Mapping]]:
+    """``(index, path, item)`` for each mapping of the list ``raw`` (absent: none), its keys checked
     against ``allowed``; a problem for anything else (``what`` describes one item, ``items``
     the list)."""
     if raw is None:
@@ -61,7 +61,7 @@ def each_mapping(raw, where: str, allowed, problems: list, what: str,
             problems.append(f"{path}: expected {what}, got {clip(item)}")
             continue
         check_keys(item, allowed, f"{path}.", problems)
-        yield path, item
+        yield i, path, item
 
 
 def check_keys(data: Mapping, allowed, path: str, problems: list) -> None:

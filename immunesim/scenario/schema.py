@@ -490,7 +490,7 @@ def _therapies(raw, where: str, times, problems: list) -> list:
     from ..errors import ModelError
 
     regimens = []
-    for path, th in each_mapping(raw, where, THERAPY_KEYS, problems,
+    for _, path, th in each_mapping(raw, where, THERAPY_KEYS, problems,
                                  'a mapping like {drug: adalimumab, dose: "40 mg", route: sc, '
                                  'every: "14 d", count: 6}', "regimens"):
         th = {k: v for k, v in th.items() if v is not None}    # `until:` left empty = absent

@@ -35,7 +35,7 @@ from typing import Mapping
 import numpy as np
 
 from ..limits import MAX_DECISIONS
-from ..validation import clip, finite, is_one_of
+from ..validation import clip, each_mapping, finite, is_one_of
 
 RULE_KEYS = ("at", "every", "from", "if", "then")
 IF_KEYS = ("readout", "above", "below", "for")
@@ -57,12 +57,8 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
     if not isinstance(raw_rules, list) or not raw_rules:
         problems.append(f"treat_to_target.rules: expected a non-empty list of rules, got {clip(raw_rules)}")
         raw_rules = []
-    for i, r in enumerate(raw_rules):
-        path = f"treat_to_target.rules[{i}]"
-        if not isinstance(r, Mapping):
-            problems.append(f"{path}: expected a mapping with at|every, if and then, got {clip(r)}")
-            continue
-        _unknown(r, RULE_KEYS, f"{path}.", problems)
+    for i, path, r in each_mapping(raw_rules, "treat_to_target.rules", RULE_KEYS, problems,
+                                   "a mapping with at|every, if and then", "rules"):
         rule = {"index": i}
         if ("at" in r) == ("every" in r):
             problems.append(f"{path}: give exactly one of at (a decision time) or every (periodic checks)")
