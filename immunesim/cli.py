@@ -22,24 +22,10 @@ import time
 from pathlib import Path
 
 from .validation import clip as _clip
-from .validation import finite
+from .validation import number
 
 _SIM_KEYS = ("t_end", "output_every", "method", "rtol", "atol", "doses")
 _DOSE_KEYS = ("target", "amount", "every", "count", "start")
-
-
-def _number(value, where, problems, *, positive=False, nonnegative=False):
-    """A finite number, or None with a problem appended naming ``where``."""
-    if finite(value) is None:
-        problems.append(f"{where}: expected a finite number, got {_clip(value)}")
-        return None
-    if positive and not value > 0:
-        problems.append(f"{where}: must be > 0, got {value!r}")
-        return None
-    if nonnegative and value < 0:
-        problems.append(f"{where}: must be >= 0, got {value!r}")
-        return None
-    return float(value)
 
 
 def simulation_settings(data, path, model, args) -> dict:
@@ -68,9 +54,9 @@ def simulation_settings(data, path, model, args) -> dict:
         return (default if value is None else value), f"{path}.simulation.{key}"
 
     value, where = pick("t_end", "t_end", 100.0)
-    t_end = _number(value, where, problems, positive=True)
+    t_end = number(value, where, problems, 0.0, open_lo=True)
     value, where = pick("dt", "output_every", None if t_end is None else t_end / 100)
-    dt = None if value is None else _number(value, where, problems, positive=True)
+    dt = None if value is None else number(value, where, problems, 0.0, open_lo=True)
     if t_end is not None and dt is not None and dt > t_end:
         problems.append(f"{where}: {dt:g} is longer than the run ({t_end:g})")
         dt = None
@@ -88,7 +74,7 @@ def simulation_settings(data, path, model, args) -> dict:
     for key in ("rtol", "atol"):
         value, where = pick(key, key)
         if value is not None:
-            v = _number(value, where, problems, positive=True)
+            v = number(value, where, problems, 0.0, open_lo=True)
             if v is not None:
                 try:
                     SolverOptions(**{key: v})
@@ -105,9 +91,9 @@ def simulation_settings(data, path, model, args) -> dict:
         if not is_one_of(target, model.species_index):
             problems.append(f"{where}.target: {_clip(target)} is not a species of the model "
                             f"(species: {', '.join(model.species_names)})")
-        amount = _number(d.get("amount"), f"{where}.amount", problems)
-        every = _number(d.get("every", 1.0), f"{where}.every", problems, positive=True)
-        start = _number(d.get("start", 0.0), f"{where}.start", problems, nonnegative=True)
+        amount = number(d.get("amount"), f"{where}.amount", problems)
+        every = number(d.get("every", 1.0), f"{where}.every", problems, 0.0, open_lo=True)
+        start = number(d.get("start", 0.0), f"{where}.start", problems, 0.0)
         count = d.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_DOSES:
             problems.append(f"{where}.count: expected an integer in [1, {MAX_DOSES}], got "
@@ -182,13 +168,9 @@ def pk_request(args):
     from .limits import MAX_DAYS
 
     problems = []
-    days = _number(args.days, "--days", problems, positive=True)
-    if days is not None and days > MAX_DAYS:
-        problems.append(f"--days: {days:g} is more than {MAX_DAYS:g} days")
-        days = None
-    weight = args.weight if args.weight is not None else REFERENCE_WEIGHT_KG
-    if _number(weight, "--weight", problems) is not None and not 20 <= weight <= 250:
-        problems.append(f"--weight: {weight} kg is outside the allowed range [20, 250] kg")
+    days = number(args.days, "--days", problems, 0.0, MAX_DAYS, open_lo=True)
+    weight = number(REFERENCE_WEIGHT_KG if args.weight is None else args.weight, "--weight (kg)",
+                    problems, 20.0, 250.0)
     every, count = args.every, args.count
     if every is None and count is None:
         count = 1

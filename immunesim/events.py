@@ -15,6 +15,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .errors import ModelError
+from .limits import MAX_DOSES
+from .validation import clip
 from .kernels.common import EV_ADD_INPUT, EV_ADD_SPECIES, EV_SET_PARAM, EV_SET_SPECIES
 from .model.components import check_number
 from .model.model import Model
@@ -62,8 +64,8 @@ Event = Bolus | Infusion | SetParameter | SetSpecies
 
 def doses(*, target: str, amount: float, every: float, count: int, start: float = 0.0) -> list[Bolus]:
     """``count`` boluses of ``amount`` into ``target`` every ``every`` time units from ``start``."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ModelError(f"doses: count must be a positive integer, got {count!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_DOSES:
+        raise ModelError(f"doses: count must be an integer in [1, {MAX_DOSES}], got {clip(count)}")
     if check_number(every, "doses: every") <= 0:
         raise ModelError(f"doses: every must be > 0, got {every!r}")
     return [Bolus(time=start + k * every, target=target, amount=amount) for k in range(count)]

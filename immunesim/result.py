@@ -20,6 +20,7 @@ import xarray as xr
 
 from .errors import SimulationError
 from .io import atomic_path
+from .validation import closest
 
 
 class Result:
@@ -46,9 +47,8 @@ class Result:
 
     def __getitem__(self, name: str) -> xr.DataArray:
         if name not in self.variables:
-            import difflib
-            close = difflib.get_close_matches(str(name)[:100], self.variables, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            close = closest(name, self.variables)
+            hint = f"; did you mean '{close}'?" if close else ""
             raise KeyError(f"'{name}' is not a variable of this result{hint}")
         da = self.dataset["y"].sel(variable=name, drop=True)
         da.attrs["units"] = self.units()[name]

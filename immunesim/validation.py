@@ -21,10 +21,29 @@ def clip(value, n: int = 60) -> str:
     return text if len(text) <= n else text[:n] + "..."
 
 
+def closest(name, choices: Iterable) -> str | None:
+    """The choice closest to ``name``, or None. Only ``name``'s first 100 characters are
+    compared: difflib's cost grows with the product of the lengths."""
+    close = difflib.get_close_matches(str(name)[:100], [str(c) for c in choices], n=1)
+    return close[0] if close else None
+
+
 def did_you_mean(name, choices: Iterable, fallback: str) -> str:
     """``did you mean 'x'?`` for the closest of ``choices``, else ``fallback``."""
-    close = difflib.get_close_matches(str(name)[:100], [str(c) for c in choices], n=1)
-    return f"did you mean '{close[0]}'?" if close else fallback
+    close = closest(name, choices)
+    return f"did you mean '{close}'?" if close else fallback
+
+
+def number(value, where: str, problems: list, lo: float = -math.inf, hi: float = math.inf,
+           open_lo: bool = False) -> float | None:
+    """``value`` as a float in ``[lo, hi]`` (``(lo, hi]`` with ``open_lo``), or None with a
+    problem appended naming ``where``."""
+    f = finite(value)
+    if f is None or f < lo or f > hi or (open_lo and f <= lo):
+        rng = f"({lo:g}, {hi:g}]" if open_lo else f"[{lo:g}, {hi:g}]"
+        problems.append(f"{where}: expected a number in {rng}, got {clip(value)}")
+        return None
+    return f
 
 
 def finite(value) -> float | None:

@@ -419,3 +419,24 @@ def test_a_malformed_scheduler_address_is_an_error(address):
 
     with pytest.raises(TrialError, match="expected an address like tcp://host:8786"):
         DaskBackend(scheduler=address)
+
+
+@pytest.mark.parametrize("rules,rate,message", [
+    ([("r", "0")], "k*log(r)*X", "not a finite number"),
+    ([("r", "0")], "X/r", "division by zero"),
+    ([("n", "9**9")], "9**n*X", "power of numbers is not a finite real number"),
+])
+def test_constants_that_appear_only_once_rules_are_substituted_are_refused(rules, rate, message):
+    # parse sees names here; the symbolic build sees the numbers, and must refuse them too
+    # (9**n would otherwise be computed exactly: 370 million digits)
+    m = im.Model("m", species=[im.Species(name="X", unit="mg", initial=1.0)],
+                 parameters=[im.Parameter(name="k", value=0.5, unit="1/day", source="test")],
+                 rules=[im.Rule(name=a, expression=b, unit="1") for a, b in rules],
+                 processes=[im.Process(name="el", rate=rate, stoichiometry={"X": -1})])
+    with pytest.raises(ExpressionError, match=message):
+        generate_source(m)
+
+
+def test_the_python_api_bounds_dose_lists_too():
+    with pytest.raises(ModelError, match="count must be an integer in"):
+        im.doses(target="X", amount=1.0, every=1.0, count=10**9)

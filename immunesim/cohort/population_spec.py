@@ -8,7 +8,7 @@ from typing import Mapping
 import numpy as np
 
 from ..limits import MAX_POPULATION
-from ..validation import clip, finite
+from ..validation import clip, number
 from .endpoints import Constraint
 from .population import DISTRIBUTIONS, LOGNORMAL, NORMAL, UNIFORM, CovariateEffect, Distribution, Population
 
@@ -18,13 +18,6 @@ COV_KEYS = ("body_weight", "age", "sex", "genotypes")
 MAX_SIZE = MAX_POPULATION
 
 
-def _number(v, path, problems, lo=-np.inf, hi=np.inf, open_lo=False):
-    f = finite(v)
-    if f is None or f < lo or f > hi or (open_lo and f <= lo):
-        rng = f"({lo:g}, {hi:g}]" if open_lo else f"[{lo:g}, {hi:g}]"
-        problems.append(f"{path}: expected a number in {rng}, got {clip(v)}")
-        return None
-    return f
 
 
 def _list(raw, path, problems) -> list:
@@ -48,17 +41,17 @@ def _distribution(raw, path, problems) -> Distribution | None:
             from ..scenario.schema import _unknown
 
             _unknown(arg, ("cv", "median"), f"{path}.lognormal.", problems)
-            cv = _number(arg.get("cv"), f"{path}.lognormal.cv", problems, 0.0, 10.0)
+            cv = number(arg.get("cv"), f"{path}.lognormal.cv", problems, 0.0, 10.0)
             med = arg.get("median")
-            med = None if med is None else _number(med, f"{path}.lognormal.median", problems, 0.0, open_lo=True)
+            med = None if med is None else number(med, f"{path}.lognormal.median", problems, 0.0, open_lo=True)
             return None if cv is None else Distribution(kind, med, cv)
-        cv = _number(arg, f"{path}.lognormal", problems, 0.0, 10.0)
+        cv = number(arg, f"{path}.lognormal", problems, 0.0, 10.0)
         return None if cv is None else Distribution(kind, None, cv)
     if not isinstance(arg, list) or len(arg) != 2:
         problems.append(f"{path}.{kind}: expected [{'mean, sd' if kind == NORMAL else 'low, high'}], got {clip(arg)}")
         return None
-    a = _number(arg[0], f"{path}.{kind}[0]", problems)
-    b = _number(arg[1], f"{path}.{kind}[1]", problems)
+    a = number(arg[0], f"{path}.{kind}[0]", problems)
+    b = number(arg[1], f"{path}.{kind}[1]", problems)
     if a is None or b is None:
         return None
     if kind == NORMAL and b < 0:
@@ -126,7 +119,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         if not isinstance(sex, Mapping) or set(sex) != {"female"}:
             problems.append(f"population.covariates.sex: expected {{female: fraction}}, got {clip(sex)}")
         else:
-            female = _number(sex["female"], "population.covariates.sex.female", problems, 0.0, 1.0) or 0.0
+            female = number(sex["female"], "population.covariates.sex.female", problems, 0.0, 1.0) or 0.0
     genotypes = {}
     alleles = [k for k, v in COVARIATES.items() if v["kind"] == "multiply_parameter"]
     for name, p in _mapping(cov.get("genotypes"), "population.covariates.genotypes", problems).items():
@@ -134,7 +127,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
             problems.append(f"population.covariates.genotypes.{name}: not an allele-count covariate; "
                             + _not_one_of(name, alleles, f"allowed: {', '.join(alleles)}"))
             continue
-        v = _number(p, f"population.covariates.genotypes.{name}", problems, 0.0, 1.0)
+        v = number(p, f"population.covariates.genotypes.{name}", problems, 0.0, 1.0)
         if v is not None:
             genotypes[name] = v
     effects = []
@@ -150,7 +143,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
             continue
         (cov_name, arg), = [(k, v) for k, v in e.items() if k != "parameter"]
         if cov_name == "female":
-            f = _number(arg, f"{path}.female", problems, 0.0, open_lo=True)
+            f = number(arg, f"{path}.female", problems, 0.0, open_lo=True)
             if f is not None:
                 effects.append(CovariateEffect(name, "sex", f))
         elif cov_name in ("age", "body_weight"):
@@ -158,9 +151,9 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
             if not isinstance(arg, Mapping) or set(arg) != set(keys):
                 problems.append(f"{path}.{cov_name}: expected {{{', '.join(keys)}}}, got {clip(arg)}")
                 continue
-            f = _number(arg[keys[0]], f"{path}.{cov_name}.{keys[0]}", problems,
+            f = number(arg[keys[0]], f"{path}.{cov_name}.{keys[0]}", problems,
                         0.0 if cov_name == "age" else -10.0, 10.0, open_lo=cov_name == "age")
-            ref = _number(arg["reference"], f"{path}.{cov_name}.reference", problems, 0.0, open_lo=True)
+            ref = number(arg["reference"], f"{path}.{cov_name}.reference", problems, 0.0, open_lo=True)
             if f is not None and ref is not None:
                 effects.append(CovariateEffect(name, "age" if cov_name == "age" else "body_weight", f, ref))
         else:
@@ -195,7 +188,7 @@ def _constraint(c, path, names, problems) -> Constraint | None:
         if not isinstance(b, list) or len(b) != 2:
             problems.append(f"{path}.between: expected [low, high], got {clip(b)}")
             return None
-        lo, hi = _number(b[0], f"{path}.between[0]", problems), _number(b[1], f"{path}.between[1]", problems)
+        lo, hi = number(b[0], f"{path}.between[0]", problems), number(b[1], f"{path}.between[1]", problems)
         if lo is None or hi is None:
             return None
         if not hi > lo:
@@ -203,7 +196,7 @@ def _constraint(c, path, names, problems) -> Constraint | None:
             return None
         return Constraint(r, lo, hi)
     key = "above" if "above" in c else "below"
-    v = _number(c[key], f"{path}.{key}", problems)
+    v = number(c[key], f"{path}.{key}", problems)
     if v is None:
         return None
     return Constraint(r, low=v) if key == "above" else Constraint(r, high=v)

@@ -23,7 +23,6 @@ patient also the lowest-risk regimen that makes them a responder.
 
 from __future__ import annotations
 
-
 import itertools
 from dataclasses import dataclass
 from typing import Mapping
@@ -32,6 +31,7 @@ import numpy as np
 
 from ..limits import MAX_ARMS
 from ..validation import clip, finite
+
 KEYS = ("start", "max_drugs", "efficacy", "risk", "grid")
 GRID_KEYS = ("route", "doses", "every", "infusion_hours")
 

@@ -52,10 +52,10 @@ from typing import Mapping
 
 import numpy as np
 
-from ..validation import clip, is_one_of
+from ..validation import clip, is_one_of, number
 from .endpoints import CHALLENGE, KINDS, Endpoint
 from .population import BLOCK
-from .population_spec import _list, _number
+from .population_spec import _list
 
 TRIAL_KEYS = ("baseline", "weeks", "output_every", "control", "primary", "endpoints", "variables",
               "biomarkers", "calibration", "chunk", "regimen_search")
@@ -105,7 +105,7 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
         problems.append("trial: needs arms (a mapping of arm name: therapies; [] for placebo)")
         return None
     baseline = _days(tr.get("baseline", 0.0), "trial.baseline", problems, positive=False)
-    weeks = _number(tr.get("weeks", 52), "trial.weeks", problems, 0.0, 520.0, open_lo=True)
+    weeks = number(tr.get("weeks", 52), "trial.weeks", problems, 0.0, 520.0, open_lo=True)
     every = _days(tr.get("output_every", "1 w"), "trial.output_every", problems)
     control = tr.get("control", next(iter(arms)))
     if not is_one_of(control, arms):
@@ -149,8 +149,8 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
         if ep is None or ep.time_to_event:
             problems.append(f"{path}.endpoint: {clip(c['endpoint'])} is not a responder endpoint of trial.endpoints")
             continue
-        week = _number(c["week"], f"{path}.week", problems, 0.0)
-        rate = _number(c["rate"], f"{path}.rate", problems, 0.0, 1.0)
+        week = number(c["week"], f"{path}.week", problems, 0.0)
+        rate = number(c["rate"], f"{path}.rate", problems, 0.0, 1.0)
         if week is not None and week not in ep.weeks and ep.kind != CHALLENGE:
             problems.append(f"{path}.week: {week:g} is not one of {c['endpoint']}'s weeks {list(ep.weeks)}")
             continue
@@ -187,7 +187,7 @@ def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None
         problems.append(f"{path}: give exactly one of {', '.join(KINDS)}; got {kinds or 'none'}")
         return None
     kind = kinds[0]
-    value = _number(spec[kind], f"{path}.{kind}", problems,
+    value = number(spec[kind], f"{path}.{kind}", problems,
                     0.0 if kind in ("improvement", CHALLENGE) else -np.inf,
                     1.0 if kind == "improvement" else np.inf)
     if kind == CHALLENGE:
@@ -204,7 +204,7 @@ def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None
                         + _not_one_of(readout, names, "see `immunesim list variables DISEASE`"))
         return None
     if kind == "flare_above":
-        after = _number(spec.get("after_week", 0), f"{path}.after_week", problems, 0.0)
+        after = number(spec.get("after_week", 0), f"{path}.after_week", problems, 0.0)
         return None if value is None or after is None else Endpoint(name, kind, value, readout, (),
                                                                     after_week=after)
     w = spec.get("weeks")

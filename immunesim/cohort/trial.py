@@ -27,8 +27,9 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
+from ..durable import sha256_file
 from ..errors import ImmunesimError
-from ..io import atomic_path, sha256_file, write_text_atomic
+from ..io import atomic_path, write_text_atomic
 
 CHUNK_DIR = "trajectories"
 

@@ -13,12 +13,11 @@ import functools
 from importlib import resources
 from typing import Any, Mapping
 
-from ..safe_yaml import load_yaml
-
 from ..errors import ModelError
-from ..validation import clip
 from ..model.loader import model_from_dict
 from ..model.model import Model
+from ..safe_yaml import load_yaml
+from ..validation import clip, closest
 from .modules import MODULES
 
 PRESET_KEYS = {"name", "title", "aliases", "description", "references", "tissue", "start",
@@ -55,14 +54,12 @@ def resolve_disease(name: str) -> str:
         data = _read_preset(preset)
         if key == preset or key in [a.lower() for a in data.get("aliases", [])]:
             return preset
-    import difflib
-
     choices = list(_preset_names())
     names = {c: c for c in choices}
     for c in choices:
         names.update({a.lower(): c for a in _read_preset(c).get("aliases", [])})
-    close = difflib.get_close_matches(key[:100], list(names), n=1, cutoff=0.6)
-    hint = f"; did you mean '{names[close[0]]}'?" if close else ""
+    close = closest(key, names)
+    hint = f"; did you mean '{names[close]}'?" if close else ""
     raise ModelError(f"unknown disease {clip(name)}{hint} (available: {', '.join(choices)})")
 
 

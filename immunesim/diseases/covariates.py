@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from ..errors import ModelError
 from ..model.components import check_number
+from ..validation import clip, did_you_mean
 
 #: name -> (unit, default, (low, high), target kind, target, per-unit rule, documentation)
 COVARIATES: dict[str, dict[str, Any]] = {
@@ -48,11 +49,8 @@ def apply_covariates(data: dict, covariates: Mapping[str, Any], where: str = "co
     for name, value in covariates.items():
         spec = COVARIATES.get(name)
         if spec is None:
-            import difflib
-
-            close = difflib.get_close_matches(str(name)[:100], list(COVARIATES), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(COVARIATES)}"
-            problems.append(f"{where}.{name}: unknown covariate{hint}")
+            hint = did_you_mean(name, COVARIATES, f"allowed: {', '.join(COVARIATES)}")
+            problems.append(f"{where}.{clip(name, 40)}: unknown covariate; {hint}")
             continue
         try:
             v = check_number(value, f"{where}.{name}")

@@ -10,14 +10,12 @@ scaling of clearances and volumes relative to 70 kg.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 from importlib import resources
 
-from ..safe_yaml import load_yaml
-
 from ..errors import ModelError
-from ..validation import clip
+from ..safe_yaml import load_yaml
+from ..validation import clip, closest
 
 DRUG_KEYS = {"name", "brand", "class", "mechanism", "molecular_weight_kda", "routes", "pk",
              "variability", "label_checks"}
@@ -126,8 +124,8 @@ def resolve_drug(name: str) -> str:
         return key
     if key in by_brand:
         return by_brand[key]
-    close = difflib.get_close_matches(key[:100], list(_names()) + list(by_brand), n=1)
-    hint = f"; did you mean '{by_brand.get(close[0], close[0])}'?" if close else ""
+    close = closest(key, list(_names()) + list(by_brand))
+    hint = f"; did you mean '{by_brand.get(close, close)}'?" if close else ""
     raise ModelError(f"unknown drug {clip(name)}{hint} (available: {', '.join(_names())})")
 
 

@@ -14,10 +14,11 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ModelError
-from ..limits import MAX_DAYS, MAX_DOSE_MG, MAX_DOSES
-from ..validation import clip as _clip
 from ..events import Bolus, Infusion, SetSpecies
+from ..limits import MAX_DAYS, MAX_DOSE_MG, MAX_DOSES
 from ..scenario.units import UnitProblem, to_unit
+from ..validation import clip as _clip
+from ..validation import finite
 from .library import drug as _drug
 
 _DOSE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(mg|g|ug|mcg)\s*(/\s*kg)?\s*$")
@@ -35,8 +36,6 @@ def parse_dose(text) -> tuple[float, bool]:
         raise ModelError(f"dose: {_clip(text)} is outside (0, {MAX_DOSE_MG:g}] mg"
                          + ("/kg" if m.group(3) else ""))
     return amount, m.group(3) is not None
-
-
 
 
 def parse_times(text) -> list[float]:
@@ -84,10 +83,10 @@ def _count(count) -> int:
 
 
 def _hours(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and 0 < value <= 24 * 30):
+    hours = finite(value)
+    if hours is None or not 0 < hours <= 24 * 30:
         raise ModelError(f"infusion_hours: must be a number of hours in (0, 720], got {_clip(value)}")
-    return float(value)
+    return hours
 
 
 @dataclass(frozen=True)
@@ -162,9 +161,10 @@ class Regimen:
         return n + max(0.0, math.ceil((self.until - 1e-9 - t0) / self.every))
 
     def dose_times(self) -> list[float]:
-        if self.n_doses() > MAX_DOSES:
-            raise ModelError(f"regimen of {self.drug}: {self.n_doses():.3g} doses; at most "
-                             f"{MAX_DOSES} allowed (give count or until with every)")
+        n = self.n_doses()
+        if n > MAX_DOSES:
+            raise ModelError(f"regimen of {self.drug}: {n:.3g} doses; at most {MAX_DOSES} allowed "
+                             "(give count or until with every)")
         times = [self.start + t for t in self.loading]
         t0 = times[-1] + (self.every or 0.0) if times else self.start
         if self.every is None:

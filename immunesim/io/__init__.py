@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..durable import fsync_dir, sha256_file  # noqa: F401 - re-exported for the outputs
+from ..durable import fsync_dir
 
 MANIFEST = "manifest.json"
 

@@ -17,7 +17,7 @@ import re
 from typing import Iterable, Mapping
 from xml.sax.saxutils import escape
 
-from ..model.expr import TIME
+from ..model.expr import TIME, chain, signs
 from ..model.model import Model
 
 _OPS = {ast.Add: "plus", ast.Sub: "minus", ast.Mult: "times", ast.Div: "divide",
@@ -37,25 +37,17 @@ def _mathml(node) -> str:
         return _TIME if node.id == TIME else f"<ci>{node.id}</ci>"
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         return f"<apply><power/>{_mathml(node.left)}{_mathml(node.right)}</apply>"
-    if isinstance(node, ast.BinOp):
-        # the left spine of a chain (a + b - c + ...) without recursion: a sum of thousands
-        # of terms is a valid rate law
-        spine = []
-        while isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow):
-            spine.append(node)
-            node = node.left
-        text = _mathml(node)
-        for b in reversed(spine):
-            text = f"<apply><{_OPS[type(b.op)]}/>{text}{_mathml(b.right)}</apply>"
+    if isinstance(node, ast.BinOp):          # a chain of + - or * /, without recursion
+        first, steps = chain(node)
+        text = _mathml(first)
+        for op, right, _ in steps:
+            text = f"<apply><{_OPS[type(op)]}/>{text}{_mathml(right)}</apply>"
         return text
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.Not):
             return f"<apply><not/>{_mathml(node.operand)}</apply>"
-        negative = False
-        while isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
-            negative ^= isinstance(node.op, ast.USub)
-            node = node.operand
-        return f"<apply><minus/>{_mathml(node)}</apply>" if negative else _mathml(node)
+        negative, operand = signs(node)
+        return f"<apply><minus/>{_mathml(operand)}</apply>" if negative else _mathml(operand)
     if isinstance(node, ast.Compare):
         parts, left = [], node.left
         for op, right in zip(node.ops, node.comparators):

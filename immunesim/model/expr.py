@@ -131,19 +131,13 @@ def _fold(tree: ast.AST, text: str, where: str) -> None:
             return None
         group = _group(node)
         if group == "unary":
-            v, cur, sign = None, node, 1.0
-            while _group(cur) == "unary":
-                sign = -sign if isinstance(cur.op, ast.USub) else sign
-                cur = cur.operand
-            v = ev(cur)
-            return None if v is None else sign * v
+            negative, operand = signs(node)
+            v = ev(operand)
+            return None if v is None else (-v if negative else v)
         if group in ("add", "mul"):
-            ops, cur = [], node          # (operator, operand, node) from the right
-            while _group(cur) == group:
-                ops.append((cur.op, cur.right, cur))
-                cur = cur.left
-            acc = ev(cur)
-            for op, right, at in reversed(ops):
+            first, steps = chain(node)
+            acc = ev(first)
+            for op, right, at in steps:
                 r = ev(right)
                 if isinstance(op, ast.Div) and r == 0:
                     raise bad(at, "division by zero")
@@ -178,22 +172,26 @@ def _clip(text: str, n: int = 200) -> str:
     return text if len(text) <= n else text[:n] + " ..."
 
 
-def _chain(node: ast.AST) -> list[ast.AST]:
-    """The operands of a left-nested chain of one precedence level (``a + b - c`` -> a, b, c;
-    ``- - - x`` -> x), found without recursion; a lone node is its own chain."""
+def chain(node: ast.expr) -> tuple[ast.expr, list[tuple[ast.operator, ast.expr, ast.BinOp]]]:
+    """A left-nested chain of one precedence level (``a + b - c``, ``a * b / c``) as its first
+    operand and ``(operator, operand, node)`` for each step in order, found without recursion
+    (a sum of thousands of terms is a valid rate law); any other node is ``(node, [])``."""
     group = _group(node)
-    if group is None:
-        return []
-    out, cur = [], node
-    if group == "unary":
-        while _group(cur) == "unary":
-            cur = cur.operand
-        return [cur]
-    while _group(cur) == group:
-        out.append(cur.right)
-        cur = cur.left
-    out.append(cur)
-    return out[::-1]
+    steps, cur = [], node
+    if group in ("add", "mul"):
+        while _group(cur) == group:
+            steps.append((cur.op, cur.right, cur))
+            cur = cur.left
+    return cur, steps[::-1]
+
+
+def signs(node: ast.expr) -> tuple[bool, ast.expr]:
+    """A run of unary signs (``- - + x``) as (negative, operand), found without recursion."""
+    negative = False
+    while _group(node) == "unary":
+        negative ^= isinstance(node.op, ast.USub)
+        node = node.operand
+    return negative, node
 
 
 def _group(node) -> str | None:
@@ -216,8 +214,12 @@ def _check(tree: ast.AST, text: str, where: str, names: set[str]) -> None:
         if depth > MAX_EXPRESSION_DEPTH:
             raise _fail(text, where, node, f"nested more than {MAX_EXPRESSION_DEPTH} levels deep")
         group = _group(node)
+        if group == "unary":
+            stack.append((signs(node)[1], depth + 1))
+            continue
         if group is not None:
-            stack += [(sub, depth + 1) for sub in _chain(node)]
+            first, steps = chain(node)
+            stack += [(sub, depth + 1) for sub in [first, *(right for _, right, _ in steps)]]
             continue
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -278,11 +280,13 @@ def to_sympy(expr: Expression, symbols: dict, where: str = ""):
     ``min``, ``max`` and ``abs`` become the unevaluated functions of :mod:`.functions`, whose
     derivatives are printable ``Piecewise`` expressions and whose size is linear in their
     arguments. A part made of numbers only must be a finite real number (``1/0``,
-    ``sqrt(-1)``, ``log(0)`` are refused here, naming the token, instead of reaching the
-    kernels); a power of two numbers is exact only for integer exponents up to
-    :data:`~immunesim.limits.MAX_EXACT_POWER` and otherwise computed in floating point (so
-    ``9**9**9`` is refused as an overflow at once instead of computing a number with
-    hundreds of millions of digits).
+    ``sqrt(-1)``, ``log(0)`` are refused, naming the token). :func:`parse` already refuses
+    those written in one expression; these checks catch those that appear only once rules are
+    substituted, like ``log(r)`` with a rule ``r = 0``, or ``9**n`` with a rule ``n = 9**9``. A
+    power of two numbers is exact only for integer exponents up to
+    :data:`~immunesim.limits.MAX_EXACT_POWER` and otherwise computed in floating point, so
+    that such a power is refused as an overflow at once instead of computing a number with
+    hundreds of millions of digits.
     """
     import sympy as sp
 
@@ -336,33 +340,27 @@ def to_sympy(expr: Expression, symbols: dict, where: str = ""):
     def walk(node):
         group = _group(node)
         if group == "add":
-            terms, cur = [], node
-            while _group(cur) == "add":
-                right = num(cur.right)
-                terms.append(-right if isinstance(cur.op, ast.Sub) else right)
-                cur = cur.left
-            terms.append(num(cur))
-            return sp.Add(*terms[::-1])
+            first, steps = chain(node)
+            terms = [num(first)]
+            for op, right, _ in steps:
+                v = num(right)
+                terms.append(-v if isinstance(op, ast.Sub) else v)
+            return sp.Add(*terms)
         if group == "mul":
-            factors, cur = [], node
-            while _group(cur) == "mul":
-                right = num(cur.right)
-                if isinstance(cur.op, ast.Div):
-                    if right == 0:
-                        raise _fail(text, where, cur, "division by zero")
-                    right = 1 / right
-                factors.append(right)
-                cur = cur.left
-            factors.append(num(cur))
-            return sp.Mul(*factors[::-1])
+            first, steps = chain(node)
+            factors = [num(first)]
+            for op, right, at in steps:
+                v = num(right)
+                if isinstance(op, ast.Div):
+                    if v == 0:          # a name that is a zero rule: not seen by _fold
+                        raise _fail(text, where, at, "division by zero")
+                    v = 1 / v
+                factors.append(v)
+            return sp.Mul(*factors)
         if group == "unary":
-            sign, cur = 1, node
-            while _group(cur) == "unary":
-                if isinstance(cur.op, ast.USub):
-                    sign = -sign
-                cur = cur.operand
-            v = num(cur)
-            return -v if sign < 0 else v
+            negative, operand = signs(node)
+            v = num(operand)
+            return -v if negative else v
         if isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, int) and abs(v) < 2 ** 53:

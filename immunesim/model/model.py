@@ -11,6 +11,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from ..errors import ModelError
+from ..validation import clip, closest
 from .components import Parameter, Process, Rule, Species, check_number, check_unit
 from .expr import TIME
 
@@ -150,11 +151,10 @@ class Model:
         try:
             return index[name]
         except KeyError:
-            import difflib
             folded = [k for k in index if k.lower() == str(name).lower()]
-            close = folded or difflib.get_close_matches(str(name)[:100], list(index), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ModelError(f"'{name}' is not a {kind} of model '{self.name}'{hint}") from None
+            close = folded[0] if folded else closest(name, index)
+            hint = f"; did you mean '{close}'?" if close else ""
+            raise ModelError(f"{clip(name)} is not a {kind} of model '{self.name}'{hint}") from None
 
     # -- hashes --------------------------------------------------------------
     def _structure(self) -> dict:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..limits import MAX_SNAPSHOTS, MAX_TISSUE_SITES, MAX_TISSUE_STEPS
-from ..validation import clip
+from ..validation import check_keys, clip
 from .units import UnitProblem, to_unit
 
 MODELS = ("ode", "abm", "hybrid")
@@ -54,13 +54,7 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
         if raw:
             problems.append("tissue: only used with model: abm or model: hybrid")
         return kind, {}
-    for key in raw:
-        if key not in TISSUE_KEYS:
-            import difflib
-
-            close = difflib.get_close_matches(str(key)[:100], TISSUE_KEYS, 1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(TISSUE_KEYS)}"
-            problems.append(f"tissue.{key}: unknown key; {hint}")
+    check_keys(raw, TISSUE_KEYS, "tissue.", problems)
     cfg = {"seed": seed}
     shape = raw.get("shape", [200, 200])
     if (not isinstance(shape, list) or len(shape) != 2
