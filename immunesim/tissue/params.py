@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..kernels import tissue_agents as K
-from ..validation import clip, did_you_mean
+from ..validation import did_you_mean
 
 AVOGADRO = 6.02214076e23
 MW_KDA = {"TNF": 52.0, "IL6": 21.0, "IL2": 15.5, "IL10": 37.0, "IFNg": 34.0, "IL17": 35.0, "CHEM": 8.0}
@@ -131,7 +131,7 @@ def rate_vector(overrides: dict | None = None) -> np.ndarray:
     overrides = dict(overrides or {})
     bad = [k for k in overrides if k not in RATES]
     if bad:
-        hints = [f"{clip(k, 40)} ({did_you_mean(k, RATES, 'no close match')})" for k in bad]
+        hints = [f"{str(k)[:40]} ({did_you_mean(k, RATES, 'no close match')})" for k in bad]
         raise ModelError(f"tissue parameters: unknown {', '.join(hints)}; see immunesim.tissue.params.RATES")
     out = np.array([float(overrides.get(k, v[0])) for k, v in RATES.items()])
     neg = [k for k, v in zip(RATES, out) if not np.isfinite(v) or v < 0]
