@@ -9,6 +9,7 @@ import pytest
 import yaml
 from scipy import stats as sst
 
+import golden
 from immunesim.cli import main
 from immunesim.cohort import open_trajectories, stats
 from immunesim.cohort.calibrate import calibrate
@@ -338,6 +339,7 @@ def test_shipped_ra_trial_runs_its_first_patients(tmp_path):
 
     path = Path(__file__).resolve().parents[1] / "scenarios" / "ra_trial.yaml"
     assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q", "--size", "12"]) == 0
+    golden.check("ra_trial.12.arms.csv", tmp_path / "out" / "arms.csv")
     arms = _csv(tmp_path / "out" / "arms.csv")
     acr = arms[(arms.endpoint == "ACR20") & (arms.week == 24)].set_index("arm")
     assert list(acr.index) == ["placebo", "adalimumab", "tocilizumab", "tofacitinib", "abatacept"]
@@ -353,6 +355,7 @@ def _shipped(name, tmp_path, size):
     path = Path(__file__).resolve().parents[1] / "scenarios" / f"{name}.yaml"
     rc = main(["trial", str(path), "-o", str(tmp_path / "out"), "-q", "--size", str(size)])
     assert rc == 0
+    golden.check(f"{name}.{size}.arms.csv", tmp_path / "out" / "arms.csv")
     return _csv(tmp_path / "out" / "arms.csv"), json.loads((tmp_path / "out" / "trial.json").read_text())
 
 

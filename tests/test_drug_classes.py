@@ -182,6 +182,9 @@ def test_ra_drug_classes_compared_on_one_patient(tmp_path):
     # those of ra_compare.yaml, run by test_therapies); each arm compiles its own kernel
     rows = _compare(tmp_path, _example("ra_drug_classes.yaml",
                                        ("untreated", "abatacept", "tofacitinib", "rituximab")))
+    import golden
+
+    golden.check("ra_drug_classes.arms.csv", tmp_path / "out" / "arms.csv")
     das = {a: {w: float(r[f"DAS28_CRP_week{w}"]) for w in (12, 24, 52)} for a, r in rows.items()}
     clear = {a: float(r["infection_clearance_days"]) for a, r in rows.items()}
     auc = {a: float(r["damage_auc"]) for a, r in rows.items()}

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import immunesim as im
+import golden
 from immunesim.scenario import ScenarioError, load_scenario, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +59,9 @@ def test_every_scenario_runs_from_the_command_line(path, tmp_path):
         np.testing.assert_allclose(r[v].values, api[v].values, rtol=1e-12)
     # summary.csv: the requested readouts at the summary times
     lines = (tmp_path / "summary.csv").read_text().splitlines()
+    golden.check(f"{path.stem}.summary.csv", tmp_path / "summary.csv")
+    if sc.treat_to_target:
+        golden.check(f"{path.stem}.decisions.csv", tmp_path / "decisions.csv")
     assert lines[0].split(",") == ["time_day", *sc.readouts]
     assert len(lines) == 1 + len(sc.summary_times)
     for fig in sc.figures:

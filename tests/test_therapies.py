@@ -75,6 +75,9 @@ def test_compare_command_writes_arms_and_bliss_synergy(tmp_path):
                         str(root / "scenarios" / "ra_compare.yaml"), "-o", str(tmp_path), "-q"],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+    import golden
+
+    golden.check("ra_compare.arms.csv", tmp_path / "arms.csv")
     rows = {r["arm"]: r for r in csv.DictReader((tmp_path / "arms.csv").open())}
     assert list(rows) == ["untreated", "adalimumab", "tocilizumab", "combination", "treat-to-target"]
     assert "day 589: change adalimumab: every 21 d" in rows["treat-to-target"]["therapies"]

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import immunesim as im
+import golden
 from immunesim.scenario import ScenarioError, load_scenario, validate
 from immunesim.tissue.hybrid import run_hybrid
 from immunesim.scenario.tissue import tissue_config
@@ -47,6 +48,7 @@ def test_tissue_scenarios_run_from_the_command_line(path, tmp_path):
         assert im_.n_frames == n_snap
     assert (tmp_path / "tissue_cells.png").exists()
     lines = (tmp_path / "summary.csv").read_text().splitlines()
+    golden.check(f"{path.stem}.summary.csv", tmp_path / "summary.csv")
     cols = lines[0].split(",")
     last = dict(zip(cols, lines[-1].split(",")))
     assert float(last["time_day"]) == pytest.approx(sc.times[-1])
