@@ -278,7 +278,7 @@ def main(argv=None):
         "machine": os.uname().machine, "cpu_count": os.cpu_count(),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    from immunesim.io import write_text_atomic
+    from immunesim.durable import write_text_atomic
 
     write_text_atomic(args.out, json.dumps(out, indent=2) + "\n")
     rr_txt = f"{out['ratio_vs_roadrunner']:.1f}x libRoadRunner, " if rr_rate else ""

@@ -117,7 +117,8 @@ def _simulate(args) -> int:
     import numpy as np
 
     from . import simulate
-    from .io import MANIFEST, begin_outputs, write_text_atomic
+    from .durable import write_text_atomic
+    from .io import MANIFEST, begin_outputs
     from .model.loader import model_from_dict, read_yaml
     from .simulate import _versions
 
@@ -195,7 +196,7 @@ def _pk(args) -> int:
     reg, days, weight = pk_request(args)
     t, c, m = simulate_pk(reg, days, weight)
     if args.output:
-        from .io import write_text_atomic
+        from .durable import write_text_atomic
 
         rows = "\n".join(f"{a:.6g},{b:.6g}" for a, b in zip(t, c))
         write_text_atomic(args.output, "time_day,concentration_ug_per_ml\n" + rows + "\n")

@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import SimulationError
-from .io import atomic_path
+from .durable import atomic_path
 from .validation import closest
 
 

@@ -90,3 +90,37 @@ def check_keys(data: Mapping, allowed, path: str, problems: list) -> None:
             hint = did_you_mean(key, allowed, f"allowed: {', '.join(allowed)}")
             problems.append(f"{path}{clip(key, 40) if not isinstance(key, str) else key[:60]}: "
                             f"unknown key; {hint}")
+
+
+def mapping(data, path: str, problems: list) -> dict:
+    """``data`` as a dict of name: value (absent: empty); anything else is a problem."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        problems.append(f"{path}: expected a mapping of name: value, got {type(data).__name__} {clip(data)}")
+        return {}
+    return dict(data)
+
+
+def as_list(raw, path: str, problems: list) -> list:
+    """A list field (absent: empty); anything else is a problem."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(f"{path}: expected a list, got {clip(raw)}")
+        return []
+    return raw
+
+
+def name_list(data, path: str, allowed, problems: list, what: str) -> tuple | None:
+    """A list of names, each one of ``allowed`` (``what`` names them, as in ``immunesim list``)."""
+    if data is None:
+        return None
+    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+        problems.append(f"{path}: expected a list of names, got {clip(data)}")
+        return None
+    for i, x in enumerate(data):
+        if x not in allowed:
+            hint = did_you_mean(x, allowed, f"see `immunesim list {what}`")
+            problems.append(f"{path}[{i}]: '{x}' is not one of the {what}; {hint}")
+    return tuple(data)

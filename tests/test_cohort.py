@@ -13,7 +13,7 @@ import golden
 from immunesim.cli import main
 from immunesim.cohort import open_trajectories, stats
 from immunesim.cohort.calibrate import calibrate
-from immunesim.cohort.population import BLOCK
+from immunesim.scenario.population import BLOCK
 from immunesim.scenario.schema import ScenarioError, validate
 
 

@@ -21,7 +21,7 @@ from immunesim.errors import ExpressionError, InputError, ModelError
 from immunesim.limits import MAX_DOSES, MAX_YAML_DEPTH
 from immunesim.safe_yaml import load_yaml
 from immunesim.scenario.schema import ScenarioError, validate
-from immunesim.scenario.units import UnitProblem, to_unit
+from immunesim.units import UnitProblem, to_unit
 
 ROOT = Path(__file__).resolve().parents[1]
 POISON = "x\nimport pathlib; pathlib.Path({path!r}).write_text('pwned')\n#"
@@ -321,7 +321,7 @@ def test_valid_rate_laws_that_used_to_fail_now_generate(rate):
 def test_csv_text_fields_round_trip_with_quotes(tmp_path):
     import pandas as pd
 
-    from immunesim.io import write_csv
+    from immunesim.durable import write_csv
 
     rows = [{"arm": 'a"b', "note": "x, y", "rate": 0.5}]
     write_csv(tmp_path / "t.csv", rows)

@@ -19,7 +19,6 @@ import numpy as np
 
 from ..errors import ModelError
 from ..model.model import Model
-from .steady_state import newton
 from .system import System
 
 

@@ -1,6 +1,6 @@
 """Virtual patients and in-silico trials (``immunesim trial``)."""
 
-from .population import Population
+from ..scenario.population import Population
 from .report import run_trial
 from .trial import TrialError, open_trajectories
 

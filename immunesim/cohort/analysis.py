@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from . import stats
-from .endpoints import CHALLENGE
+from ..scenario.endpoints import CHALLENGE
 
 
 def outcome(ds: xr.Dataset, key: str) -> np.ndarray:

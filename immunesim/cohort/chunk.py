@@ -6,7 +6,7 @@ Dask backends, and a resumed run, agree exactly.
 
 Per chunk (``chunk`` candidates, a multiple of the population's 64-candidate block):
 
-1. draw parameters and covariates (:class:`~immunesim.cohort.population.Population`);
+1. draw parameters and covariates (:class:`~immunesim.scenario.population.Population`);
 2. reject draws outside a parameter's bounds;
 3. run-in: simulate every remaining candidate untreated from day 0 to ``trial.baseline``
    (one batched kernel); reject failed integrations and candidates failing a constraint on a
@@ -22,8 +22,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .endpoints import CHALLENGE, challenge_outcome, evaluate
-from .population import BLOCK, candidate_ok
+from ..scenario.endpoints import CHALLENGE
+from .endpoints import challenge_outcome, evaluate
+from ..scenario.population import BLOCK
 
 
 
@@ -211,3 +212,16 @@ def _store(outcomes, ep, a, n_arms, n, res, weeks):
 def _store_extra(outcomes, key, a, n_arms, n, values):
     arr = outcomes.setdefault(key, np.full((n_arms, n), np.nan))
     arr[a] = values
+
+
+def candidate_ok(model, P: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Rows of ``P`` inside every parameter's bounds, and a reason for each row outside."""
+    ok = np.ones(P.shape[0], dtype=bool)
+    reasons = [""] * P.shape[0]
+    for j, par in enumerate(model.parameters):
+        lo, hi = par.bounds
+        bad = ~np.isfinite(P[:, j]) | (P[:, j] < lo) | (P[:, j] > hi)
+        for i in np.flatnonzero(bad & ok):
+            reasons[i] = f"{par.name} outside its bounds [{lo:g}, {hi:g}]"
+        ok &= ~bad
+    return ok, reasons

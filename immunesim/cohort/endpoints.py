@@ -1,80 +1,13 @@
-"""Trial endpoints and baseline constraints, evaluated on batched trajectories.
-
-Times are weeks after the trial's baseline (the end of the untreated run-in, when therapy
-starts). Values at an endpoint week are the solver's own outputs: the trial's output grid
-contains every endpoint week. Kinds:
-
-- ``improvement: f`` (ACR20/50/70-like on a composite): responder when
-  ``(baseline - value) / baseline >= f`` (0.2 for "20 % improvement");
-- ``decrease_by: d`` (an absolute fall, e.g. SLEDAI-2K by >= 4 as in the SLE Responder
-  Index): responder when ``baseline - value >= d``;
-- ``below: x`` (remission, e.g. DAS28-CRP < 2.6) or ``above: x``: responder when the value is
-  below / above ``x``;
-- ``increase_above: d`` (progression of irreversible damage): an event when
-  ``value - baseline > d``; its rate is the share of progressors (lower is better);
-- ``flare_above: x`` (flare- or relapse-free survival): time from ``after_week`` to the first
-  output time with the readout above ``x``, censored at the end; reported as Kaplan-Meier
-  event-free survival at each week;
-- ``challenge_week: w`` with ``cleared_within: days``: a pathogen inoculum (1 unit into
-  ``Pathogen``) given at week ``w`` in a second run of the arm; responder = cleared (load below
-  1e-3 of the inoculum) within the given days. Its clearance time is the arm's infection-risk
-  proxy.
-
-``harm: true`` marks any threshold endpoint as a harm (e.g. an immune-related adverse event
-``{readout: Teff, above: 5}``): its NNT becomes a number needed to harm, and the biomarker
-analysis and personalised rule look for patients *without* it.
-
-A ``Constraint`` on a baseline readout (``above``, ``below`` or ``between``) selects plausible
-patients at the end of the run-in (rejection sampling).
-"""
+"""Trial endpoints evaluated on batched trajectories; what each kind means is in
+:mod:`immunesim.scenario.endpoints`, where endpoints are declared."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from ..scenario.endpoints import ABOVE, BELOW, DECREASE, FLARE, IMPROVEMENT, INCREASE, Endpoint
+
 CLEARED = 1e-3    # pathogen load (inoculum units) counted as cleared
-IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE = (
-    "improvement", "decrease_by", "below", "above", "increase_above", "flare_above", "challenge_week")
-KINDS = (IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE)
-#: kinds whose "responders" are patients with a bad outcome (lower rate is better)
-HARMS = (INCREASE,)
-
-
-@dataclass(frozen=True)
-class Constraint:
-    readout: str
-    low: float = -np.inf
-    high: float = np.inf
-
-    def passes(self, x: np.ndarray) -> np.ndarray:
-        return (x > self.low) & (x < self.high)
-
-    def describe(self) -> str:
-        if np.isfinite(self.low) and np.isfinite(self.high):
-            return f"{self.low:g} < {self.readout} < {self.high:g}"
-        return f"{self.readout} > {self.low:g}" if np.isfinite(self.low) else f"{self.readout} < {self.high:g}"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    name: str
-    kind: str
-    value: float
-    readout: str = ""
-    weeks: tuple = ()
-    after_week: float = 0.0
-    cleared_within: float = 0.0   # days (challenge)
-    harm: bool = False            # the "responders" are patients with a bad outcome (toxicity)
-
-    @property
-    def time_to_event(self) -> bool:
-        return self.kind == FLARE
-
-    @property
-    def lower_is_better(self) -> bool:
-        return self.kind in HARMS or self.harm
 
 
 def evaluate(ep: Endpoint, t_weeks: np.ndarray, y: np.ndarray, base: np.ndarray) -> dict:

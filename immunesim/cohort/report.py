@@ -31,7 +31,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import MANIFEST, begin_outputs, write_csv, write_text_atomic
+from ..durable import write_csv, write_text_atomic
+from ..io import MANIFEST, begin_outputs
 from . import analysis
 from .biomarkers import auc_table, personalised_rule
 from .trial import execute
@@ -175,7 +176,7 @@ def _write_patients(path, ds, trial, weights, selected) -> None:
     time (10^5 patients stay cheap in time and memory)."""
     import pandas as pd
 
-    from ..io import atomic_path
+    from ..durable import atomic_path
 
     arms = list(ds["arm"].values)
     names = list(ds["readout"].values)

@@ -29,7 +29,7 @@ import xarray as xr
 
 from ..durable import sha256_file
 from ..errors import ImmunesimError
-from ..io import atomic_path, write_text_atomic
+from ..durable import atomic_path, write_text_atomic
 
 CHUNK_DIR = "trajectories"
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from ..errors import ModelError
 from ..events import Bolus, Infusion, SetSpecies
 from ..limits import MAX_DAYS, MAX_DOSE_MG, MAX_DOSES
-from ..scenario.units import UnitProblem, to_unit
+from ..units import UnitProblem, days, to_unit
 from ..validation import clip as _clip
-from ..validation import finite
+from ..validation import each_mapping, finite
 from .library import drug as _drug
 
 _DOSE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(mg|g|ug|mcg)\s*(/\s*kg)?\s*$")
@@ -63,14 +63,12 @@ def parse_times(text) -> list[float]:
     return out
 
 
-def _days(value, what, lo: float = 0.0) -> float:
-    """``value`` in days, finite and in ``[lo, MAX_DAYS]``."""
-    try:
-        v = to_unit(value, "day")
-    except UnitProblem as exc:
-        raise ModelError(f"{what}: {exc}") from None
-    if not lo <= v <= MAX_DAYS:
-        raise ModelError(f"{what}: {_clip(value)} is outside [{lo:g}, {MAX_DAYS:g}] days")
+def _days(value, what) -> float:
+    """``value`` in days, in ``[0, MAX_DAYS]`` (:func:`immunesim.units.days`), or a ModelError."""
+    problems: list = []
+    v = days(value, what, problems, positive=False)
+    if problems:
+        raise ModelError(problems)
     return v
 
 
@@ -119,7 +117,7 @@ class Regimen:
             problems.append(f"route: {d['name']} is given {' or '.join(d['routes'])}, "
                             f"not {_clip(route)}")
         if every is not None:
-            field("every", _days, every, "every", 0.0)
+            field("every", _days, every, "every")
             if values.get("every") == 0.0:
                 problems.append(f"every: must be a positive interval, got {_clip(every)}")
                 values.pop("every")
@@ -213,3 +211,34 @@ def regimen_events(regimens, weight_kg: float) -> list:
         F = scaled_parameters(r.drug, weight_kg).get("F", 1.0)
         out += r.events(weight_kg, F, prefix=f"{r.drug}_")
     return out
+
+
+THERAPY_KEYS = ("drug", "dose", "route", "every", "count", "until", "start", "loading",
+                "infusion_hours")
+
+
+def parse_therapies(raw, where: str, times, problems: list) -> list:
+    """Validated regimens of a scenario's therapy list (``where`` is its field path; ``times``
+    the run's output times: a regimen with ``every`` and neither ``count`` nor ``until`` lasts
+    the run); every problem appended to ``problems``."""
+    regimens = []
+    for _, path, th in each_mapping(raw, where, THERAPY_KEYS, problems,
+                                 'a mapping like {drug: adalimumab, dose: "40 mg", route: sc, '
+                                 'every: "14 d", count: 6}', "regimens"):
+        th = {k: v for k, v in th.items() if v is not None}    # `until:` left empty = absent
+        missing = [k for k in ("drug", "dose", "route") if k not in th]
+        if missing:
+            problems.append(f"{path}: missing {', '.join(missing)} (required: drug, dose, route)")
+            continue
+        if "every" in th and "count" not in th and "until" not in th:
+            th = {**th, "until": times[-1] if times else 0.0}
+        try:
+            regimens.append(Regimen.parse(th["drug"], dose=th["dose"], route=th["route"],
+                                          every=th.get("every"), count=th.get("count"),
+                                          until=th.get("until"), start=th.get("start", 0.0),
+                                          loading=th.get("loading"),
+                                          infusion_hours=th.get("infusion_hours")))
+        except ModelError as exc:
+            problems += [f"{path}.{p}" if not p.startswith("unknown drug") else f"{path}.drug: {p}"
+                         for p in exc.problems]
+    return regimens

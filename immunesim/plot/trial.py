@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from ..durable import atomic_path
 
 BAND_PATIENTS = 2000    # bands from the first patients: percentiles converge long before 10^5
 

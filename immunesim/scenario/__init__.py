@@ -1,4 +1,4 @@
-"""Scenario files: validation (:mod:`.schema`), units (:mod:`.units`), running (:mod:`.run`)."""
+"""Scenario files: validation (:mod:`.schema`), running (:mod:`.run`); units are :mod:`immunesim.units`."""
 
 from .run import run_scenario
 from .schema import Scenario, ScenarioError, load_scenario, validate

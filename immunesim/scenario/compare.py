@@ -30,7 +30,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import MANIFEST, atomic_path, begin_outputs, write_csv, write_text_atomic
+from ..durable import atomic_path, write_csv, write_text_atomic
+from ..io import MANIFEST, begin_outputs
 from .schema import Scenario, ScenarioError
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from ..durable import atomic_path
 
 PANELS = {
     "cells": [("T cells (cells/uL)", ["Tn", "Th1", "Th17", "Treg"], "log"),

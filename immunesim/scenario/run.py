@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import MANIFEST, begin_outputs, write_text_atomic
+from ..durable import write_text_atomic
+from ..io import MANIFEST, begin_outputs
 from .schema import Scenario
 
 

@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ImmunesimError, problem_lines
-from ..limits import MAX_ARMS, MAX_DAYS, MAX_OUTPUT_POINTS, MAX_STEPS
-from ..validation import check_keys, clip, did_you_mean, each_mapping, is_one_of
-from .units import UnitProblem, to_unit
+from ..limits import MAX_ARMS, MAX_OUTPUT_POINTS, MAX_STEPS
+from ..validation import check_keys, clip, did_you_mean, is_one_of, mapping, name_list
+from ..drugs.regimen import parse_therapies
+from ..units import UnitProblem, days, to_unit
 
 TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
             "therapies", "arms", "compare", "treat_to_target", "solver", "outputs", "model",
@@ -46,8 +47,6 @@ PATIENT_KEYS = ("covariates",)
 TIME_KEYS = ("end", "output_every", "times")
 SOLVER_KEYS = ("method", "rtol", "atol", "max_steps")
 OUTPUT_KEYS = ("variables", "readouts", "summary_times", "figures", "formats")
-THERAPY_KEYS = ("drug", "dose", "route", "every", "count", "until", "start", "loading",
-                "infusion_hours")
 FIGURES = ("cells", "cytokines", "tissue", "biomarkers")
 FORMATS = ("netcdf", "csv")
 DEFAULT_SUMMARY = ("CRP", "AutoAb", "Treg_Teff_ratio", "Dmg", "Irr")
@@ -85,8 +84,8 @@ class Scenario:
     treat_to_target: dict | None = None
     model_kind: str = "ode"
     tissue: dict = field(default_factory=dict)
-    population: Any = None       # immunesim.cohort.population.Population (immunesim trial)
-    trial: Any = None            # immunesim.cohort.spec.Trial
+    population: Any = None       # immunesim.scenario.population.Population (immunesim trial)
+    trial: Any = None            # immunesim.scenario.trial_spec.Trial
     source: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -151,61 +150,19 @@ class Scenario:
         return regimen_events(self.therapies, self.body_weight)
 
 
-_not_one_of = did_you_mean
-_unknown = check_keys
 
 
 def _overrides(raw, table: dict, path: str, what: str, fallback: str, problems: list):
     """(name, entry, value in the entry's unit) for each valid ``{name: value}`` of ``raw``."""
-    for key, value in _mapping(raw, path, problems).items():
+    for key, value in mapping(raw, path, problems).items():
         entry = table.get(key)
         if entry is None:
-            problems.append(f"{path}.{key}: not {what}; {_not_one_of(key, table, fallback)}")
+            problems.append(f"{path}.{key}: not {what}; {did_you_mean(key, table, fallback)}")
             continue
         try:
             yield key, entry, value, to_unit(value, entry["unit"])
         except UnitProblem as exc:
             problems.append(f"{path}.{key}: {exc}")
-
-
-def _mapping(data, path, problems) -> dict:
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        problems.append(f"{path}: expected a mapping of name: value, got {type(data).__name__} {clip(data)}")
-        return {}
-    return dict(data)
-
-
-def _name_list(data, path, allowed, problems, what) -> tuple | None:
-    if data is None:
-        return None
-    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
-        problems.append(f"{path}: expected a list of names, got {clip(data)}")
-        return None
-    for i, x in enumerate(data):
-        if x not in allowed:
-            hint = _not_one_of(x, allowed, f"see `immunesim list {what}`")
-            problems.append(f"{path}[{i}]: '{x}' is not one of the {what}; {hint}")
-    return tuple(data)
-
-
-def _days(value, path, problems, *, positive=True):
-    try:
-        v = to_unit(value, "day")
-    except UnitProblem as exc:
-        problems.append(f"{path}: {exc}")
-        return None
-    if positive and not v > 0:
-        problems.append(f"{path}: must be a positive time, got {clip(value)}")
-        return None
-    if not positive and v < 0:
-        problems.append(f"{path}: must be >= 0, got {clip(value)}")
-        return None
-    if v > MAX_DAYS:
-        problems.append(f"{path}: {clip(value)} is more than {MAX_DAYS:g} days")
-        return None
-    return v
 
 
 def validate(data: Any, *, origin: str = "scenario") -> Scenario:
@@ -221,7 +178,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level, "
                             f"got {type(data).__name__}")
-    _unknown(data, TOP_KEYS, "", problems)
+    check_keys(data, TOP_KEYS, "", problems)
 
     disease = data.get("disease")
     mdata = None
@@ -248,11 +205,11 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         problems.append(f"seed: expected an integer 0 <= seed < 2**63, got {clip(seed)}")
         seed = 0
 
-    patient = _mapping(data.get("patient"), "patient", problems)
-    _unknown(patient, PATIENT_KEYS, "patient.", problems)
+    patient = mapping(data.get("patient"), "patient", problems)
+    check_keys(patient, PATIENT_KEYS, "patient.", problems)
     # units converted here; unknown names and ranges are checked by apply_covariates
     covariates = {}
-    for key, value in _mapping(patient.get("covariates"), "patient.covariates", problems).items():
+    for key, value in mapping(patient.get("covariates"), "patient.covariates", problems).items():
         try:
             covariates[key] = to_unit(value, COVARIATES[key]["unit"]) if key in COVARIATES else value
         except UnitProblem as exc:
@@ -285,8 +242,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                 initial[key] = v
 
     # time: end (+ output_every) or an explicit list of times, in days
-    time = _mapping(data.get("time"), "time", problems)
-    _unknown(time, TIME_KEYS, "time.", problems)
+    time = mapping(data.get("time"), "time", problems)
+    check_keys(time, TIME_KEYS, "time.", problems)
     times = None
     if "times" in time:
         if "end" in time or "output_every" in time:
@@ -295,7 +252,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         if not isinstance(raw, list) or len(raw) < 2:
             problems.append(f"time.times: expected a list of at least 2 times, got {clip(raw)}")
         else:
-            ts = [_days(v, f"time.times[{i}]", problems, positive=False) for i, v in enumerate(raw)]
+            ts = [days(v, f"time.times[{i}]", problems, positive=False) for i, v in enumerate(raw)]
             if None not in ts:
                 if any(b <= a for a, b in zip(ts, ts[1:])):
                     problems.append("time.times: times must increase strictly")
@@ -303,8 +260,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                     times = tuple(ts)
     else:
         pr_end = preset(disease)["t_end"] if mdata is not None else 365.0
-        end = _days(time.get("end", pr_end), "time.end", problems)
-        every = _days(time.get("output_every", 1.0), "time.output_every", problems)
+        end = days(time.get("end", pr_end), "time.end", problems)
+        every = days(time.get("output_every", 1.0), "time.output_every", problems)
         if end is not None and every is not None:
             if every > end:
                 problems.append(f"time.output_every: {clip(time.get('output_every'))} is longer than "
@@ -319,7 +276,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                     ts.append(end)
                 times = tuple(ts)
 
-    regimens = _therapies(data.get("therapies", []), "therapies", times, problems)
+    regimens = parse_therapies(data.get("therapies", []), "therapies", times, problems)
     arms = {}
     raw_arms = data.get("arms")
     if isinstance(raw_arms, Mapping) and len(raw_arms) > MAX_ARMS:
@@ -337,20 +294,20 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
             for arm, th in raw_arms.items():
                 rules = None
                 if isinstance(th, Mapping):       # {therapies: [...], treat_to_target: {...}}
-                    _unknown(th, ("therapies", "treat_to_target"), f"arms.{arm}.", problems)
+                    check_keys(th, ("therapies", "treat_to_target"), f"arms.{arm}.", problems)
                     rules = validate_strategy(th.get("treat_to_target"), names0, times, problems,
-                                              _therapies)
+                                              parse_therapies)
                     if rules is not None:
                         for k, msg in enumerate(problems):
                             problems[k] = msg.replace("treat_to_target.", f"arms.{arm}.treat_to_target.", 1) \
                                 if msg.startswith("treat_to_target.") else msg
                     th = th.get("therapies", [])
-                arms[str(arm)] = {"therapies": tuple(_therapies(th, f"arms.{arm}", times, problems)),
+                arms[str(arm)] = {"therapies": tuple(parse_therapies(th, f"arms.{arm}", times, problems)),
                                   "treat_to_target": rules}
-    compare = _compare(_mapping(data.get("compare"), "compare", problems), arms, mdata, problems)
+    compare = _compare(mapping(data.get("compare"), "compare", problems), arms, mdata, problems)
 
-    solver = _mapping(data.get("solver"), "solver", problems)
-    _unknown(solver, SOLVER_KEYS, "solver.", problems)
+    solver = mapping(data.get("solver"), "solver", problems)
+    check_keys(solver, SOLVER_KEYS, "solver.", problems)
     solver_out = {"method": "rodas5p", "rtol": 1e-6, "atol": 1e-9, "max_steps": 100_000}
     if "method" in solver:
         if not is_one_of(solver["method"], METHODS):
@@ -371,8 +328,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         else:
             solver_out["max_steps"] = v
 
-    outputs = _mapping(data.get("outputs"), "outputs", problems)
-    _unknown(outputs, OUTPUT_KEYS, "outputs.", problems)
+    outputs = mapping(data.get("outputs"), "outputs", problems)
+    check_keys(outputs, OUTPUT_KEYS, "outputs.", problems)
     variables = readouts = strategy = None
     if mdata is not None:
         pr = preset(disease)
@@ -381,7 +338,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         from .strategy import strategy_drugs, validate_strategy
 
         strategy = validate_strategy(data.get("treat_to_target"), base_names, times, problems,
-                                     _therapies)
+                                     parse_therapies)
         drugs = [r.drug for r in regimens] + (strategy_drugs(strategy) if strategy else [])
         if drugs:
             from ..drugs.couple import couple
@@ -393,8 +350,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                 problems += [f"therapies: {p}" for p in exc.problems]
         names = [s["name"] for s in full["species"]] + [r["name"] for r in full["rules"]]
         count_names = list((pr.get("counts") or {}).keys())
-        variables = _name_list(outputs.get("variables"), "outputs.variables", names, problems, "variables")
-        readouts = _name_list(outputs.get("readouts"), "outputs.readouts", names + count_names,
+        variables = name_list(outputs.get("variables"), "outputs.variables", names, problems, "variables")
+        readouts = name_list(outputs.get("readouts"), "outputs.readouts", names + count_names,
                               problems, "variables")
         if readouts is None:
             readouts = tuple([r["name"] for r in pr.get("readouts") or []] + count_names
@@ -405,7 +362,7 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         if not isinstance(raw, list) or not raw:
             problems.append(f"outputs.summary_times: expected a non-empty list of times, got {clip(raw)}")
         else:
-            st = [_days(v, f"outputs.summary_times[{i}]", problems, positive=False) for i, v in enumerate(raw)]
+            st = [days(v, f"outputs.summary_times[{i}]", problems, positive=False) for i, v in enumerate(raw)]
             if None not in st and times is not None:
                 for i, v in enumerate(st):
                     if not times[0] <= v <= times[-1]:
@@ -423,9 +380,9 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
     figures = outputs.get("figures", list(FIGURES))
     if figures is False:
         figures = []
-    figures = _name_list(figures, "outputs.figures", FIGURES, problems, "figures") or ()
+    figures = name_list(figures, "outputs.figures", FIGURES, problems, "figures") or ()
     formats = outputs.get("formats", ["netcdf"])
-    formats = _name_list(formats, "outputs.formats", FORMATS, problems, "formats") or ()
+    formats = name_list(formats, "outputs.formats", FORMATS, problems, "formats") or ()
 
     from .tissue import validate_tissue
 
@@ -435,8 +392,8 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
         problems.append(f"model: {model_kind} runs take therapies, not arms or treat_to_target")
     population = trial = None
     if data.get("population") is not None or data.get("trial") is not None:
-        from ..cohort.population_spec import validate_population
-        from ..cohort.spec import validate_trial
+        from .population_spec import validate_population
+        from .trial_spec import validate_trial
 
         trial_names = _trial_names(mdata, arms, covariates, problems) if mdata is not None else []
         population = validate_population(data.get("population"), mdata, trial_names, problems)
@@ -484,41 +441,13 @@ def _trial_names(mdata, arms, covariates, problems) -> list:
     return [s_["name"] for s_ in full["species"]] + [r["name"] for r in full["rules"]]
 
 
-def _therapies(raw, where: str, times, problems: list) -> list:
-    """Validated regimens of a therapy list (``where`` is its field path)."""
-    from ..drugs.regimen import Regimen
-    from ..errors import ModelError
-
-    regimens = []
-    for _, path, th in each_mapping(raw, where, THERAPY_KEYS, problems,
-                                 'a mapping like {drug: adalimumab, dose: "40 mg", route: sc, '
-                                 'every: "14 d", count: 6}', "regimens"):
-        th = {k: v for k, v in th.items() if v is not None}    # `until:` left empty = absent
-        missing = [k for k in ("drug", "dose", "route") if k not in th]
-        if missing:
-            problems.append(f"{path}: missing {', '.join(missing)} (required: drug, dose, route)")
-            continue
-        if "every" in th and "count" not in th and "until" not in th:
-            th = {**th, "until": times[-1] if times else 0.0}
-        try:
-            regimens.append(Regimen.parse(th["drug"], dose=th["dose"], route=th["route"],
-                                          every=th.get("every"), count=th.get("count"),
-                                          until=th.get("until"), start=th.get("start", 0.0),
-                                          loading=th.get("loading"),
-                                          infusion_hours=th.get("infusion_hours")))
-        except ModelError as exc:
-            problems += [f"{path}.{p}" if not p.startswith("unknown drug") else f"{path}.drug: {p}"
-                         for p in exc.problems]
-    return regimens
-
-
 COMPARE_KEYS = ("outcome", "weeks", "from", "challenge_at", "synergy")
 
 
 def _compare(raw: dict, arms: dict, mdata, problems: list) -> dict:
     """Options of ``immunesim compare``: outcome readout, weeks (after ``from``), pathogen
     challenge time, and a Bliss synergy triple."""
-    _unknown(raw, COMPARE_KEYS, "compare.", problems)
+    check_keys(raw, COMPARE_KEYS, "compare.", problems)
     out = {"outcome": None, "weeks": (12.0, 24.0, 52.0), "from": 0.0, "challenge_at": None,
            "synergy": None}
     if mdata is not None:
@@ -526,7 +455,7 @@ def _compare(raw: dict, arms: dict, mdata, problems: list) -> dict:
         outcome = raw.get("outcome")
         if outcome is not None:
             if outcome not in names:
-                hint = _not_one_of(outcome, names, "see `immunesim list variables DISEASE`")
+                hint = did_you_mean(outcome, names, "see `immunesim list variables DISEASE`")
                 problems.append(f"compare.outcome: '{outcome}' is not a variable; {hint}")
             else:
                 out["outcome"] = outcome
@@ -538,10 +467,10 @@ def _compare(raw: dict, arms: dict, mdata, problems: list) -> dict:
         else:
             out["weeks"] = tuple(float(x) for x in w)
     if "from" in raw:
-        v = _days(raw["from"], "compare.from", problems, positive=False)
+        v = days(raw["from"], "compare.from", problems, positive=False)
         out["from"] = v if v is not None else 0.0
     if "challenge_at" in raw:
-        out["challenge_at"] = _days(raw["challenge_at"], "compare.challenge_at", problems, positive=False)
+        out["challenge_at"] = days(raw["challenge_at"], "compare.challenge_at", problems, positive=False)
     if "synergy" in raw:
         syn = raw["synergy"]
         keys = ("control", "a", "b", "combination")

@@ -35,7 +35,9 @@ from typing import Mapping
 import numpy as np
 
 from ..limits import MAX_DECISIONS
-from ..validation import clip, each_mapping, finite, is_one_of
+from ..drugs.regimen import parse_dose
+from ..units import days, to_unit
+from ..validation import check_keys, clip, did_you_mean, each_mapping, finite, is_one_of
 
 RULE_KEYS = ("at", "every", "from", "if", "then")
 IF_KEYS = ("readout", "above", "below", "for")
@@ -44,14 +46,12 @@ ACTIONS = ("stop", "start", "switch", "change")
 
 def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict | None:
     """Validated ``treat_to_target`` block (or None); problems appended with field paths."""
-    from .schema import _days, _not_one_of, _unknown
-
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
         problems.append(f"treat_to_target: expected a mapping with rules (and flare), got {clip(raw)}")
         return None
-    _unknown(raw, ("rules", "flare"), "treat_to_target.", problems)
+    check_keys(raw, ("rules", "flare"), "treat_to_target.", problems)
     rules = []
     raw_rules = raw.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
@@ -64,10 +64,10 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
             problems.append(f"{path}: give exactly one of at (a decision time) or every (periodic checks)")
             continue
         if "at" in r:
-            rule["at"] = _days(r["at"], f"{path}.at", problems, positive=False)
+            rule["at"] = days(r["at"], f"{path}.at", problems, positive=False)
         else:
-            rule["every"] = _days(r["every"], f"{path}.every", problems)
-            rule["from"] = _days(r.get("from", 0.0), f"{path}.from", problems, positive=False)
+            rule["every"] = days(r["every"], f"{path}.every", problems)
+            rule["from"] = days(r.get("from", 0.0), f"{path}.from", problems, positive=False)
             if None not in (rule["every"], rule["from"]) and times:
                 n = (times[-1] - rule["from"]) / rule["every"]
                 if n > MAX_DECISIONS:
@@ -78,10 +78,10 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
             if not isinstance(cond, Mapping):
                 problems.append(f"{path}.if: expected {{readout, above|below, for}}, got {clip(cond)}")
             else:
-                _unknown(cond, IF_KEYS, f"{path}.if.", problems)
+                check_keys(cond, IF_KEYS, f"{path}.if.", problems)
                 ro = cond.get("readout")
                 if not is_one_of(ro, names):
-                    hint = _not_one_of(ro, names, "see `immunesim list variables`")
+                    hint = did_you_mean(ro, names, "see `immunesim list variables`")
                     problems.append(f"{path}.if.readout: {clip(ro)} is not a variable; {hint}")
                 if ("above" in cond) == ("below" in cond):
                     problems.append(f"{path}.if: give exactly one of above or below")
@@ -92,7 +92,7 @@ def validate_strategy(raw, names, times, problems: list, therapy_parser) -> dict
                         problems.append(f"{path}.if.{op}: expected a finite number, got {clip(v)}")
                     else:
                         rule["if"] = {"readout": ro, "op": op, "value": float(v),
-                                      "for": _days(cond["for"], f"{path}.if.for", problems)
+                                      "for": days(cond["for"], f"{path}.if.for", problems)
                                       if "for" in cond else 0.0}
         then = r.get("then")
         if not isinstance(then, Mapping) or len(then) != 1 or next(iter(then)) not in ACTIONS:
@@ -301,14 +301,10 @@ def _apply(kind, arg, t, active, Regimen, t_end) -> str:
     stop(drug)
     new = reg
     if "dose" in arg:
-        from ..drugs.regimen import parse_dose
-
         amount, per_kg = parse_dose(arg["dose"])
         new = dataclasses.replace(new, dose_mg=amount, per_kg=per_kg)
     if "every" in arg:
-        from ..drugs.regimen import _days
-
-        new = dataclasses.replace(new, every=_days(arg["every"], "change.every"))
+        new = dataclasses.replace(new, every=to_unit(arg["every"], "day"))   # validated already
     nxt = max(t, (given[-1] + new.every) if given and new.every else t)
     active.append(dataclasses.replace(new, start=nxt, loading=(), count=None, until=t_end + 1e-9))
     parts = [f"dose {arg['dose']}" if "dose" in arg else "", f"every {arg['every']}" if "every" in arg else ""]

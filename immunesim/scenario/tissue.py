@@ -26,7 +26,7 @@ from typing import Mapping
 
 from ..limits import MAX_SNAPSHOTS, MAX_TISSUE_SITES, MAX_TISSUE_STEPS
 from ..validation import check_keys, clip
-from .units import UnitProblem, to_unit
+from ..units import UnitProblem, to_unit
 
 MODELS = ("ode", "abm", "hybrid")
 TISSUE_KEYS = ("shape", "dx", "dt", "density", "influx", "parameters", "speeds", "diffusion",

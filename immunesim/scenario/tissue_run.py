@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import MANIFEST, atomic_path, write_text_atomic
+from ..durable import atomic_path, write_text_atomic
+from ..io import MANIFEST
 
 #: summary.csv columns of an abm run
 ABM_READOUTS = ("health_mean", "damaged_fraction", "dead_fraction", "Th1_active", "Th17_active",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from ..durable import atomic_path
 from . import params as P
 
 TISSUE_COLOURS = ["#f3ead8", "#e6a04a", "#2b2b2b", "#9fd39b"]     # healthy damaged dead regenerating

@@ -1,5 +1,5 @@
 """Validation of a scenario's ``trial`` block (``immunesim trial``); the ``population`` block
-is validated by :mod:`immunesim.cohort.population_spec`.
+is validated by :mod:`immunesim.scenario.population_spec`.
 
 ::
 
@@ -52,10 +52,12 @@ from typing import Mapping
 
 import numpy as np
 
-from ..validation import clip, is_one_of, number
+from ..drugs.regimen import parse_therapies
+from ..units import days
+from ..validation import as_list, check_keys, clip, did_you_mean, is_one_of, mapping, name_list, number
 from .endpoints import CHALLENGE, KINDS, Endpoint
 from .population import BLOCK
-from .population_spec import _list
+from .regimen_search import check, expand
 
 TRIAL_KEYS = ("baseline", "weeks", "output_every", "control", "primary", "endpoints", "variables",
               "biomarkers", "calibration", "chunk", "regimen_search")
@@ -75,7 +77,7 @@ class Trial:
     biomarkers: tuple
     calibration: tuple         # dicts {arm, endpoint, week, rate}
     chunk: int = 512           # candidates per chunk, a multiple of the 64-candidate block
-    regimen_search: object = None   # immunesim.cohort.regimens.RegimenSearch
+    regimen_search: object = None   # immunesim.scenario.regimen_search.RegimenSearch
 
     def times(self) -> np.ndarray:
         """Output times (days): every ``output_every`` from baseline, every endpoint week."""
@@ -89,24 +91,21 @@ class Trial:
 
 def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     """The ``trial`` block (needs ``arms``), or None."""
-    from ..scenario.schema import _days, _mapping, _name_list, _not_one_of, _unknown
 
     if raw is None:
         return None
-    tr = _mapping(raw, "trial", problems)
-    _unknown(tr, TRIAL_KEYS, "trial.", problems)
+    tr = mapping(raw, "trial", problems)
+    check_keys(tr, TRIAL_KEYS, "trial.", problems)
     search = None
     if tr.get("regimen_search") is not None:      # adds the grid's arms to `arms`
-        from ..scenario.schema import _therapies
-        from .regimens import expand
 
-        search = expand(tr["regimen_search"], arms, times, problems, _therapies)
+        search = expand(tr["regimen_search"], arms, times, problems, parse_therapies)
     if not arms:
         problems.append("trial: needs arms (a mapping of arm name: therapies; [] for placebo)")
         return None
-    baseline = _days(tr.get("baseline", 0.0), "trial.baseline", problems, positive=False)
+    baseline = days(tr.get("baseline", 0.0), "trial.baseline", problems, positive=False)
     weeks = number(tr.get("weeks", 52), "trial.weeks", problems, 0.0, 520.0, open_lo=True)
-    every = _days(tr.get("output_every", "1 w"), "trial.output_every", problems)
+    every = days(tr.get("output_every", "1 w"), "trial.output_every", problems)
     control = tr.get("control", next(iter(arms)))
     if not is_one_of(control, arms):
         problems.append(f"trial.control: {clip(control)} is not an arm; arms: {', '.join(arms)}")
@@ -118,7 +117,7 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
                     problems.append(f"arms.{arm}[{k}].start: the first dose (day {first:g}) is before "
                                     f"trial.baseline (day {baseline:g}); the run-in is untreated")
     endpoints = []
-    for name, spec in _mapping(tr.get("endpoints"), "trial.endpoints", problems).items():
+    for name, spec in mapping(tr.get("endpoints"), "trial.endpoints", problems).items():
         ep = _endpoint(str(name), spec, f"trial.endpoints.{name}", names, weeks, problems)
         if ep is not None:
             endpoints.append(ep)
@@ -130,12 +129,12 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     threshold_eps = [e.name for e in endpoints if not e.time_to_event]
     if endpoints and primary not in threshold_eps:
         problems.append(f"trial.primary: '{primary}' is not a responder endpoint; one of {', '.join(threshold_eps)}")
-    variables = _name_list(tr.get("variables"), "trial.variables", names, problems, "variables")
-    biomarkers = _name_list(tr.get("biomarkers"), "trial.biomarkers", names, problems, "variables")
+    variables = name_list(tr.get("variables"), "trial.variables", names, problems, "variables")
+    biomarkers = name_list(tr.get("biomarkers"), "trial.biomarkers", names, problems, "variables")
     if biomarkers is None:
         biomarkers = tuple(b for b in DEFAULT_BIOMARKERS if b in names)
     cal = []
-    raw_cal = _list(tr.get("calibration"), "trial.calibration", problems)
+    raw_cal = as_list(tr.get("calibration"), "trial.calibration", problems)
     by_name = {e.name: e for e in endpoints}
     for i, c in enumerate(raw_cal):
         path = f"trial.calibration[{i}]"
@@ -143,7 +142,7 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
             problems.append(f"{path}: expected {{arm, endpoint, week, rate}}, got {clip(c)}")
             continue
         if not is_one_of(c["arm"], arms):
-            problems.append(f"{path}.arm: {clip(c['arm'])} is not an arm; " + _not_one_of(c["arm"], arms, ""))
+            problems.append(f"{path}.arm: {clip(c['arm'])} is not an arm; " + did_you_mean(c["arm"], arms, ""))
             continue
         ep = by_name.get(c["endpoint"]) if isinstance(c["endpoint"], str) else None
         if ep is None or ep.time_to_event:
@@ -161,7 +160,6 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
         problems.append(f"trial.chunk: expected a positive multiple of {BLOCK} (candidates per chunk), got {clip(chunk)}")
         chunk = 512
     if search is not None:
-        from .regimens import check
 
         check(search, endpoints, problems)
     if None in (baseline, weeks, every) or not is_one_of(control, arms):
@@ -176,12 +174,11 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
 
 
 def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None:
-    from ..scenario.schema import _days, _not_one_of, _unknown
 
     if not isinstance(spec, Mapping):
         problems.append(f"{path}: expected a mapping like {{readout: DAS28_CRP, improvement: 0.2, weeks: [24]}}")
         return None
-    _unknown(spec, ENDPOINT_KEYS, f"{path}.", problems)
+    check_keys(spec, ENDPOINT_KEYS, f"{path}.", problems)
     kinds = [k for k in KINDS if k in spec]
     if len(kinds) != 1:
         problems.append(f"{path}: give exactly one of {', '.join(KINDS)}; got {kinds or 'none'}")
@@ -191,7 +188,7 @@ def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None
                     0.0 if kind in ("improvement", CHALLENGE) else -np.inf,
                     1.0 if kind == "improvement" else np.inf)
     if kind == CHALLENGE:
-        within = _days(spec.get("cleared_within", "14 d"), f"{path}.cleared_within", problems)
+        within = days(spec.get("cleared_within", "14 d"), f"{path}.cleared_within", problems)
         if value is None or within is None:
             return None
         if weeks_total is not None and value >= weeks_total:
@@ -201,7 +198,7 @@ def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None
     readout = spec.get("readout")
     if readout is None or (names and readout not in names):
         problems.append(f"{path}.readout: {'required' if readout is None else repr(readout) + ' is not a variable'}; "
-                        + _not_one_of(readout, names, "see `immunesim list variables DISEASE`"))
+                        + did_you_mean(readout, names, "see `immunesim list variables DISEASE`"))
         return None
     if kind == "flare_above":
         after = number(spec.get("after_week", 0), f"{path}.after_week", problems, 0.0)

@@ -1,5 +1,5 @@
-"""Validation of a scenario's ``population`` block (see :mod:`immunesim.cohort.spec` for the
-whole trial scenario, and :mod:`immunesim.cohort.population` for what each field means)."""
+"""Validation of a scenario's ``population`` block (see :mod:`immunesim.scenario.trial_spec` for the
+whole trial scenario, and :mod:`immunesim.scenario.population` for what each field means)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Mapping
 import numpy as np
 
 from ..limits import MAX_POPULATION
-from ..validation import clip, number
+from ..diseases.covariates import COVARIATES
+from ..validation import as_list, check_keys, clip, did_you_mean, mapping, number
 from .endpoints import Constraint
 from .population import DISTRIBUTIONS, LOGNORMAL, NORMAL, UNIFORM, CovariateEffect, Distribution, Population
 
@@ -20,16 +21,6 @@ MAX_SIZE = MAX_POPULATION
 
 
 
-def _list(raw, path, problems) -> list:
-    """A list field (absent: empty); anything else is a problem."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        problems.append(f"{path}: expected a list, got {clip(raw)}")
-        return []
-    return raw
-
-
 def _distribution(raw, path, problems) -> Distribution | None:
     if not isinstance(raw, Mapping) or len(raw) != 1 or next(iter(raw)) not in DISTRIBUTIONS:
         problems.append(f"{path}: expected one of {{lognormal: CV}}, {{lognormal: {{cv, median}}}}, "
@@ -38,9 +29,8 @@ def _distribution(raw, path, problems) -> Distribution | None:
     kind, arg = next(iter(raw.items()))
     if kind == LOGNORMAL:
         if isinstance(arg, Mapping):
-            from ..scenario.schema import _unknown
 
-            _unknown(arg, ("cv", "median"), f"{path}.lognormal.", problems)
+            check_keys(arg, ("cv", "median"), f"{path}.lognormal.", problems)
             cv = number(arg.get("cv"), f"{path}.lognormal.cv", problems, 0.0, 10.0)
             med = arg.get("median")
             med = None if med is None else number(med, f"{path}.lognormal.median", problems, 0.0, open_lo=True)
@@ -65,13 +55,11 @@ def _distribution(raw, path, problems) -> Distribution | None:
 
 def validate_population(raw, mdata, variable_names, problems) -> Population | None:
     """The ``population`` block, or None (problems appended, each with its field path)."""
-    from ..diseases.covariates import COVARIATES
-    from ..scenario.schema import _mapping, _not_one_of, _unknown
 
     if raw is None:
         return None
-    pop = _mapping(raw, "population", problems)
-    _unknown(pop, POP_KEYS, "population.", problems)
+    pop = mapping(raw, "population", problems)
+    check_keys(pop, POP_KEYS, "population.", problems)
     size = pop.get("size")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE:
         problems.append(f"population.size: expected an integer 1..{MAX_SIZE}, got {clip(size)}")
@@ -82,10 +70,10 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         maxc = None
     params = {p["name"]: p for p in mdata["parameters"]} if mdata else {}
     dists = {}
-    for name, spec in _mapping(pop.get("parameters"), "population.parameters", problems).items():
+    for name, spec in mapping(pop.get("parameters"), "population.parameters", problems).items():
         if mdata and name not in params:
             problems.append(f"population.parameters.{name}: not a parameter of the model; "
-                            + _not_one_of(name, params, "see `immunesim list parameters DISEASE`"))
+                            + did_you_mean(name, params, "see `immunesim list parameters DISEASE`"))
             continue
         d = _distribution(spec, f"population.parameters.{name}", problems)
         if d is not None:
@@ -108,8 +96,8 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         except (TypeError, ValueError, OverflowError) as exc:
             problems.append(f"population.correlation: {str(exc)[:200]}")
             corr = None
-    cov = _mapping(pop.get("covariates"), "population.covariates", problems)
-    _unknown(cov, COV_KEYS, "population.covariates.", problems)
+    cov = mapping(pop.get("covariates"), "population.covariates", problems)
+    check_keys(cov, COV_KEYS, "population.covariates.", problems)
     weight = _distribution(cov["body_weight"], "population.covariates.body_weight", problems) \
         if "body_weight" in cov else None
     age = _distribution(cov["age"], "population.covariates.age", problems) if "age" in cov else None
@@ -122,16 +110,16 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
             female = number(sex["female"], "population.covariates.sex.female", problems, 0.0, 1.0) or 0.0
     genotypes = {}
     alleles = [k for k, v in COVARIATES.items() if v["kind"] == "multiply_parameter"]
-    for name, p in _mapping(cov.get("genotypes"), "population.covariates.genotypes", problems).items():
+    for name, p in mapping(cov.get("genotypes"), "population.covariates.genotypes", problems).items():
         if name not in alleles:
             problems.append(f"population.covariates.genotypes.{name}: not an allele-count covariate; "
-                            + _not_one_of(name, alleles, f"allowed: {', '.join(alleles)}"))
+                            + did_you_mean(name, alleles, f"allowed: {', '.join(alleles)}"))
             continue
         v = number(p, f"population.covariates.genotypes.{name}", problems, 0.0, 1.0)
         if v is not None:
             genotypes[name] = v
     effects = []
-    for i, e in enumerate(_list(pop.get("covariate_effects"), "population.covariate_effects", problems)):
+    for i, e in enumerate(as_list(pop.get("covariate_effects"), "population.covariate_effects", problems)):
         path = f"population.covariate_effects[{i}]"
         if not isinstance(e, Mapping) or "parameter" not in e or len(e) != 2:
             problems.append(f"{path}: expected {{parameter, female: f}}, {{parameter, age: {{per_decade, "
@@ -159,7 +147,7 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
         else:
             problems.append(f"{path}: unknown covariate '{cov_name}'; allowed: female, age, body_weight")
     constraints = []
-    for i, c in enumerate(_list(pop.get("constraints"), "population.constraints", problems)):
+    for i, c in enumerate(as_list(pop.get("constraints"), "population.constraints", problems)):
         con = _constraint(c, f"population.constraints[{i}]", variable_names, problems)
         if con is not None:
             constraints.append(con)
@@ -171,7 +159,6 @@ def validate_population(raw, mdata, variable_names, problems) -> Population | No
 
 
 def _constraint(c, path, names, problems) -> Constraint | None:
-    from ..scenario.schema import _not_one_of
 
     if not isinstance(c, Mapping) or "readout" not in c or len(c) != 2 \
             or not ({"above", "below", "between"} & set(c)):
@@ -181,7 +168,7 @@ def _constraint(c, path, names, problems) -> Constraint | None:
     r = c["readout"]
     if names and r not in names:
         problems.append(f"{path}.readout: '{r}' is not a variable of the model; "
-                        + _not_one_of(r, names, "see `immunesim list variables DISEASE`"))
+                        + did_you_mean(r, names, "see `immunesim list variables DISEASE`"))
         return None
     if "between" in c:
         b = c["between"]

@@ -92,7 +92,7 @@ class Population:
     female: float = 0.5
     genotypes: dict = field(default_factory=dict)         # covariate -> allele frequency
     effects: tuple = ()                                   # CovariateEffect
-    constraints: tuple = ()                               # Constraint (immunesim.cohort.screen)
+    constraints: tuple = ()                               # Constraint (immunesim.scenario.endpoints)
     max_candidates: int | None = None
 
     def draw(self, seed: int, first_block: int, n_blocks: int, model, pk_drugs=(),
@@ -148,16 +148,3 @@ class Population:
                 if col is not None:
                     P[:, col] = values
         return P, cov
-
-
-def candidate_ok(model, P: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Rows of ``P`` inside every parameter's bounds, and a reason for each row outside."""
-    ok = np.ones(P.shape[0], dtype=bool)
-    reasons = [""] * P.shape[0]
-    for j, par in enumerate(model.parameters):
-        lo, hi = par.bounds
-        bad = ~np.isfinite(P[:, j]) | (P[:, j] < lo) | (P[:, j] > hi)
-        for i in np.flatnonzero(bad & ok):
-            reasons[i] = f"{par.name} outside its bounds [{lo:g}, {hi:g}]"
-        ok &= ~bad
-    return ok, reasons

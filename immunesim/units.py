@@ -14,8 +14,8 @@ import functools
 import math
 import re
 
-from ..limits import MAX_UNIT_CHARS, MAX_UNIT_FACTORS, MAX_UNIT_POWER
-from ..validation import clip as _clip
+from .limits import MAX_DAYS, MAX_UNIT_CHARS, MAX_UNIT_FACTORS, MAX_UNIT_POWER
+from .validation import clip as _clip
 
 _NUMBER = re.compile(r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(.*?)\s*$")
 
@@ -114,4 +114,25 @@ def to_unit(value, unit: str) -> float:
                           f"got {type(value).__name__} {_clip(value)}")
     if not math.isfinite(v):
         raise UnitProblem(f"expected a finite number, got {_clip(value)}")
+    return v
+
+
+def days(value, path: str, problems: list, *, positive: bool = True) -> float | None:
+    """``value`` (a number of days or a time with its unit) in days: positive (or, with
+    ``positive=False``, >= 0) and at most :data:`~immunesim.limits.MAX_DAYS`; else None with a
+    problem appended naming ``path``."""
+    try:
+        v = to_unit(value, "day")
+    except UnitProblem as exc:
+        problems.append(f"{path}: {exc}")
+        return None
+    if positive and not v > 0:
+        problems.append(f"{path}: must be a positive time, got {_clip(value)}")
+        return None
+    if not positive and v < 0:
+        problems.append(f"{path}: must be >= 0, got {_clip(value)}")
+        return None
+    if v > MAX_DAYS:
+        problems.append(f"{path}: {_clip(value)} is more than {MAX_DAYS:g} days")
+        return None
     return v
