@@ -49,3 +49,7 @@ class SimulationError(ImmunesimError, RuntimeError):
     def __init__(self, message, result=None):
         super().__init__(message)
         self.result = result
+
+
+class TrialError(ImmunesimError):
+    """A virtual trial that cannot run or resume (the message says why and what to do)."""

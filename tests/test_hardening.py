@@ -415,7 +415,7 @@ def test_a_nul_character_in_an_argument_is_an_error(capsys):
 def test_a_malformed_scheduler_address_is_an_error(address):
     pytest.importorskip("distributed")
     from immunesim.cohort.dask_backend import DaskBackend
-    from immunesim.cohort.trial import TrialError
+    from immunesim.errors import TrialError
 
     with pytest.raises(TrialError, match="expected an address like tcp://host:8786"):
         DaskBackend(scheduler=address)

@@ -9,7 +9,8 @@ import immunesim as im
 from immunesim.errors import ModelError
 from immunesim.kernels import tissue_agents as K
 from immunesim.kernels.tissue_fields import diffuse, thomas_factors
-from immunesim.tissue.config import DEFAULT_DENSITY, DEFAULT_INFLUX, TissueConfig
+from immunesim.tissue.config import TissueConfig
+from immunesim.tissue.params import DEFAULT_DENSITY, DEFAULT_INFLUX
 from immunesim.tissue.lattice import Tissue, no_drug
 from immunesim.tissue.meanfield import LATTICE, meanfield_model
 

@@ -2,6 +2,7 @@
 
 from ..scenario.population import Population
 from .report import run_trial
-from .trial import TrialError, open_trajectories
+from ..errors import TrialError
+from .trial import open_trajectories
 
 __all__ = ["Population", "TrialError", "open_trajectories", "run_trial"]

@@ -16,13 +16,12 @@ import os
 import re
 
 from ..validation import clip
-from .trial import TrialError
+from ..errors import TrialError
+from .chunk import run_chunk
 
 
 def _run_chunk_single_threaded(scenario, index):
     import numba
-
-    from .chunk import run_chunk
 
     numba.set_num_threads(1)     # one chunk per worker process at a time; the cluster parallelises
     return run_chunk(scenario, index)

@@ -27,15 +27,12 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from ..durable import sha256_file
-from ..errors import ImmunesimError
-from ..durable import atomic_path, write_text_atomic
+from ..durable import atomic_path, sha256_file, write_text_atomic
+from ..errors import TrialError
+from .chunk import run_chunk, trial_model
+from .dask_backend import DaskBackend
 
 CHUNK_DIR = "trajectories"
-
-
-class TrialError(ImmunesimError):
-    """A trial that cannot run or resume (the message says why and what to do)."""
 
 
 def chunk_path(outdir, index: int) -> Path:
@@ -124,7 +121,6 @@ def execute(scenario, outdir, *, resume: bool = False, workers: int | None = Non
             notice: Callable[[str], None] | None = None) -> tuple[xr.Dataset, dict]:
     """Run (or resume) every chunk needed for ``population.size`` patients; returns the
     concatenated chunk summaries (first ``size`` patients) and execution statistics."""
-    from .chunk import trial_model
 
     pop = scenario.population
     outdir = Path(outdir)
@@ -250,8 +246,6 @@ class _Local:
     name, width = "local", 1
 
     def submit(self, scenario, index):
-        from .chunk import run_chunk
-
         return run_chunk(scenario, index)
 
     def result(self, item):
@@ -267,6 +261,4 @@ class _Local:
 def _backend(workers, scheduler):
     if workers is None and scheduler is None:
         return _Local()
-    from .dask_backend import DaskBackend
-
     return DaskBackend(workers=workers, scheduler=scheduler)

@@ -83,11 +83,11 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
             else:
                 cfg[key] = dict(raw[key])
     if "density" in cfg:
-        from ..tissue.config import DEFAULT_DENSITY
+        from ..tissue.params import DEFAULT_DENSITY
 
         cfg["density"] = {**DEFAULT_DENSITY, **cfg["density"]}
     if "influx" in cfg:
-        from ..tissue.config import DEFAULT_INFLUX
+        from ..tissue.params import DEFAULT_INFLUX
 
         cfg["influx"] = {**DEFAULT_INFLUX, **cfg["influx"]}
     if "parameters" in raw:

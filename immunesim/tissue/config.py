@@ -7,18 +7,7 @@ from dataclasses import dataclass, field
 from ..errors import ModelError
 from ..validation import clip
 from . import params as P
-
-#: initial agents per site (mean; placed uniformly at random)
-DEFAULT_DENSITY = {"Th1": 0.01, "Th17": 0.01, "Treg": 0.01, "B": 0.005, "Plasma": 0.0,
-                   "Mac": 0.02, "DC": 0.005}
-DENSITY_SOURCE = ("assumed: of order 1 immune cell per 10-50 parenchymal cells in inflamed "
-                  "tissue; Tregs ~30-50 % of tissue CD4 T cells here")
-#: influx, cells/day per 1000 sites, at rest (scaled up with the mean chemokine)
-DEFAULT_INFLUX = {"Th1": 1.0, "Th17": 1.0, "Treg": 1.0, "B": 0.25, "Plasma": 0.0,
-                  "Mac": 1.0, "DC": 0.5}
-INFLUX_SOURCE = ("assumed: at rest, influx replaces deaths at the default density "
-                 "(density x death rate, per 1000 sites)")
-
+from .params import DEFAULT_DENSITY, DEFAULT_INFLUX
 
 @dataclass(frozen=True, kw_only=True)
 class TissueConfig:

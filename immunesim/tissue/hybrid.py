@@ -17,7 +17,8 @@ from ..events import window_events
 from ..result import Result
 from .config import TissueConfig
 from .lattice import Tissue
-from .run import HOOKS, INFLUX_FROM, UNITS, ProgressClock, drug_vector, snapshot_vars
+from ..simulate import simulate
+from .run import HOOKS, INFLUX_FROM, UNITS, ProgressClock, drug_vector, snapshot, snapshot_vars
 from . import params as P
 
 #: serum spill-over: share of the patch's excess TNF/IL-6 added to the serum species per exchange
@@ -28,11 +29,8 @@ INFLUX_SCALE_MAX = 20.0
 
 def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambda m: None,
                snapshot_every: float | None = None, field: str = "TNF"):
-    """Returns ``(Result, tissue dataset of snapshots or None)``; the Result holds the ODE
-    variables and the tissue readouts (prefixed ``tissue_``) on the scenario's times."""
-    from ..simulate import simulate
-    from .run import _snap
-
+    """A Result holding the ODE variables and the tissue readouts (prefixed ``tissue_``) on the
+    scenario's times, with the lattice snapshots (when ``snapshot_every`` is given)."""
     t_out = np.asarray(scenario.times, dtype=float)
     tis = Tissue(config)
     dt = tis.dt
@@ -53,7 +51,7 @@ def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambd
     drug = drug_vector({})
     tis_rows.append(tis.summary(drug))
     if snap_k:
-        snaps.append(_snap(tis, f_idx))
+        snaps.append(snapshot(tis, f_idx))
         snap_t.append(0.0)
     healthy_tnf = healthy_il6 = None
     for w, (a, b) in enumerate(zip(grid[:-1], grid[1:])):
@@ -78,7 +76,7 @@ def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambd
         for _ in range(int(round((b - a) / dt))):
             tis.step(drug, ab_sys, scale)
             if snap_k and tis.step_index % snap_k == 0:
-                snaps.append(_snap(tis, f_idx))
+                snaps.append(snapshot(tis, f_idx))
                 snap_t.append(tis.time)
         s = tis.summary(drug)
         # tissue -> ODE at b: damage, and serum spill-over of TNF and IL-6

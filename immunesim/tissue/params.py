@@ -126,6 +126,19 @@ GEOMETRY = {
 }
 
 
+#: initial agents per site (mean; placed uniformly at random)
+DEFAULT_DENSITY = {"Th1": 0.01, "Th17": 0.01, "Treg": 0.01, "B": 0.005, "Plasma": 0.0,
+                   "Mac": 0.02, "DC": 0.005}
+DENSITY_SOURCE = ("assumed: of order 1 immune cell per 10-50 parenchymal cells in inflamed "
+                  "tissue; Tregs ~30-50 % of tissue CD4 T cells here")
+#: influx, cells/day per 1000 sites, at rest (scaled up with the mean chemokine)
+DEFAULT_INFLUX = {"Th1": 1.0, "Th17": 1.0, "Treg": 1.0, "B": 0.25, "Plasma": 0.0,
+                  "Mac": 1.0, "DC": 0.5}
+INFLUX_SOURCE = ("assumed: at rest, influx replaces deaths at the default density "
+                 "(density x death rate, per 1000 sites)")
+
+
+
 def rate_vector(overrides: dict | None = None) -> np.ndarray:
     """The kernel's rate vector with ``overrides`` (name -> value in the table's unit)."""
     overrides = dict(overrides or {})
@@ -188,8 +201,6 @@ def table() -> list[dict]:
     rows += [{"name": f"q_tissue_{f}", "value": q, "unit": "molecules/site/s", "source": TISSUE_SOURCE}
              for f, q in TISSUE_SECRETION.items()]
     rows += [{"name": k, "value": v[0], "unit": v[1], "source": v[2]} for k, v in GEOMETRY.items()]
-    from .config import DEFAULT_DENSITY, DEFAULT_INFLUX, DENSITY_SOURCE, INFLUX_SOURCE
-
     rows += [{"name": f"density_{k}", "value": v, "unit": "agents/site at t=0", "source": DENSITY_SOURCE}
              for k, v in DEFAULT_DENSITY.items()]
     rows += [{"name": f"influx_{k}", "value": v, "unit": "cells/day per 1000 sites", "source": INFLUX_SOURCE}

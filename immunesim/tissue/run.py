@@ -43,14 +43,15 @@ UNITS = {**{k: "cells" for k in P.KINDS}, **{f"{k}_active": "cells" for k in P.K
 INFLUX_FROM = {"Th1": "Th1", "Th17": "Th17", "Treg": "Treg", "B": "B", "Mac": "Mac", "DC": "DC"}
 
 
-def _snap(t: Tissue, field: int):
+def snapshot(t: Tissue, field: int):
+    """The lattice of ``t`` now: site states, most numerous kind per site, and one field."""
     K.deposit(t.x, t.y, t.kind, t.state, t.n, t.counts, t.ch)   # positions after the last step
     return t.tstate.copy(), t.dominant_kind(), t.fields[field].astype(np.float32)
 
 
 def snapshot_vars(snaps, field: str) -> dict:
     """Dataset variables ``lattice_state``, ``lattice_cells``, ``lattice_field`` on
-    ``(snapshot, row, col)`` from :func:`_snap` tuples."""
+    ``(snapshot, row, col)`` from :func:`snapshot` tuples."""
     return {
         "lattice_state": (("snapshot", "row", "col"), np.stack([a for a, _, _ in snaps]),
                           {"meaning": "0 healthy, 1 damaged, 2 dead, 3 regenerating"}),
@@ -111,7 +112,7 @@ def run_tissue(config: TissueConfig, times, *, drive: Callable | None = None,
             rows.append(t.summary(drug))
             out_i += 1
         if s in snap_steps:
-            snaps.append(_snap(t, f_idx))
+            snaps.append(snapshot(t, f_idx))
             snap_t.append(s * dt)
         if s == n_total:
             break
