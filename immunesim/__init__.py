@@ -32,12 +32,16 @@ __all__ = [
     "Parameter", "Process", "Result", "Rule", "STATUS_NAMES", "SetParameter", "SetSpecies",
     "SimulationError", "SolverOptions", "Species", "doses", "load_model", "model_from_dict",
     "simulate", "simulate_batch", "Tissue", "TissueConfig", "meanfield_model",
-    "open_trajectories", "run_trial",
+    "open_trajectories", "run_trial", "load_scenario", "run", "compare", "trial", "run_scenario",
 ]
 
-# The trial machinery (SciPy's statistics, Dask) takes ~0.6 s to import, more than half of a
-# new process's start when it only simulates: it is imported when first used (PEP 562).
-_LAZY = {"open_trajectories": "immunesim.cohort", "run_trial": "immunesim.cohort"}
+# Scenarios and the trial machinery (Pint, SciPy's statistics, Dask) take ~0.6 s to import, more
+# than half of a new process's start when it only simulates: they are imported when first used
+# (PEP 562).
+_LAZY = {"open_trajectories": "immunesim.cohort", "trial": "immunesim.cohort",
+         "run_trial": "immunesim.io.trial", "run_scenario": "immunesim.io.run",
+         "load_scenario": "immunesim.scenario", "run": "immunesim.scenario",
+         "compare": "immunesim.scenario"}
 
 
 def __getattr__(name):

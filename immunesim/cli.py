@@ -15,7 +15,6 @@ Any failure a user can cause ends with one clear message and exit status 2.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -117,27 +116,19 @@ def _simulate(args) -> int:
     import numpy as np
 
     from . import simulate
-    from .durable import write_text_atomic
-    from .io import MANIFEST, begin_outputs
+    from .io.run import write_simulation
     from .model.loader import model_from_dict, read_yaml
-    from .simulate import _versions
 
     data = read_yaml(args.model)
     model = model_from_dict(data, where=str(args.model))
     run = simulation_settings(data, str(args.model), model, args)
     t_end, dt, opts = run["t_end"], run["dt"], run["opts"]
     t = np.arange(0.0, t_end + 0.5 * dt, dt)
-    out = begin_outputs(args.output)
     t0 = time.perf_counter()
     result = simulate(model, t, events=run["events"], on_failure="flag", **opts)
     wall = time.perf_counter() - t0
-    result.save(out / "results.nc")
-    write_text_atomic(out / "trajectories.csv", result.to_dataframe().to_csv())
-    manifest = {"model": model.name, "model_hash": model.hash,
-                "model_file_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest(),
-                "status": result.status, "message": result.message, "wall_s": wall,
-                "n_steps": int(result.dataset["n_steps"]), **_versions(), **opts}
-    write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    out = Path(args.output)
+    write_simulation(result, model, out, model_file=args.model, started=t0, solver=opts)
     print(f"{model.name}: {result.message}; {len(t)} time points x {len(result.variables)} "
           f"variables in {wall:.3f} s -> {out}/results.nc, trajectories.csv, manifest.json")
     return 0 if result.ok else 3
@@ -148,7 +139,8 @@ def _progress(msg: str) -> None:
 
 
 def _run(args) -> int:
-    from .scenario import load_scenario, run_scenario
+    from .io.run import run_scenario
+    from .scenario import load_scenario
 
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise _Usage(f"--seed: expected an integer 0 <= seed < 2**63 (as a file's seed:), got "
@@ -248,7 +240,7 @@ def _drug_show(args) -> int:
 
 def _compare(args) -> int:
     from .scenario import load_scenario
-    from .scenario.compare import compare_arms
+    from .io.compare import compare_arms
 
     sc = load_scenario(args.scenario)
     m = compare_arms(sc, args.output, scenario_file=args.scenario,
@@ -261,7 +253,7 @@ def _compare(args) -> int:
 
 
 def _trial(args) -> int:
-    from .cohort import run_trial
+    from .io.trial import run_trial
     from .scenario import load_scenario
 
     sc = load_scenario(args.scenario)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import platform
 import warnings
 from typing import Mapping, Sequence
 
@@ -15,6 +13,7 @@ from .errors import ModelError
 from .events import Event, compile_schedule, concat_schedules
 from .kernels.common import N_STATS
 from .model.model import Model
+from .provenance import version_attrs
 from .result import Result
 from .solvers import SolverOptions
 from .solvers.buffers import empty_output
@@ -229,22 +228,6 @@ def _per_patient_events(events, n):
 
 
 # -- result assembly -----------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _versions() -> dict:
-    from importlib.metadata import version
-
-    import numba
-    import scipy
-
-    try:
-        own = version("immunesim")
-    except Exception:  # running from a source tree without installation
-        own = "unknown"
-    return {"immunesim_version": own, "numpy_version": np.__version__,
-            "scipy_version": scipy.__version__, "numba_version": numba.__version__,
-            "xarray_version": xr.__version__, "python_version": platform.python_version()}
-
-
 def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids) -> xr.Dataset:
     batched = ids is not None
     lead = ("patient",) if batched else ()
@@ -273,5 +256,5 @@ def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids) -> xr.Dataset:
              "structure_hash": model.structure_hash, "time_unit": model.time_unit,
              "t0": float(t0), "method": opts.method, "rtol": float(opts.rtol),
              "atol": atol if atol.size > 1 else float(atol[0]),
-             "max_steps": int(opts.max_steps), **_versions()}
+             "max_steps": int(opts.max_steps), **version_attrs()}
     return xr.Dataset(data, coords=coords, attrs=attrs)

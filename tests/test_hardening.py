@@ -141,7 +141,8 @@ def test_run_and_compare_remove_the_old_manifest_before_simulating(tmp_path, mon
                                                                   command):
     import sys
 
-    sim_module = sys.modules["immunesim.simulate"]     # the module (the package's name is the function)
+    import immunesim.scenario  # noqa: F401  (loads the modules below)
+
     out = tmp_path / "out"
     out.mkdir()
     (out / "manifest.json").write_text('{"status": 0}')
@@ -149,7 +150,9 @@ def test_run_and_compare_remove_the_old_manifest_before_simulating(tmp_path, mon
     def killed(*a, **k):
         assert not (out / "manifest.json").exists()
         raise KeyboardInterrupt
-    monkeypatch.setattr(sim_module, "simulate", killed)
+    for name in ("immunesim.scenario.run", "immunesim.scenario.compare"):   # where it is called
+        monkeypatch.setattr(sys.modules[name], "simulate", killed)   # (modules: the package's
+                                                                      # names are the functions)
     scenario = ROOT / "scenarios" / ("ra.yaml" if command == "run" else "ra_compare.yaml")
     assert _run([command, scenario, "-o", out, "-q"], capsys)[0] == 130
     assert not (out / "manifest.json").exists()

@@ -1,6 +1,12 @@
-"""Scenario files: validation (:mod:`.schema`), running (:mod:`.run`); units are :mod:`immunesim.units`."""
+"""Scenarios: what a user writes (a disease preset with overrides, therapies, arms, a virtual
+trial) validated into frozen data (:mod:`.schema`, one validator per section), and run in
+memory (:func:`run`, :func:`compare`). Units are :mod:`immunesim.units`; files are
+:mod:`immunesim.io`."""
 
-from .run import run_scenario
+from .compare import Comparison, compare
+from .run import run
+from .scenario_result import ScenarioResult
 from .schema import Scenario, ScenarioError, load_scenario, validate
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "run_scenario", "validate"]
+__all__ = ["Comparison", "Scenario", "ScenarioError", "ScenarioResult", "compare", "load_scenario",
+           "run", "validate"]

@@ -1,8 +1,10 @@
-"""Compare therapy arms on the same patient: ``immunesim compare SCENARIO -o OUTDIR``.
+"""Compare therapy arms on the same patient, in memory: ``immunesim.compare(scenario)``.
+
+``immunesim compare SCENARIO -o OUTDIR`` writes what this returns (:mod:`immunesim.io.compare`).
 
 Every arm is the scenario with its ``therapies`` replaced by the arm's list (an empty list is
 the untreated arm), or by ``{therapies: [...], treat_to_target: {...}}`` for a strategy arm
-(its decisions are appended to the arm's description). Written atomically to ``OUTDIR``:
+(its decisions are appended to the arm's description). The command writes to ``OUTDIR``:
 
 - ``arms.csv``, one row per arm: ``damage_auc`` (integral of the damaged fraction over the
   run, fraction x day), ``final_irreversible`` (``Irr`` at the end), the outcome readout at
@@ -22,17 +24,47 @@ the untreated arm), or by ``{therapies: [...], treat_to_target: {...}}`` for a s
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import time
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pandas as pd
+import xarray as xr
 
-from ..durable import atomic_path, write_csv, write_text_atomic
-from ..io import MANIFEST, begin_outputs
+from ..diseases.build import preset
+from ..diseases.readouts import infection_course
+from ..events import Bolus
+from ..simulate import simulate
 from .schema import Scenario, ScenarioError
+from .strategy import run_strategy
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """The arms of a comparison: ``rows`` (one dict per arm, the columns of ``arms.csv``),
+    ``synergy`` (Bliss, or None), ``failures`` (one line per failed arm), and per arm the
+    outcome, damaged and irreversible fractions over ``times`` with its dose times (``curves``)."""
+
+    scenario: Scenario
+    outcome: str
+    rows: list
+    synergy: dict | None
+    failures: list
+    times: np.ndarray
+    curves: dict
+    title: str = ""
+
+    @property
+    def arms(self) -> pd.DataFrame:
+        """The table, one row per arm (index ``arm``)."""
+        return pd.DataFrame(self.rows).set_index("arm")
+
+    @property
+    def trajectories(self) -> xr.Dataset:
+        """The outcome readout, ``Dmg`` and ``Irr`` of every arm: dims ``arm x time``."""
+        arms = list(self.curves)
+        stack = {name: (("arm", "time"), np.array([self.curves[a][k] for a in arms]))
+                 for k, name in enumerate((self.outcome, "Dmg", "Irr"))}
+        return xr.Dataset(stack, coords={"arm": arms, "time": ("time", self.times, {"units": "day"})})
 
 
 def _describe(regimens) -> str:
@@ -46,21 +78,11 @@ def _describe(regimens) -> str:
     return "; ".join(parts)
 
 
-def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
-                 progress: Callable[[str], None] | None = None) -> dict:
-    """Run every arm of ``scenario`` and write the comparison; returns the manifest."""
-    from ..diseases.build import preset
-    from ..diseases.readouts import infection_course
-    from ..events import Bolus
-    from ..simulate import simulate
-    from .run import _versions
-    from .strategy import run_strategy
-
+def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None) -> Comparison:
+    """Run every arm of ``scenario`` on its one patient; returns the comparison."""
     if not scenario.arms:
         raise ScenarioError("arms: `immunesim compare` needs arms (a mapping of arm name: therapies)")
     say = progress or (lambda msg: None)
-    t_start = time.perf_counter()
-    outdir = begin_outputs(outdir)
     pr = preset(scenario.disease)
     opts = scenario.compare
     outcome = opts["outcome"] or next((r["name"] for r in pr.get("readouts") or []), "Dmg")
@@ -118,48 +140,5 @@ def compare_arms(scenario: Scenario, outdir, *, scenario_file=None,
         synergy = {"outcome": last, "effect_a": e["a"], "effect_b": e["b"],
                    "effect_combination": e["combination"], "bliss_expected": expected,
                    "bliss_synergy": e["combination"] - expected, "arms": s}
-    write_csv(outdir / "arms.csv", rows)
-    write_text_atomic(outdir / "comparison.json",
-                      json.dumps({"outcome": outcome, "arms": rows, "synergy": synergy}, indent=2,
-                                 default=float) + "\n")
-    _figure(t, curves, outcome, outdir / "arms.png", f"{scenario.name} ({pr['title']})")
-    manifest = {"scenario": scenario.name, "disease": scenario.disease, "scenario_hash": scenario.hash,
-                "scenario_file_sha256": (hashlib.sha256(Path(scenario_file).read_bytes()).hexdigest()
-                                         if scenario_file else None),
-                "seed": scenario.seed, "arms": list(scenario.arms), "outcome": outcome,
-                "failures": failures, "wall_s": round(time.perf_counter() - t_start, 4),
-                "outputs": ["arms.csv", "arms.png", "comparison.json"], "versions": _versions()}
-    write_text_atomic(outdir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    say(f"done in {manifest['wall_s']:.2f} s")
-    return manifest
-
-
-def _figure(t, curves, outcome, path, title):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    scale, unit = (365.25, "years") if t[-1] > 3 * 365 else (1.0, "days")
-    fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
-    for k, (arm, (y, dmg, irr, doses)) in enumerate(curves.items()):
-        color = f"C{k % 10}"
-        axes[0].plot(t / scale, y, color=color, label=arm)
-        axes[1].plot(t / scale, dmg, color=color)
-        axes[2].plot(t / scale, irr, color=color)
-        if doses:
-            lo = axes[0].get_ylim()[0]
-            axes[0].plot(np.asarray(doses) / scale, np.full(len(doses), lo), "|", color=color,
-                         markersize=10, clip_on=False)
-    axes[0].set_ylabel(f"{outcome} (| = doses)")
-    axes[1].set_ylabel("damaged fraction")
-    axes[2].set_ylabel("irreversible fraction")
-    axes[2].set_xlabel(f"time ({unit})")
-    axes[0].legend(fontsize=8)
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    return Comparison(scenario=scenario, outcome=outcome, rows=rows, synergy=synergy,
+                      failures=failures, times=t, curves=curves, title=f"{scenario.name} ({pr['title']})")

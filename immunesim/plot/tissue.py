@@ -1,4 +1,5 @@
-"""Lattice pictures: PNG snapshots and an animated GIF of a tissue run (written atomically).
+"""Tissue figures (written atomically): the readouts over time (``tissue_cells.png``), and the
+lattice pictures, PNG snapshots and an animated GIF of a tissue run.
 
 Left: the tissue (healthy, damaged, dead, regenerating) with the most numerous immune kind
 on each occupied site coloured over it. Right: one cytokine field as a heat map (log scale).
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..durable import atomic_path
-from . import params as P
+from ..tissue import params as P
 
 TISSUE_COLOURS = ["#f3ead8", "#e6a04a", "#2b2b2b", "#9fd39b"]     # healthy damaged dead regenerating
 KIND_COLOURS = ["#d62728", "#ff7f0e", "#1f77b4", "#9467bd", "#8c564b", "#2ca02c", "#e377c2"]
@@ -87,3 +88,36 @@ def write_pictures(ds, outdir, title: str = "", animation: str = "gif") -> list[
             imgs[0].save(tmp, format="GIF", save_all=True, append_images=imgs[1:], duration=500, loop=0)
         written.append(path)
     return written
+
+
+def write_tissue_series(result, names, outdir, title) -> Path:
+    """``tissue_cells.png``: cell counts, tissue state and field means of ``names`` over time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = result.time
+    panels = [("cells", [n for n in names if n.split("tissue_")[-1] in
+                         ("Th1", "Th17", "Treg", "B", "Plasma", "Mac", "DC", "Th1_active", "Th17_active")], "log"),
+              ("tissue (fraction of sites)", [n for n in names if n.split("tissue_")[-1] in
+                                              ("health_mean", "damaged_fraction", "dead_fraction", "regenerating_fraction")], "linear"),
+              ("field means (pg/mL)", [n for n in names if n.endswith("_mean") and n.split("tissue_")[-1][:-5]
+                                       in ("TNF", "IL6", "IL2", "IL10", "IFNg", "IL17", "CHEM")], "log")]
+    fig, axes = plt.subplots(3, 1, figsize=(7, 7.5), sharex=True)
+    for ax, (label, vs, scale) in zip(axes, panels):
+        for v in vs:
+            y = np.asarray(result[v].values, dtype=float)
+            ax.plot(t, np.maximum(y, 1e-3) if scale == "log" else y, label=v.replace("tissue_", ""))
+        ax.set_yscale(scale)
+        ax.set_ylabel(label, fontsize=8)
+        ax.legend(fontsize=6, ncol=3)
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("time (days)")
+    fig.suptitle(f"{title}: tissue", fontsize=10)
+    fig.tight_layout()
+    path = Path(outdir) / "tissue_cells.png"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,52 @@
+"""Files of ``immunesim trial``: the tables, figures and manifest of a virtual trial (what
+each holds is in :mod:`immunesim.cohort.virtual_trial`); the trajectories' chunks are
+written as the trial runs, into ``OUTDIR/trajectories/``."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable
+
+from ..cohort.virtual_trial import TrialResult, patient_frames, trial
+from ..durable import atomic_path, write_csv, write_text_atomic
+from ..plot.trial import write_trial_figures
+from . import begin_outputs, to_json, write_manifest
+
+
+def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, scenario_file=None,
+              progress: Callable | None = None, say: Callable[[str], None] | None = None) -> dict:
+    """Run ``scenario``'s trial into ``outdir`` (:func:`immunesim.trial`) and write its files;
+    returns the manifest (``status`` 3 when some patient was excluded for a failed run)."""
+    started = time.perf_counter()
+    outdir = begin_outputs(outdir)     # before the first chunk is written
+    res = trial(scenario, outdir, resume=resume, workers=workers, scheduler=scheduler,
+                progress=progress, say=say)
+    outputs = write_trial(res, outdir)
+    excluded = int((~res.ok).sum())
+    return write_manifest(
+        outdir, "trial", status=3 if excluded else 0,
+        message=(f"{excluded} patient(s) excluded for failed integrations" if excluded
+                 else f"{scenario.population.size} patients x {len(scenario.arms)} arms"),
+        outputs=outputs, started=started, seed=scenario.seed, scenario=scenario,
+        scenario_file=scenario_file, arms=list(scenario.arms), patients=scenario.population.size,
+        patients_excluded=excluded, **{f"execution_{k}": v for k, v in res.execution.items()},
+        candidates=res.trajectories.attrs["candidates"])
+
+
+def write_trial(res: TrialResult, outdir) -> list[str]:
+    """The trial's tables and figures (not the manifest); returns their names."""
+    write_csv(outdir / "arms.csv", res.rows)
+    write_csv(outdir / "biomarkers.csv", res.biomarker_rows)
+    with atomic_path(outdir / "patients.csv") as tmp, open(tmp, "w", newline="") as fh:
+        for a, frame in enumerate(patient_frames(res)):
+            frame.to_csv(fh, index=False, header=(a == 0), float_format="%.6g")
+    outputs = ["arms.csv", "patients.csv", "biomarkers.csv", "trial.json", "trajectories/"]
+    if res.search is not None:
+        write_csv(outdir / "regimens.csv", res.search["rows"])
+        write_csv(outdir / "patient_regimens.csv", res.patient_regimens)
+        outputs += ["regimens.csv", "patient_regimens.csv"]
+    figures = write_trial_figures(outdir, res.trajectories, res.scenario.trial, res.rows, res.risk,
+                                  res.front, res.primary)
+    write_text_atomic(outdir / "trial.json", json.dumps(res.summary, indent=2, default=to_json) + "\n")
+    return outputs + [p.name for p in figures]
