@@ -118,7 +118,7 @@ def compile_schedule(model: Model, events: Iterable[Event], t0: float) -> Schedu
                 raise ModelError(f"{where}: duration must be > 0, got {dur}")
             rows += [(start, EV_ADD_INPUT, i, rate), (start + dur, EV_ADD_INPUT, i, -rate)]
         elif isinstance(ev, SetParameter):
-            i = model._lookup(ev.name, model.parameter_index, "parameter")
+            i = model.index_of(ev.name, "parameter")
             value = check_number(ev.value, f"{where} value")
             model.parameters[i].check_value(value, where)
             rows.append((_time(ev.time, t0, where), EV_SET_PARAM, i, value))
@@ -152,7 +152,7 @@ def concat_schedules(schedules: Sequence[Schedule]):
 
 def _species(model: Model, name: str, where: str) -> int:
     try:
-        return model._lookup(name, model.species_index, "species")
+        return model.index_of(name, "species")
     except ModelError as exc:
         raise ModelError(f"{where}: {exc}") from None
 

@@ -54,6 +54,10 @@ MAX_CHUNK_VALUES = 2_000_000_000 // 8
 MAX_ARMS = 1000
 #: steps one integration may take (solver.max_steps)
 MAX_STEPS = 10_000_000
+#: solver tolerances: rtol in [RTOL_MIN, RTOL_MAX) (1 would accept any step), atol in
+#: [ATOL_MIN, ATOL_MAX] in each species' unit (loose values serve convergence-order tests)
+RTOL_MIN, RTOL_MAX = 1e-14, 1.0
+ATOL_MIN, ATOL_MAX = 1e-20, 1e6
 #: decision times of one treat-to-target rule checked periodically (every ...)
 MAX_DECISIONS = 10_000
 #: lattice sites of one tissue patch (4000 x 4000: about 3.5 GB with its agents and fields)

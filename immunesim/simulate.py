@@ -179,7 +179,7 @@ def _param_matrix(model: Model, params, n_patients) -> np.ndarray:
         n = lengths.pop() if lengths else (n_patients or 1)
         P = np.tile(base, (n, 1))
         for name, v in cols.items():
-            P[:, model._lookup(name, model.parameter_index, "parameter")] = v
+            P[:, model.index_of(name, "parameter")] = v
     else:
         P = np.array(params, dtype=np.float64)
         if P.ndim != 2 or P.shape[1] != len(names):
@@ -204,7 +204,7 @@ def _initial_matrix(model: Model, y0, n: int) -> np.ndarray:
         return Y
     if isinstance(y0, Mapping):
         for name, v in y0.items():
-            Y[:, model._lookup(name, model.species_index, "species")] = np.asarray(v, dtype=float)
+            Y[:, model.index_of(name, "species")] = np.asarray(v, dtype=float)
     else:
         Y = np.array(y0, dtype=np.float64)
         if Y.shape != (n, len(model.species)):

@@ -137,3 +137,21 @@ def test_the_checks_can_fail(bad, tmp_path, monkeypatch):
         assert _layer("immunesim.cli")[1] > _layer("immunesim.model.fake")[1]
     else:
         assert hits == [("immunesim.scenario.schema", "_overrides", 1)]
+
+
+def test_imports_sit_at_module_top_unless_a_comment_says_why():
+    # the command line imports each command's modules when the command runs (its docstring
+    # says why: `immunesim --help` and `validate` start without Numba, SymPy or Dask)
+    bad = []
+    for name, path in MODULES.items():
+        if name == "immunesim.cli":
+            continue
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if (isinstance(inner, ast.ImportFrom) and inner.level
+                        and "#" not in lines[inner.end_lineno - 1]):
+                    bad.append(f"{path.relative_to(PKG.parent)}:{inner.lineno}")
+    assert not bad, "imports inside functions without a reason:\n" + "\n".join(bad)

@@ -90,3 +90,14 @@ def test_symbolic_jacobian_sparsity(antitnf):
     assert (idx["Depot"], idx["Drug"]) not in pattern  # no feedback
     assert (idx["TNF"], idx["TNF"]) in pattern
     assert len(pattern) < 0.25 * len(antitnf.species) ** 2
+
+
+def test_index_of_finds_parameters_and_species_and_names_the_closest_otherwise():
+    m = im.disease_model("ra")
+    assert m.index_of("k_inj_TNF") == list(m.parameter_index).index("k_inj_TNF")
+    assert m.parameters[m.index_of("k_inj_TNF")].name == "k_inj_TNF"
+    assert m.species[m.index_of("Dmg", "species")].name == "Dmg"
+    with pytest.raises(ModelError, match=r"'k_inj_tnf' is not a parameter .*did you mean 'k_inj_TNF'"):
+        m.index_of("k_inj_tnf")
+    with pytest.raises(ModelError, match=r"is not a species"):
+        m.index_of(["Dmg"], "species")

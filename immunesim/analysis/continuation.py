@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import ModelError
 from ..model.model import Model
 from .system import System
+from .steady_state import moving_eigenvalues, steady_state
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,8 @@ def continuation(model: Model, parameter: str, start: float, stop: float, *,
     if not (np.isfinite(start) and np.isfinite(stop)) or start == stop:
         raise ModelError(f"continuation of '{parameter}': start and stop must be finite and "
                          f"different, got {start!r}, {stop!r}")
-    from .steady_state import moving_eigenvalues, steady_state
 
-    idx = model._lookup(parameter, model.parameter_index, "parameter")
+    idx = model.index_of(parameter, "parameter")
     first = steady_state(model, {**(params or {}), parameter: start}, guess, settle=settle)
     system = System(model, params)
     y0 = first.y

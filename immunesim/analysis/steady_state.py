@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import ModelError
 from ..model.model import Model
 from .system import System
+from ..simulate import simulate
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,6 @@ def steady_state(model: Model, params: Mapping[str, float] | None = None, guess=
             raise ModelError(f"guess must have one value per species ({system.n}), "
                              f"got shape {y0.shape}")
     if settle is not None:
-        from ..simulate import simulate
-
         if not settle > 0:
             raise ModelError(f"settle must be a positive time, got {settle!r}")
         r = simulate(model, [0.0, float(settle)], params=params,

@@ -59,14 +59,14 @@ def _function(name: str, args: str, lines: list[str]) -> str:
 
 
 def generate_source(model: Model) -> str:
-    from ..model.symbolic import symbolic_budget
+    from ..model.symbolic import symbolic_budget  # SymPy (heavy): only when a kernel is generated
 
     with symbolic_budget() as budget:
         return _generate(model, budget)
 
 
 def _generate(model: Model, budget) -> str:
-    from ..model.symbolic import build_symbolic
+    from ..model.symbolic import build_symbolic  # SymPy (heavy), as above
     from .printer import emit_assignments  # SymPy only when a kernel is generated
 
     sym = build_symbolic(model, budget)

@@ -25,6 +25,11 @@ import xarray as xr
 from ..scenario.endpoints import CHALLENGE
 from .endpoints import challenge_outcome, evaluate
 from ..scenario.population import BLOCK
+from ..simulate import simulate_batch
+from ..drugs.regimen import regimen_events
+from ..result import Result
+from ..scenario.strategy import run_strategy
+from ..events import Bolus
 
 
 
@@ -46,8 +51,6 @@ def _batch(model, P, t, y0, events, solver):
     """simulate_batch with failures flagged silently: the chunk records them per patient."""
     import warnings
 
-    from ..simulate import simulate_batch
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return simulate_batch(model, P, t, y0=y0, events=events, on_failure="flag", **solver)
@@ -55,8 +58,6 @@ def _batch(model, P, t, y0, events, solver):
 
 def _arm_events(regimens, weights: np.ndarray, extra=()):
     """Engine events for each patient: one shared list when no dose depends on weight."""
-    from ..drugs.regimen import regimen_events
-
     if any(r.per_kg for r in regimens):
         return [regimen_events(regimens, float(w)) + list(extra) for w in weights]
     return regimen_events(regimens, 70.0) + list(extra)   # fixed doses: weight does not matter
@@ -81,9 +82,6 @@ class _ArmRunner:
     def _strategy(self, t, extra):
         import dataclasses
         import warnings
-
-        from ..result import Result
-        from ..scenario.strategy import run_strategy
 
         pnames, snames = self.model.parameter_names, self.model.species_names
         n = self.P.shape[0]
@@ -164,8 +162,6 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
         message[a] = np.asarray(r.message, dtype=object)
         for ep in trial.endpoints:
             if ep.kind == CHALLENGE:
-                from ..events import Bolus
-
                 tc = trial.baseline + 7.0 * ep.value
                 tcg = np.union1d(t, np.arange(tc, t[-1] + 1e-9, CHALLENGE_DT))  # clearance to the hour
                 rc = run_arm(tcg, extra=[Bolus(time=tc, target="Pathogen", amount=1.0)])

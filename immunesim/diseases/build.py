@@ -19,6 +19,7 @@ from ..model.model import Model
 from ..safe_yaml import load_yaml
 from ..validation import clip, closest
 from .modules import MODULES
+from .covariates import apply_covariates
 
 PRESET_KEYS = {"name", "title", "aliases", "description", "references", "tissue", "start",
                "parameters", "initial", "readouts", "counts", "chronic_state", "t_end"}
@@ -98,8 +99,6 @@ def model_data(disease: str = "healthy") -> dict[str, Any]:
 
 def disease_model_data(disease: str = "healthy", covariates: Mapping[str, float] | None = None) -> dict:
     """Model-file data of ``disease`` with patient covariates applied."""
-    from .covariates import apply_covariates
-
     data = model_data(disease)
     if covariates:
         apply_covariates(data, covariates)
@@ -114,8 +113,6 @@ def disease_model(disease: str = "healthy", *, covariates: Mapping[str, float] |
     disease : a preset name or alias (``immunesim list diseases``).
     covariates : ``{name: value}`` (see :data:`immunesim.diseases.covariates.COVARIATES`).
     """
-    from .covariates import apply_covariates
-
     data = model_data(disease)
     if covariates:
         apply_covariates(data, covariates)

@@ -20,6 +20,7 @@ from ..units import UnitProblem, days, to_unit
 from ..validation import clip as _clip
 from ..validation import each_mapping, finite
 from .library import drug as _drug
+from .pk import scaled_parameters
 
 _DOSE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(mg|g|ug|mcg)\s*(/\s*kg)?\s*$")
 
@@ -204,8 +205,6 @@ class Regimen:
 def regimen_events(regimens, weight_kg: float) -> list:
     """Engine events of every regimen's doses for a patient of ``weight_kg``, into the coupled
     model's species (``<drug>_Depot``/``<drug>_Central``), with each drug's bioavailability."""
-    from .pk import scaled_parameters
-
     out = []
     for r in regimens:
         F = scaled_parameters(r.drug, weight_kg).get("F", 1.0)

@@ -10,6 +10,7 @@ from .library import drug as _drug
 from .metrics import interval_metrics
 from .pk import REFERENCE_WEIGHT_KG, pk_model, scaled_parameters
 from .regimen import Regimen
+from ..errors import ModelError
 
 
 def simulate_pk(regimen: Regimen, days: float, weight_kg: float = REFERENCE_WEIGHT_KG,
@@ -20,8 +21,6 @@ def simulate_pk(regimen: Regimen, days: float, weight_kg: float = REFERENCE_WEIG
     per day for small molecules (``ka`` > 10/day or half-life < 1 day), 4 per day otherwise.
     """
     if not (isinstance(days, (int, float)) and np.isfinite(days) and days > 0):
-        from ..errors import ModelError
-
         raise ModelError(f"days: must be > 0, got {days!r}")
     p = scaled_parameters(regimen.drug, weight_kg)
     model = pk_model(regimen.drug, weight_kg)
@@ -31,8 +30,6 @@ def simulate_pk(regimen: Regimen, days: float, weight_kg: float = REFERENCE_WEIG
         n = max(n, int(np.ceil(48.0 / regimen.infusion_hours)))
     points = int(min(round(days * n), MAX_OUTPUT_POINTS + 1)) + 1
     if points > MAX_OUTPUT_POINTS:
-        from ..errors import ModelError
-
         raise ModelError(f"days: {days:g} days at {n} points per day is more than "
                          f"{MAX_OUTPUT_POINTS} output points")
     t = np.linspace(0.0, days, points)

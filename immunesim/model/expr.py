@@ -290,7 +290,7 @@ def to_sympy(expr: Expression, symbols: dict, where: str = ""):
     """
     import sympy as sp
 
-    from .functions import SafeAbs, SafeMax, SafeMin
+    from .functions import SafeAbs, SafeMax, SafeMin  # SymPy (heavy): only when a kernel is generated
 
     text = expr.text
 

@@ -129,7 +129,7 @@ class Model:
         """Parameter values in model order, with ``overrides`` applied and checked against bounds."""
         p = np.array([q.value for q in self.parameters], dtype=np.float64)
         for name, value in (overrides or {}).items():
-            i = self._lookup(name, self.parameter_index, "parameter")
+            i = self.index_of(name, "parameter")
             value = check_number(value, f"parameter override '{name}'")
             self.parameters[i].check_value(value, "override of parameter")
             p[i] = value
@@ -139,7 +139,7 @@ class Model:
         """Initial state in model order, with ``overrides`` applied."""
         y = np.array([s.initial for s in self.species], dtype=np.float64)
         for name, value in (overrides or {}).items():
-            i = self._lookup(name, self.species_index, "species")
+            i = self.index_of(name, "species")
             value = check_number(value, f"initial value of '{name}'")
             if self.species[i].nonnegative and value < 0:
                 raise ModelError(f"initial value of '{name}' = {value} is negative but the "
@@ -147,10 +147,16 @@ class Model:
             y[i] = value
         return y
 
-    def _lookup(self, name, index, kind) -> int:
+    def index_of(self, name: str, kind: str = "parameter") -> int:
+        """Position of the parameter (``kind="parameter"``) or species (``kind="species"``)
+        ``name`` in the model's parameter or state vector; a ModelError naming the closest
+        match (case folded first) when there is none."""
+        if kind not in ("parameter", "species"):
+            raise ValueError(f"kind must be 'parameter' or 'species', got {kind!r}")
+        index = self.parameter_index if kind == "parameter" else self.species_index
         try:
             return index[name]
-        except KeyError:
+        except (KeyError, TypeError):
             folded = [k for k in index if k.lower() == str(name).lower()]
             close = folded[0] if folded else closest(name, index)
             hint = f"; did you mean '{close}'?" if close else ""

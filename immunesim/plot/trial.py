@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from ..durable import atomic_path
+from ..cohort import stats
+from ..cohort.analysis import outcome, valid_patients
+from ..cohort.trial import open_trajectories
 
 BAND_PATIENTS = 2000    # bands from the first patients: percentiles converge long before 10^5
 
@@ -33,10 +36,6 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ..cohort import stats
-    from ..cohort.analysis import outcome, valid_patients
-    from ..cohort.trial import open_trajectories
 
     outdir = Path(outdir)
     ok = valid_patients(ds)

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
+from ..diseases.covariates import COVARIATES
+from ..drugs.pk import population_parameters
 
 #: candidates per sampling block; chunks of a trial run are whole numbers of blocks
 BLOCK = 64
@@ -108,9 +110,6 @@ class Population:
         """Parameter matrix (BLOCK x model parameters) and covariates of candidate block
         ``block``; rows are candidates ``block*BLOCK ... block*BLOCK + BLOCK - 1``. The typical
         values are the model's with the scenario's ``overrides`` (``parameters:``) applied."""
-        from ..diseases.covariates import COVARIATES
-        from ..drugs.pk import population_parameters
-
         ss = np.random.SeedSequence(seed, spawn_key=(block,))
         rng_par, rng_cov, rng_pk = (np.random.default_rng(s) for s in ss.spawn(3))
         n = BLOCK

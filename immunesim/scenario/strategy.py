@@ -38,6 +38,10 @@ from ..limits import MAX_DECISIONS
 from ..drugs.regimen import parse_dose
 from ..units import days, to_unit
 from ..validation import check_keys, clip, did_you_mean, each_mapping, finite, is_one_of
+from ..drugs.regimen import Regimen, regimen_events
+from ..events import window_events
+from ..result import Result
+from ..simulate import simulate
 
 RULE_KEYS = ("at", "every", "from", "if", "then")
 IF_KEYS = ("readout", "above", "below", "for")
@@ -163,11 +167,6 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
     to the run, such as a pathogen challenge).
 
     Returns (Result over all output times, decisions, time_to_flare or None)."""
-    from ..drugs.regimen import Regimen, regimen_events
-    from ..events import window_events
-    from ..result import Result
-    from ..simulate import simulate
-
     strategy = scenario.treat_to_target
     t_out = np.asarray(scenario.times)
     W = scenario.body_weight

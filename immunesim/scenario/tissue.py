@@ -27,6 +27,11 @@ from typing import Mapping
 from ..limits import MAX_SNAPSHOTS, MAX_TISSUE_SITES, MAX_TISSUE_STEPS
 from ..validation import check_keys, clip
 from ..units import UnitProblem, to_unit
+from ..errors import ModelError
+from ..tissue import params as P
+from ..tissue.config import TissueConfig
+from ..tissue.params import DEFAULT_DENSITY
+from ..tissue.params import DEFAULT_INFLUX
 
 MODELS = ("ode", "abm", "hybrid")
 TISSUE_KEYS = ("shape", "dx", "dt", "density", "influx", "parameters", "speeds", "diffusion",
@@ -37,10 +42,6 @@ ANIMATIONS = ("gif", "none")
 
 def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems: list) -> tuple:
     """(model kind, tissue options dict or {}); problems appended with field paths."""
-    from ..errors import ModelError
-    from ..tissue import params as P
-    from ..tissue.config import TissueConfig
-
     kind = "ode" if model_kind is None else model_kind
     if kind not in MODELS:
         problems.append(f"model: {clip(model_kind)} is not allowed; one of {', '.join(MODELS)}")
@@ -83,12 +84,8 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
             else:
                 cfg[key] = dict(raw[key])
     if "density" in cfg:
-        from ..tissue.params import DEFAULT_DENSITY
-
         cfg["density"] = {**DEFAULT_DENSITY, **cfg["density"]}
     if "influx" in cfg:
-        from ..tissue.params import DEFAULT_INFLUX
-
         cfg["influx"] = {**DEFAULT_INFLUX, **cfg["influx"]}
     if "parameters" in raw:
         if not isinstance(raw["parameters"], Mapping):
@@ -141,6 +138,4 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
 
 
 def tissue_config(options: dict):
-    from ..tissue.config import TissueConfig
-
     return TissueConfig(**options["config"])

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError
-from ..limits import MAX_STEPS
+from ..validation import clip
+from ..limits import ATOL_MAX, ATOL_MIN, MAX_STEPS, RTOL_MAX, RTOL_MIN
 
 #: method name -> description (order, kind)
 METHODS = {
@@ -38,11 +39,13 @@ class SolverOptions:
         if self.method not in METHODS:
             raise ModelError(f"method '{self.method}' is not known; choose one of: "
                              + "; ".join(f"{k} ({v})" for k, v in METHODS.items()))
-        if not (isinstance(self.rtol, (int, float)) and 1e-14 <= self.rtol < 1):
-            raise ModelError(f"rtol must be a number in [1e-14, 1), got {self.rtol!r}")
+        problem = check_tolerance("rtol", self.rtol)
+        if problem:
+            raise ModelError(f"rtol {problem}")
         atol = np.atleast_1d(np.asarray(self.atol, dtype=float))
-        if atol.ndim != 1 or not np.all(np.isfinite(atol)) or np.any(atol <= 0):
-            raise ModelError(f"atol must be a positive number or one per species, got {self.atol!r}")
+        if atol.ndim != 1 or any(check_tolerance("atol", float(a)) for a in atol):
+            raise ModelError(f"atol must be a number in [{ATOL_MIN:g}, {ATOL_MAX:g}] or one per "
+                             f"species, got {self.atol!r}")
         if (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
                 or not 1 <= self.max_steps <= MAX_STEPS):
             raise ModelError(f"max_steps must be an integer in [1, {MAX_STEPS}], got {self.max_steps!r}")
@@ -58,3 +61,16 @@ class SolverOptions:
         if atol.size != n:
             raise ModelError(f"atol has {atol.size} values but the model has {n} species")
         return atol.copy()
+
+
+def check_tolerance(name: str, value) -> str | None:
+    """What is wrong (``"must be a number in ..., got ..."``) if ``value`` is not an allowed
+    ``rtol`` or ``atol``, else None: the one check behind :class:`SolverOptions`, scenario
+    files and the command line."""
+    lo, hi = (RTOL_MIN, RTOL_MAX) if name == "rtol" else (ATOL_MIN, ATOL_MAX)
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float)) and lo <= value
+          and (value < hi if name == "rtol" else value <= hi))
+    if ok:
+        return None
+    rng = f"[{lo:g}, {hi:g})" if name == "rtol" else f"[{lo:g}, {hi:g}]"
+    return f"must be a number in {rng}, got {clip(value)}"
