@@ -17,7 +17,7 @@ import numpy as np
 from .errors import ModelError
 from .limits import MAX_DOSES
 from .validation import clip
-from .kernels.common import EV_ADD_INPUT, EV_ADD_SPECIES, EV_SET_PARAM, EV_SET_SPECIES
+from .kernels.constants import EV_ADD_INPUT, EV_ADD_SPECIES, EV_SET_PARAM, EV_SET_SPECIES
 from .model.components import check_number
 from .model.model import Model
 

@@ -11,7 +11,7 @@ import xarray as xr
 from .codegen import load_kernels
 from .errors import ModelError
 from .events import Event, compile_schedule, concat_schedules
-from .kernels.common import N_STATS
+from .kernels.constants import N_STATS
 from .model.model import Model
 from .provenance import version_attrs
 from .result import Result

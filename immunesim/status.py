@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .kernels.common import (MAX_STEPS, NEGATIVE_STATE, NON_FINITE, SINGULAR, ST_ACCEPTED,
+from .kernels.constants import (MAX_STEPS, NEGATIVE_STATE, NON_FINITE, SINGULAR, ST_ACCEPTED,
                              ST_BAD_INDEX, ST_CLIPPED, ST_DENSE_LU, ST_H_FAIL, ST_JAC, ST_LU,
                              ST_REJECTED, ST_RHS, ST_STEPS, ST_T_FAIL, STEP_UNDERFLOW, SUCCESS)
 

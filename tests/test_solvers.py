@@ -155,3 +155,37 @@ def test_dense_lu_fallback(method):
     assert int(r.dataset["n_dense_lu"]) > 0.8 * int(r.dataset["n_lu"])
     exact = 1e9 * (np.exp(-0.5 * t) - np.exp(-t)) / 0.5
     np.testing.assert_allclose(r["B"].values, exact, rtol=1e-7, atol=1.0)
+
+
+def test_a_new_rosenbrock_method_is_one_table(closed_forms, monkeypatch):
+    """Adding a Rosenbrock method is a table and one registry entry (README, Adding a solver):
+    Rodas4's tableau registered under another name is generated into the kernels, accepted by
+    ``simulate`` and ``SolverOptions``, and gives Rodas4's results bit for bit (the stage code
+    comes from the table alone)."""
+    from dataclasses import replace
+
+    from immunesim.solvers import METHODS, SOLVERS, Solver, SolverOptions
+    from immunesim.solvers.tableaus import RODAS4
+
+    new = Solver("rodas4_again", "test: Rodas4's table under a new name",
+                 tableau=replace(RODAS4, name="rodas4_again"))
+    monkeypatch.setitem(SOLVERS, new.name, new)
+    monkeypatch.setitem(METHODS, new.name, new.description)
+    assert SolverOptions(method="rodas4_again").method == "rodas4_again"
+    t = np.linspace(0, 8, 41)
+    a = im.simulate(closed_forms, t, method="rodas4", rtol=1e-8, atol=1e-11)
+    b = im.simulate(closed_forms, t, method="rodas4_again", rtol=1e-8, atol=1e-11)
+    assert np.array_equal(a.dataset["y"].values, b.dataset["y"].values)
+    for k in ("n_steps", "n_rejected", "n_lu"):
+        assert int(a.dataset[k]) == int(b.dataset[k])
+    assert b.dataset.attrs["method"] == "rodas4_again"
+
+
+def test_solver_entries_are_checked():
+    from immunesim.solvers import Solver
+    from immunesim.solvers.tableaus import RODAS4
+
+    with pytest.raises(ValueError, match="a tableau or a template"):
+        Solver("x", "both", tableau=RODAS4, template="dopri5.py")
+    with pytest.raises(ValueError, match="its tableau is rodas4's"):
+        Solver("x", "wrong table", tableau=RODAS4)

@@ -7,7 +7,16 @@ The generated module holds, for one model structure:
 - ``dfdt(t, y, p, ft)``: the explicit time derivative of ``f``,
 - ``observe(t, y, p, row)``: species then assignment rules, for output,
 - the unrolled sparse LU of the Rosenbrock matrix (:mod:`.sparse_lu`),
-- the solver templates of :mod:`immunesim.kernels`, once per method.
+- the kernel constants (:mod:`immunesim.kernels.constants`) and shared helpers
+  (``kernels/templates/common.py``),
+- every solver of :data:`immunesim.solvers.SOLVERS`: a Rosenbrock method's stages generated
+  from its tableau (:mod:`.rosenbrock`) with the shared step control instantiated for it, or
+  an explicit method's template; then ``solve_one_<method>``/``solve_batch_<method>`` from
+  the driver template.
+
+Templates name the functions they share by a placeholder prefix (``ros_``/``ROS_`` in the
+step control, ``step_segment`` and ``solve_one``/``solve_batch`` in the driver), which
+:func:`_instantiate` replaces by the method's name: the one place text is renamed.
 
 Every function is decorated ``@njit(cache=True)``; the module lives in the
 kernel cache (:mod:`.cache`), so Numba's own cache keeps the machine code.
@@ -21,20 +30,35 @@ import sys
 from importlib import resources
 
 from ..model.model import Model
-from . import sparse_lu
+from ..solvers import SOLVERS
+from . import rosenbrock, sparse_lu
 
 #: bump when the generated code changes shape (invalidates every cached kernel)
-CODEGEN_VERSION = "3"
-TEMPLATES = ("common.py", "rodas4.py", "rodas5p.py", "dopri5.py")
-#: Rosenbrock methods: each instantiates ``rosenbrock.py`` (the step control) with its stages
-ROSENBROCK = ("rodas4", "rodas5p")
-METHODS = {"rodas4": "rodas4_segment", "rodas5p": "rodas5p_segment", "dopri5": "dopri5_segment"}
+CODEGEN_VERSION = "4"
 _DECORATOR = '@njit(cache=True, error_model="numpy", nogil=True)'
 _PARALLEL = '@njit(cache=True, error_model="numpy", parallel=True)'
 
 
 def _template(name: str) -> str:
-    return resources.files("immunesim.kernels").joinpath(name).read_text()
+    return resources.files("immunesim.kernels").joinpath("templates", name).read_text()
+
+
+def _constants() -> str:
+    return resources.files("immunesim.kernels").joinpath("constants.py").read_text()
+
+
+def _templates_used() -> list[str]:
+    explicit = [s.template for s in SOLVERS.values() if s.template]
+    return ["common.py", *explicit, "rosenbrock.py", "driver.py"]
+
+
+def _instantiate(template: str, names: dict[str, str]) -> str:
+    """``template`` with each placeholder (a whole word or a word prefix ending in ``_``)
+    replaced: ``{"ros_": "rodas4_"}``, ``{"step_segment": "rodas4_segment"}``."""
+    for old, new in names.items():
+        pattern = rf"\b{old}" if old.endswith("_") else rf"\b{old}\b"
+        template = re.sub(pattern, new, template)
+    return template
 
 
 def kernel_key(model: Model) -> str:
@@ -42,8 +66,9 @@ def kernel_key(model: Model) -> str:
     import numba
 
     h = hashlib.sha256()
+    tables = [repr(s.tableau) for s in SOLVERS.values() if s.tableau is not None]
     for part in (model.structure_hash, CODEGEN_VERSION, numba.__version__, sys.version,
-                 *(_template(t) for t in (*TEMPLATES, "rosenbrock.py", "driver.py"))):
+                 _constants(), *(_template(t) for t in _templates_used()), *tables):
         h.update(part.encode())
     return h.hexdigest()[:24]
 
@@ -99,16 +124,20 @@ def _generate(model: Model, budget) -> str:
             [f"row[{k}]" for k in range(len(sym.observed))], sym.observed)),
         sparse_lu.emit(plan, pattern),
     ]
-    parts = ["\n".join(head), _decorate("\n\n".join(gen))]
-    parts += [_decorate(_template(t)) for t in TEMPLATES]
-    for method in ROSENBROCK:
-        text = re.sub(r"\bros_", f"{method}_", _template("rosenbrock.py"))
-        parts.append(_decorate(re.sub(r"\bROS_", f"{method.upper()}_", text)))
-    driver = _template("driver.py")
-    for method, segment in METHODS.items():
-        text = re.sub(r"\bstep_segment\b", segment, driver)
-        text = re.sub(r"\b(solve_one|solve_batch)\b", rf"\1_{method}", text)
-        parts.append(_decorate(text))
+    parts = ["\n".join(head), _constants(), _decorate("\n\n".join(gen)),
+             _decorate(_template("common.py"))]
+    for solver in SOLVERS.values():
+        if solver.tableau is not None:
+            m = solver.name
+            parts.append(_decorate(rosenbrock.emit(solver.tableau)))
+            parts.append(_decorate(_instantiate(_template("rosenbrock.py"),
+                                                {"ros_": f"{m}_", "ROS_": f"{m.upper()}_"})))
+        else:
+            parts.append(_decorate(_template(solver.template)))
+    for solver in SOLVERS.values():
+        parts.append(_decorate(_instantiate(_template("driver.py"), {
+            "step_segment": solver.segment, "solve_one": f"solve_one_{solver.name}",
+            "solve_batch": f"solve_batch_{solver.name}"})))
     return "\n\n".join(parts)
 
 

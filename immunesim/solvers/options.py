@@ -10,14 +10,7 @@ import numpy as np
 from ..errors import ModelError
 from ..validation import clip
 from ..limits import ATOL_MAX, ATOL_MIN, MAX_STEPS, RTOL_MAX, RTOL_MIN
-
-#: method name -> description (order, kind)
-METHODS = {
-    "rodas5p": "Rosenbrock 5(4), L-stable, exact Jacobian, sparse LU: stiff models (default)",
-    "rodas4": "Rosenbrock 4(3), L-stable, exact Jacobian, sparse LU: stiff models",
-    "dopri5": "Dormand-Prince 5(4), explicit: non-stiff models",
-}
-
+from .registry import METHODS
 
 @dataclass(frozen=True, kw_only=True)
 class SolverOptions:

@@ -1,50 +1,15 @@
-"""Pieces shared by every integration kernel: status codes, stats layout, norms, events, dense LU.
+"""Pieces shared by every integration kernel: norms, events, step-size helpers, dense LU.
 
-Kernel template: the functions here are plain Python. The code generator copies
-this file into each model's generated module, where every top-level function
-is decorated with ``@njit(cache=True)`` and bound to the model's generated
-``rhs``, ``jac_nz``, ``dfdt``, ``observe`` and sparse-LU functions and
-constants (``N``, ``NONNEG``, ``JROW``, ``JCOL``, ``USE_SPARSE``). The constants
-below are also imported by the Python side (``immunesim.status``), so they are
-defined once.
+Kernel template: the functions here are plain Python. The code generator copies this file
+into each model's generated module, after :mod:`immunesim.kernels.constants`, where every
+top-level function is decorated with ``@njit(cache=True)`` and bound to the model's
+generated ``rhs``, ``jac_nz``, ``dfdt``, ``observe`` and sparse-LU functions and constants
+(``N``, ``NONNEG``, ``JROW``, ``JCOL``, ``USE_SPARSE``).
 """
 
 import math
 
 import numpy as np
-
-# -- run status (returned by every kernel) -----------------------------------
-SUCCESS = 0
-MAX_STEPS = 1
-STEP_UNDERFLOW = 2
-NON_FINITE = 3
-NEGATIVE_STATE = 4
-SINGULAR = 5
-
-# -- layout of the per-run statistics vector ---------------------------------
-ST_STEPS = 0        # attempted steps
-ST_ACCEPTED = 1
-ST_REJECTED = 2
-ST_RHS = 3          # right-hand-side evaluations
-ST_JAC = 4          # Jacobian evaluations
-ST_LU = 5           # factorisations
-ST_DENSE_LU = 6     # of which fell back to dense partial pivoting
-ST_CLIPPED = 7      # accepted steps on which within-tolerance negatives were clipped to 0
-ST_BAD_INDEX = 8    # species index behind a failure (-1 if none)
-ST_T_FAIL = 9       # time of a failure (nan if none)
-ST_H_FAIL = 10      # step size at a failure
-N_STATS = 11
-
-# -- scheduled event kinds ---------------------------------------------------
-EV_ADD_SPECIES = 0  # bolus: y[idx] += val
-EV_SET_SPECIES = 1  # y[idx] = val
-EV_SET_PARAM = 2    # p[idx] = val
-EV_ADD_INPUT = 3    # zero-order input rate into species idx: u[idx] += val (infusions)
-
-SAFETY = 0.9
-# A species clipped on this many consecutive accepted steps is being driven below zero by the
-# model itself (a species that decays to 0 stops being clipped after one step): report it.
-MAX_CLIP_RUN = 100
 
 
 def apply_event(kind, idx, val, y, p, u):
