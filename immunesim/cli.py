@@ -71,7 +71,7 @@ def simulation_settings(data, path, model, args) -> dict:
     opts = {}
     value, where = pick("method", "method")
     if value is not None:
-        if value not in METHODS:
+        if not is_one_of(value, METHODS):
             problems.append(f"{where}: {_clip(value)} is not a method; one of {', '.join(METHODS)}")
         else:
             opts["method"] = value

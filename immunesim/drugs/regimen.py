@@ -141,7 +141,7 @@ class Regimen:
                   start=values["start"], loading=tuple(values.get("loading", ())),
                   infusion_hours=values.get("infusion_hours"))
         n = reg.n_doses()
-        if math.isfinite(n) and n > MAX_DOSES:
+        if n > MAX_DOSES and (math.isfinite(n) or reg.until is not None):   # inf without until: no end yet
             raise ModelError(f"every: {_clip(every)} until day {reg.until:g} is {n:.3g} doses; "
                              f"at most {MAX_DOSES} allowed")
         return reg
@@ -157,7 +157,8 @@ class Regimen:
         if self.until is None:
             return math.inf
         t0 = self.start + (self.loading[-1] + self.every if self.loading else 0.0)
-        return n + max(0.0, math.ceil((self.until - 1e-9 - t0) / self.every))
+        q = (self.until - 1e-9 - t0) / self.every
+        return n + max(0.0, math.ceil(q)) if math.isfinite(q) else math.inf   # a subnormal interval
 
     def dose_times(self) -> list[float]:
         n = self.n_doses()

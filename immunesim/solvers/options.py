@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError
-from ..validation import clip
+from ..validation import clip, is_one_of
 from ..limits import ATOL_MAX, ATOL_MIN, MAX_STEPS, RTOL_MAX, RTOL_MIN
 from .registry import METHODS
 
@@ -29,8 +29,8 @@ class SolverOptions:
     max_step: float | None = None
 
     def __post_init__(self):
-        if self.method not in METHODS:
-            raise ModelError(f"method '{self.method}' is not known; choose one of: "
+        if not is_one_of(self.method, METHODS):
+            raise ModelError(f"method {clip(self.method)} is not known; choose one of: "
                              + "; ".join(f"{k} ({v})" for k, v in METHODS.items()))
         problem = check_tolerance("rtol", self.rtol)
         if problem:
