@@ -154,7 +154,7 @@ def run_mesa(n, steps, seed=1):
 def full_rules_child(shape, agents, steps):
     """Runs in a subprocess: prints JSON with ms/step and peak RSS."""
     from immunesim.tissue import Tissue, TissueConfig
-    from immunesim.tissue.config import DEFAULT_DENSITY
+    from immunesim.tissue.params import DEFAULT_DENSITY
 
     base = sum(DEFAULT_DENSITY.values())
     k = agents / (shape[0] * shape[1]) / base

@@ -101,7 +101,7 @@ def test_site_reactions_follow_their_closed_forms():
     t.kind[0], t.state[0], t.x[0], t.y[0] = K.TH1, K.ACTIVE, 2, 2
     t.fields[:, 0, 0] = 100.0                      # an empty site: decay only
     rates = t.rates.copy()
-    rates[[K.R_TH_DEATH, K.R_TH_DEACT, K.R_TH_EXH, K.R_TH_PROLIF]] = 0.0   # the cell stays
+    rates[[K.R.th_death, K.R.th_deact, K.R.th_exh, K.R.th_prolif]] = 0.0   # the cell stays
     t.rates = rates
     t.hops[:] = 0.0
     steps = 30
@@ -110,7 +110,7 @@ def test_site_reactions_follow_their_closed_forms():
     time_day = steps * t.dt
     sec = {(int(f)): q for c, f, q in zip(*t.secretion) if c == 3 * K.TH1 + K.ACTIVE}
     for f in (K.F_IFNG, K.F_IL2):
-        loss = t.decay[f] + (rates[K.R_UPT_EFF] if f == K.F_IL2 else 0.0)
+        loss = t.decay[f] + (rates[K.R.upt_eff] if f == K.F_IL2 else 0.0)
         exact = sec[f] / loss * (1 - np.exp(-loss * time_day))
         assert t.fields[f, 2, 2] == pytest.approx(exact, rel=1e-12)
     np.testing.assert_allclose(t.fields[:, 0, 0], 100.0 * np.exp(-t.decay * time_day), rtol=1e-12)

@@ -26,6 +26,7 @@ units and holds every value's source.
 """
 
 import math
+from enum import IntEnum
 
 import numpy as np
 from numba import njit, prange
@@ -49,15 +50,21 @@ N_NB = 4
 D_NEUT_TNF, D_KILL_B, D_JAK_GC, D_JAK_12, D_SUPP = 0, 1, 2, 3, 4
 N_DRUG = 5
 
-# -- rate vector layout (see immunesim.tissue.params.RATE_NAMES, same order) ----
-(R_TH_ACT, R_TH_DEACT, R_TH_PROLIF, R_TH_EXH, R_TH_DEATH, R_EXH_DEATH,
- R_TREG_ACT, R_TREG_DEACT, R_TREG_PROLIF, R_TREG_DEATH,
- R_B_ACT, R_B_PROLIF, R_B_TO_PC, R_B_DEATH, R_PC_DEATH,
- R_MAC_ACT, R_MAC_DEACT, R_MAC_DEATH, R_DC_LIC, R_DC_EMIG, R_DC_DEATH,
- R_K_SUP, R_K_IL2, R_K_IL2_TREG, R_K_IL10, R_K_IFN, R_K_TNF, R_K_IL6, R_K_CHEM,
- R_CONTACT, R_TNF_DMG, R_K_TNF_DMG, R_AB_DMG, R_K_AB, R_REPAIR, R_CLEAR, R_REGEN,
- R_H_DAMAGED, R_AB_SYS, R_AB_PC, R_AB_CLEAR, R_UPT_TREG, R_UPT_EFF, R_K_IL17, R_CAPACITY) = range(45)
-N_RATES = 45
+# -- rate vector layout ------------------------------------------------------
+#: the tissue rules' rate constants, in the order of the kernels' ``rates`` vector: the one
+#: list of them. ``immunesim.tissue.params.RATES`` gives each its value, unit and source (and
+#: builds the vector by name), the mean-field model (``immunesim.tissue.meanfield``) uses the same
+#: names as its parameters, and the kernels index the vector by name: ``rates[R.th_act]``.
+RATE_NAMES = (
+    "th_act", "th_deact", "th_prolif", "th_exh", "th_death", "exh_death", "treg_act", "treg_deact",
+    "treg_prolif", "treg_death", "b_act", "b_prolif", "b_to_pc", "b_death", "pc_death", "mac_act",
+    "mac_deact", "mac_death", "dc_lic", "dc_emig", "dc_death", "K_sup", "K_IL2", "K_IL2_treg",
+    "K_IL10", "K_IFN", "K_TNF", "K_IL6", "K_chem", "contact", "tnf_dmg", "K_tnf_dmg", "ab_dmg",
+    "K_ab", "repair", "clear", "regen", "h_damaged", "ab_sys", "ab_pc", "ab_clear", "upt_treg",
+    "upt_eff", "K_IL17", "capacity",
+)
+R = IntEnum("R", [(name, i) for i, name in enumerate(RATE_NAMES)])
+N_RATES = len(RATE_NAMES)
 
 
 @njit(cache=True)
@@ -157,9 +164,9 @@ def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field
     for f in range(N_FIELDS):
         g_fold[f] = dt if decay[f] * dt < 1e-12 else math.expm1(decay[f] * dt) / decay[f]
     # the implicit updates' denominators, the same on every site
-    inv_repair = 1.0 / (1.0 + dt * rates[R_REPAIR])
-    inv_regen = 1.0 / (1.0 + dt * rates[R_REGEN])
-    inv_ab = 1.0 / (1.0 + dt * rates[R_AB_CLEAR])
+    inv_repair = 1.0 / (1.0 + dt * rates[R.repair])
+    inv_regen = 1.0 / (1.0 + dt * rates[R.regen])
+    inv_ab = 1.0 / (1.0 + dt * rates[R.ab_clear])
     inv_decay_il2 = math.exp(decay[F_IL2] * dt)
     for i in prange(ny):
         died = 0.0
@@ -175,19 +182,19 @@ def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field
             if occupied:
                 n_eff = counts[3 * TH1 + ACTIVE, i, j] + counts[3 * TH17 + ACTIVE, i, j]
                 if n_eff > 0:
-                    s_treg = 1.0 / (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP])
-                    s_il10 = 1.0 / (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10])
-                    contact = rates[R_CONTACT] * n_eff * s_treg * s_il10
+                    s_treg = 1.0 / (1.0 + nb[NB_TREG, i, j] / rates[R.K_sup])
+                    s_il10 = 1.0 / (1.0 + fields[F_IL10, i, j] / rates[R.K_IL10])
+                    contact = rates[R.contact] * n_eff * s_treg * s_il10
             tnf = free_tnf * fields[F_TNF, i, j]
-            d_tnf = rates[R_TNF_DMG] * sat(tnf, rates[R_K_TNF_DMG])
-            dmg = contact + d_tnf + rates[R_AB_DMG] * sat(ab[i, j], rates[R_K_AB])
+            d_tnf = rates[R.tnf_dmg] * sat(tnf, rates[R.K_tnf_dmg])
+            dmg = contact + d_tnf + rates[R.ab_dmg] * sat(ab[i, j], rates[R.K_ab])
             st = tstate[i, j]
             h = health[i, j]
             if st == DEAD:
                 n_mac = 0
                 if occupied:
                     n_mac = counts[3 * MAC + REST, i, j] + counts[3 * MAC + ACTIVE, i, j]
-                if chance(rates[R_CLEAR] * n_mac, dt, seed, step, SITE_STREAM + i * nx + j, 0):
+                if chance(rates[R.clear] * n_mac, dt, seed, step, SITE_STREAM + i * nx + j, 0):
                     tstate[i, j] = REGENERATING
                     health[i, j] = 0.05
                     cleared += 1.0
@@ -196,9 +203,9 @@ def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field
                 tnf_sum += d_tnf
                 # implicit in repair: h' = (h + dt*(repair - dmg)) / (1 + dt*repair)
                 if st == REGENERATING:
-                    h = (h + dt * (rates[R_REGEN] - dmg)) * inv_regen
+                    h = (h + dt * (rates[R.regen] - dmg)) * inv_regen
                 else:
-                    h = (h + dt * (rates[R_REPAIR] - dmg)) * inv_repair
+                    h = (h + dt * (rates[R.repair] - dmg)) * inv_repair
                 if h <= 0.0:
                     tstate[i, j] = DEAD
                     h = 0.0
@@ -206,23 +213,23 @@ def sites_step(counts, occ, nb, fields, tstate, health, ab, sec_class, sec_field
                 elif st == REGENERATING:
                     if h >= 0.95:
                         tstate[i, j] = HEALTHY
-                elif h < rates[R_H_DAMAGED]:
+                elif h < rates[R.h_damaged]:
                     tstate[i, j] = DAMAGED
                 else:
                     tstate[i, j] = HEALTHY
                 health[i, j] = h
             # -- autoantibody deposit (immune complexes): systemic + local plasma cells
-            src_ab = rates[R_AB_SYS] * ab_sys
+            src_ab = rates[R.ab_sys] * ab_sys
             if occupied:
-                src_ab += rates[R_AB_PC] * counts[3 * PLASMA + REST, i, j]
+                src_ab += rates[R.ab_pc] * counts[3 * PLASMA + REST, i, j]
             ab[i, j] = (ab[i, j] + dt * src_ab) * inv_ab
             # -- cytokines: secretion by cells on the site, stromal sources on injured tissue
             injured = 1.0 if tstate[i, j] == DAMAGED or tstate[i, j] == DEAD else 0.0
             if not occupied and injured == 0.0:
                 continue     # nothing secretes here: decay only, which the diffusion applies
-            amp = 1.0 + fields[F_IL17, i, j] / rates[R_K_IL17]
-            il2_upt = (rates[R_UPT_TREG] * (counts[3 * TREG + REST, i, j] + counts[3 * TREG + ACTIVE, i, j])
-                       + rates[R_UPT_EFF] * n_eff)
+            amp = 1.0 + fields[F_IL17, i, j] / rates[R.K_IL17]
+            il2_upt = (rates[R.upt_treg] * (counts[3 * TREG + REST, i, j] + counts[3 * TREG + ACTIVE, i, j])
+                       + rates[R.upt_eff] * n_eff)
             srcs[:] = 0.0
             for e in range(sec_class.shape[0]):
                 srcs[sec_field[e]] += sec_q[e] * counts[sec_class[e], i, j]
@@ -256,7 +263,7 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
     free_tnf = 1.0 - drug[D_NEUT_TNF]
     jak_gc = drug[D_JAK_GC]
     jak_12 = drug[D_JAK_12]
-    inv_kchem = 1.0 / rates[R_K_CHEM]
+    inv_kchem = 1.0 / rates[R.K_chem]
     for a in prange(n):
         k = kind[a]
         s = state[a]
@@ -266,74 +273,74 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
         fate[a] = 0
         age[a] += dt
         il2 = fields[F_IL2, i, j]
-        il10s = 1.0 / (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10])
+        il10s = 1.0 / (1.0 + fields[F_IL10, i, j] / rates[R.K_IL10])
         death = 0.0
         # crowding: no division where the 3x3 block holds 9*capacity immune cells
-        room = max(0.0, 1.0 - nb[NB_ALL, i, j] / (9.0 * rates[R_CAPACITY]))
+        room = max(0.0, 1.0 - nb[NB_ALL, i, j] / (9.0 * rates[R.capacity]))
         if k == TH1 or k == TH17:
-            s_treg = 1.0 / (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP])
-            death = rates[R_TH_DEATH]
+            s_treg = 1.0 / (1.0 + nb[NB_TREG, i, j] / rates[R.K_sup])
+            death = rates[R.th_death]
             if s == REST:
-                act = rates[R_TH_ACT] * nb[NB_APC, i, j] * s_treg * il10s
+                act = rates[R.th_act] * nb[NB_APC, i, j] * s_treg * il10s
                 if chance(act, dt, seed, step, key, 1):
                     state[a] = ACTIVE
             elif s == ACTIVE:
-                prolif = rates[R_TH_PROLIF] * sat(il2, rates[R_K_IL2]) * jak_gc * s_treg * room
-                deact = rates[R_TH_DEACT] * (1.0 + nb[NB_TREG, i, j] / rates[R_K_SUP])
+                prolif = rates[R.th_prolif] * sat(il2, rates[R.K_IL2]) * jak_gc * s_treg * room
+                deact = rates[R.th_deact] * (1.0 + nb[NB_TREG, i, j] / rates[R.K_sup])
                 if chance(deact, dt, seed, step, key, 1):
                     state[a] = REST
-                elif chance(rates[R_TH_EXH], dt, seed, step, key, 2):
+                elif chance(rates[R.th_exh], dt, seed, step, key, 2):
                     state[a] = EXHAUSTED
                 elif chance(prolif, dt, seed, step, key, 3):
                     fate[a] = 2
             else:
-                death = rates[R_EXH_DEATH]
+                death = rates[R.exh_death]
         elif k == TREG:
-            sig = sat(il2, rates[R_K_IL2_TREG]) * jak_gc
-            death = rates[R_TREG_DEATH]
+            sig = sat(il2, rates[R.K_IL2_treg]) * jak_gc
+            death = rates[R.treg_death]
             if s == REST:
-                if chance(rates[R_TREG_ACT] * sig, dt, seed, step, key, 1):
+                if chance(rates[R.treg_act] * sig, dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
-                if chance(rates[R_TREG_DEACT], dt, seed, step, key, 1):
+                if chance(rates[R.treg_deact], dt, seed, step, key, 1):
                     state[a] = REST
-                elif chance(rates[R_TREG_PROLIF] * sig * room, dt, seed, step, key, 2):
+                elif chance(rates[R.treg_prolif] * sig * room, dt, seed, step, key, 2):
                     fate[a] = 2
         elif k == BCELL:
-            death = rates[R_B_DEATH] + drug[D_KILL_B]
+            death = rates[R.b_death] + drug[D_KILL_B]
             if s == REST:
-                if chance(rates[R_B_ACT] * nb[NB_EFF, i, j], dt, seed, step, key, 1):
+                if chance(rates[R.b_act] * nb[NB_EFF, i, j], dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
-                il6 = sat(fields[F_IL6, i, j], rates[R_K_IL6]) * jak_12
+                il6 = sat(fields[F_IL6, i, j], rates[R.K_IL6]) * jak_12
                 # IL-6 (STAT3) doubles plasma-cell differentiation
-                if chance(rates[R_B_TO_PC] * (1.0 + il6), dt, seed, step, key, 1):
+                if chance(rates[R.b_to_pc] * (1.0 + il6), dt, seed, step, key, 1):
                     kind[a] = PLASMA
                     state[a] = REST
                     age[a] = 0.0
-                elif chance(rates[R_B_PROLIF] * sat(nb[NB_EFF, i, j], 1.0) * room,   # T help
+                elif chance(rates[R.b_prolif] * sat(nb[NB_EFF, i, j], 1.0) * room,   # T help
                             dt, seed, step, key, 2):
                     fate[a] = 2
         elif k == PLASMA:
-            death = rates[R_PC_DEATH]
+            death = rates[R.pc_death]
         elif k == MAC:
-            death = rates[R_MAC_DEATH]
+            death = rates[R.mac_death]
             if s == REST:
-                stim = (sat(fields[F_IFNG, i, j], rates[R_K_IFN]) * jak_12
-                        + sat(free_tnf * fields[F_TNF, i, j], rates[R_K_TNF]))
-                if chance(rates[R_MAC_ACT] * stim, dt, seed, step, key, 1):
+                stim = (sat(fields[F_IFNG, i, j], rates[R.K_IFN]) * jak_12
+                        + sat(free_tnf * fields[F_TNF, i, j], rates[R.K_TNF]))
+                if chance(rates[R.mac_act] * stim, dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
-                deact = rates[R_MAC_DEACT] * (1.0 + fields[F_IL10, i, j] / rates[R_K_IL10])
+                deact = rates[R.mac_deact] * (1.0 + fields[F_IL10, i, j] / rates[R.K_IL10])
                 if chance(deact, dt, seed, step, key, 1):
                     state[a] = REST
         else:  # DC
-            death = rates[R_DC_DEATH]
+            death = rates[R.dc_death]
             if s == REST:
-                if chance(rates[R_DC_LIC] * (1.0 - health[i, j]), dt, seed, step, key, 1):
+                if chance(rates[R.dc_lic] * (1.0 - health[i, j]), dt, seed, step, key, 1):
                     state[a] = ACTIVE
             else:
-                death += rates[R_DC_EMIG]      # licensed DCs leave for the draining lymph node
+                death += rates[R.dc_emig]      # licensed DCs leave for the draining lymph node
         if fate[a] == 0 and chance(death, dt, seed, step, key, 0):
             fate[a] = 1
             continue

@@ -10,7 +10,6 @@ step's start) and every draw is ``tissue_rng.uniform``, so any thread count give
 lattice.
 """
 
-import numpy as np
 from numba import njit, prange
 
 from .tissue_rng import uniform

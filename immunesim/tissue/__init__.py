@@ -6,7 +6,7 @@ as an ODE model). Hot loops live in ``immunesim.kernels.tissue_*``.
 """
 
 from .config import TissueConfig
-from .lattice import DRUG_HOOKS, Tissue, no_drug
+from .lattice import DRUG_HOOKS, Tissue, drug_vector, no_drug
 from .meanfield import meanfield_model
 
-__all__ = ["DRUG_HOOKS", "Tissue", "TissueConfig", "meanfield_model", "no_drug"]
+__all__ = ["DRUG_HOOKS", "Tissue", "TissueConfig", "drug_vector", "meanfield_model", "no_drug"]

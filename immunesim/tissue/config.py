@@ -9,6 +9,7 @@ from ..validation import clip
 from . import params as P
 from .params import DEFAULT_DENSITY, DEFAULT_INFLUX
 
+
 @dataclass(frozen=True, kw_only=True)
 class TissueConfig:
     """A tissue patch: ``shape`` (rows, columns) of sites ``dx_um`` apart, stepped every

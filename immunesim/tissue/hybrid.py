@@ -15,11 +15,11 @@ import xarray as xr
 
 from ..events import window_events
 from ..result import Result
-from .config import TissueConfig
-from .lattice import Tissue
 from ..simulate import simulate
-from .run import HOOKS, INFLUX_FROM, UNITS, ProgressClock, drug_vector, snapshot, snapshot_vars
 from . import params as P
+from .config import TissueConfig
+from .lattice import DRUG_HOOKS, Tissue, drug_vector
+from .run import INFLUX_FROM, UNITS, ProgressClock, snapshot, snapshot_vars
 
 #: serum spill-over: share of the patch's excess TNF/IL-6 added to the serum species per exchange
 SPILL = 1e-4
@@ -27,20 +27,23 @@ SPILL = 1e-4
 INFLUX_SCALE_MAX = 20.0
 
 
-def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambda m: None,
-               snapshot_every: float | None = None, field: str = "TNF"):
-    """A Result holding the ODE variables and the tissue readouts (prefixed ``tissue_``) on the
-    scenario's times, with the lattice snapshots (when ``snapshot_every`` is given)."""
-    t_out = np.asarray(scenario.times, dtype=float)
+def run_hybrid(model, times, config: TissueConfig, exchange: float, *, events=(), params=None,
+               y0=None, solver=None, say=lambda m: None, snapshot_every: float | None = None,
+               field: str = "TNF") -> Result:
+    """A Result holding ``model``'s variables and the tissue readouts (prefixed ``tissue_``) at
+    ``times`` (days), with the lattice snapshots (when ``snapshot_every`` is given). The two
+    sides exchange every ``exchange`` days (rounded to tissue steps); ``events``, ``params``,
+    ``y0`` and ``solver`` (options of :func:`immunesim.simulate`) are the ODE side's."""
+    t_out = np.asarray(times, dtype=float)
+    solver = dict(solver or {})
     tis = Tissue(config)
     dt = tis.dt
     ex = max(dt, round(exchange / dt) * dt)
     grid = np.unique(np.concatenate([t_out, np.arange(t_out[0], t_out[-1], ex)]))
-    events = scenario.events()
     names = list(model.variable_names)
     species = list(model.species_names)
-    pvals = dict(zip(model.parameter_names, model.parameter_vector(scenario.parameters)))
-    y0 = scenario.initial or None
+    pvals = dict(zip(model.parameter_names, model.parameter_vector(params or {})))
+    y0 = y0 or None
     ode_t, ode_y, tis_rows = [], [], []
     base = None
     f_idx = P.FIELDS.index(field)
@@ -56,8 +59,8 @@ def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambd
     healthy_tnf = healthy_il6 = None
     for w, (a, b) in enumerate(zip(grid[:-1], grid[1:])):
         last = b == grid[-1]
-        r = simulate(model, [a, b], params=scenario.parameters, y0=y0,
-                     events=window_events(events, a, b, last), on_failure="flag", **scenario.solver)
+        r = simulate(model, [a, b], params=params, y0=y0,
+                     events=window_events(events, a, b, last), on_failure="flag", **solver)
         if not r.ok:
             raise RuntimeError(f"hybrid run: the ODE failed in [{a:g}, {b:g}] days: {r.message}")
         Y = r.dataset["y"].values
@@ -68,7 +71,7 @@ def run_hybrid(scenario, model, config: TissueConfig, exchange: float, say=lambd
             healthy_tnf = float(Y[0, names.index("TNF")]) if "TNF" in names else 0.0
             healthy_il6 = float(Y[0, names.index("IL6")]) if "IL6" in names else 0.0
         vals = {n: float(v) for n, v in zip(names, Y[-1])}
-        hooks = {h: vals.get(h, pvals.get(h, 0.0 if h != "jak_gc" else 1.0)) for h in HOOKS}
+        hooks = {h: vals.get(h, pvals.get(h, untreated)) for h, untreated in DRUG_HOOKS.items()}
         drug = drug_vector(hooks)
         scale = np.array([min(INFLUX_SCALE_MAX, vals[INFLUX_FROM[k]] / base[k])
                           if k in INFLUX_FROM else 1.0 for k in P.KINDS])

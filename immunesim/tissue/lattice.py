@@ -16,9 +16,10 @@ from ..kernels.tissue_fields import diffuse, thomas_factors
 from . import params as P
 from .config import TissueConfig
 
-#: drug hooks the tissue reads (names as in the ODE model) -> index of the drug vector
-DRUG_HOOKS = {"neut_TNF": K.D_NEUT_TNF, "kill_B": K.D_KILL_B, "jak_gc": K.D_JAK_GC,
-              "jak_12": K.D_JAK_12, "supp_cytokine": K.D_SUPP}
+#: the ODE model's drug hooks the tissue reads (names as in :mod:`immunesim.drugs.couple`), each
+#: with its value when untreated: the one list of them (the hybrid reads these from the ODE side)
+DRUG_HOOKS = {"neut_TNF": 0.0, "kill_B": 0.0, "jak_gc": 1.0, "inh_JAK1": 0.0, "inh_JAK2": 0.0,
+              "supp_cytokine": 0.0}
 
 
 #: the agents' struct of arrays (``Tissue.x`` ...), each with a spare of the same size that
@@ -27,11 +28,22 @@ AGENT_ARRAYS = (("x", np.int32), ("y", np.int32), ("kind", np.int8), ("state", n
                 ("age", np.float64), ("uid", np.int64))
 
 
-def no_drug() -> np.ndarray:
-    d = np.zeros(K.N_DRUG)
-    d[K.D_JAK_GC] = 1.0     # signalling factors: 1 = uninhibited
-    d[K.D_JAK_12] = 1.0
+def drug_vector(values: dict | None = None) -> np.ndarray:
+    """The kernels' drug vector (``tissue_agents.D_*``) from :data:`DRUG_HOOKS` values (a missing
+    hook: untreated). JAK1 and JAK2 inhibition combine into one JAK1/2 signalling factor."""
+    v = {**DRUG_HOOKS, **{h: values[h] for h in DRUG_HOOKS if h in (values or {})}}
+    d = np.empty(K.N_DRUG)
+    d[K.D_NEUT_TNF] = v["neut_TNF"]
+    d[K.D_KILL_B] = v["kill_B"]
+    d[K.D_JAK_GC] = v["jak_gc"]                  # signalling factors: 1 = uninhibited
+    d[K.D_JAK_12] = (1.0 - v["inh_JAK1"]) * (1.0 - v["inh_JAK2"])
+    d[K.D_SUPP] = v["supp_cytokine"]
     return d
+
+
+def no_drug() -> np.ndarray:
+    """The drug vector of an untreated tissue."""
+    return drug_vector()
 
 
 class Tissue:
@@ -73,7 +85,7 @@ class Tissue:
             yy, xx = np.mgrid[0:ny, 0:nx]
             inside = (yy - (ny - 1) / 2) ** 2 + (xx - (nx - 1) / 2) ** 2 <= c.focus ** 2
             self.health[inside] = c.focus_health
-            self.tstate[inside] = K.DAMAGED if c.focus_health < self.rates[K.R_H_DAMAGED] else K.HEALTHY
+            self.tstate[inside] = K.DAMAGED if c.focus_health < self.rates[K.R.h_damaged] else K.HEALTHY
         n_vessel = max(1, int(round(c.vessel_fraction * ny * nx)))
         self.vessels = rng.choice(ny * nx, size=n_vessel, replace=False)
         n0 = [int(rng.poisson(c.density.get(k, 0.0) * ny * nx)) for k in P.KINDS]
@@ -113,7 +125,7 @@ class Tissue:
     # -- one step ------------------------------------------------------------------
     def step(self, drug: np.ndarray | None = None, ab_sys: float = 0.0,
              influx_scale: np.ndarray | None = None):
-        """Advance one ``dt``. ``drug``: the vector of :data:`DRUG_HOOKS` (see :func:`no_drug`);
+        """Advance one ``dt``. ``drug``: a :func:`drug_vector` (default :func:`no_drug`);
         ``ab_sys``: systemic autoantibody (ODE units); ``influx_scale``: per kind, multiplies
         the configured influx (the hybrid model's systemic supply)."""
         c = self.config
@@ -154,7 +166,7 @@ class Tissue:
         ny, nx = c.shape
         rng = np.random.default_rng([c.seed, self.step_index, 0x1F])
         chem = float(K.field_mean(self.fields[K.F_CHEM]))
-        recruit = 1.0 + c.recruit_max * chem / (chem + self.rates[K.R_K_CHEM])
+        recruit = 1.0 + c.recruit_max * chem / (chem + self.rates[K.R.K_chem])
         lam = np.array([c.influx.get(k, 0.0) for k in P.KINDS]) * ny * nx / 1000.0 * self.dt * recruit
         if scale is not None:
             lam = lam * np.asarray(scale, dtype=float)

@@ -14,6 +14,7 @@ so the comparison uses dense populations.
 
 from __future__ import annotations
 
+from ..kernels import tissue_agents as K
 from ..model import Model, Parameter, Process, Rule, Species
 from . import params as P
 from .config import TissueConfig
@@ -24,10 +25,8 @@ SPECIES = ("DCr", "DCa", "Thr", "Tha", "The", "Tgr", "Tga", "IL2", "IL10")
 def meanfield_model(config: TissueConfig, health: float) -> Model:
     """Mean-field model of ``config``'s T-cell rules at fixed tissue ``health`` (0-1)."""
     rates = P.rate_vector(config.rates)
-    names = list(P.RATES)
-    src = {n: P.RATES[n][2] for n in names}
-    params = [Parameter(name=n, value=float(rates[i]), unit="1", source=src[n])
-              for i, n in enumerate(names)]
+    params = [Parameter(name=n, value=float(rates[K.R[n]]), unit=P.RATES[n][1], source=P.RATES[n][2])
+              for n in K.RATE_NAMES]
     q_il2 = P.per_site(P.SECRETION[("Th1", "active")]["IL2"], "IL2", config.dx_um)
     q_il10 = P.per_site(P.SECRETION[("Treg", "active")]["IL10"], "IL10", config.dx_um)
     ny, nx = config.shape

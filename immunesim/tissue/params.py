@@ -32,7 +32,8 @@ FIELDS = ("TNF", "IL6", "IL2", "IL10", "IFNg", "IL17", "CHEM")
 KINDS = ("Th1", "Th17", "Treg", "B", "Plasma", "Mac", "DC")
 STATES = ("rest", "active", "exhausted")
 
-#: name -> (value, unit, source). Order of the kernel's rate vector (tissue_agents.R_*).
+#: name -> (value, unit, source): one entry per name of the kernels' rate layout
+#: (``tissue_agents.RATE_NAMES``); :func:`rate_vector` places each value by name.
 RATES = {
     "th_act": (24.0, "1/day per APC in 3x3", "assumed: activation within ~1 h of contact with a presenting cell (Mempel, Henrickson & von Andrian 2004, doi:10.1038/nature02238: stable contacts within hours)"),
     "th_deact": (0.5, "1/day", "assumed: effectors return to rest over days without antigen"),
@@ -80,7 +81,8 @@ RATES = {
     "K_IL17": (3500.0, "pg/mL", "assumed: ~100 pM; IL-17 doubles stromal IL-6/chemokine at this level"),
     "capacity": (2.0, "immune cells per site", "assumed: crowding stops division at ~2 immune cells per parenchymal cell (dense infiltrates)"),
 }
-assert len(RATES) == K.N_RATES
+if set(RATES) != set(K.RATE_NAMES):   # a programming error, caught at import
+    raise ImportError(f"tissue RATES and the kernel's RATE_NAMES differ: {sorted(set(RATES) ^ set(K.RATE_NAMES))}")
 
 #: per kind: (speed um/min, chemotactic sensitivity, source)
 MOTILITY = {
@@ -146,13 +148,12 @@ def rate_vector(overrides: dict | None = None) -> np.ndarray:
     if bad:
         hints = [f"{str(k)[:40]} ({did_you_mean(k, RATES, 'no close match')})" for k in bad]
         raise ModelError(f"tissue parameters: unknown {', '.join(hints)}; see immunesim.tissue.params.RATES")
-    out = np.array([float(overrides.get(k, v[0])) for k, v in RATES.items()])
-    neg = [k for k, v in zip(RATES, out) if not np.isfinite(v) or v < 0]
+    out = np.array([float(overrides.get(k, RATES[k][0])) for k in K.RATE_NAMES])
+    neg = [k for k, v in zip(K.RATE_NAMES, out) if not np.isfinite(v) or v < 0]
     if neg:
         raise ModelError(f"tissue parameters: {', '.join(neg)} must be finite and >= 0")
-    for k in ("K_sup", "K_IL2", "K_IL2_treg", "K_IL10", "K_IFN", "K_TNF", "K_IL6", "K_chem",
-              "K_tnf_dmg", "K_ab", "K_IL17"):
-        if overrides.get(k, RATES[k][0]) <= 0:
+    for k in K.RATE_NAMES:   # half-saturation constants divide
+        if k.startswith("K_") and out[K.R[k]] <= 0:
             raise ModelError(f"tissue parameters: {k} must be > 0")
     return out
 

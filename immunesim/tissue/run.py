@@ -135,17 +135,3 @@ def run_tissue(config: TissueConfig, times, *, drive: Callable | None = None,
              "shape": list(c.shape), "dx_um": c.dx_um, "dt_min": c.dt_min,
              "wall_s": round(_time.perf_counter() - wall0, 3), "agents_final": int(t.n)}
     return xr.Dataset(data, coords=coords, attrs=attrs), t
-
-
-def drug_vector(values: dict) -> np.ndarray:
-    """The tissue's drug vector from ODE hook values (missing hooks: untreated)."""
-    d = no_drug()
-    d[K.D_NEUT_TNF] = values.get("neut_TNF", 0.0)
-    d[K.D_KILL_B] = values.get("kill_B", 0.0)
-    d[K.D_JAK_GC] = values.get("jak_gc", 1.0)
-    d[K.D_JAK_12] = (1.0 - values.get("inh_JAK1", 0.0)) * (1.0 - values.get("inh_JAK2", 0.0))
-    d[K.D_SUPP] = values.get("supp_cytokine", 0.0)
-    return d
-
-
-HOOKS = ("neut_TNF", "kill_B", "jak_gc", "inh_JAK1", "inh_JAK2", "supp_cytokine")
