@@ -4,15 +4,16 @@ sampling against its specification, and `immunesim trial` end to end (local, res
 import json
 import shutil
 
+import golden
 import numpy as np
 import pytest
 import yaml
 from scipy import stats as sst
 
-import golden
 from immunesim.cli import main
 from immunesim.cohort import open_trajectories, stats
 from immunesim.cohort.calibrate import calibrate
+from immunesim.scenario.build import scenario_model
 from immunesim.scenario.population import BLOCK
 from immunesim.scenario.schema import ScenarioError, validate
 
@@ -93,7 +94,7 @@ POP = {"disease": "ra", "time": {"end": "77 w", "output_every": "1 w"}, "paramet
 
 def test_population_draws_follow_their_specification_and_do_not_depend_on_chunking():
     sc = validate(POP)
-    model = sc.model(drugs=sc.arm_drugs())
+    model = scenario_model(sc, drugs=sc.arm_drugs())
     P, cov = sc.population.draw(7, 0, 200, model, sc.arm_drugs(), sc.parameters)
     k = {n: P[:, model.parameter_index[n]] for n in ("k_inj_TNF", "p_TNF_mac", "w_b_apc", "m_ctla4")}
     x = k["k_inj_TNF"]

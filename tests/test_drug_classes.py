@@ -19,6 +19,7 @@ from immunesim.drugs.couple import effects
 from immunesim.drugs.regimen import Regimen
 from immunesim.drugs.simulate_pk import simulate_pk
 from immunesim.scenario import load_scenario, validate
+from immunesim.scenario.build import scenario_events, scenario_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,11 +97,11 @@ def test_sarilumab_target_mediated_clearance_gives_supra_proportional_exposure()
 def _healthy_on(therapies, days=60.0, challenge_at=None):
     sc = validate({"disease": "healthy", "time": {"end": f"{days} d", "output_every": "1 h"},
                    "therapies": therapies})
-    events = list(sc.events())
+    events = list(scenario_events(sc))
     if challenge_at is not None:
         events.append(im.Bolus(time=challenge_at, target="Pathogen", amount=1.0))
     # one model with every drug of these tests (undosed drugs stay at zero): one kernel for all
-    r = im.simulate(sc.model(drugs=["tofacitinib", "prednisone", "methotrexate"]), np.asarray(sc.times),
+    r = im.simulate(scenario_model(sc, drugs=["tofacitinib", "prednisone", "methotrexate"]), np.asarray(sc.times),
                     events=events, **sc.solver)
     assert r.ok, r.message
     return r
@@ -145,7 +146,7 @@ def test_conventional_immunosuppressants_slow_pathogen_clearance(untreated, ther
 
 def test_low_dose_il2_expands_tregs_selectively_in_sle():
     sc = load_scenario(ROOT / "scenarios" / "sle_low_dose_il2.yaml")
-    r = im.simulate(sc.model(), np.asarray(sc.times), events=sc.events(), **sc.solver)
+    r = im.simulate(scenario_model(sc), np.asarray(sc.times), events=scenario_events(sc), **sc.solver)
     assert r.ok, r.message
     t = r.time
     at = lambda v, day: r[v].values[np.argmin(np.abs(t - day))]       # noqa: E731

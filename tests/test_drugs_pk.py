@@ -11,6 +11,7 @@ import immunesim as im
 from immunesim.drugs import Regimen, pk_model, simulate_pk
 from immunesim.drugs.metrics import interval_metrics
 from immunesim.drugs.pk import population_parameters
+from immunesim.scenario.build import scenario_events, scenario_model
 
 
 def test_adalimumab_label_exposure():
@@ -125,7 +126,7 @@ def test_rituximab_label_pk_and_b_cell_depletion():
     sc = validate({"disease": "sle", "time": {"end": "2 years", "output_every": "1 day"},
                    "therapies": [{"drug": "rituximab", "dose": "1000 mg", "route": "iv",
                                   "infusion_hours": 4, "every": "14 d", "count": 2, "start": "365 d"}]})
-    r = im.simulate(sc.model(), np.asarray(sc.times), events=sc.events())
+    r = im.simulate(scenario_model(sc), np.asarray(sc.times), events=scenario_events(sc))
     t, B, L = r.time, r["B"].values, r["LLPC"].values
     b0, l0 = B[t == 364][0], L[t == 364][0]
     assert B[t == 365 + 15][0] < 0.01 * b0

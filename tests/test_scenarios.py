@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import golden
 import numpy as np
 import pytest
 
 import immunesim as im
-import golden
 from immunesim.scenario import ScenarioError, load_scenario, validate
+from immunesim.scenario.build import scenario_events, scenario_model
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -50,11 +51,11 @@ def test_every_scenario_runs_from_the_command_line(path, tmp_path):
     if sc.treat_to_target:
         from immunesim.scenario.strategy import run_strategy
 
-        api = run_strategy(sc, sc.model())[0]
+        api = run_strategy(sc, scenario_model(sc))[0]
         assert (tmp_path / "decisions.csv").exists()
     else:
-        api = im.simulate(sc.model(), np.asarray(sc.times), params=sc.parameters,
-                          y0=sc.initial or None, events=sc.events(), **sc.solver)
+        api = im.simulate(scenario_model(sc), np.asarray(sc.times), params=sc.parameters,
+                          y0=sc.initial or None, events=scenario_events(sc), **sc.solver)
     for v in ("Teff", "Dmg", "CRP"):
         np.testing.assert_allclose(r[v].values, api[v].values, rtol=1e-12)
     # summary.csv: the requested readouts at the summary times
@@ -74,7 +75,7 @@ def test_every_scenario_runs_from_the_command_line(path, tmp_path):
         import dataclasses
 
         untreated = dataclasses.replace(sc, therapies=(), treat_to_target=None)
-        ref = im.simulate(untreated.model(), np.asarray(sc.times), params=sc.parameters,
+        ref = im.simulate(scenario_model(untreated), np.asarray(sc.times), params=sc.parameters,
                           y0=sc.initial or None, **sc.solver)
         assert np.trapezoid(r["Dmg"].values, r.time) < 0.95 * np.trapezoid(ref["Dmg"].values, ref.time)
     else:

@@ -5,13 +5,14 @@ import pytest
 
 import immunesim as im
 from immunesim.scenario import validate
+from immunesim.scenario.build import scenario_events, scenario_model
 
 
 def run(scenario, drugs=None):
     """Validate and simulate; ``drugs`` couples more drugs than the therapies use (undosed, they
     change nothing), so several calls share one compiled kernel."""
     sc = validate(scenario)
-    r = im.simulate(sc.model(drugs=drugs), np.asarray(sc.times), events=sc.events(), **sc.solver)
+    r = im.simulate(scenario_model(sc, drugs=drugs), np.asarray(sc.times), events=scenario_events(sc), **sc.solver)
     assert r.ok, r.message
     return sc, r
 
@@ -56,7 +57,7 @@ def test_two_drugs_on_different_targets_and_weight_based_dosing():
                                {"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv",
                                 "infusion_hours": 1, "every": "4 w", "start": "365 d"}]})
     # 720 mg infused over 1 h into a 3.5 L central volume (no weight effect on V in Frey 2010)
-    doses = [e for e in sc.events() if getattr(e, "target", "") == "tocilizumab_Central"]
+    doses = [e for e in scenario_events(sc) if getattr(e, "target", "") == "tocilizumab_Central"]
     assert doses[0].rate * doses[0].duration == pytest.approx(720.0)
     t = r.time
     assert r["neut_TNF"].values[t == 400][0] > 0.99 and r["block_IL6R"].values[t == 400][0] > 0.99
@@ -120,7 +121,7 @@ def _t2t(rules, flare=None, end="3 years", therapies=None):
                    "therapies": therapies if therapies is not None else
                    [{"drug": "adalimumab", "dose": "40 mg", "route": "sc", "every": "14 d", "start": "365 d"}],
                    "treat_to_target": {"rules": rules, **({"flare": flare} if flare else {})}})
-    return sc, run_strategy(sc, sc.model())
+    return sc, run_strategy(sc, scenario_model(sc))
 
 
 def test_a_rule_that_never_fires_leaves_the_run_unchanged():
@@ -128,7 +129,7 @@ def test_a_rule_that_never_fires_leaves_the_run_unchanged():
     sc, (r, decisions, _) = _t2t([{"every": "4 w", "from": "365 d",
                                    "if": {"readout": "CRP", "above": 1000}, "then": {"stop": "adalimumab"}}])
     assert decisions == []
-    plain = im.simulate(sc.model(), np.asarray(sc.times), events=sc.events(), **sc.solver)
+    plain = im.simulate(scenario_model(sc), np.asarray(sc.times), events=scenario_events(sc), **sc.solver)
     for v in ("DAS28_CRP", "adalimumab_C", "Irr"):
         np.testing.assert_allclose(r[v].values, plain[v].values, rtol=2e-4, atol=1e-8)
 

@@ -6,19 +6,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import golden
 import numpy as np
 import pytest
 import yaml
 
 import immunesim as im
-import golden
 from immunesim.scenario import ScenarioError, load_scenario, validate
-from immunesim.tissue.hybrid import run_hybrid
+from immunesim.scenario.build import scenario_events, scenario_model
 from immunesim.scenario.tissue import tissue_config
+from immunesim.tissue.hybrid import run_hybrid
 
 ROOT = Path(__file__).resolve().parents[1]
 TISSUE_SCENARIOS = [p for p in sorted((ROOT / "scenarios").glob("*.yaml"))
                     if load_scenario(p).model_kind != "ode"]
+
+
+def _hybrid(sc, cfg, exchange):
+    return run_hybrid(scenario_model(sc), sc.times, cfg, exchange, events=scenario_events(sc),
+                      params=sc.parameters, y0=sc.initial, solver=sc.solver)
 
 
 def cli(*args):
@@ -83,10 +89,9 @@ def hybrid_runs():
     out = {}
     for name, sc in (("treated", treated), ("untreated", untreated)):
         cfg = tissue_config(sc.tissue)
-        out[name] = run_hybrid(sc, sc.model(), cfg, sc.tissue["exchange_every"])
+        out[name] = _hybrid(sc, cfg, sc.tissue["exchange_every"])
     half = dataclasses.replace(treated)
-    out["treated_half_window"] = run_hybrid(half, half.model(), tissue_config(half.tissue),
-                                            treated.tissue["exchange_every"] / 2)
+    out["treated_half_window"] = _hybrid(half, tissue_config(half.tissue), treated.tissue["exchange_every"] / 2)
     return out
 
 

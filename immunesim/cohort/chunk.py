@@ -22,17 +22,15 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..scenario.endpoints import CHALLENGE
-from .endpoints import challenge_outcome, evaluate
-from ..scenario.population import BLOCK
-from ..simulate import simulate_batch
 from ..drugs.regimen import regimen_events
-from ..result import Result
-from ..scenario.strategy import run_strategy
 from ..events import Bolus
-
-
-
+from ..result import Result
+from ..scenario.build import scenario_model
+from ..scenario.endpoints import CHALLENGE
+from ..scenario.population import BLOCK
+from ..scenario.strategy import run_strategy
+from ..simulate import simulate_batch
+from .endpoints import challenge_outcome, evaluate
 
 _MODELS: dict = {}
 CHALLENGE_DT = 1.0 / 24.0     # days: output spacing of challenge runs (clearance time resolution)
@@ -43,7 +41,7 @@ def trial_model(scenario):
     key = scenario.hash
     if key not in _MODELS:
         _MODELS.clear()
-        _MODELS[key] = scenario.model(drugs=scenario.arm_drugs())  # one kernel for every arm
+        _MODELS[key] = scenario_model(scenario, drugs=scenario.arm_drugs())  # one kernel for every arm
     return _MODELS[key]
 
 

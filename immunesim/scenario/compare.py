@@ -4,7 +4,8 @@
 
 Every arm is the scenario with its ``therapies`` replaced by the arm's list (an empty list is
 the untreated arm), or by ``{therapies: [...], treat_to_target: {...}}`` for a strategy arm
-(its decisions are appended to the arm's description). The command writes to ``OUTDIR``:
+(its decisions are appended to the arm's description). What it computes, as ``immunesim compare`` writes it
+to ``OUTDIR`` (:mod:`immunesim.io.compare`):
 
 - ``arms.csv``, one row per arm: ``damage_auc`` (integral of the damaged fraction over the
   run, fraction x day), ``final_irreversible`` (``Irr`` at the end), the outcome readout at
@@ -34,6 +35,7 @@ from ..diseases.build import preset
 from ..diseases.readouts import infection_course
 from ..events import Bolus
 from ..simulate import simulate
+from .build import scenario_events, scenario_model
 from .schema import Scenario, ScenarioError
 from .strategy import run_strategy
 
@@ -93,7 +95,7 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
             raise ScenarioError(f"compare.weeks: week {w:g} after day {opts['from']:g} is outside "
                                 f"the simulated time [{t[0]:g}, {t[-1]:g}] days")
     rows, curves, failures = [], {}, []
-    model = scenario.model(drugs=scenario.arm_drugs())   # one kernel for every arm
+    model = scenario_model(scenario, drugs=scenario.arm_drugs())   # one kernel for every arm
     for arm, spec in scenario.arms.items():
         regimens, rules = spec["therapies"], spec["treat_to_target"]
         say(f"arm '{arm}': {_describe(regimens)}" + (" with treat-to-target rules" if rules else ""))
@@ -102,7 +104,7 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
         if rules:
             r, decisions, _ = run_strategy(sc, model)
         else:
-            r = simulate(model, t, params=sc.parameters, y0=sc.initial or None, events=sc.events(),
+            r = simulate(model, t, params=sc.parameters, y0=sc.initial or None, events=scenario_events(sc),
                          on_failure="flag", **sc.solver)
         if not r.ok:
             failures.append(f"arm '{arm}': {r.message}")
@@ -122,7 +124,7 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
                 ch = run_strategy(sc, model, extra_events=[challenge])[0]
             else:
                 ch = simulate(model, t, params=sc.parameters, y0=sc.initial or None,
-                              events=[*sc.events(), challenge], on_failure="flag", **sc.solver)
+                              events=[*scenario_events(sc), challenge], on_failure="flag", **sc.solver)
             after = t >= tc
             course = infection_course(t[after], ch["Pathogen"].values[after])
             row["infection_clearance_days"] = course["clearance_time"] - tc

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
+
 from ..diseases.covariates import COVARIATES
 from ..drugs.pk import population_parameters
 

@@ -7,11 +7,19 @@ from typing import Mapping
 
 import numpy as np
 
-from ..limits import MAX_POPULATION
 from ..diseases.covariates import COVARIATES
+from ..limits import MAX_POPULATION
 from ..validation import as_list, check_keys, clip, did_you_mean, mapping, number
 from .endpoints import Constraint
-from .population import DISTRIBUTIONS, LOGNORMAL, NORMAL, UNIFORM, CovariateEffect, Distribution, Population
+from .population import (
+    DISTRIBUTIONS,
+    LOGNORMAL,
+    NORMAL,
+    UNIFORM,
+    CovariateEffect,
+    Distribution,
+    Population,
+)
 
 POP_KEYS = ("size", "max_candidates", "parameters", "correlation", "covariates",
             "covariate_effects", "constraints")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-
 from ..limits import MAX_ARMS
 from ..units import days
 from ..validation import check_keys, clip, finite, mapping

@@ -12,8 +12,10 @@ import numpy as np
 
 from ..codegen import kernels_cached
 from ..diseases.build import preset
-from ..diseases.readouts import chronic_check, counts as count_onsets
+from ..diseases.readouts import chronic_check
+from ..diseases.readouts import counts as count_onsets
 from ..simulate import simulate
+from .build import scenario_events, scenario_model
 from .scenario_result import ScenarioResult
 from .schema import Scenario
 from .strategy import run_strategy
@@ -31,7 +33,7 @@ def run(scenario: Scenario, *, seed: int | None = None,
     say = progress or (lambda msg: None)
     seed = scenario.seed if seed is None else int(seed)
     say(f"building the {scenario.disease} model" if scenario.model_kind != "abm" else "building the tissue patch")
-    model = scenario.model() if scenario.model_kind != "abm" else None   # abm: no ODE side
+    model = scenario_model(scenario) if scenario.model_kind != "abm" else None   # abm: no ODE side
     if model is not None and not kernels_cached(model):
         say("compiling its kernels (first use of this model on this machine; later runs load them "
             "from the cache)")
@@ -46,7 +48,7 @@ def run(scenario: Scenario, *, seed: int | None = None,
         result, decisions, flare = run_strategy(scenario, model, say)
     else:
         result = simulate(model, t, params=scenario.parameters, y0=scenario.initial or None,
-                          events=scenario.events(), on_failure="flag", **scenario.solver)
+                          events=scenario_events(scenario), on_failure="flag", **scenario.solver)
     sim_wall = time.perf_counter() - t_sim
     say(f"  {result.message} in {sim_wall:.2f} s ({int(result.dataset['n_steps'])} steps)")
     pr = preset(scenario.disease)

@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ..limits import MAX_SNAPSHOTS, MAX_TISSUE_SITES, MAX_TISSUE_STEPS
-from ..validation import check_keys, clip
-from ..units import UnitProblem, to_unit
 from ..errors import ModelError
+from ..limits import MAX_SNAPSHOTS, MAX_TISSUE_SITES, MAX_TISSUE_STEPS
 from ..tissue import params as P
 from ..tissue.config import TissueConfig
-from ..tissue.params import DEFAULT_DENSITY
-from ..tissue.params import DEFAULT_INFLUX
+from ..tissue.params import DEFAULT_DENSITY, DEFAULT_INFLUX
+from ..units import UnitProblem, to_unit
+from ..validation import check_keys, clip
 
 MODELS = ("ode", "abm", "hybrid")
 TISSUE_KEYS = ("shape", "dx", "dt", "density", "influx", "parameters", "speeds", "diffusion",

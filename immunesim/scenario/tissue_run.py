@@ -11,6 +11,7 @@ import numpy as np
 from ..result import Result
 from ..tissue.hybrid import run_hybrid
 from ..tissue.run import run_tissue
+from .build import scenario_events
 from .scenario_result import ScenarioResult
 from .tissue import tissue_config
 
@@ -36,8 +37,9 @@ def run_tissue_scenario(scenario, model, *, seed: int, say) -> ScenarioResult:
         result = Result(ds)
         readouts = [r for r in ABM_READOUTS if r in result.variables]
     else:
-        result = run_hybrid(scenario, model, config, opts["exchange_every"], say,
-                            snapshot_every=opts["snapshot_every"], field=opts["field"])
+        result = run_hybrid(model, t, config, opts["exchange_every"], events=scenario_events(scenario),
+                            params=scenario.parameters, y0=scenario.initial, solver=scenario.solver,
+                            say=say, snapshot_every=opts["snapshot_every"], field=opts["field"])
         readouts = list(scenario.readouts) + [f"tissue_{r}" for r in ABM_READOUTS[:4]]
         readouts = [r for r in readouts if r in result.variables]
     sim_wall = time.perf_counter() - t_sim

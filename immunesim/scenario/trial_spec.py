@@ -54,7 +54,16 @@ import numpy as np
 
 from ..drugs.regimen import parse_therapies
 from ..units import days
-from ..validation import as_list, check_keys, clip, did_you_mean, is_one_of, mapping, name_list, number
+from ..validation import (
+    as_list,
+    check_keys,
+    clip,
+    did_you_mean,
+    is_one_of,
+    mapping,
+    name_list,
+    number,
+)
 from .endpoints import CHALLENGE, KINDS, Endpoint
 from .population import BLOCK
 from .regimen_search import check, expand

@@ -4,7 +4,7 @@ Every module exposes ``SPECIES``, ``PARAMETERS``, ``RULES`` and ``PROCESSES``: l
 mappings exactly as in a model YAML file (see :mod:`immunesim.model.loader`), so the same
 definition feeds the kernels, the parameter tables (``immunesim list parameters``) and SBML
 export. Modules refer to each other's names (a cytokine's producers live with the cells);
-:func:`immunesim.diseases.build.assemble` joins them and the model layer checks that every
+:func:`immunesim.diseases.build.model_data` joins them and the model layer checks that every
 name resolves.
 
 Units throughout: time in days; cells in cells/uL (blood-equivalent density of the

@@ -1,0 +1,31 @@
+"""Turn a validated :class:`~immunesim.scenario.schema.Scenario` (pure data) into what the engine
+runs: the disease model with the scenario's covariates and its drugs' pharmacokinetics coupled to
+their targets, and the engine events of its doses."""
+
+from __future__ import annotations
+
+from ..diseases.build import disease_model_data
+from ..drugs.couple import couple
+from ..drugs.regimen import regimen_events
+from ..model import Model
+from ..model.loader import model_from_dict
+from .schema import Scenario
+
+
+def scenario_model(scenario: Scenario, drugs=None) -> Model:
+    """The disease model with ``scenario``'s covariates and each drug's PK coupled to its target
+    (parameter and initial-state overrides apply at simulation). ``drugs`` (default:
+    ``scenario.drugs()``) may list more: a drug that is never dosed stays at zero concentration
+    and leaves the disease model unchanged, so one model (one compiled kernel) can serve several
+    arms (``scenario_model(sc, sc.arm_drugs())``)."""
+    data = disease_model_data(scenario.disease, scenario.covariates)
+    drugs = scenario.drugs() if drugs is None else list(drugs)
+    if drugs:
+        data = couple(data, drugs, scenario.body_weight)
+    return model_from_dict(data, where=f"scenario '{scenario.name}'")
+
+
+def scenario_events(scenario: Scenario) -> list:
+    """The engine events of every dose of ``scenario``'s therapies (doses per kg use its body
+    weight)."""
+    return regimen_events(scenario.therapies, scenario.body_weight)
