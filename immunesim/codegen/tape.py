@@ -1,0 +1,316 @@
+"""Compile a model into an instruction tape (:mod:`immunesim.kernels.tape_eval`): the first
+tier of the engine, which needs neither SymPy nor a compiler per model.
+
+The rules and rates are walked once from their syntax trees (:mod:`immunesim.model.expr`) into
+instructions over registers. Equal instructions are shared (hash-consing: a rule used by ten
+rates is computed once), parts made of numbers only are folded at compile time and must be
+finite reals (as :func:`immunesim.model.expr.to_sympy` requires), and the right-hand side of
+each species is the sum of its processes' rates times their stoichiometry. Each register
+records the species it depends on, which gives the Jacobian's structure; its columns are
+coloured greedily so that columns sharing no row share one tangent pass.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ExpressionError
+from ..kernels import tape_eval as K
+from ..model.expr import TIME, chain, signs
+from ..model.model import Model
+
+
+@dataclass(frozen=True)
+class Tape:
+    """A model as a tape: ``code`` (instructions ``(op, dst, a, b, c)``), ``consts``,
+    ``n_reg`` registers, ``rhs_reg`` (the register of each species' derivative, -1 for none),
+    ``obs_reg`` (the register of each rule), the Jacobian's structure ``jrow``/``jcol`` with
+    each entry's colour ``jcolor`` and one 0/1 seed per colour (``seeds``), and whether the
+    right-hand side depends on time explicitly."""
+
+    code: np.ndarray
+    consts: np.ndarray
+    n_reg: int
+    rhs_reg: np.ndarray
+    obs_reg: np.ndarray
+    jrow: np.ndarray
+    jcol: np.ndarray
+    jcolor: np.ndarray
+    seeds: np.ndarray
+    time_dependent: bool
+
+    @property
+    def n_colors(self) -> int:
+        return self.seeds.shape[0]
+
+
+_BIN = {ast.Add: K.OP_ADD, ast.Sub: K.OP_SUB, ast.Mult: K.OP_MUL, ast.Div: K.OP_DIV}
+_CMP = {ast.Lt: K.OP_LT, ast.LtE: K.OP_LE, ast.Gt: K.OP_GT, ast.GtE: K.OP_GE, ast.Eq: K.OP_EQ,
+        ast.NotEq: K.OP_NE}
+_UNARY = {"exp": K.OP_EXP, "log": K.OP_LOG, "sqrt": K.OP_SQRT, "abs": K.OP_ABS}
+#: ops whose result does not vary with the state (their derivative is 0)
+_LOGIC = {K.OP_LT, K.OP_LE, K.OP_GT, K.OP_GE, K.OP_EQ, K.OP_NE, K.OP_AND, K.OP_OR, K.OP_NOT}
+
+
+def _fold(op: int, x: float, y: float = 0.0, z: float = 0.0) -> float:
+    """What the interpreter computes, in Python, for constant operands."""
+    try:
+        if op == K.OP_ADD:
+            return x + y
+        if op == K.OP_SUB:
+            return x - y
+        if op == K.OP_MUL:
+            return x * y
+        if op == K.OP_DIV:
+            return x / y
+        if op == K.OP_NEG:
+            return -x
+        if op in (K.OP_POW, K.OP_POWI):
+            v = x ** y
+            return math.nan if isinstance(v, complex) else float(v)
+        if op == K.OP_EXP:
+            return math.exp(x)
+        if op == K.OP_LOG:
+            return math.log(x)
+        if op == K.OP_SQRT:
+            return math.sqrt(x)
+        if op == K.OP_ABS:
+            return abs(x)
+        if op == K.OP_MIN:
+            return y if y < x else x
+        if op == K.OP_MAX:
+            return y if y > x else x
+        if op == K.OP_SELECT:
+            return y if x != 0.0 else z
+        r = {K.OP_LT: x < y, K.OP_LE: x <= y, K.OP_GT: x > y, K.OP_GE: x >= y, K.OP_EQ: x == y,
+             K.OP_NE: x != y, K.OP_AND: x != 0.0 and y != 0.0, K.OP_OR: x != 0.0 or y != 0.0,
+             K.OP_NOT: x == 0.0}[op]
+        return 1.0 if r else 0.0
+    except (ZeroDivisionError, ValueError, OverflowError):
+        return math.nan
+
+
+class _Builder:
+    def __init__(self):
+        self.code: list[tuple[int, int, int, int, int]] = []
+        self.consts: list[float] = []
+        self.const_index: dict[float, int] = {}
+        self.memo: dict[tuple, int] = {}
+        self.value: dict[int, float] = {}      # register -> its value when constant
+        self.deps: list[frozenset] = []         # register -> species it depends on
+        self.tdep: list[bool] = []              # register -> depends on t
+
+    def _new(self, row: tuple, deps=frozenset(), tdep=False) -> int:
+        reg = self.memo.get(row)
+        if reg is None:
+            reg = len(self.deps)
+            self.code.append((row[0], reg, *row[1:]))
+            self.memo[row] = reg
+            self.deps.append(deps)
+            self.tdep.append(tdep)
+        return reg
+
+    def const(self, v: float) -> int:
+        v = float(v)
+        key = v if v == v else "nan"
+        k = self.const_index.get(key)
+        if k is None:
+            k = self.const_index[key] = len(self.consts)
+            self.consts.append(v)
+        reg = self._new((K.OP_CONST, k, 0, 0))
+        self.value[reg] = v
+        return reg
+
+    def load(self, op: int, index: int = 0) -> int:
+        return self._new((op, index, 0, 0), frozenset([index]) if op == K.OP_Y else frozenset(),
+                         op == K.OP_T)
+
+    def op(self, op: int, a: int, b: int = 0, c: int = 0) -> int:
+        """Register of ``op`` applied to registers ``a``, ``b``, ``c`` (for ``OP_POWI``, ``b`` is
+        the integer exponent), folded when its operands are constants."""
+        if op == K.OP_SELECT and a in self.value:           # a constant condition: its branch
+            return b if self.value[a] != 0.0 else c
+        regs = {K.OP_NEG: (a,), K.OP_EXP: (a,), K.OP_LOG: (a,), K.OP_SQRT: (a,), K.OP_ABS: (a,),
+                K.OP_NOT: (a,), K.OP_POWI: (a,), K.OP_SELECT: (a, b, c)}.get(op, (a, b))
+        if all(r in self.value for r in regs):
+            args = [self.value[r] for r in regs]
+            if op == K.OP_POWI:
+                args.append(float(b))
+            return self.const(_fold(op, *args))
+        if op in _LOGIC:
+            deps, tdep = frozenset(), False
+        elif op == K.OP_SELECT:
+            deps, tdep = self.deps[b] | self.deps[c], self.tdep[b] or self.tdep[c]
+        else:
+            deps = frozenset().union(*(self.deps[r] for r in regs))
+            tdep = any(self.tdep[r] for r in regs)
+        return self._new((op, a, b, c), deps, tdep)
+
+
+def compile_tape(model: Model) -> Tape:
+    """The tape of ``model``: its rules and the right-hand side of every species."""
+    b = _Builder()
+    names: dict[str, int] = {}
+    species = {s.name: i for i, s in enumerate(model.species)}
+    params = {q.name: j for j, q in enumerate(model.parameters)}
+
+    def name(n: str) -> int:
+        if n in names:
+            return names[n]
+        if n in species:
+            return b.load(K.OP_Y, species[n])
+        if n in params:
+            return b.load(K.OP_P, params[n])
+        if n == TIME:
+            return b.load(K.OP_T)
+        raise ExpressionError(f"name '{n}' is not defined")   # the model checks this first
+
+    for rule in model.rules:             # in dependency order
+        names[rule.name] = _walk(b, rule.parsed, name, f"rule '{rule.name}'")
+    terms: list[list[int]] = [[] for _ in model.species]
+    for proc in model.processes:
+        rate = _walk(b, proc.parsed, name, f"process '{proc.name}' rate")
+        for sp_name, coeff in proc.stoichiometry.items():
+            c = float(coeff)
+            if c == 1.0:
+                terms[species[sp_name]].append(rate)
+            elif c == -1.0:
+                terms[species[sp_name]].append(b.op(K.OP_NEG, rate))
+            elif c != 0.0:
+                terms[species[sp_name]].append(b.op(K.OP_MUL, b.const(c), rate))
+    rhs_reg = []
+    for ts in terms:
+        if not ts:
+            rhs_reg.append(-1)
+            continue
+        acc = ts[0]
+        for r in ts[1:]:
+            acc = b.op(K.OP_ADD, acc, r)
+        rhs_reg.append(acc)
+    for i, r in enumerate(rhs_reg):
+        if r >= 0 and r in b.value and not math.isfinite(b.value[r]):
+            raise ExpressionError(f"the rate of change of species '{model.species[i].name}' is "
+                                  "not a finite number")
+    entries = [(i, j) for i, r in enumerate(rhs_reg) if r >= 0 for j in sorted(b.deps[r])]
+    color, seeds = _colour(entries, len(model.species))
+    return Tape(
+        code=np.array(b.code, dtype=np.int64).reshape(-1, 5),
+        consts=np.array(b.consts or [0.0]),
+        n_reg=len(b.deps),
+        rhs_reg=np.array(rhs_reg, dtype=np.int64),
+        obs_reg=np.array([names[r.name] for r in model.rules], dtype=np.int64),
+        jrow=np.array([i for i, _ in entries], dtype=np.int64),
+        jcol=np.array([j for _, j in entries], dtype=np.int64),
+        jcolor=np.array([color[j] for _, j in entries], dtype=np.int64),
+        seeds=seeds,
+        time_dependent=any(b.tdep[r] for r in rhs_reg if r >= 0))
+
+
+def _colour(entries, n: int) -> tuple[dict, np.ndarray]:
+    """Greedy colouring of the Jacobian's columns: columns with no row in common share a
+    colour (Curtis, Powell & Reid 1974, doi:10.1093/imamat/13.1.117)."""
+    rows: dict[int, set] = {}
+    for i, j in entries:
+        rows.setdefault(j, set()).add(i)
+    used: list[set] = []
+    color = {}
+    for j in sorted(rows):
+        for c, taken in enumerate(used):
+            if not (rows[j] & taken):
+                taken |= rows[j]
+                color[j] = c
+                break
+        else:
+            color[j] = len(used)
+            used.append(set(rows[j]))
+    seeds = np.zeros((len(used), n))
+    for j, c in color.items():
+        seeds[c, j] = 1.0
+    return color, seeds
+
+
+def _walk(b: _Builder, expr, name, where: str) -> int:
+    text = expr.text
+
+    def fail(node, what):
+        col = getattr(node, "col_offset", None)
+        at = f" at column {col + 1}" if col is not None else ""
+        return ExpressionError(f"{where}: expression '{text[:200]}'{at}: {what}")
+
+    def finite(node, reg):
+        v = b.value.get(reg)
+        if v is not None and not math.isfinite(v):
+            raise fail(node, "this part is not a finite real number (a division by zero, a log "
+                       "or square root of a number <= 0, or beyond 1.8e308?)")
+        return reg
+
+    def power(node, base, exponent):
+        e = b.value.get(exponent)
+        if e is not None and e.is_integer() and abs(e) <= 4:
+            return finite(node, b.op(K.OP_POWI, base, int(e)))
+        return finite(node, b.op(K.OP_POW, base, exponent))
+
+    def walk(node) -> int:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            first, steps = chain(node)
+            acc = walk(first)
+            for op, right, at in steps:
+                r = walk(right)
+                if isinstance(op, ast.Div) and b.value.get(r) == 0.0:
+                    raise fail(at, "division by zero")
+                acc = finite(at, b.op(_BIN[type(op)], acc, r))
+            return acc
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            negative, operand = signs(node)
+            r = walk(operand)
+            return b.op(K.OP_NEG, r) if negative else r
+        if isinstance(node, ast.Constant):
+            return b.const(float(node.value))
+        if isinstance(node, ast.Name):
+            return name(node.id)
+        if isinstance(node, ast.BinOp):                       # the power
+            return power(node, walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp):                     # not
+            return b.op(K.OP_NOT, walk(node.operand))
+        if isinstance(node, ast.Compare):
+            left, out = walk(node.left), None
+            for op, right_node in zip(node.ops, node.comparators):
+                right = walk(right_node)
+                part = b.op(_CMP[type(op)], left, right)
+                out = part if out is None else b.op(K.OP_AND, out, part)
+                left = right
+            return out
+        if isinstance(node, ast.BoolOp):
+            regs = [walk(v) for v in node.values]
+            op = K.OP_AND if isinstance(node.op, ast.And) else K.OP_OR
+            acc = regs[0]
+            for r in regs[1:]:
+                acc = b.op(op, acc, r)
+            return acc
+        fn = node.func.id
+        args = node.args
+        if fn == "piecewise":
+            acc = walk(args[-1])
+            for i in range(len(args) - 3, -1, -2):          # the last pair first
+                acc = b.op(K.OP_SELECT, walk(args[i + 1]), walk(args[i]), acc)
+            return acc
+        regs = [walk(a) for a in args]
+        if fn in ("min", "max"):
+            op = K.OP_MIN if fn == "min" else K.OP_MAX
+            acc = regs[0]
+            for r in regs[1:]:
+                acc = b.op(op, acc, r)
+            return acc
+        if fn == "pow":
+            return power(node, regs[0], regs[1])
+        if fn == "hill":
+            x, k, n = regs
+            xn, kn = power(node, x, n), power(node, k, n)
+            return finite(node, b.op(K.OP_DIV, xn, b.op(K.OP_ADD, kn, xn)))
+        return finite(node, b.op(_UNARY[fn], regs[0]))
+
+    return walk(expr.tree)

@@ -1,0 +1,276 @@
+"""A model as an instruction tape, evaluated by one compiled interpreter (the first tier of the
+engine: no code is generated or compiled per model).
+
+:mod:`immunesim.codegen.tape` compiles a model's rules and rates into a tape of instructions
+over registers; these functions evaluate it. Each instruction is a row of ``code``:
+``(op, dst, a, b, c)``: register ``dst`` receives ``op`` of registers ``a``, ``b``, ``c`` (or of
+the state, parameter or constant with index ``a`` for the loads). Instructions are in
+dependency order, so one pass evaluates everything.
+
+:func:`evaluate` computes values; :func:`evaluate_tangent` also propagates one tangent
+(forward-mode differentiation): with the tangent of ``y`` set to a seed, every register's
+tangent is its derivative along the seed, exact up to rounding. Several columns of the
+Jacobian whose rows do not overlap share one seed (a colouring), so the Jacobian costs one
+tangent pass per colour. ``min``/``max`` pick the first smallest/largest argument and
+differentiate through it, ``abs`` has derivative 1 where ``x >= 0`` and -1 below, comparisons and
+logic have derivative 0, and ``select`` follows the branch it takes: the conventions of the
+symbolic Jacobian (:mod:`immunesim.model.functions`).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+# -- op codes -------------------------------------------------------------------------
+OP_CONST, OP_Y, OP_P, OP_T = 0, 1, 2, 3
+OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG = 4, 5, 6, 7, 8
+OP_POW, OP_POWI, OP_EXP, OP_LOG, OP_SQRT, OP_ABS = 9, 10, 11, 12, 13, 14
+OP_MIN, OP_MAX = 15, 16
+OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE = 17, 18, 19, 20, 21, 22
+OP_AND, OP_OR, OP_NOT, OP_SELECT = 23, 24, 25, 26
+N_OPS = 27
+
+
+@njit(cache=True)
+def evaluate(code, consts, t, y, p, reg):
+    """Every register's value at ``(t, y, p)``."""
+    for k in range(code.shape[0]):
+        op = code[k, 0]
+        d = code[k, 1]
+        a = code[k, 2]
+        b = code[k, 3]
+        if op == OP_MUL:
+            reg[d] = reg[a] * reg[b]
+        elif op == OP_ADD:
+            reg[d] = reg[a] + reg[b]
+        elif op == OP_Y:
+            reg[d] = y[a]
+        elif op == OP_P:
+            reg[d] = p[a]
+        elif op == OP_CONST:
+            reg[d] = consts[a]
+        elif op == OP_SUB:
+            reg[d] = reg[a] - reg[b]
+        elif op == OP_DIV:
+            reg[d] = reg[a] / reg[b]
+        elif op == OP_NEG:
+            reg[d] = -reg[a]
+        elif op == OP_T:
+            reg[d] = t
+        elif op == OP_POWI:
+            reg[d] = _powi(reg[a], b)
+        elif op == OP_POW:
+            reg[d] = reg[a] ** reg[b]
+        elif op == OP_EXP:
+            reg[d] = math.exp(reg[a])
+        elif op == OP_LOG:
+            x = reg[a]
+            reg[d] = math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
+        elif op == OP_SQRT:
+            x = reg[a]
+            reg[d] = math.sqrt(x) if x >= 0.0 else math.nan
+        elif op == OP_ABS:
+            reg[d] = abs(reg[a])
+        elif op == OP_MIN:
+            reg[d] = reg[b] if reg[b] < reg[a] else reg[a]
+        elif op == OP_MAX:
+            reg[d] = reg[b] if reg[b] > reg[a] else reg[a]
+        elif op == OP_SELECT:
+            reg[d] = reg[b] if reg[a] != 0.0 else reg[code[k, 4]]
+        else:
+            reg[d] = _logic(op, reg[a], reg[b])
+
+
+@njit(cache=True)
+def evaluate_tangent(code, consts, t, y, p, reg, y_dot, t_dot, tan):
+    """Values (``reg``) and tangents (``tan``) along ``dy = y_dot``, ``dt = t_dot``
+    (parameters fixed)."""
+    for k in range(code.shape[0]):
+        op = code[k, 0]
+        d = code[k, 1]
+        a = code[k, 2]
+        b = code[k, 3]
+        if op == OP_MUL:
+            reg[d] = reg[a] * reg[b]
+            tan[d] = tan[a] * reg[b] + reg[a] * tan[b]
+        elif op == OP_ADD:
+            reg[d] = reg[a] + reg[b]
+            tan[d] = tan[a] + tan[b]
+        elif op == OP_Y:
+            reg[d] = y[a]
+            tan[d] = y_dot[a]
+        elif op == OP_P:
+            reg[d] = p[a]
+            tan[d] = 0.0
+        elif op == OP_CONST:
+            reg[d] = consts[a]
+            tan[d] = 0.0
+        elif op == OP_SUB:
+            reg[d] = reg[a] - reg[b]
+            tan[d] = tan[a] - tan[b]
+        elif op == OP_DIV:
+            q = reg[a] / reg[b]
+            reg[d] = q
+            tan[d] = (tan[a] - q * tan[b]) / reg[b]
+        elif op == OP_NEG:
+            reg[d] = -reg[a]
+            tan[d] = -tan[a]
+        elif op == OP_T:
+            reg[d] = t
+            tan[d] = t_dot
+        elif op == OP_POWI:
+            x = reg[a]
+            reg[d] = _powi(x, b)
+            tan[d] = b * _powi(x, b - 1) * tan[a] if tan[a] != 0.0 else 0.0
+        elif op == OP_POW:
+            x = reg[a]
+            e = reg[b]
+            v = x ** e
+            reg[d] = v
+            dx = tan[a]
+            de = tan[b]
+            out = 0.0
+            if dx != 0.0:
+                out += e * x ** (e - 1.0) * dx
+            if de != 0.0:
+                out += v * math.log(x) * de if x > 0.0 else (0.0 if v == 0.0 else math.nan)
+            tan[d] = out
+        elif op == OP_EXP:
+            v = math.exp(reg[a])
+            reg[d] = v
+            tan[d] = v * tan[a]
+        elif op == OP_LOG:
+            x = reg[a]
+            reg[d] = math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
+            tan[d] = tan[a] / x if tan[a] != 0.0 else 0.0
+        elif op == OP_SQRT:
+            x = reg[a]
+            v = math.sqrt(x) if x >= 0.0 else math.nan
+            reg[d] = v
+            tan[d] = 0.5 * tan[a] / v if tan[a] != 0.0 else 0.0
+        elif op == OP_ABS:
+            x = reg[a]
+            reg[d] = abs(x)
+            tan[d] = tan[a] if x >= 0.0 else -tan[a]
+        elif op == OP_MIN:
+            if reg[b] < reg[a]:
+                reg[d] = reg[b]
+                tan[d] = tan[b]
+            else:
+                reg[d] = reg[a]
+                tan[d] = tan[a]
+        elif op == OP_MAX:
+            if reg[b] > reg[a]:
+                reg[d] = reg[b]
+                tan[d] = tan[b]
+            else:
+                reg[d] = reg[a]
+                tan[d] = tan[a]
+        elif op == OP_SELECT:
+            if reg[a] != 0.0:
+                reg[d] = reg[b]
+                tan[d] = tan[b]
+            else:
+                c = code[k, 4]
+                reg[d] = reg[c]
+                tan[d] = tan[c]
+        else:
+            reg[d] = _logic(op, reg[a], reg[b])
+            tan[d] = 0.0
+
+
+@njit(cache=True, inline="always")
+def _powi(x, n):
+    """``x**n`` for a small integer ``n`` as products (as the generated kernels print it)."""
+    if n == 2:
+        return x * x
+    if n == 3:
+        return x * x * x
+    if n == 4:
+        return x * x * x * x
+    if n == -1:
+        return 1.0 / x
+    if n == -2:
+        return 1.0 / (x * x)
+    if n == -3:
+        return 1.0 / (x * x * x)
+    if n == -4:
+        return 1.0 / (x * x * x * x)
+    if n == 1:
+        return x
+    if n == 0:
+        return 1.0
+    return x ** float(n)
+
+
+@njit(cache=True, inline="always")
+def _logic(op, x, y):
+    if op == OP_LT:
+        r = x < y
+    elif op == OP_LE:
+        r = x <= y
+    elif op == OP_GT:
+        r = x > y
+    elif op == OP_GE:
+        r = x >= y
+    elif op == OP_EQ:
+        r = x == y
+    elif op == OP_NE:
+        r = x != y
+    elif op == OP_AND:
+        r = x != 0.0 and y != 0.0
+    elif op == OP_OR:
+        r = x != 0.0 or y != 0.0
+    else:                       # OP_NOT
+        r = x == 0.0
+    return 1.0 if r else 0.0
+
+
+@njit(cache=True)
+def tape_rhs(code, consts, rhs_reg, t, y, p, u, dy, reg):
+    """``dy = f(t, y, p) + u``: the model's right-hand side from its tape."""
+    evaluate(code, consts, t, y, p, reg)
+    for i in range(dy.shape[0]):
+        r = rhs_reg[i]
+        dy[i] = (reg[r] if r >= 0 else 0.0) + u[i]
+
+
+@njit(cache=True)
+def tape_jacobian(code, consts, rhs_reg, seeds, jrow, jcol, jcolor, t, y, p, jv, reg, tan, y_dot):
+    """The Jacobian's entries ``jv[k] = d f[jrow[k]] / d y[jcol[k]]``: one tangent pass per
+    colour (``seeds[c]``: the 0/1 seed of colour ``c``; ``jcolor[k]``: the colour of entry k)."""
+    for c in range(seeds.shape[0]):
+        for i in range(y_dot.shape[0]):
+            y_dot[i] = seeds[c, i]
+        evaluate_tangent(code, consts, t, y, p, reg, y_dot, 0.0, tan)
+        for k in range(jrow.shape[0]):
+            if jcolor[k] == c:
+                r = rhs_reg[jrow[k]]
+                jv[k] = tan[r] if r >= 0 else 0.0
+
+
+@njit(cache=True)
+def tape_dfdt(code, consts, rhs_reg, t, y, p, ft, reg, tan, y_dot):
+    """The explicit time derivative of the right-hand side."""
+    for i in range(y_dot.shape[0]):
+        y_dot[i] = 0.0
+    evaluate_tangent(code, consts, t, y, p, reg, y_dot, 1.0, tan)
+    for i in range(ft.shape[0]):
+        r = rhs_reg[i]
+        ft[i] = tan[r] if r >= 0 else 0.0
+
+
+@njit(cache=True)
+def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
+    """The reported variables: every species, then every rule."""
+    evaluate(code, consts, t, y, p, reg)
+    n = y.shape[0]
+    for i in range(n):
+        row[i] = y[i]
+    for k in range(obs_reg.shape[0]):
+        row[n + k] = reg[obs_reg[k]]
+
+
+def empty_registers(n: int) -> np.ndarray:
+    return np.zeros(max(n, 1))
