@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
 import xarray as xr
 
-from .codegen import load_kernels
+from .codegen import kernels_cached, load_generic, load_kernels
+from .codegen.tape import packed_tape
 from .errors import ModelError
 from .events import Event, compile_schedule, concat_schedules
 from .kernels.constants import N_STATS
@@ -18,13 +20,14 @@ from .result import Result
 from .solvers import SolverOptions
 from .solvers.buffers import empty_output
 from .status import STAT_FIELDS, describe
+from .validation import clip, is_one_of
 
 
 def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, float] | None = None,
              y0: Mapping[str, float] | None = None, events: Sequence[Event] = (),
              method: str = "rodas5p", rtol: float = 1e-6, atol=1e-9, max_steps: int = 100_000,
              first_step: float | None = None, max_step: float | None = None,
-             on_failure: str = "raise") -> Result:
+             on_failure: str = "raise", kernels: str = "specialised") -> Result:
     """Simulate ``model`` once.
 
     Parameters
@@ -41,6 +44,10 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
     max_steps, first_step, max_step : step limits.
     on_failure : ``"raise"`` (default) raises :class:`~immunesim.SimulationError` carrying the
         partial result; ``"flag"`` returns it with ``status``/``message`` set.
+    kernels : ``"specialised"`` (default), ``"generic"`` or ``"auto"``: which tier runs the
+        model (see :data:`KERNEL_TIERS`). ``"auto"`` uses the model's specialised kernels when
+        they are in the cache and the generic kernels otherwise, so a new model gives its first
+        result without compiling anything of its own (not yet the default: README, Kernels).
 
     Returns
     -------
@@ -53,11 +60,12 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
     p = model.parameter_vector(params)
     y = model.initial_vector(y0)
     sched = compile_schedule(model, events, t0)
-    mod = load_kernels(model)
-    out = np.empty((t_out.size, mod.N_OBS))
+    mod, tail = kernel_tier(model, kernels, 1)
+    out = np.empty((t_out.size, len(model.variable_names)))
     stats = np.zeros(N_STATS)
     solve = getattr(mod, f"solve_one_{opts.method}")
-    code = solve(p, y, t0, t_out, sched.time, sched.kind, sched.index, sched.value, float(opts.rtol),
+    p_run = p if tail is None else np.concatenate([p, tail])
+    code = solve(p_run, y, t0, t_out, sched.time, sched.kind, sched.index, sched.value, float(opts.rtol),
                  opts.atol_vector(len(model.species)), float(opts.first_step or 0.0),
                  float(opts.max_step or np.inf), int(opts.max_steps), out, stats)
     result = Result(_dataset(model, opts, t0, t_out, out, np.array(code), stats, p, None))
@@ -68,7 +76,8 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
                    n_patients: int | None = None, y0=None, events=(), patient_ids=None,
                    n_threads: int | None = None, method: str = "rodas5p", rtol: float = 1e-6,
                    atol=1e-9, max_steps: int = 100_000, first_step: float | None = None,
-                   max_step: float | None = None, on_failure: str = "flag") -> Result:
+                   max_step: float | None = None, on_failure: str = "flag",
+                   kernels: str = "specialised") -> Result:
     """Simulate many patients in one compiled kernel, in parallel (Numba ``prange``).
 
     Parameters
@@ -82,6 +91,10 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
     n_threads : threads to use (default: Numba's default, all cores).
     on_failure : ``"flag"`` (default) marks failed patients in ``status``/``message``
         and warns; ``"raise"`` raises if any patient failed.
+    kernels : as in :func:`simulate`; with ``"auto"``, a batch of at least
+        :data:`SPECIALISE_AT` patients compiles the model's specialised kernels (they repay
+        their compile), a smaller one runs on the generic kernels unless the specialised are
+        cached.
     Other arguments as in :func:`simulate`.
 
     Returns
@@ -101,8 +114,8 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
             compiled[id(evs)] = compile_schedule(model, evs, t0)
         schedules.append(compiled[id(evs)])
     ptr, ev_t, ev_k, ev_i, ev_v = concat_schedules(schedules)
-    mod = load_kernels(model)
-    out = empty_output((n, t_out.size, mod.N_OBS))
+    mod, tail = kernel_tier(model, kernels, n)
+    out = empty_output((n, t_out.size, len(model.variable_names)))
     stats = np.zeros((n, N_STATS))
     codes = np.zeros(n, dtype=np.int64)
     import numba
@@ -113,8 +126,10 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
             raise ModelError(f"n_threads must be a positive integer, got {n_threads!r}")
         numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
     try:
+        P_run = P if tail is None else np.ascontiguousarray(
+            np.concatenate([P, np.broadcast_to(tail, (n, tail.size))], axis=1))
         getattr(mod, f"solve_batch_{opts.method}")(
-            P, Y0, t0, t_out, ptr, ev_t, ev_k, ev_i, ev_v, float(opts.rtol),
+            P_run, Y0, t0, t_out, ptr, ev_t, ev_k, ev_i, ev_v, float(opts.rtol),
             opts.atol_vector(len(model.species)), float(opts.first_step or 0.0),
             float(opts.max_step or np.inf), int(opts.max_steps), out, stats, codes)
     finally:
@@ -130,6 +145,36 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
                       f"(first: patient {ids[first]}: {result.message[first]}); "
                       "use result.successful() for statistics", RuntimeWarning, stacklevel=2)
     return result.raise_for_status() if on_failure == "raise" else result
+
+
+# -- kernel tiers -----------------------------------------------------------------
+#: ``generic``: one module of solver code compiled once for every model, the model evaluated
+#: from its instruction tape (:mod:`immunesim.codegen.tape`): a new model costs milliseconds.
+#: ``specialised``: the model's own module (generated right-hand side, Jacobian and sparse LU,
+#: unrolled stages), compiled once per model structure and cached: the fastest per patient.
+KERNEL_TIERS = ("auto", "generic", "specialised")
+#: patients from which ``kernels="auto"`` compiles a batch's specialised kernels
+SPECIALISE_AT = 256
+
+
+def choose_tier(model: Model, kernels: str = "auto", n_patients: int = 1) -> str:
+    """``"generic"`` or ``"specialised"``: what ``kernels`` means for ``model`` and a run of
+    ``n_patients`` (``$IMMUNESIM_KERNELS`` set to either forces it for ``"auto"``)."""
+    if not is_one_of(kernels, KERNEL_TIERS):
+        raise ModelError(f"kernels must be one of {', '.join(KERNEL_TIERS)}, got {clip(kernels)}")
+    if kernels != "auto":
+        return kernels
+    forced = os.environ.get("IMMUNESIM_KERNELS", "")
+    if forced in ("generic", "specialised"):
+        return forced
+    return "specialised" if kernels_cached(model) or n_patients >= SPECIALISE_AT else "generic"
+
+
+def kernel_tier(model: Model, kernels: str, n_patients: int):
+    """(kernel module, tail to append to each parameter vector or None) for ``model``."""
+    if choose_tier(model, kernels, n_patients) == "specialised":
+        return load_kernels(model), None
+    return load_generic(), packed_tape(model)
 
 
 # -- argument handling --------------------------------------------------------

@@ -36,7 +36,7 @@ from numba.core.registry import CPUDispatcher
 
 from ..durable import fsync_dir, write_bytes_durably
 from ..model.model import Model
-from .generate import generate_source, kernel_key
+from .generate import generate_generic_source, generate_source, generic_key, kernel_key
 
 _LOADED: dict[str, ModuleType] = {}
 _LOCK = threading.Lock()
@@ -130,8 +130,23 @@ def _guard_numba_caches(mod: ModuleType) -> None:
 
 
 def load_kernels(model: Model) -> ModuleType:
-    """The compiled-kernel module of ``model``, generating it on first use."""
-    key = kernel_key(model)
+    """The specialised kernel module of ``model``, generating it on first use."""
+    return _load(kernel_key(model), lambda: generate_source(model))
+
+
+def load_generic() -> ModuleType:
+    """The generic kernel module, the same for every model (the model's tape travels in the
+    parameter vector: :mod:`immunesim.kernels.tape_eval`), generated on first use."""
+    return _load(generic_key(), generate_generic_source)
+
+
+def generic_cached() -> bool:
+    """Whether the generic module's source is in the cache (its machine code may still be
+    compiled on first use in a process that finds Numba's cache cold)."""
+    return (cache_dir() / f"m_{generic_key()}.py").exists()
+
+
+def _load(key: str, make_source) -> ModuleType:
     with _LOCK:
         mod = _LOADED.get(key)
         if mod is not None:
@@ -143,7 +158,7 @@ def load_kernels(model: Model) -> ModuleType:
         with _file_lock(folder / f".m_{key}.lock"):
             source = _verified(path, digest_path)
             if source is None:
-                source = generate_source(model).encode()
+                source = make_source().encode()
                 write_bytes_durably(path, source)
                 write_bytes_durably(digest_path,
                                     f"{hashlib.sha256(source).hexdigest()}  {path.name}\n".encode())

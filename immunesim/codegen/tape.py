@@ -314,3 +314,53 @@ def _walk(b: _Builder, expr, name, where: str) -> int:
         return finite(node, b.op(_UNARY[fn], regs[0]))
 
     return walk(expr.tree)
+
+
+def pack(tape: Tape, nonneg, n_params: int) -> np.ndarray:
+    """The tail that follows ``n_params`` parameters in the generic kernels' parameter vector
+    (:mod:`immunesim.kernels.tape_eval`, the packed layout): scratch, tape, flags, header."""
+    n = tape.rhs_reg.size
+    parts, header = [], np.zeros(K.HEADER)
+    at = n_params
+
+    def put(field, arr):
+        nonlocal at
+        arr = np.ascontiguousarray(arr)
+        flat = arr.view(np.float64).ravel() if arr.dtype == np.int64 else arr.astype(np.float64).ravel()
+        header[field] = at
+        parts.append(flat)
+        at += flat.size
+
+    put(K.H_REG, np.zeros(tape.n_reg))
+    put(K.H_TAN, np.zeros(tape.n_reg))
+    put(K.H_YDOT, np.zeros(n))
+    put(K.H_CODE, tape.code)
+    put(K.H_CONSTS, tape.consts)
+    put(K.H_RHS, tape.rhs_reg)
+    put(K.H_OBS, tape.obs_reg if tape.obs_reg.size else np.zeros(1, np.int64))
+    put(K.H_JROW, tape.jrow if tape.jrow.size else np.zeros(1, np.int64))
+    put(K.H_JCOL, tape.jcol if tape.jcol.size else np.zeros(1, np.int64))
+    put(K.H_JCOLOR, tape.jcolor if tape.jcolor.size else np.zeros(1, np.int64))
+    put(K.H_SEEDS, tape.seeds if tape.seeds.size else np.zeros(1))
+    put(K.H_NONNEG, np.asarray(nonneg, dtype=np.float64))
+    header[[K.H_NP, K.H_N, K.H_NREG, K.H_NINSTR, K.H_NRULES, K.H_NNZ, K.H_NCOLORS, K.H_TDEP,
+            K.H_NCONSTS]] = [n_params, n, tape.n_reg, tape.code.shape[0], tape.obs_reg.size,
+                             tape.jrow.size, tape.n_colors, int(tape.time_dependent),
+                             tape.consts.size]
+    return np.concatenate(parts + [header])
+
+
+_PACKED: dict[str, np.ndarray] = {}
+
+
+def packed_tape(model: Model) -> np.ndarray:
+    """The tail of ``model``'s parameter vector for the generic kernels (its tape packed by
+    :func:`pack`), built once per model structure in a process."""
+    key = model.structure_hash
+    tail = _PACKED.get(key)
+    if tail is None:
+        tail = pack(compile_tape(model), [s.nonnegative for s in model.species], len(model.parameters))
+        if len(_PACKED) > 256:
+            _PACKED.clear()
+        _PACKED[key] = tail
+    return tail

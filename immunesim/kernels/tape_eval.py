@@ -272,5 +272,104 @@ def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
         row[n + k] = reg[obs_reg[k]]
 
 
-def empty_registers(n: int) -> np.ndarray:
-    return np.zeros(max(n, 1))
+
+
+# -- the tape packed behind the parameters: the generic kernels' model interface -------
+#
+# The generic kernel module (``immunesim.codegen.generic``) is compiled once for every model:
+# its solver code calls the functions below, which find the model in the parameter vector.
+# ``p`` holds the parameters, then the registers, tangents and seed (scratch: each patient's
+# ``p`` is its own copy), the tape (integer arrays stored bit for bit in float slots, read back
+# with ``view``), the non-negativity flags of the species and, last, a header of offsets.
+HEADER = 24
+(H_NP, H_N, H_NREG, H_NINSTR, H_NRULES, H_NNZ, H_NCOLORS, H_TDEP, H_REG, H_TAN, H_YDOT,
+ H_CODE, H_CONSTS, H_NCONSTS, H_RHS, H_OBS, H_JROW, H_JCOL, H_JCOLOR, H_SEEDS, H_NONNEG) = range(21)
+
+
+@njit(cache=True, inline="always")
+def _h(p, k):
+    return int(p[p.shape[0] - HEADER + k])
+
+
+@njit(cache=True, inline="always")
+def _ints(p, field, count):
+    o = _h(p, field)
+    return p[o:o + count].view(np.int64)
+
+
+@njit(cache=True, inline="always")
+def _code(p):
+    m = _h(p, H_NINSTR)
+    o = _h(p, H_CODE)
+    return p[o:o + 5 * m].view(np.int64).reshape((m, 5))
+
+
+@njit(cache=True, inline="always")
+def _consts(p):
+    o = _h(p, H_CONSTS)
+    return p[o:o + _h(p, H_NCONSTS)]
+
+
+@njit(cache=True, inline="always")
+def _scratch(p, field):
+    o = _h(p, field)
+    return p[o:o + (_h(p, H_NREG) if field != H_YDOT else _h(p, H_N))]
+
+
+@njit(cache=True)
+def generic_rhs(t, y, p, u, dy):
+    tape_rhs(_code(p), _consts(p), _ints(p, H_RHS, _h(p, H_N)), t, y, p, u, dy, _scratch(p, H_REG))
+
+
+@njit(cache=True)
+def generic_jac_nz(t, y, p, jv):
+    n = _h(p, H_N)
+    nnz = _h(p, H_NNZ)
+    nc = _h(p, H_NCOLORS)
+    o = _h(p, H_SEEDS)
+    seeds = p[o:o + nc * n].reshape((nc, n))
+    tape_jacobian(_code(p), _consts(p), _ints(p, H_RHS, n), seeds, _ints(p, H_JROW, nnz),
+                  _ints(p, H_JCOL, nnz), _ints(p, H_JCOLOR, nnz), t, y, p, jv,
+                  _scratch(p, H_REG), _scratch(p, H_TAN), _scratch(p, H_YDOT))
+
+
+@njit(cache=True)
+def generic_dfdt(t, y, p, ft):
+    tape_dfdt(_code(p), _consts(p), _ints(p, H_RHS, _h(p, H_N)), t, y, p, ft, _scratch(p, H_REG),
+              _scratch(p, H_TAN), _scratch(p, H_YDOT))
+
+
+@njit(cache=True)
+def generic_observe(t, y, p, row):
+    tape_observe(_code(p), _consts(p), _ints(p, H_OBS, _h(p, H_NRULES)), t, y, p, row,
+                 _scratch(p, H_REG))
+
+
+@njit(cache=True, inline="always")
+def generic_nonneg(p, i):
+    return p[_h(p, H_NONNEG) + i] != 0.0
+
+
+@njit(cache=True, inline="always")
+def generic_jac_rows(p):
+    return _ints(p, H_JROW, _h(p, H_NNZ))
+
+
+@njit(cache=True, inline="always")
+def generic_jac_cols(p):
+    return _ints(p, H_JCOL, _h(p, H_NNZ))
+
+
+@njit(cache=True, inline="always")
+def generic_n_jac(p):
+    return _h(p, H_NNZ)
+
+
+@njit(cache=True, inline="always")
+def generic_n_observed(p):
+    return _h(p, H_N) + _h(p, H_NRULES)
+
+
+@njit(cache=True, inline="always")
+def generic_time_dependent(p):
+    return _h(p, H_TDEP) != 0

@@ -14,7 +14,7 @@ from ..codegen import kernels_cached
 from ..diseases.build import preset
 from ..diseases.readouts import chronic_check
 from ..diseases.readouts import counts as count_onsets
-from ..simulate import simulate
+from ..simulate import choose_tier, simulate
 from .build import scenario_events, scenario_model
 from .scenario_result import ScenarioResult
 from .schema import Scenario
@@ -34,7 +34,11 @@ def run(scenario: Scenario, *, seed: int | None = None,
     seed = scenario.seed if seed is None else int(seed)
     say(f"building the {scenario.disease} model" if scenario.model_kind != "abm" else "building the tissue patch")
     model = scenario_model(scenario) if scenario.model_kind != "abm" else None   # abm: no ODE side
-    if model is not None and not kernels_cached(model):
+    tier = choose_tier(model, "specialised") if model is not None else None
+    if tier == "generic":
+        say("running it on the generic kernels (nothing is compiled for a new model; the generic "
+            "kernels compile once per machine)")
+    elif tier == "specialised" and not kernels_cached(model):
         say("compiling its kernels (first use of this model on this machine; later runs load them "
             "from the cache)")
     t = np.asarray(scenario.times)

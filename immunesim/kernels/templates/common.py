@@ -3,8 +3,12 @@
 Kernel template: the functions here are plain Python. The code generator copies this file
 into each model's generated module, after :mod:`immunesim.kernels.constants`, where every
 top-level function is decorated with ``@njit(cache=True)`` and bound to the model's
-generated ``rhs``, ``jac_nz``, ``dfdt``, ``observe`` and sparse-LU functions and constants
-(``N``, ``NONNEG``, ``JROW``, ``JCOL``, ``USE_SPARSE``).
+generated ``rhs``, ``jac_nz``, ``dfdt``, ``observe`` and sparse-LU functions, ``USE_SPARSE``,
+and the model's interface functions of the parameter vector ``p``: ``nonneg(p, i)``,
+``jac_rows(p)``, ``jac_cols(p)``, ``n_jac(p)``, ``n_observed(p)``, ``time_dependent(p)``. A
+specialised module returns its constants from these (inlined, so the code is what constants
+would give); the generic module (:mod:`immunesim.codegen.generic`) reads them from the model's
+tape packed behind the parameters in ``p``.
 """
 
 import math
@@ -36,32 +40,32 @@ def rms_norm(v, sc):
     return math.sqrt(s / v.shape[0])
 
 
-def first_bad(y, sc):
+def first_bad(y, sc, p):
     """Index of the first non-finite component, or of a non-negative one below ``-sc``; else -1."""
     for i in range(y.shape[0]):
         if not math.isfinite(y[i]):
             return i
     for i in range(y.shape[0]):
-        if NONNEG[i] and y[i] < -sc[i]:
+        if nonneg(p, i) and y[i] < -sc[i]:
             return i
     return -1
 
 
-def clip_nonnegative(y):
+def clip_nonnegative(y, p):
     """Clip within-tolerance negatives of non-negative species to 0; index of the first, or -1."""
     first = -1
     for i in range(y.shape[0]):
-        if NONNEG[i] and y[i] < 0.0:
+        if nonneg(p, i) and y[i] < 0.0:
             y[i] = 0.0
             if first < 0:
                 first = i
     return first
 
 
-def clip_after_accept(yn, stats, clip_run):
+def clip_after_accept(yn, stats, clip_run, p):
     """Clip within-tolerance negatives of an accepted step; return (new clip_run, species index
     to report as NEGATIVE_STATE or -1). See MAX_CLIP_RUN."""
-    clipped = clip_nonnegative(yn)
+    clipped = clip_nonnegative(yn, p)
     if clipped < 0:
         return 0, -1
     stats[ST_CLIPPED] += 1
@@ -100,14 +104,16 @@ def initial_step(t, y, p, u, f0, rtol, atol, order, hmax, span, y1, f1, sc):
     return min(100.0 * h0, h1, hmax, span)
 
 
-def dense_assemble(jv, inv_gh, A):
+def dense_assemble(jv, inv_gh, A, p):
     n = A.shape[0]
     for i in range(n):
         for j in range(n):
             A[i, j] = 0.0
         A[i, i] = inv_gh
-    for k in range(JROW.shape[0]):
-        A[JROW[k], JCOL[k]] -= jv[k]
+    rows = jac_rows(p)
+    cols = jac_cols(p)
+    for k in range(rows.shape[0]):
+        A[rows[k], cols[k]] -= jv[k]
 
 
 def dense_factor(A, piv):
@@ -160,7 +166,7 @@ def dense_solve(A, piv, b, x):
         x[i] = s / A[i, i]
 
 
-def factor(jv, inv_gh, w, A, piv, stats):
+def factor(jv, inv_gh, w, A, piv, stats, p):
     """Factor ``W = I/(gamma h) - J``: 1 = sparse static-pivot LU, 2 = dense fallback, 0 = singular."""
     stats[ST_LU] += 1
     if USE_SPARSE:
@@ -168,7 +174,7 @@ def factor(jv, inv_gh, w, A, piv, stats):
         if lu_factor_sparse(w):
             return 1
     stats[ST_DENSE_LU] += 1
-    dense_assemble(jv, inv_gh, A)
+    dense_assemble(jv, inv_gh, A, p)
     if dense_factor(A, piv):
         return 2
     return 0

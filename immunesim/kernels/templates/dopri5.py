@@ -114,7 +114,7 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
                          + DE7 * k7[i])
         error_scale(y, yn, rtol, atol, sc)
         err = rms_norm(ev, sc)
-        bad = first_bad(yn, sc)
+        bad = first_bad(yn, sc, p)
         if bad >= 0 or not math.isfinite(err):
             stats[ST_REJECTED] += 1
             rejected = True
@@ -136,13 +136,13 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
                         v += K[s, i] * th * (DP[s, 0] + th * (DP[s, 1] + th * (DP[s, 2]
                                                                           + th * DP[s, 3])))
                     v = y[i] + h * v
-                    yi[i] = 0.0 if (NONNEG[i] and v < 0.0) else v
+                    yi[i] = 0.0 if (nonneg(p, i) and v < 0.0) else v
                 record(t_out[j], yi, p, obs, out, j)
                 j += 1
             fac = 10.0 if err == 0.0 else min(10.0, SAFETY * err ** -0.2)
             if rejected:
                 fac = min(1.0, fac)
-            clip_run, driven = clip_after_accept(yn, stats, clip_run)
+            clip_run, driven = clip_after_accept(yn, stats, clip_run, p)
             if driven >= 0:
                 return fail(stats, NEGATIVE_STATE, t, h, driven), t, h, j
             for i in range(n):

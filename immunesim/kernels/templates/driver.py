@@ -24,11 +24,11 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     p = p_in.copy()
     u = np.zeros(n)
     ws = np.empty((16, n))
-    jv = np.empty(max(NNZ_J, 1))
+    jv = np.empty(max(n_jac(p), 1))
     w = np.empty(max(NNZ_W, 1))
     A = np.empty((n, n))
     piv = np.empty(n, np.int64)
-    obs = np.empty(N_OBS)
+    obs = np.empty(n_observed(p))
     for k in range(stats.shape[0]):
         stats[k] = 0.0
     stats[ST_BAD_INDEX] = -1.0

@@ -70,10 +70,10 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
         if need_jac:
             jac_nz(t, y, p, jv)
             stats[ST_JAC] += 1
-            if TIME_DEP:
+            if time_dependent(p):
                 dfdt(t, y, p, ft)
             need_jac = False
-        mode = factor(jv, 1.0 / (ROS_GAMMA * h), w, A, piv, stats)
+        mode = factor(jv, 1.0 / (ROS_GAMMA * h), w, A, piv, stats, p)
         if mode == 0:
             stats[ST_REJECTED] += 1
             rejected = True
@@ -87,7 +87,7 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
             err = stages_loop(t, h, y, p, u, rtol, atol, ws, A, piv, ROS_TA, ROS_TC, ROS_TCC,
                               ROS_TD)
         stats[ST_RHS] += ROS_STAGE_RHS
-        bad = first_bad(yn, sc)
+        bad = first_bad(yn, sc, p)
         if bad >= 0 or not math.isfinite(err):
             stats[ST_REJECTED] += 1
             rejected = True
@@ -102,7 +102,7 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
         h_new = h / fac
         if err <= 1.0:
             stats[ST_ACCEPTED] += 1
-            clip_run, driven = clip_after_accept(yn, stats, clip_run)
+            clip_run, driven = clip_after_accept(yn, stats, clip_run, p)
             if driven >= 0:
                 return fail(stats, NEGATIVE_STATE, t, h, driven), t, h, j
             t_new = t_stop if last else t + h
@@ -111,7 +111,7 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
                 while j < n_out and t_out[j] < t_stop and t_out[j] <= t_new:
                     ros_interpolate((t_out[j] - t) / h, y, ws, yi)
                     for i in range(n):
-                        if NONNEG[i] and yi[i] < 0.0:
+                        if nonneg(p, i) and yi[i] < 0.0:
                             yi[i] = 0.0
                     record(t_out[j], yi, p, obs, out, j)
                     j += 1

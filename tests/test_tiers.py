@@ -1,0 +1,66 @@
+"""The two kernel tiers (README, Kernels: what compiles when): the generic kernels, compiled once
+for every model and driven by the model's tape, give the specialised kernels' results to the
+solver tolerance on every disease preset and example model, with scheduled doses; ``auto``
+picks the generic tier for a model whose own kernels are not cached, and the specialised tier
+for large batches."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import immunesim as im
+from immunesim.codegen import kernels_cached
+from immunesim.simulate import SPECIALISE_AT, kernel_tier
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = sorted((ROOT / "scenarios" / "models").glob("*.yaml"))
+
+
+def _close(a, b, rtol):
+    a, b = a.dataset["y"].values, b.dataset["y"].values
+    scale = np.abs(b) + 1e-6 * np.abs(b).max(axis=-2, keepdims=True) + 1e-12
+    return float(np.max(np.abs(a - b) / scale))
+
+
+@pytest.mark.parametrize("name", [*im.diseases(), *(m.name for m in MODELS)])
+def test_generic_and_specialised_tiers_agree(name):
+    model = (im.load_model(ROOT / "scenarios" / "models" / name) if name.endswith(".yaml")
+             else im.disease_model(name))
+    t = np.linspace(0.0, 200.0, 201)
+    target = model.species[0].name
+    events = im.doses(target=target, amount=0.1 * (model.initial_vector()[0] + 1.0), every=14, count=8)
+    runs = {k: im.simulate(model, t, events=events, rtol=1e-8, atol=1e-10, kernels=k)
+            for k in ("generic", "specialised")}
+    assert _close(runs["generic"], runs["specialised"], 1e-8) < 1e-5
+    g, s = (int(runs[k].dataset["n_steps"]) for k in ("generic", "specialised"))
+    assert abs(g - s) <= max(2, 0.02 * s)      # the same method and step control
+
+
+@pytest.mark.parametrize("method", ["rodas4", "dopri5"])
+def test_tiers_agree_for_every_method_in_a_batch(method):
+    model = im.disease_model("ra")
+    k = model.parameter_vector()[model.index_of(model.parameters[0].name)]
+    P = {model.parameters[0].name: k * np.array([0.8, 1.0, 1.25])}
+    t = np.linspace(0.0, 60.0, 61)
+    runs = {kk: im.simulate_batch(model, P, t, method=method, rtol=1e-7, atol=1e-9, kernels=kk)
+            for kk in ("generic", "specialised")}
+    assert runs["generic"].ok.all() and runs["specialised"].ok.all()
+    assert _close(runs["generic"], runs["specialised"], 1e-7) < 1e-4
+
+
+def test_auto_picks_generic_for_a_new_model_and_specialised_for_large_batches(monkeypatch):
+    monkeypatch.delenv("IMMUNESIM_KERNELS", raising=False)
+    m = im.Model("tier_probe", species=[im.Species(name="Q", unit="mg", initial=2.0)],
+                 parameters=[im.Parameter(name="kq", value=0.3, unit="1/day", source="test value")],
+                 processes=[im.Process(name="out", rate="kq * Q^1.5 + 0.01 * Q", stoichiometry={"Q": -1})])
+    if kernels_cached(m):                    # a previous run of the suite compiled it
+        pytest.skip("this model's specialised kernels are already cached here")
+    mod, tail = kernel_tier(m, "auto", 1)
+    assert tail is not None and not kernels_cached(m)
+    r = im.simulate(m, [0.0, 1.0, 5.0], kernels="auto")
+    assert r.ok and not kernels_cached(m)         # nothing of its own was compiled
+    mod, tail = kernel_tier(m, "auto", SPECIALISE_AT)
+    assert tail is None and kernels_cached(m)
+    with pytest.raises(im.ModelError, match="kernels must be one of"):
+        im.simulate(m, [0.0, 1.0], kernels="fast")
