@@ -1,0 +1,137 @@
+"""Time to the first result: each case in a new process, on a kernel cache with no model in it.
+
+The generic kernels (solver code compiled once for every model, README "Kernels: what compiles
+when") are compiled first, once, into a fresh cache (``generic_compile_s``); each case then
+copies that cache, so it holds the generic kernels and no model's own kernels, and runs in a
+new process:
+
+- ``first_result_s_small``: ``immunesim simulate scenarios/models/antitnf_cytokine.yaml``;
+- ``first_result_s_ra``: ``immunesim run scenarios/ra.yaml`` (figures off);
+- ``first_result_s_new_drug``: the RA scenario with a drug combination (tocilizumab +
+  baricitinib), on a cache where the RA scenario already ran;
+- ``warm_start_s``: the small model again on its own (cached) cache;
+- ``roadrunner_first_result_s``: the small model exported to SBML, loaded and simulated by
+  libRoadRunner in a new process (when the ``bench`` extra is installed);
+- ``ratio_first_result_vs_roadrunner``: immunesim's small-model time over libRoadRunner's;
+- ``cohort_sims_per_s_ratio``: a 512-patient RA cohort's throughput with ``kernels="auto"``
+  over its throughput with the specialised kernels forced, in one process (auto picks the
+  specialised kernels for a batch that large, so this stays 1 within noise).
+
+The commands run with their default kernel tier; until ``kernels="auto"`` is the default
+(issue 18) the first results include compiling each model's specialised kernels.
+
+Run:  python benchmarks/latency.py [--out benchmarks/results/latency.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "scenarios" / "models" / "antitnf_cytokine.yaml"
+
+
+def run(cmd, cache: Path, cwd: Path) -> float:
+    env = dict(os.environ, IMMUNESIM_CACHE_DIR=str(cache))
+    env.pop("IMMUNESIM_KERNELS", None)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def fresh(base: Path, name: str) -> Path:
+    dst = base.parent / name
+    shutil.copytree(base, dst)
+    return dst
+
+
+def roadrunner_first_result(work: Path) -> float | None:
+    try:
+        import roadrunner  # noqa: F401 - the bench extra
+    except ImportError:
+        return None
+    sbml = work / "small.xml"
+    subprocess.run([sys.executable, "-m", "immunesim.cli", "sbml", str(SMALL)], check=True,
+                   stdout=sbml.open("w"))
+    code = ("import roadrunner, sys; r = roadrunner.RoadRunner(sys.argv[1]); "
+            "r.simulate(0, 100, 101)")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(sbml)], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def cohort_ratio() -> float:
+    import numpy as np
+
+    import immunesim as im
+    from immunesim.scenario import load_scenario, scenario_events, scenario_model
+
+    sc = load_scenario(ROOT / "scenarios" / "ra_adalimumab.yaml")
+    model, events = scenario_model(sc), scenario_events(sc)
+    name = model.parameters[0].name
+    base = model.parameter_vector()[0]
+    P = {name: base * np.exp(np.random.default_rng(1).normal(0, 0.2, 512))}
+    t = np.asarray(sc.times)
+    rates = {}
+    for kernels in ("specialised", "auto", "specialised", "auto"):
+        im.simulate_batch(model, {name: P[name][:8]}, t, events=events, kernels=kernels)
+        t0 = time.perf_counter()
+        im.simulate_batch(model, P, t, events=events, kernels=kernels)
+        rates.setdefault(kernels, []).append(512 / (time.perf_counter() - t0))
+    return max(rates["auto"]) / max(rates["specialised"])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "latency.json"))
+    args = ap.parse_args(argv)
+    py = sys.executable
+    with tempfile.TemporaryDirectory(prefix="immunesim-latency-") as tmp:
+        work = Path(tmp)
+        base = work / "generic"
+        out = {}
+        code = "import immunesim as im; im.simulate(im.load_model(%r), [0, 1], kernels='generic')" % str(SMALL)
+        out["generic_compile_s"] = run([py, "-c", code], base, ROOT)
+        cache = fresh(base, "small")
+        out["first_result_s_small"] = run([py, "-m", "immunesim.cli", "simulate", str(SMALL), "-o",
+                                           str(work / "o1")], cache, ROOT)
+        out["warm_start_s"] = run([py, "-m", "immunesim.cli", "simulate", str(SMALL), "-o",
+                                   str(work / "o2")], cache, ROOT)
+        import yaml
+
+        scenario = yaml.safe_load((ROOT / "scenarios" / "ra.yaml").read_text())
+        scenario["outputs"]["figures"] = []
+        ra = work / "ra.yaml"
+        ra.write_text(yaml.safe_dump(scenario))
+        cache = fresh(base, "ra")
+        out["first_result_s_ra"] = run([py, "-m", "immunesim.cli", "run", str(ra), "-o",
+                                        str(work / "o3")], cache, ROOT)
+        scenario["therapies"] = [
+            {"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv", "infusion_hours": 1,
+             "every": "4 w", "start": "1 year"},
+            {"drug": "baricitinib", "dose": "4 mg", "route": "oral", "every": "1 d", "start": "1 year"}]
+        combo = work / "ra_combo.yaml"
+        combo.write_text(yaml.safe_dump(scenario))
+        out["first_result_s_new_drug"] = run([py, "-m", "immunesim.cli", "run", str(combo), "-o",
+                                              str(work / "o4")], cache, ROOT)
+        rr = roadrunner_first_result(work)
+        out["roadrunner_first_result_s"] = rr
+        out["ratio_first_result_vs_roadrunner"] = (out["first_result_s_small"] / rr) if rr else None
+    out["cohort_sims_per_s_ratio"] = cohort_ratio()
+    out["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
