@@ -104,30 +104,28 @@ def _instantiate(template: str, names: dict[str, str]) -> str:
     return template
 
 
-def kernel_key(model: Model) -> str:
-    """Cache key: model structure, generator, templates, Numba and Python versions."""
+def _key(*parts: str) -> str:
+    """The cache key of a module built from ``parts`` and the generator, templates, tables,
+    Numba and Python versions it also depends on."""
     import numba
 
     h = hashlib.sha256()
     tables = [repr(s.tableau) for s in SOLVERS.values() if s.tableau is not None]
-    for part in (model.structure_hash, CODEGEN_VERSION, numba.__version__, sys.version,
-                 _constants(), *(_template(t) for t in _templates_used()), *tables):
+    for part in (*parts, CODEGEN_VERSION, numba.__version__, sys.version, _constants(),
+                 *(_template(t) for t in _templates_used()), *tables):
         h.update(part.encode())
     return h.hexdigest()[:24]
+
+
+def kernel_key(model: Model) -> str:
+    """Cache key: model structure, generator, templates, Numba and Python versions."""
+    return _key(model.structure_hash)
 
 
 def generic_key() -> str:
-    """Cache key of the generic module: generator, templates, tables, the tape interpreter
-    (its functions are called from the module), Numba and Python versions."""
-    import numba
-
-    h = hashlib.sha256()
-    tables = [repr(s.tableau) for s in SOLVERS.values() if s.tableau is not None]
-    interpreter = resources.files("immunesim.kernels").joinpath("tape_eval.py").read_text()
-    for part in ("generic", CODEGEN_VERSION, numba.__version__, sys.version, _constants(),
-                 interpreter, *(_template(t) for t in _templates_used()), *tables):
-        h.update(part.encode())
-    return h.hexdigest()[:24]
+    """Cache key of the generic module: as :func:`kernel_key`, with the tape interpreter (its
+    functions are called from the module) in place of a model."""
+    return _key("generic", resources.files("immunesim.kernels").joinpath("tape_eval.py").read_text())
 
 
 def generate_generic_source() -> str:
