@@ -27,7 +27,7 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
              y0: Mapping[str, float] | None = None, events: Sequence[Event] = (),
              method: str = "rodas5p", rtol: float = 1e-6, atol=1e-9, max_steps: int = 100_000,
              first_step: float | None = None, max_step: float | None = None,
-             on_failure: str = "raise", kernels: str = "specialised") -> Result:
+             on_failure: str = "raise", kernels: str = "auto") -> Result:
     """Simulate ``model`` once.
 
     Parameters
@@ -44,10 +44,12 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
     max_steps, first_step, max_step : step limits.
     on_failure : ``"raise"`` (default) raises :class:`~immunesim.SimulationError` carrying the
         partial result; ``"flag"`` returns it with ``status``/``message`` set.
-    kernels : ``"specialised"`` (default), ``"generic"`` or ``"auto"``: which tier runs the
+    kernels : ``"auto"`` (default), ``"generic"`` or ``"specialised"``: which tier runs the
         model (see :data:`KERNEL_TIERS`). ``"auto"`` uses the model's specialised kernels when
         they are in the cache and the generic kernels otherwise, so a new model gives its first
-        result without compiling anything of its own (not yet the default: README, Kernels).
+        result without compiling anything of its own. The tiers agree to the solver tolerance,
+        not bit for bit: pin a tier where bits must repeat across cache states. The result's
+        ``kernels`` attribute says which ran.
 
     Returns
     -------
@@ -68,7 +70,8 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
     code = solve(p_run, y, t0, t_out, sched.time, sched.kind, sched.index, sched.value, float(opts.rtol),
                  opts.atol_vector(len(model.species)), float(opts.first_step or 0.0),
                  float(opts.max_step or np.inf), int(opts.max_steps), out, stats)
-    result = Result(_dataset(model, opts, t0, t_out, out, np.array(code), stats, p, None))
+    result = Result(_dataset(model, opts, t0, t_out, out, np.array(code), stats, p, None,
+                             _tier_name(tail)))
     return result.raise_for_status() if on_failure == "raise" else result
 
 
@@ -77,7 +80,7 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
                    n_threads: int | None = None, method: str = "rodas5p", rtol: float = 1e-6,
                    atol=1e-9, max_steps: int = 100_000, first_step: float | None = None,
                    max_step: float | None = None, on_failure: str = "flag",
-                   kernels: str = "specialised") -> Result:
+                   kernels: str = "auto") -> Result:
     """Simulate many patients in one compiled kernel, in parallel (Numba ``prange``).
 
     Parameters
@@ -137,7 +140,7 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)
     if ids.shape != (n,):
         raise ModelError(f"patient_ids must have one id per patient ({n}), got shape {ids.shape}")
-    result = Result(_dataset(model, opts, t0, t_out, out, codes, stats, P, ids))
+    result = Result(_dataset(model, opts, t0, t_out, out, codes, stats, P, ids, _tier_name(tail)))
     n_bad = int((codes != 0).sum())
     if n_bad and on_failure == "flag":
         first = int(np.flatnonzero(codes)[0])
@@ -273,7 +276,11 @@ def _per_patient_events(events, n):
 
 
 # -- result assembly -----------------------------------------------------------
-def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids) -> xr.Dataset:
+def _tier_name(tail) -> str:
+    return "specialised" if tail is None else "generic"
+
+
+def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids, tier) -> xr.Dataset:
     batched = ids is not None
     lead = ("patient",) if batched else ()
     kinds = ["species"] * len(model.species) + ["rule"] * len(model.rules)
@@ -301,5 +308,5 @@ def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids) -> xr.Dataset:
              "structure_hash": model.structure_hash, "time_unit": model.time_unit,
              "t0": float(t0), "method": opts.method, "rtol": float(opts.rtol),
              "atol": atol if atol.size > 1 else float(atol[0]),
-             "max_steps": int(opts.max_steps), **version_attrs()}
+             "max_steps": int(opts.max_steps), "kernels": tier, **version_attrs()}
     return xr.Dataset(data, coords=coords, attrs=attrs)

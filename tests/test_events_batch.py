@@ -52,11 +52,13 @@ def test_batch_equals_one_at_a_time(antitnf):
     ks = {"k_dmg": 0.1 * np.exp(rng.normal(0, 0.3, 6)), "d_tnf": 50 * np.exp(rng.normal(0, 0.3, 6))}
     t = np.arange(0.0, 120.0)
     per = [im.doses(target="Depot", amount=40, every=14, count=9)] * 3 + [[]] * 3
-    rb = im.simulate_batch(antitnf, ks, t, events=per, n_threads=2)
-    assert rb.ok.all() and rb.dataset["y"].sizes == {"patient": 6, "time": 120, "variable": 25}
-    for i in range(6):
-        r1 = im.simulate(antitnf, t, params={k: v[i] for k, v in ks.items()}, events=per[i])
-        np.testing.assert_array_equal(rb.dataset["y"].values[i], r1.dataset["y"].values)
+    for tier in ("generic", "specialised"):   # bit for bit within a tier (across: to tolerance)
+        rb = im.simulate_batch(antitnf, ks, t, events=per, n_threads=2, kernels=tier)
+        assert rb.ok.all() and rb.dataset["y"].sizes == {"patient": 6, "time": 120, "variable": 25}
+        for i in range(6):
+            r1 = im.simulate(antitnf, t, params={k: v[i] for k, v in ks.items()}, events=per[i],
+                             kernels=tier)
+            np.testing.assert_array_equal(rb.dataset["y"].values[i], r1.dataset["y"].values)
     drug = rb["Drug"].values
     assert drug[:3, -1].min() > 1.0 and drug[3:].max() == 0.0  # events reached the right patients
 
@@ -98,7 +100,8 @@ def test_second_process_compiles_nothing(pk, tmp_path):
     code = ("import sys, numpy as np, immunesim as im\n"
             "from conftest import one_species\n"
             "m = one_species('-k * X', initial=0.0, params={'k': %r})\n"
-            "r = im.simulate(m, [0, 1, 2], events=[im.Bolus(time=0, target='X', amount=1.0)])\n"
+            "r = im.simulate(m, [0, 1, 2], events=[im.Bolus(time=0, target='X', amount=1.0)],"
+            " kernels='specialised')\n"
             "from immunesim.codegen import load_kernels\n"
             "f = load_kernels(m).solve_one_rodas5p\n"
             "print(sum(f.stats.cache_misses.values()), sum(f.stats.cache_hits.values()),"
@@ -110,3 +113,24 @@ def test_second_process_compiles_nothing(pk, tmp_path):
     second = subprocess.run(run, env=env, cwd=cwd, capture_output=True, text=True, check=True)
     assert first.stdout.split() == ["1", "0", "True"]     # compiled, SymPy used to generate
     assert second.stdout.split() == ["0", "1", "False"]   # loaded from cache, no SymPy at all
+
+
+def test_a_new_model_on_the_generic_tier_generates_and_compiles_nothing_of_its_own(tmp_path):
+    """The default tier for a model no cache has seen: the generic kernels, compiled once into
+    the cache by the first process and loaded by the next; no SymPy, no model module written."""
+    code = ("import sys, numpy as np, immunesim as im\n"
+            "from conftest import one_species\n"
+            "m = one_species('-k * X + %r', initial=1.0, params={'k': %r})\n"
+            "r = im.simulate(m, [0, 1, 2])\n"
+            "from immunesim.codegen import load_generic, kernels_cached\n"
+            "f = load_generic().solve_one_rodas5p\n"
+            "print(r.dataset.attrs['kernels'], sum(f.stats.cache_misses.values()),"
+            " 'sympy' in sys.modules, kernels_cached(m))\n")
+    env = {**__import__("os").environ, "IMMUNESIM_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("IMMUNESIM_KERNELS", None)
+    cwd = __import__("pathlib").Path(__file__).parent
+    outs = [subprocess.run([sys.executable, "-c", code % (0.01 * i, K)], env=env, cwd=cwd,
+                           capture_output=True, text=True, check=True).stdout.split()
+            for i in (1, 2)]      # two model structures, one after the other
+    assert outs[0] == ["generic", "1", "False", "False"]     # the generic kernels compiled once
+    assert outs[1] == ["generic", "0", "False", "False"]     # then loaded, for a new model too

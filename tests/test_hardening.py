@@ -44,8 +44,9 @@ def test_a_models_name_never_reaches_generated_code_nor_runs(tmp_path):
     sentinel = tmp_path / "pwned"
     model = decay(POISON.format(path=str(sentinel)))
     assert model.name not in generate_source(model)
-    r = im.simulate(model, [0.0, 1.0, 2.0])
-    assert float(r["X"][-1]) == pytest.approx(np.exp(-1.0), rel=1e-5)
+    for tier in ("generic", "specialised"):
+        r = im.simulate(model, [0.0, 1.0, 2.0], kernels=tier)
+        assert float(r["X"][-1]) == pytest.approx(np.exp(-1.0), rel=1e-5)
     assert not sentinel.exists()
 
 
@@ -62,7 +63,7 @@ def private_cache(tmp_path, monkeypatch):
     """The decay model's kernels, compiled in the shared cache, copied (with their time stamps,
     which Numba checks) into a private cache that the test may damage."""
     model = decay()
-    im.simulate(model, [0.0, 1.0])          # compiled (or loaded) in the shared cache
+    im.simulate(model, [0.0, 1.0], kernels="specialised")   # compiled (or loaded) in the shared cache
     src = cache.kernel_path(model)
     monkeypatch.setenv("IMMUNESIM_CACHE_DIR", str(tmp_path / "cache"))
     dst = cache.kernel_path(model)
@@ -113,7 +114,7 @@ def test_garbage_in_numbas_cache_is_a_miss_not_an_error(private_cache):
     for f in index:
         f.write_bytes(os.urandom(64))
     with pytest.warns(KernelCacheWarning, match="Numba's cache of solve_one_rodas5p is damaged"):
-        r = im.simulate(model, [0.0, 1.0, 2.0])
+        r = im.simulate(model, [0.0, 1.0, 2.0], kernels="specialised")
     assert float(r["X"][-1]) == pytest.approx(np.exp(-1.0), rel=1e-5)
 
 

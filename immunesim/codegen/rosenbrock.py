@@ -53,7 +53,7 @@ def emit(tab: Tableau) -> str:
     st += [f"    {v} = ws[{k}]" for k, v in enumerate(("f0", "ft", "yn", "b", "du", "sc"))]
     st += [f"    k{q + 1} = ws[{7 + q}]" for q in range(S)]
     st += ["    ih = 1.0 / h", "    for i in range(n):",
-           f"        b[i] = f0[i] + h * {_num(tab.d[0])} * ft[i]", "    lu_solve_sparse(w, b, k1)"]
+           f"        b[i] = f0[i] + h * {_num(tab.d[0])} * ft[i]", "    lu_solve_sparse(w, b, k1, p)"]
     for s in range(1, S):
         st.append("    for i in range(n):")
         if _restarts(tab, s):
@@ -65,7 +65,7 @@ def emit(tab: Tableau) -> str:
         coupling = _sum(tab.C[s][:s]) if s == 1 else f"({_sum(tab.C[s][:s])})"
         time_term = f"h * {_num(tab.d[s])} * ft[i] + " if tab.d[s] != 0.0 else ""
         st += ["    for i in range(n):", f"        b[i] = du[i] + {time_term}ih * {coupling}",
-               f"    lu_solve_sparse(w, b, k{s + 1})"]
+               f"    lu_solve_sparse(w, b, k{s + 1}, p)"]
     st.append("    for i in range(n):")
     if _restarts(tab, S):
         st.append(f"        yn[i] += k{S}[i]")

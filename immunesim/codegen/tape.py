@@ -22,6 +22,7 @@ from ..errors import ExpressionError
 from ..kernels import tape_eval as K
 from ..model.expr import TIME, chain, signs
 from ..model.model import Model
+from . import sparse_lu
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,9 @@ def _walk(b: _Builder, expr, name, where: str) -> int:
 
 def pack(tape: Tape, nonneg, n_params: int) -> np.ndarray:
     """The tail that follows ``n_params`` parameters in the generic kernels' parameter vector
-    (:mod:`immunesim.kernels.tape_eval`, the packed layout): scratch, tape, flags, header."""
+    (:mod:`immunesim.kernels.tape_eval`, the packed layout): scratch, tape, flags, the sparse
+    LU's program (planned as for a specialised module, with the larger bound of
+    :data:`~immunesim.codegen.sparse_lu.MAX_PROGRAM_OPS`), header."""
     n = tape.rhs_reg.size
     parts, header = [], np.zeros(K.HEADER)
     at = n_params
@@ -343,10 +346,13 @@ def pack(tape: Tape, nonneg, n_params: int) -> np.ndarray:
     put(K.H_JCOLOR, tape.jcolor if tape.jcolor.size else np.zeros(1, np.int64))
     put(K.H_SEEDS, tape.seeds if tape.seeds.size else np.zeros(1))
     put(K.H_NONNEG, np.asarray(nonneg, dtype=np.float64))
+    pattern = list(zip(tape.jrow.tolist(), tape.jcol.tolist()))
+    lu = sparse_lu.program(sparse_lu.plan(n, pattern, sparse_lu.MAX_PROGRAM_OPS), pattern)
+    put(K.H_LU, lu)
     header[[K.H_NP, K.H_N, K.H_NREG, K.H_NINSTR, K.H_NRULES, K.H_NNZ, K.H_NCOLORS, K.H_TDEP,
-            K.H_NCONSTS]] = [n_params, n, tape.n_reg, tape.code.shape[0], tape.obs_reg.size,
-                             tape.jrow.size, tape.n_colors, int(tape.time_dependent),
-                             tape.consts.size]
+            K.H_NCONSTS, K.H_NLU]] = [n_params, n, tape.n_reg, tape.code.shape[0],
+                                      tape.obs_reg.size, tape.jrow.size, tape.n_colors,
+                                      int(tape.time_dependent), tape.consts.size, lu.size]
     return np.concatenate(parts + [header])
 
 

@@ -1,5 +1,5 @@
 """Constants shared by the generated kernels and the Python side: run status codes, the layout
-of the statistics vector, scheduled event kinds and the step-size safety factor.
+of the statistics vector, scheduled event kinds, the step-size safety factor and the sparse LU's pivot threshold.
 
 A plain module: :mod:`immunesim.status`, :mod:`immunesim.events` and :mod:`immunesim.simulate`
 import it, and the code generator copies its text into each model's kernel module (Numba
@@ -35,6 +35,9 @@ EV_SET_PARAM = 2    # p[idx] = val
 EV_ADD_INPUT = 3    # zero-order input rate into species idx: u[idx] += val (infusions)
 
 SAFETY = 0.9
+# The sparse LU's static pivots are accepted while every multiplier stays below this (partial
+# pivoting would keep them <= 1); above it the step falls back to dense partial pivoting.
+MAX_MULTIPLIER = 1e6
 # A species clipped on this many consecutive accepted steps is being driven below zero by the
 # model itself (a species that decays to 0 stops being clipped after one step): report it.
 MAX_CLIP_RUN = 100

@@ -22,6 +22,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .lu_program import P_NNZW, lu_assemble, lu_factor, lu_solve
+
 # -- op codes -------------------------------------------------------------------------
 OP_CONST, OP_Y, OP_P, OP_T = 0, 1, 2, 3
 OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG = 4, 5, 6, 7, 8
@@ -280,10 +282,12 @@ def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
 # its solver code calls the functions below, which find the model in the parameter vector.
 # ``p`` holds the parameters, then the registers, tangents and seed (scratch: each patient's
 # ``p`` is its own copy), the tape (integer arrays stored bit for bit in float slots, read back
-# with ``view``), the non-negativity flags of the species and, last, a header of offsets.
+# with ``view``), the non-negativity flags of the species, the sparse LU's program
+# (:mod:`immunesim.kernels.lu_program`) and, last, a header of offsets.
 HEADER = 24
 (H_NP, H_N, H_NREG, H_NINSTR, H_NRULES, H_NNZ, H_NCOLORS, H_TDEP, H_REG, H_TAN, H_YDOT,
- H_CODE, H_CONSTS, H_NCONSTS, H_RHS, H_OBS, H_JROW, H_JCOL, H_JCOLOR, H_SEEDS, H_NONNEG) = range(21)
+ H_CODE, H_CONSTS, H_NCONSTS, H_RHS, H_OBS, H_JROW, H_JCOL, H_JCOLOR, H_SEEDS, H_NONNEG,
+ H_LU, H_NLU) = range(23)
 
 
 @njit(cache=True, inline="always")
@@ -373,3 +377,33 @@ def generic_n_observed(p):
 @njit(cache=True, inline="always")
 def generic_time_dependent(p):
     return _h(p, H_TDEP) != 0
+
+
+@njit(cache=True, inline="always")
+def _lu(p):
+    return _ints(p, H_LU, _h(p, H_NLU))
+
+
+@njit(cache=True, inline="always")
+def generic_nnz_w(p):
+    return _lu(p)[P_NNZW]
+
+
+@njit(cache=True, inline="always")
+def generic_use_sparse(p):
+    return _lu(p)[P_NNZW] > 0
+
+
+@njit(cache=True)
+def generic_w_assemble(jv, inv_gh, w, p):
+    lu_assemble(_lu(p), jv, inv_gh, w)
+
+
+@njit(cache=True)
+def generic_lu_factor_sparse(w, p):
+    return lu_factor(_lu(p), w)
+
+
+@njit(cache=True)
+def generic_lu_solve_sparse(w, b, x, p):
+    lu_solve(_lu(p), w, b, x)

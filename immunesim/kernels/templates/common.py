@@ -3,12 +3,13 @@
 Kernel template: the functions here are plain Python. The code generator copies this file
 into each model's generated module, after :mod:`immunesim.kernels.constants`, where every
 top-level function is decorated with ``@njit(cache=True)`` and bound to the model's
-generated ``rhs``, ``jac_nz``, ``dfdt``, ``observe`` and sparse-LU functions, ``USE_SPARSE``,
-and the model's interface functions of the parameter vector ``p``: ``nonneg(p, i)``,
-``jac_rows(p)``, ``jac_cols(p)``, ``n_jac(p)``, ``n_observed(p)``, ``time_dependent(p)``. A
-specialised module returns its constants from these (inlined, so the code is what constants
-would give); the generic module (:mod:`immunesim.codegen.generic`) reads them from the model's
-tape packed behind the parameters in ``p``.
+generated ``rhs``, ``jac_nz``, ``dfdt``, ``observe`` and sparse-LU functions (``w_assemble``,
+``lu_factor_sparse``, ``lu_solve_sparse``), and the model's interface functions of the parameter
+vector ``p``: ``nonneg(p, i)``, ``jac_rows(p)``, ``jac_cols(p)``, ``n_jac(p)``,
+``n_observed(p)``, ``time_dependent(p)``, ``use_sparse(p)``, ``nnz_w(p)``. A specialised module
+returns its constants from these (inlined, so the code is what constants would give); the
+generic module (:func:`immunesim.codegen.generate.generate_generic_source`) reads them from the
+model's tape and sparse-LU program packed behind the parameters in ``p``.
 """
 
 import math
@@ -169,9 +170,9 @@ def dense_solve(A, piv, b, x):
 def factor(jv, inv_gh, w, A, piv, stats, p):
     """Factor ``W = I/(gamma h) - J``: 1 = sparse static-pivot LU, 2 = dense fallback, 0 = singular."""
     stats[ST_LU] += 1
-    if USE_SPARSE:
-        w_assemble(jv, inv_gh, w)
-        if lu_factor_sparse(w):
+    if use_sparse(p):
+        w_assemble(jv, inv_gh, w, p)
+        if lu_factor_sparse(w, p):
             return 1
     stats[ST_DENSE_LU] += 1
     dense_assemble(jv, inv_gh, A, p)

@@ -25,7 +25,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     u = np.zeros(n)
     ws = np.empty((16, n))
     jv = np.empty(max(n_jac(p), 1))
-    w = np.empty(max(NNZ_W, 1))
+    w = np.empty(max(nnz_w(p), 1))
     A = np.empty((n, n))
     piv = np.empty(n, np.int64)
     obs = np.empty(n_observed(p))
