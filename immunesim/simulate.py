@@ -160,9 +160,12 @@ KERNEL_TIERS = ("auto", "generic", "specialised")
 SPECIALISE_AT = 256
 
 
-def choose_tier(model: Model, kernels: str = "auto", n_patients: int = 1) -> str:
+def choose_tier(model: Model, kernels: str = "auto", n_patients: int = 1, *,
+                by_cache: bool = True) -> str:
     """``"generic"`` or ``"specialised"``: what ``kernels`` means for ``model`` and a run of
-    ``n_patients`` (``$IMMUNESIM_KERNELS`` set to either forces it for ``"auto"``)."""
+    ``n_patients`` (``$IMMUNESIM_KERNELS`` set to either forces it for ``"auto"``). With
+    ``by_cache=False`` the choice ignores what the cache holds (a trial fixes its tier from its
+    size, so every chunk, worker and resumed run uses the same one)."""
     if not is_one_of(kernels, KERNEL_TIERS):
         raise ModelError(f"kernels must be one of {', '.join(KERNEL_TIERS)}, got {clip(kernels)}")
     if kernels != "auto":
@@ -170,7 +173,9 @@ def choose_tier(model: Model, kernels: str = "auto", n_patients: int = 1) -> str
     forced = os.environ.get("IMMUNESIM_KERNELS", "")
     if forced in ("generic", "specialised"):
         return forced
-    return "specialised" if kernels_cached(model) or n_patients >= SPECIALISE_AT else "generic"
+    if n_patients >= SPECIALISE_AT or (by_cache and kernels_cached(model)):
+        return "specialised"
+    return "generic"
 
 
 def kernel_tier(model: Model, kernels: str, n_patients: int):

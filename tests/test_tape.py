@@ -140,7 +140,7 @@ def _complex_step_reference(model):
 
 def _tape_values(tape, t, y, p):
     n = y.size
-    reg, tan, yd = np.zeros(tape.n_reg), np.zeros(tape.n_reg), np.zeros(n)
+    reg, tan, yd = np.zeros(tape.n_reg), np.zeros(tape.n_reg * max(tape.n_colors, 1)), np.zeros(n)
     dy, ft = np.zeros(n), np.zeros(n)
     T.tape_rhs(tape.code, tape.consts, tape.rhs_reg, t, y, p, np.zeros(n), dy, reg)
     jv = np.zeros(tape.jrow.size)

@@ -335,7 +335,7 @@ def pack(tape: Tape, nonneg, n_params: int) -> np.ndarray:
         at += flat.size
 
     put(K.H_REG, np.zeros(tape.n_reg))
-    put(K.H_TAN, np.zeros(tape.n_reg))
+    put(K.H_TAN, np.zeros(tape.n_reg * max(tape.n_colors, 1)))
     put(K.H_YDOT, np.zeros(n))
     put(K.H_CODE, tape.code)
     put(K.H_CONSTS, tape.consts)

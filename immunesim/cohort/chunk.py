@@ -29,7 +29,7 @@ from ..scenario.build import scenario_model
 from ..scenario.endpoints import CHALLENGE
 from ..scenario.population import BLOCK
 from ..scenario.strategy import run_strategy
-from ..simulate import simulate_batch
+from ..simulate import choose_tier, simulate_batch
 from .endpoints import challenge_outcome, evaluate
 
 _MODELS: dict = {}
@@ -43,6 +43,14 @@ def trial_model(scenario):
         _MODELS.clear()
         _MODELS[key] = scenario_model(scenario, drugs=scenario.arm_drugs())  # one kernel for every arm
     return _MODELS[key]
+
+
+def trial_kernels(scenario, model) -> str:
+    """The kernel tier of the trial (README, Kernels): the specialised kernels when its
+    patient-arm runs (``population.size`` x arms) repay their compile, else the generic ones;
+    fixed by the scenario, not by what a cache holds, so that every chunk, worker and resumed
+    run of a trial uses the same tier."""
+    return choose_tier(model, "auto", scenario.population.size * len(scenario.arms), by_cache=False)
 
 
 def _batch(model, P, t, y0, events, solver):
@@ -89,6 +97,7 @@ class _ArmRunner:
             sc = dataclasses.replace(
                 self.sc, parameters=dict(zip(pnames, self.P[i])), initial=dict(zip(snames, self.Y0[i])),
                 times=tuple(t), therapies=tuple(self.regs), treat_to_target=self.rules,
+                solver=self.solver,                                 # with the trial's tier
                 covariates={**self.sc.covariates, "body_weight": float(self.w[i])})
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -111,7 +120,7 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     n_cand = P.shape[0]
     ok, reasons = candidate_ok(model, P)
     reasons = np.array(reasons, dtype=object)
-    solver = dict(scenario.solver)
+    solver = {**scenario.solver, "kernels": trial_kernels(scenario, model)}
     names = list(model.variable_names)
     n_sp = len(model.species)
     y0 = model.initial_vector(scenario.initial or None)

@@ -7,11 +7,11 @@ over registers; these functions evaluate it. Each instruction is a row of ``code
 the state, parameter or constant with index ``a`` for the loads). Instructions are in
 dependency order, so one pass evaluates everything.
 
-:func:`evaluate` computes values; :func:`evaluate_tangent` also propagates one tangent
+:func:`evaluate` computes values; :func:`evaluate_tangents` also propagates tangents
 (forward-mode differentiation): with the tangent of ``y`` set to a seed, every register's
 tangent is its derivative along the seed, exact up to rounding. Several columns of the
-Jacobian whose rows do not overlap share one seed (a colouring), so the Jacobian costs one
-tangent pass per colour. ``min``/``max`` pick the first smallest/largest argument and
+Jacobian whose rows do not overlap share one seed (a colouring), and every seed's tangent is
+carried in the same pass, so the Jacobian costs one pass over the tape. ``min``/``max`` pick the first smallest/largest argument and
 differentiate through it, ``abs`` has derivative 1 where ``x >= 0`` and -1 below, comparisons and
 logic have derivative 0, and ``select`` follows the branch it takes: the conventions of the
 symbolic Jacobian (:mod:`immunesim.model.functions`).
@@ -85,101 +85,119 @@ def evaluate(code, consts, t, y, p, reg):
 
 
 @njit(cache=True)
-def evaluate_tangent(code, consts, t, y, p, reg, y_dot, t_dot, tan):
-    """Values (``reg``) and tangents (``tan``) along ``dy = y_dot``, ``dt = t_dot``
-    (parameters fixed)."""
+def evaluate_tangents(code, consts, t, y, p, reg, seeds, t_dot, tan):
+    """Values (``reg``) and ``nc = seeds.shape[0]`` tangents at once: tangent ``c`` along
+    ``dy = seeds[c]``, ``dt = t_dot`` (parameters fixed), in ``tan[r * nc + c]``.
+
+    Each instruction's partial derivatives are computed once and applied to every tangent in an
+    inner loop, so the Jacobian costs one pass over the tape rather than one per colour: the
+    interpreter's dispatch and the values are not repeated (RA + adalimumab, 5 years on the
+    generic kernels: 0.151 s with a pass per colour, 14 colours). The arithmetic of each tangent
+    is forward-mode differentiation of each instruction along its seed."""
+    nc = seeds.shape[0]
     for k in range(code.shape[0]):
         op = code[k, 0]
         d = code[k, 1]
         a = code[k, 2]
         b = code[k, 3]
+        od = d * nc
+        oa = a * nc
+        ob = b * nc
         if op == OP_MUL:
-            reg[d] = reg[a] * reg[b]
-            tan[d] = tan[a] * reg[b] + reg[a] * tan[b]
+            ra = reg[a]
+            rb = reg[b]
+            reg[d] = ra * rb
+            for c in range(nc):
+                tan[od + c] = tan[oa + c] * rb + ra * tan[ob + c]
         elif op == OP_ADD:
             reg[d] = reg[a] + reg[b]
-            tan[d] = tan[a] + tan[b]
+            for c in range(nc):
+                tan[od + c] = tan[oa + c] + tan[ob + c]
         elif op == OP_Y:
             reg[d] = y[a]
-            tan[d] = y_dot[a]
-        elif op == OP_P:
-            reg[d] = p[a]
-            tan[d] = 0.0
-        elif op == OP_CONST:
-            reg[d] = consts[a]
-            tan[d] = 0.0
+            for c in range(nc):
+                tan[od + c] = seeds[c, a]
+        elif op == OP_P or op == OP_CONST:
+            reg[d] = p[a] if op == OP_P else consts[a]
+            for c in range(nc):
+                tan[od + c] = 0.0
         elif op == OP_SUB:
             reg[d] = reg[a] - reg[b]
-            tan[d] = tan[a] - tan[b]
+            for c in range(nc):
+                tan[od + c] = tan[oa + c] - tan[ob + c]
         elif op == OP_DIV:
-            q = reg[a] / reg[b]
+            rb = reg[b]
+            q = reg[a] / rb
             reg[d] = q
-            tan[d] = (tan[a] - q * tan[b]) / reg[b]
+            for c in range(nc):
+                tan[od + c] = (tan[oa + c] - q * tan[ob + c]) / rb
         elif op == OP_NEG:
             reg[d] = -reg[a]
-            tan[d] = -tan[a]
+            for c in range(nc):
+                tan[od + c] = -tan[oa + c]
         elif op == OP_T:
             reg[d] = t
-            tan[d] = t_dot
+            for c in range(nc):
+                tan[od + c] = t_dot
         elif op == OP_POWI:
             x = reg[a]
             reg[d] = _powi(x, b)
-            tan[d] = b * _powi(x, b - 1) * tan[a] if tan[a] != 0.0 else 0.0
+            g = b * _powi(x, b - 1)
+            for c in range(nc):
+                ta = tan[oa + c]
+                tan[od + c] = g * ta if ta != 0.0 else 0.0
         elif op == OP_POW:
             x = reg[a]
             e = reg[b]
             v = x ** e
             reg[d] = v
-            dx = tan[a]
-            de = tan[b]
-            out = 0.0
-            if dx != 0.0:
-                out += e * x ** (e - 1.0) * dx
-            if de != 0.0:
-                out += v * math.log(x) * de if x > 0.0 else (0.0 if v == 0.0 else math.nan)
-            tan[d] = out
+            for c in range(nc):
+                dx = tan[oa + c]
+                de = tan[ob + c]
+                out = 0.0
+                if dx != 0.0:
+                    out += e * x ** (e - 1.0) * dx
+                if de != 0.0:
+                    out += v * math.log(x) * de if x > 0.0 else (0.0 if v == 0.0 else math.nan)
+                tan[od + c] = out
         elif op == OP_EXP:
             v = math.exp(reg[a])
             reg[d] = v
-            tan[d] = v * tan[a]
+            for c in range(nc):
+                tan[od + c] = v * tan[oa + c]
         elif op == OP_LOG:
             x = reg[a]
             reg[d] = math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
-            tan[d] = tan[a] / x if tan[a] != 0.0 else 0.0
+            for c in range(nc):
+                ta = tan[oa + c]
+                tan[od + c] = ta / x if ta != 0.0 else 0.0
         elif op == OP_SQRT:
             x = reg[a]
             v = math.sqrt(x) if x >= 0.0 else math.nan
             reg[d] = v
-            tan[d] = 0.5 * tan[a] / v if tan[a] != 0.0 else 0.0
+            for c in range(nc):
+                ta = tan[oa + c]
+                tan[od + c] = 0.5 * ta / v if ta != 0.0 else 0.0
         elif op == OP_ABS:
             x = reg[a]
             reg[d] = abs(x)
-            tan[d] = tan[a] if x >= 0.0 else -tan[a]
-        elif op == OP_MIN:
-            if reg[b] < reg[a]:
-                reg[d] = reg[b]
-                tan[d] = tan[b]
+            for c in range(nc):
+                tan[od + c] = tan[oa + c] if x >= 0.0 else -tan[oa + c]
+        elif op == OP_MIN or op == OP_MAX or op == OP_SELECT:
+            if op == OP_MIN:
+                pick = b if reg[b] < reg[a] else a
+            elif op == OP_MAX:
+                pick = b if reg[b] > reg[a] else a
             else:
-                reg[d] = reg[a]
-                tan[d] = tan[a]
-        elif op == OP_MAX:
-            if reg[b] > reg[a]:
-                reg[d] = reg[b]
-                tan[d] = tan[b]
-            else:
-                reg[d] = reg[a]
-                tan[d] = tan[a]
-        elif op == OP_SELECT:
-            if reg[a] != 0.0:
-                reg[d] = reg[b]
-                tan[d] = tan[b]
-            else:
-                c = code[k, 4]
-                reg[d] = reg[c]
-                tan[d] = tan[c]
+                pick = b if reg[a] != 0.0 else code[k, 4]
+            reg[d] = reg[pick]
+            op_ = pick * nc
+            for c in range(nc):
+                tan[od + c] = tan[op_ + c]
         else:
             reg[d] = _logic(op, reg[a], reg[b])
-            tan[d] = 0.0
+            for c in range(nc):
+                tan[od + c] = 0.0
 
 
 @njit(cache=True, inline="always")
@@ -240,16 +258,16 @@ def tape_rhs(code, consts, rhs_reg, t, y, p, u, dy, reg):
 
 @njit(cache=True)
 def tape_jacobian(code, consts, rhs_reg, seeds, jrow, jcol, jcolor, t, y, p, jv, reg, tan, y_dot):
-    """The Jacobian's entries ``jv[k] = d f[jrow[k]] / d y[jcol[k]]``: one tangent pass per
-    colour (``seeds[c]``: the 0/1 seed of colour ``c``; ``jcolor[k]``: the colour of entry k)."""
-    for c in range(seeds.shape[0]):
-        for i in range(y_dot.shape[0]):
-            y_dot[i] = seeds[c, i]
-        evaluate_tangent(code, consts, t, y, p, reg, y_dot, 0.0, tan)
-        for k in range(jrow.shape[0]):
-            if jcolor[k] == c:
-                r = rhs_reg[jrow[k]]
-                jv[k] = tan[r] if r >= 0 else 0.0
+    """The Jacobian's entries ``jv[k] = d f[jrow[k]] / d y[jcol[k]]``: every colour's tangent in
+    one pass (``seeds[c]``: the 0/1 seed of colour ``c``; ``jcolor[k]``: the colour of entry k;
+    ``tan``: scratch of ``n_reg * n_colours``)."""
+    nc = seeds.shape[0]
+    if nc == 0:
+        return
+    evaluate_tangents(code, consts, t, y, p, reg, seeds, 0.0, tan)
+    for k in range(jrow.shape[0]):
+        r = rhs_reg[jrow[k]]
+        jv[k] = tan[r * nc + jcolor[k]] if r >= 0 else 0.0
 
 
 @njit(cache=True)
@@ -257,7 +275,7 @@ def tape_dfdt(code, consts, rhs_reg, t, y, p, ft, reg, tan, y_dot):
     """The explicit time derivative of the right-hand side."""
     for i in range(y_dot.shape[0]):
         y_dot[i] = 0.0
-    evaluate_tangent(code, consts, t, y, p, reg, y_dot, 1.0, tan)
+    evaluate_tangents(code, consts, t, y, p, reg, y_dot.reshape((1, y_dot.shape[0])), 1.0, tan)
     for i in range(ft.shape[0]):
         r = rhs_reg[i]
         ft[i] = tan[r] if r >= 0 else 0.0
@@ -317,7 +335,11 @@ def _consts(p):
 @njit(cache=True, inline="always")
 def _scratch(p, field):
     o = _h(p, field)
-    return p[o:o + (_h(p, H_NREG) if field != H_YDOT else _h(p, H_N))]
+    if field == H_YDOT:
+        return p[o:o + _h(p, H_N)]
+    if field == H_TAN:
+        return p[o:o + _h(p, H_NREG) * max(_h(p, H_NCOLORS), 1)]
+    return p[o:o + _h(p, H_NREG)]
 
 
 @njit(cache=True)
