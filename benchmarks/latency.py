@@ -17,8 +17,8 @@ new process:
   over its throughput with the specialised kernels forced, in one process (auto picks the
   specialised kernels for a batch that large, so this stays 1 within noise).
 
-The commands run with their default kernel tier; until ``kernels="auto"`` is the default
-(issue 18) the first results include compiling each model's specialised kernels.
+The commands run with their default kernel tier (``"auto"``): a model whose specialised kernels
+are not cached runs on the generic kernels, compiling nothing of its own.
 
 Run:  python benchmarks/latency.py [--out benchmarks/results/latency.json]
 """

@@ -34,7 +34,7 @@ def run(scenario: Scenario, *, seed: int | None = None,
     seed = scenario.seed if seed is None else int(seed)
     say(f"building the {scenario.disease} model" if scenario.model_kind != "abm" else "building the tissue patch")
     model = scenario_model(scenario) if scenario.model_kind != "abm" else None   # abm: no ODE side
-    tier = choose_tier(model, "specialised") if model is not None else None
+    tier = choose_tier(model, "auto") if model is not None else None
     if tier == "generic":
         say("running it on the generic kernels (nothing is compiled for a new model; the generic "
             "kernels compile once per machine)")
