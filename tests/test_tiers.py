@@ -115,3 +115,19 @@ def test_lu_program_without_a_plan_leaves_the_dense_lu():
     many = [(i, j) for i in range(40) for j in range(40)]    # a full 40 x 40: 22k ops
     assert sparse_lu.plan(40, many) is None
     assert sparse_lu.plan(40, many, sparse_lu.MAX_PROGRAM_OPS) is not None
+
+
+def test_generic_tier_recomputes_parameter_only_parts_when_an_event_sets_a_parameter():
+    """The tape's prologue (instructions of the parameters only, evaluated once per parameter
+    vector) is evaluated again after a SetParameter event: X' = -(2k + 1/2) X, k set at t = 1."""
+    m = im.Model("prologue_probe", species=[im.Species(name="X", unit="mg", initial=1.0)],
+                 parameters=[im.Parameter(name="k", value=0.25, unit="1/day", source="test value")],
+                 processes=[im.Process(name="out", rate="(2 * k + 0.5) * X", stoichiometry={"X": -1})])
+    t = np.linspace(0.0, 3.0, 7)
+    r = im.simulate(m, t, events=[im.SetParameter(time=1.0, name="k", value=1.0)],
+                    rtol=1e-10, atol=1e-13, kernels="generic")
+    exact = np.where(t <= 1.0, np.exp(-1.0 * t), np.exp(-1.0) * np.exp(-2.5 * (t - 1.0)))
+    np.testing.assert_allclose(r["X"].values, exact, rtol=1e-8)
+    rb = im.simulate_batch(m, {"k": [0.25, 0.5]}, t, kernels="generic", rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(rb.dataset["y"].values[:, :, 0],
+                               np.exp(-np.outer([1.0, 1.5], t)), rtol=1e-8)   # each patient's own p

@@ -72,6 +72,10 @@ def use_sparse(p):
 
 def nnz_w(p):
     return NNZ_W
+
+
+def params_changed(p):
+    return
 '''
 
 #: the generic module: the same names bound to the tape interpreter (kernels.tape_eval)
@@ -85,7 +89,8 @@ from immunesim.kernels.tape_eval import (generic_dfdt as dfdt, generic_jac_cols 
     generic_n_observed as n_observed, generic_nonneg as nonneg, generic_observe as observe,
     generic_rhs as rhs, generic_time_dependent as time_dependent,
     generic_use_sparse as use_sparse, generic_nnz_w as nnz_w, generic_w_assemble as w_assemble,
-    generic_lu_factor_sparse as lu_factor_sparse, generic_lu_solve_sparse as lu_solve_sparse)
+    generic_lu_factor_sparse as lu_factor_sparse, generic_lu_solve_sparse as lu_solve_sparse,
+    generic_params_changed as params_changed)
 '''
 
 

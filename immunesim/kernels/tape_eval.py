@@ -301,11 +301,15 @@ def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
 # ``p`` holds the parameters, then the registers, tangents and seed (scratch: each patient's
 # ``p`` is its own copy), the tape (integer arrays stored bit for bit in float slots, read back
 # with ``view``), the non-negativity flags of the species, the sparse LU's program
-# (:mod:`immunesim.kernels.lu_program`) and, last, a header of offsets.
-HEADER = 24
+# (:mod:`immunesim.kernels.lu_program`), the tangents of the time derivative, a flag saying
+# whether the registers of the tape's prologue (its first ``n_pre`` instructions, which depend on
+# the parameters only) hold this ``p``'s values, and, last, a header of offsets. The prologue
+# runs when the flag is 0: in a fresh copy of ``p``, and after an event sets a parameter
+# (``generic_params_changed``); its registers' tangents are 0 and are never written.
+HEADER = 28
 (H_NP, H_N, H_NREG, H_NINSTR, H_NRULES, H_NNZ, H_NCOLORS, H_TDEP, H_REG, H_TAN, H_YDOT,
  H_CODE, H_CONSTS, H_NCONSTS, H_RHS, H_OBS, H_JROW, H_JCOL, H_JCOLOR, H_SEEDS, H_NONNEG,
- H_LU, H_NLU) = range(23)
+ H_LU, H_NLU, H_NPRE, H_TAN1, H_PFLAG) = range(26)
 
 
 @njit(cache=True, inline="always")
@@ -343,8 +347,20 @@ def _scratch(p, field):
 
 
 @njit(cache=True)
+def _body(p):
+    """The tape after its prologue, having run the prologue first if ``p`` changed."""
+    code = _code(p)
+    n_pre = _h(p, H_NPRE)
+    f = _h(p, H_PFLAG)
+    if p[f] == 0.0:
+        evaluate(code[:n_pre], _consts(p), 0.0, p[:0], p, _scratch(p, H_REG))
+        p[f] = 1.0
+    return code[n_pre:]
+
+
+@njit(cache=True)
 def generic_rhs(t, y, p, u, dy):
-    tape_rhs(_code(p), _consts(p), _ints(p, H_RHS, _h(p, H_N)), t, y, p, u, dy, _scratch(p, H_REG))
+    tape_rhs(_body(p), _consts(p), _ints(p, H_RHS, _h(p, H_N)), t, y, p, u, dy, _scratch(p, H_REG))
 
 
 @njit(cache=True)
@@ -354,21 +370,26 @@ def generic_jac_nz(t, y, p, jv):
     nc = _h(p, H_NCOLORS)
     o = _h(p, H_SEEDS)
     seeds = p[o:o + nc * n].reshape((nc, n))
-    tape_jacobian(_code(p), _consts(p), _ints(p, H_RHS, n), seeds, _ints(p, H_JROW, nnz),
+    tape_jacobian(_body(p), _consts(p), _ints(p, H_RHS, n), seeds, _ints(p, H_JROW, nnz),
                   _ints(p, H_JCOL, nnz), _ints(p, H_JCOLOR, nnz), t, y, p, jv,
                   _scratch(p, H_REG), _scratch(p, H_TAN), _scratch(p, H_YDOT))
 
 
 @njit(cache=True)
 def generic_dfdt(t, y, p, ft):
-    tape_dfdt(_code(p), _consts(p), _ints(p, H_RHS, _h(p, H_N)), t, y, p, ft, _scratch(p, H_REG),
-              _scratch(p, H_TAN), _scratch(p, H_YDOT))
+    tape_dfdt(_body(p), _consts(p), _ints(p, H_RHS, _h(p, H_N)), t, y, p, ft, _scratch(p, H_REG),
+              _scratch(p, H_TAN1), _scratch(p, H_YDOT))
 
 
 @njit(cache=True)
 def generic_observe(t, y, p, row):
-    tape_observe(_code(p), _consts(p), _ints(p, H_OBS, _h(p, H_NRULES)), t, y, p, row,
+    tape_observe(_body(p), _consts(p), _ints(p, H_OBS, _h(p, H_NRULES)), t, y, p, row,
                  _scratch(p, H_REG))
+
+
+@njit(cache=True, inline="always")
+def generic_params_changed(p):
+    p[_h(p, H_PFLAG)] = 0.0
 
 
 @njit(cache=True, inline="always")

@@ -6,7 +6,8 @@ top-level function is decorated with ``@njit(cache=True)`` and bound to the mode
 generated ``rhs``, ``jac_nz``, ``dfdt``, ``observe`` and sparse-LU functions (``w_assemble``,
 ``lu_factor_sparse``, ``lu_solve_sparse``), and the model's interface functions of the parameter
 vector ``p``: ``nonneg(p, i)``, ``jac_rows(p)``, ``jac_cols(p)``, ``n_jac(p)``,
-``n_observed(p)``, ``time_dependent(p)``, ``use_sparse(p)``, ``nnz_w(p)``. A specialised module
+``n_observed(p)``, ``time_dependent(p)``, ``use_sparse(p)``, ``nnz_w(p)`` and
+``params_changed(p)`` (called when an event sets a parameter). A specialised module
 returns its constants from these (inlined, so the code is what constants would give); the
 generic module (:func:`immunesim.codegen.generate.generate_generic_source`) reads them from the
 model's tape and sparse-LU program packed behind the parameters in ``p``.
@@ -24,6 +25,7 @@ def apply_event(kind, idx, val, y, p, u):
         y[idx] = val
     elif kind == EV_SET_PARAM:
         p[idx] = val
+        params_changed(p)
     else:
         u[idx] += val
 
