@@ -20,7 +20,10 @@ new process:
 The commands run with their default kernel tier (``"auto"``): a model whose specialised kernels
 are not cached runs on the generic kernels, compiling nothing of its own.
 
-Run:  python benchmarks/latency.py [--out benchmarks/results/latency.json]
+Each case runs ``--repeats`` times (3), each time in a new process on a fresh copy of its cache,
+and the median is reported (the samples are kept under ``samples``).
+
+Run:  python benchmarks/latency.py [--out benchmarks/results/latency.json] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,11 +57,15 @@ def fresh(base: Path, name: str) -> Path:
     return dst
 
 
-def roadrunner_first_result(work: Path) -> float | None:
+def roadrunner_available() -> bool:
     try:
         import roadrunner  # noqa: F401 - the bench extra
     except ImportError:
-        return None
+        return False
+    return True
+
+
+def roadrunner_first_result(work: Path) -> float:
     sbml = work / "small.xml"
     subprocess.run([sys.executable, "-m", "immunesim.cli", "sbml", str(SMALL)], check=True,
                    stdout=sbml.open("w"))
@@ -89,43 +97,54 @@ def cohort_ratio() -> float:
     return max(rates["auto"]) / max(rates["specialised"])
 
 
+def median_of(repeats: int, once) -> tuple[float, list[float]]:
+    """The median of ``repeats`` calls of ``once()`` (each a new process on its own fresh cache:
+    this shared machine's timings of one process start vary by up to 1.5x), and the samples."""
+    samples = [once(k) for k in range(repeats)]
+    return float(statistics.median(samples)), [round(x, 3) for x in samples]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "latency.json"))
+    ap.add_argument("--repeats", type=int, default=3, help="runs per case (median reported)")
     args = ap.parse_args(argv)
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="immunesim-latency-") as tmp:
         work = Path(tmp)
         base = work / "generic"
-        out = {}
+        out, samples = {}, {}
         code = "import immunesim as im; im.simulate(im.load_model(%r), [0, 1], kernels='generic')" % str(SMALL)
         out["generic_compile_s"] = run([py, "-c", code], base, ROOT)
-        cache = fresh(base, "small")
-        out["first_result_s_small"] = run([py, "-m", "immunesim.cli", "simulate", str(SMALL), "-o",
-                                           str(work / "o1")], cache, ROOT)
-        out["warm_start_s"] = run([py, "-m", "immunesim.cli", "simulate", str(SMALL), "-o",
-                                   str(work / "o2")], cache, ROOT)
+        simulate_small = [py, "-m", "immunesim.cli", "simulate", str(SMALL), "-o", str(work / "o1")]
+        out["first_result_s_small"], samples["first_result_s_small"] = median_of(
+            args.repeats, lambda k: run(simulate_small, fresh(base, f"small{k}"), ROOT))
+        out["warm_start_s"], samples["warm_start_s"] = median_of(
+            args.repeats, lambda k: run(simulate_small, work / "small0", ROOT))
         import yaml
 
         scenario = yaml.safe_load((ROOT / "scenarios" / "ra.yaml").read_text())
         scenario["outputs"]["figures"] = []
         ra = work / "ra.yaml"
         ra.write_text(yaml.safe_dump(scenario))
-        cache = fresh(base, "ra")
-        out["first_result_s_ra"] = run([py, "-m", "immunesim.cli", "run", str(ra), "-o",
-                                        str(work / "o3")], cache, ROOT)
+        run_ra = [py, "-m", "immunesim.cli", "run", str(ra), "-o", str(work / "o3")]
+        out["first_result_s_ra"], samples["first_result_s_ra"] = median_of(
+            args.repeats, lambda k: run(run_ra, fresh(base, f"ra{k}"), ROOT))
         scenario["therapies"] = [
             {"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv", "infusion_hours": 1,
              "every": "4 w", "start": "1 year"},
             {"drug": "baricitinib", "dose": "4 mg", "route": "oral", "every": "1 d", "start": "1 year"}]
         combo = work / "ra_combo.yaml"
         combo.write_text(yaml.safe_dump(scenario))
-        out["first_result_s_new_drug"] = run([py, "-m", "immunesim.cli", "run", str(combo), "-o",
-                                              str(work / "o4")], cache, ROOT)
-        rr = roadrunner_first_result(work)
+        run_combo = [py, "-m", "immunesim.cli", "run", str(combo), "-o", str(work / "o4")]
+        out["first_result_s_new_drug"], samples["first_result_s_new_drug"] = median_of(
+            args.repeats, lambda k: run(run_combo, work / f"ra{k}", ROOT))   # RA already ran there
+        rr, samples["roadrunner_first_result_s"] = median_of(
+            args.repeats, lambda k: roadrunner_first_result(work)) if roadrunner_available() else (None, [])
         out["roadrunner_first_result_s"] = rr
         out["ratio_first_result_vs_roadrunner"] = (out["first_result_s_small"] / rr) if rr else None
     out["cohort_sims_per_s_ratio"] = cohort_ratio()
+    out["samples"] = samples
     out["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
