@@ -140,12 +140,6 @@ def load_generic() -> ModuleType:
     return _load(generic_key(), generate_generic_source)
 
 
-def generic_cached() -> bool:
-    """Whether the generic module's source is in the cache (its machine code may still be
-    compiled on first use in a process that finds Numba's cache cold)."""
-    return (cache_dir() / f"m_{generic_key()}.py").exists()
-
-
 def _load(key: str, make_source) -> ModuleType:
     with _LOCK:
         mod = _LOADED.get(key)

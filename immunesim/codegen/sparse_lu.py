@@ -25,7 +25,8 @@ from ..kernels import lu_program as L
 
 #: above this many multiply-adds the unrolled code is too long to compile quickly: use dense LU
 MAX_UNROLLED_OPS = 6000
-#: the generic kernels' program has no code to compile, only arrays: a larger bound
+#: the generic kernels' program has no code to compile, only arrays: a larger bound (assumed: it
+#: bounds the planning work in Python and the program's size, not a measured optimum)
 MAX_PROGRAM_OPS = 500_000
 
 
@@ -180,10 +181,10 @@ def program(lu: LUPlan | None, jac_pattern) -> np.ndarray:
     """The plan as the integer program of :mod:`immunesim.kernels.lu_program` (the generic
     kernels' sparse LU): the same operations as :func:`emit`'s code, in the same order. With no
     plan, a program of ``nnz_w = 0`` (the kernels then use the dense LU)."""
-    n = 0 if lu is None else lu.n
     head = np.zeros(L.P_HEAD, dtype=np.int64)
     if lu is None:
         return head
+    n = lu.n
     steps = list(_steps(lu))
     fwd = [_forward(lu, i) for i in range(n)]
     bwd = [_backward(lu, i) for i in range(n)]

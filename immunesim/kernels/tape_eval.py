@@ -92,7 +92,7 @@ def evaluate_tangents(code, consts, t, y, p, reg, seeds, t_dot, tan):
     Each instruction's partial derivatives are computed once and applied to every tangent in an
     inner loop, so the Jacobian costs one pass over the tape rather than one per colour: the
     interpreter's dispatch and the values are not repeated (RA + adalimumab, 5 years on the
-    generic kernels: 0.151 s with a pass per colour, 14 colours). The arithmetic of each tangent
+    generic kernels: 0.151 s with a pass per colour, 15 colours; 0.095 s in one pass). The arithmetic of each tangent
     is forward-mode differentiation of each instruction along its seed."""
     nc = seeds.shape[0]
     for k in range(code.shape[0]):
@@ -296,8 +296,9 @@ def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
 
 # -- the tape packed behind the parameters: the generic kernels' model interface -------
 #
-# The generic kernel module (``immunesim.codegen.generic``) is compiled once for every model:
-# its solver code calls the functions below, which find the model in the parameter vector.
+# The generic kernel module (``immunesim.codegen.generate.generate_generic_source``) is compiled
+# once for every model: its solver code calls the functions below, which find the model in the
+# parameter vector.
 # ``p`` holds the parameters, then the registers, tangents and seed (scratch: each patient's
 # ``p`` is its own copy), the tape (integer arrays stored bit for bit in float slots, read back
 # with ``view``), the non-negativity flags of the species, the sparse LU's program
