@@ -29,6 +29,7 @@ import xarray as xr
 
 from ..durable import atomic_path, sha256_file, write_text_atomic
 from ..errors import TrialError
+from ..result import dump_netcdf
 from .chunk import run_chunk, trial_model
 from .dask_backend import DaskBackend
 
@@ -79,7 +80,7 @@ def checksum_path(path: Path) -> Path:
 def _write_chunk(ds: xr.Dataset, path: Path, trial_hash: str) -> None:
     ds.attrs["trial_hash"] = trial_hash
     with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+        dump_netcdf(ds, tmp)
         write_text_atomic(checksum_path(path), f"{sha256_file(tmp)}  {path.name}\n")
 
 
