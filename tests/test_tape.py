@@ -145,10 +145,11 @@ def _tape_values(tape, t, y, p):
     T.tape_rhs(tape.code, tape.consts, tape.rhs_reg, t, y, p, np.zeros(n), dy, reg)
     jv = np.zeros(tape.jrow.size)
     T.tape_jacobian(tape.code, tape.consts, tape.rhs_reg, tape.seeds, tape.jrow, tape.jcol,
-                    tape.jcolor, t, y, p, jv, reg, tan, yd)
+                    tape.jcolor, tape.tptr, tape.tcol, t, y, p, jv, reg, tan)
     J = np.zeros((n, n))
     J[tape.jrow, tape.jcol] = jv
-    T.tape_dfdt(tape.code, tape.consts, tape.rhs_reg, t, y, p, ft, reg, tan, yd)
+    T.tape_dfdt(tape.code, tape.consts, tape.rhs_reg, tape.dptr, tape.dcol, t, y, p, ft, reg,
+                np.zeros(tape.n_reg), yd)
     row = np.zeros(n + tape.obs_reg.size)
     T.tape_observe(tape.code, tape.consts, tape.obs_reg, t, y, p, row, reg)
     return dy, J, ft, row[n:]

@@ -33,7 +33,10 @@ class Tape:
     each entry's colour ``jcolor`` and one 0/1 seed per colour (``seeds``), whether the
     right-hand side depends on time explicitly, and ``n_pre``: the first ``n_pre`` instructions
     depend on the parameters and constants only (the prologue, evaluated again only when a
-    parameter changes; the rest depend on the state or time)."""
+    parameter changes; the rest depend on the state or time). ``tptr``/``tcol``: the colours in
+    which each instruction's tangent can be nonzero (instruction ``k``'s are
+    ``tcol[tptr[k]:tptr[k + 1]]``), and ``dptr``/``dcol`` the same for the tangent along time
+    (colour 0 where the instruction depends on ``t``): the tangent passes compute only these."""
 
     code: np.ndarray
     consts: np.ndarray
@@ -46,6 +49,10 @@ class Tape:
     seeds: np.ndarray
     time_dependent: bool
     n_pre: int = 0
+    tptr: np.ndarray = None
+    tcol: np.ndarray = None
+    dptr: np.ndarray = None
+    dcol: np.ndarray = None
 
     @property
     def n_colors(self) -> int:
@@ -175,25 +182,27 @@ def compile_tape(model: Model) -> Tape:
 
     for rule in model.rules:             # in dependency order
         names[rule.name] = _walk(b, rule.parsed, name, f"rule '{rule.name}'")
-    terms: list[list[int]] = [[] for _ in model.species]
+    # each species' terms as (subtract?, register): a term of stoichiometry -1 is subtracted
+    # rather than negated and added (the same number in IEEE arithmetic, one instruction fewer)
+    terms: list[list[tuple[bool, int]]] = [[] for _ in model.species]
     for proc in model.processes:
         rate = _walk(b, proc.parsed, name, f"process '{proc.name}' rate")
         for sp_name, coeff in proc.stoichiometry.items():
             c = float(coeff)
-            if c == 1.0:
-                terms[species[sp_name]].append(rate)
-            elif c == -1.0:
-                terms[species[sp_name]].append(b.op(K.OP_NEG, rate))
+            if c == 1.0 or c == -1.0:
+                terms[species[sp_name]].append((c < 0.0, rate))
             elif c != 0.0:
-                terms[species[sp_name]].append(b.op(K.OP_MUL, b.const(c), rate))
+                terms[species[sp_name]].append((False, b.op(K.OP_MUL, b.const(c), rate)))
     rhs_reg = []
     for ts in terms:
         if not ts:
             rhs_reg.append(-1)
             continue
-        acc = ts[0]
-        for r in ts[1:]:
-            acc = b.op(K.OP_ADD, acc, r)
+        minus, acc = ts[0]
+        if minus:
+            acc = b.op(K.OP_NEG, acc)
+        for minus, r in ts[1:]:
+            acc = b.op(K.OP_SUB if minus else K.OP_ADD, acc, r)
         rhs_reg.append(acc)
     for i, r in enumerate(rhs_reg):
         if r >= 0 and r in b.value and not math.isfinite(b.value[r]):
@@ -202,7 +211,10 @@ def compile_tape(model: Model) -> Tape:
     entries = [(i, j) for i, r in enumerate(rhs_reg) if r >= 0 for j in sorted(b.deps[r])]
     color, seeds = _colour(entries, len(model.species))
     code, n_pre = _prologue_first(b.code)
+    tptr, tcol = _lists(code, lambda r: {color[j] for j in b.deps[r] if j in color})
+    dptr, dcol = _lists(code, lambda r: {0} if b.tdep[r] else set())
     return Tape(
+        tptr=tptr, tcol=tcol, dptr=dptr, dcol=dcol,
         code=code,
         n_pre=n_pre,
         consts=np.array(b.consts or [0.0]),
@@ -214,6 +226,18 @@ def compile_tape(model: Model) -> Tape:
         jcolor=np.array([color[j] for _, j in entries], dtype=np.int64),
         seeds=seeds,
         time_dependent=any(b.tdep[r] for r in rhs_reg if r >= 0))
+
+
+def _lists(code: np.ndarray, colours) -> tuple[np.ndarray, np.ndarray]:
+    """Per instruction, the sorted ``colours(register)`` of its destination, as (pointers,
+    entries). A register's structural dependencies (``_Builder.deps``/``tdep``) follow the same
+    conventions as the tangent pass (logic: none; ``select``: its branches), so every tangent not
+    listed is exactly zero."""
+    ptr, col = [0], []
+    for row in code:
+        col.extend(sorted(colours(int(row[1]))))
+        ptr.append(len(col))
+    return np.array(ptr, dtype=np.int64), np.array(col, dtype=np.int64)
 
 
 def _prologue_first(code: list) -> tuple[np.ndarray, int]:
@@ -376,14 +400,18 @@ def pack(tape: Tape, nonneg, n_params: int) -> np.ndarray:
     put(K.H_JCOLOR, tape.jcolor if tape.jcolor.size else np.zeros(1, np.int64))
     put(K.H_SEEDS, tape.seeds if tape.seeds.size else np.zeros(1))
     put(K.H_NONNEG, np.asarray(nonneg, dtype=np.float64))
+    put(K.H_TPTR, tape.tptr)
+    put(K.H_TCOL, tape.tcol if tape.tcol.size else np.zeros(1, np.int64))
+    put(K.H_DPTR, tape.dptr)
+    put(K.H_DCOL, tape.dcol if tape.dcol.size else np.zeros(1, np.int64))
     pattern = list(zip(tape.jrow.tolist(), tape.jcol.tolist()))
     lu = sparse_lu.program(sparse_lu.plan(n, pattern, sparse_lu.MAX_PROGRAM_OPS), pattern)
     put(K.H_LU, lu)
     header[[K.H_NP, K.H_N, K.H_NREG, K.H_NINSTR, K.H_NRULES, K.H_NNZ, K.H_NCOLORS, K.H_TDEP,
-            K.H_NCONSTS, K.H_NLU, K.H_NPRE]] = [n_params, n, tape.n_reg, tape.code.shape[0],
-                                                tape.obs_reg.size, tape.jrow.size, tape.n_colors,
-                                                int(tape.time_dependent), tape.consts.size,
-                                                lu.size, tape.n_pre]
+            K.H_NCONSTS, K.H_NLU, K.H_NPRE, K.H_NTCOL, K.H_NDCOL]] = [
+        n_params, n, tape.n_reg, tape.code.shape[0], tape.obs_reg.size, tape.jrow.size,
+        tape.n_colors, int(tape.time_dependent), tape.consts.size, lu.size, tape.n_pre,
+        tape.tcol.size, tape.dcol.size]
     return np.concatenate(parts + [header])
 
 
