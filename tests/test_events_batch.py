@@ -97,16 +97,16 @@ def test_result_roundtrip_and_dataframe(pk, tmp_path):
 
 
 def test_saving_a_result_imports_no_dask_arrays_and_writes_what_to_netcdf_writes(tmp_path):
-    """A result is built and saved without importing dask.array or distributed (1.7 s of a first
-    result); the file is the one xarray's to_netcdf writes; Dask arrays made afterwards are still
-    Dask arrays to xarray, and a dataset holding them is still written."""
+    """A result is built and saved without importing dask.array, distributed or Pint (2.3 s of a
+    first result); the file is the one xarray's to_netcdf writes; Dask and Pint arrays made
+    afterwards are still recognised by xarray, and a dataset of Dask arrays is still written."""
     code = ("import sys, numpy as np, xarray as xr, h5py, immunesim as im\n"
             "from conftest import one_species\n"
             "from immunesim.result import write_netcdf\n"
             "m = one_species('-k * X', initial=2.0, params={'k': 0.3})\n"
             "r = im.simulate(m, [0, 1, 2])\n"
             "r.save(sys.argv[1] + '/a.nc')\n"
-            "print('dask.array' in sys.modules, 'distributed' in sys.modules)\n"
+            "print('dask.array' in sys.modules, 'distributed' in sys.modules, 'pint' in sys.modules)\n"
             "r.dataset.to_netcdf(sys.argv[1] + '/b.nc', engine='h5netcdf')\n"
             "def layout(p):\n"
             "    out = {}\n"
@@ -123,11 +123,16 @@ def test_saving_a_result_imports_no_dask_arrays_and_writes_what_to_netcdf_writes
             "d = xr.Dataset({'q': ('x', da.arange(4.0, chunks=2))})\n"
             "write_netcdf(d, sys.argv[1] + '/c.nc')\n"
             "c = xr.open_dataset(sys.argv[1] + '/c.nc', engine='h5netcdf').load()\n"
-            "print(d['q'].chunks is not None, c['q'].values.tolist() == [0, 1, 2, 3])\n")
+            "print(d['q'].chunks is not None, c['q'].values.tolist() == [0, 1, 2, 3])\n"
+            "import warnings, pint\n"
+            "q = pint.UnitRegistry().Quantity(np.arange(3.0), 'm')\n"
+            "with warnings.catch_warnings():\n"
+            "    warnings.simplefilter('error')     # stripping units unrecognised would warn\n"
+            "    print(xr.DataArray(q).to_numpy().tolist() == [0.0, 1.0, 2.0])\n")
     cwd = __import__("pathlib").Path(__file__).parent
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=cwd,
                          capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "False", "True", "True", "True", "True"]
+    assert out == ["False", "False", "False", "True", "True", "True", "True", "True"]
 
 
 def test_second_process_compiles_nothing(pk, tmp_path):
