@@ -33,6 +33,28 @@ def registry():
     return ureg
 
 
+#: ``(unit written, unit wanted) -> factor`` for the units scenario files are mostly written in
+#: (times in days, body weight in kg), with the factors Pint computes for them. Pint converts a
+#: value as ``value * factor`` (``PlainRegistry._convert``), so these give Pint's numbers to the
+#: bit without importing it: its import and unit registry are 1-1.5 s of a scenario's start.
+#: tests/test_hardening.py checks every entry against Pint.
+_KNOWN = {
+    **{(t, "day"): 1.1574074074074073e-05 for t in ("s", "second", "seconds", "sec")},
+    **{(t, "day"): 0.0006944444444444444 for t in ("min", "minute", "minutes")},
+    **{(t, "day"): 0.041666666666666664 for t in ("h", "hr", "hour", "hours")},
+    **{(t, "day"): 1 for t in ("d", "day", "days")},
+    **{(t, "day"): 7 for t in ("w", "wk", "week", "weeks")},
+    **{(t, "day"): 365.25 for t in ("year", "years", "yr")},
+    **{(t, "day"): 30.4375 for t in ("month", "months")},
+    ("1/s", "1/day"): 86400, ("1/min", "1/day"): 1440, ("1/h", "1/day"): 24,
+    ("1/hour", "1/day"): 24, ("1/d", "1/day"): 1, ("1/w", "1/day"): 0.14285714285714285,
+    ("1/week", "1/day"): 0.14285714285714285, ("1/year", "1/day"): 0.0027378507871321013,
+    ("1/month", "1/day"): 0.03285420944558522,
+    # a value written in the unit it is wanted in, for units Pint knows (factor 1)
+    **{(u, u): 1 for u in ("kg", "day", "1/day", "min", "h", "s", "mg", "mg/L", "ng/mL",
+                           "pg/mL", "nM", "L", "mL", "um", "AU", "AU/mL", "cells", "cells/uL")},
+}
+
 _UNIT_TEXT = re.compile(r"^[A-Za-z0-9_ ./*^()µ%-]+$")
 _POWER = re.compile(r"(\*\*|\^)\s*\(?\s*([-+]?[0-9.]+)")
 
@@ -93,6 +115,8 @@ def to_unit(value, unit: str) -> float:
             raise UnitProblem(f"expected a finite number, got {_clip(value)}")
         if not text:
             v = number
+        elif (text, unit) in _KNOWN:
+            v = number * _KNOWN[text, unit]
         else:
             import pint
 

@@ -186,6 +186,26 @@ def test_pk_grid_and_schedule_are_bounded(capsys):
     assert code == 2 and "--days" in err and "36525" in err
 
 
+def test_known_units_convert_as_pint_does_to_the_bit():
+    """The units converted without Pint (immunesim.units._KNOWN) give Pint's numbers exactly."""
+    from immunesim import units
+
+    ureg = units.registry()
+    rng = np.random.default_rng(3)
+    numbers = np.concatenate([rng.uniform(0, 1000, 300), 10.0 ** rng.uniform(-8, 8, 300),
+                              [0.0, 1.0, 7.0, 0.1, 1 / 3, 1e300]])
+    for (text, unit), factor in units._KNOWN.items():
+        assert factor == ureg._get_conversion_factor(units._unit(text)._units,
+                                                     units._unit(unit)._units), (text, unit)
+        for x in numbers:
+            pint_value = ureg.Quantity(float(x), units._unit(text)).to(units._unit(unit)).magnitude
+            if np.isfinite(pint_value):
+                assert units.to_unit(f"{float(x)!r} {text}", unit) == float(pint_value), (x, text)
+            else:
+                with pytest.raises(UnitProblem, match="finite"):
+                    units.to_unit(f"{float(x)!r} {text}", unit)
+
+
 def test_units_and_yaml_are_bounded():
     for text in ["1 2**2**2**2**2**2", "1 " + "*".join(["d"] * 3000), "1 d/0", "1 (", "1 d**0"]:
         with pytest.raises(UnitProblem):
