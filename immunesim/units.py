@@ -34,7 +34,7 @@ def registry():
 
 
 #: ``(unit written, unit wanted) -> factor`` for the units scenario files are mostly written in
-#: (times in days, body weight in kg), with the factors Pint computes for them. Pint converts a
+#: (times in days, rates per time, a value in the unit it is wanted in), with the factors Pint computes for them. Pint converts a
 #: value as ``value * factor`` (``PlainRegistry._convert``), so these give Pint's numbers to the
 #: bit without importing it: its import and unit registry are 1-1.5 s of a scenario's start.
 #: tests/test_hardening.py checks every entry against Pint.
@@ -51,7 +51,7 @@ _KNOWN = {
     ("1/week", "1/day"): 0.14285714285714285, ("1/year", "1/day"): 0.0027378507871321013,
     ("1/month", "1/day"): 0.03285420944558522,
     # a value written in the unit it is wanted in, for units Pint knows (factor 1)
-    **{(u, u): 1 for u in ("kg", "day", "1/day", "min", "h", "s", "mg", "mg/L", "ng/mL",
+    **{(u, u): 1 for u in ("kg", "1/day", "min", "h", "s", "mg", "mg/L", "ng/mL",
                            "pg/mL", "nM", "L", "mL", "um", "AU", "AU/mL", "cells", "cells/uL")},
 }
 

@@ -48,11 +48,11 @@ class Tape:
     jcolor: np.ndarray
     seeds: np.ndarray
     time_dependent: bool
-    n_pre: int = 0
-    tptr: np.ndarray = None
-    tcol: np.ndarray = None
-    dptr: np.ndarray = None
-    dcol: np.ndarray = None
+    n_pre: int
+    tptr: np.ndarray
+    tcol: np.ndarray
+    dptr: np.ndarray
+    dcol: np.ndarray
 
     @property
     def n_colors(self) -> int:
@@ -211,8 +211,8 @@ def compile_tape(model: Model) -> Tape:
     entries = [(i, j) for i, r in enumerate(rhs_reg) if r >= 0 for j in sorted(b.deps[r])]
     color, seeds = _colour(entries, len(model.species))
     code, n_pre = _prologue_first(b.code)
-    tptr, tcol = _lists(code, lambda r: {color[j] for j in b.deps[r] if j in color})
-    dptr, dcol = _lists(code, lambda r: {0} if b.tdep[r] else set())
+    tptr, tcol = _colour_lists(code, lambda r: {color[j] for j in b.deps[r] if j in color})
+    dptr, dcol = _colour_lists(code, lambda r: {0} if b.tdep[r] else set())
     return Tape(
         tptr=tptr, tcol=tcol, dptr=dptr, dcol=dcol,
         code=code,
@@ -228,7 +228,7 @@ def compile_tape(model: Model) -> Tape:
         time_dependent=any(b.tdep[r] for r in rhs_reg if r >= 0))
 
 
-def _lists(code: np.ndarray, colours) -> tuple[np.ndarray, np.ndarray]:
+def _colour_lists(code: np.ndarray, colours) -> tuple[np.ndarray, np.ndarray]:
     """Per instruction, the sorted ``colours(register)`` of its destination, as (pointers,
     entries). A register's structural dependencies (``_Builder.deps``/``tdep``) follow the same
     conventions as the tangent pass (logic: none; ``select``: its branches), so every tangent not
