@@ -36,6 +36,15 @@ class KernelPrinter(PythonCodePrinter):
     def _print_SafeAbs(self, expr):
         return f"abs({self._print(expr.args[0])})"
 
+    def _print_StepFloor(self, expr):      # np.floor keeps a float (math.floor: an integer)
+        return f"np.floor({self._print(expr.args[0])})"
+
+    def _print_StepCeil(self, expr):
+        return f"np.ceil({self._print(expr.args[0])})"
+
+    def _print_StepFactorial(self, expr):
+        return f"math.gamma({self._print(expr.args[0])} + 1.0)"
+
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.as_base_exp()
         if isinstance(exp, Integer) and 2 <= abs(int(exp)) <= 4:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ExpressionError
 from ..kernels import tape_eval as K
-from ..model.expr import TIME, chain, signs
+from ..model.expr import ELEMENTARY, TIME, chain, signs
 from ..model.model import Model
 from . import sparse_lu
 
@@ -63,6 +63,12 @@ _BIN = {ast.Add: K.OP_ADD, ast.Sub: K.OP_SUB, ast.Mult: K.OP_MUL, ast.Div: K.OP_
 _CMP = {ast.Lt: K.OP_LT, ast.LtE: K.OP_LE, ast.Gt: K.OP_GT, ast.GtE: K.OP_GE, ast.Eq: K.OP_EQ,
         ast.NotEq: K.OP_NE}
 _UNARY = {"exp": K.OP_EXP, "log": K.OP_LOG, "sqrt": K.OP_SQRT, "abs": K.OP_ABS}
+#: OP_FN's function codes, in the expression language's order (tape_eval's FN_* constants)
+_FN = {name: code for code, name in enumerate(ELEMENTARY)}
+assert _FN["floor"] == K.FN_FLOOR and _FN["factorial"] == K.FN_FACTORIAL
+_FN_PY = (math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.sinh, math.cosh,
+          math.tanh, math.asinh, math.acosh, math.atanh, lambda x: float(math.floor(x)),
+          lambda x: float(math.ceil(x)), lambda x: math.gamma(x + 1.0))
 #: ops whose result does not vary with the state (their derivative is 0)
 _LOGIC = {K.OP_LT, K.OP_LE, K.OP_GT, K.OP_GE, K.OP_EQ, K.OP_NE, K.OP_AND, K.OP_OR, K.OP_NOT}
 
@@ -97,6 +103,8 @@ def _fold(op: int, x: float, y: float = 0.0, z: float = 0.0) -> float:
             return y if y > x else x
         if op == K.OP_SELECT:
             return y if x != 0.0 else z
+        if op == K.OP_FN:               # y: the function's code
+            return float(_FN_PY[int(y)](x))
         r = {K.OP_LT: x < y, K.OP_LE: x <= y, K.OP_GT: x > y, K.OP_GE: x >= y, K.OP_EQ: x == y,
              K.OP_NE: x != y, K.OP_AND: x != 0.0 and y != 0.0, K.OP_OR: x != 0.0 or y != 0.0,
              K.OP_NOT: x == 0.0}[op]
@@ -146,13 +154,13 @@ class _Builder:
         if op == K.OP_SELECT and a in self.value:           # a constant condition: its branch
             return b if self.value[a] != 0.0 else c
         regs = {K.OP_NEG: (a,), K.OP_EXP: (a,), K.OP_LOG: (a,), K.OP_SQRT: (a,), K.OP_ABS: (a,),
-                K.OP_NOT: (a,), K.OP_POWI: (a,), K.OP_SELECT: (a, b, c)}.get(op, (a, b))
+                K.OP_NOT: (a,), K.OP_POWI: (a,), K.OP_FN: (a,), K.OP_SELECT: (a, b, c)}.get(op, (a, b))
         if all(r in self.value for r in regs):
             args = [self.value[r] for r in regs]
-            if op == K.OP_POWI:
+            if op in (K.OP_POWI, K.OP_FN):
                 args.append(float(b))
             return self.const(_fold(op, *args))
-        if op in _LOGIC:
+        if op in _LOGIC or (op == K.OP_FN and b in K.FN_STEPS):
             deps, tdep = frozenset(), False
         elif op == K.OP_SELECT:
             deps, tdep = self.deps[b] | self.deps[c], self.tdep[b] or self.tdep[c]
@@ -246,7 +254,7 @@ def _prologue_first(code: list) -> tuple[np.ndarray, int]:
     part, so both stay in dependency order. In the RA + adalimumab tape this is 234 of 678
     (every parameter load among them), which the generic kernels evaluate once per parameter
     vector instead of at every right-hand side."""
-    unary = {K.OP_NEG, K.OP_EXP, K.OP_LOG, K.OP_SQRT, K.OP_ABS, K.OP_NOT, K.OP_POWI}
+    unary = {K.OP_NEG, K.OP_EXP, K.OP_LOG, K.OP_SQRT, K.OP_ABS, K.OP_NOT, K.OP_POWI, K.OP_FN}
     varies: dict[int, bool] = {}
     pre, body = [], []
     for row in code:
@@ -364,6 +372,8 @@ def _walk(b: _Builder, expr, name, where: str) -> int:
             x, k, n = regs
             xn, kn = power(node, x, n), power(node, k, n)
             return finite(node, b.op(K.OP_DIV, xn, b.op(K.OP_ADD, kn, xn)))
+        if fn in _FN:
+            return finite(node, b.op(K.OP_FN, regs[0], _FN[fn]))
         return finite(node, b.op(_UNARY[fn], regs[0]))
 
     return walk(expr.tree)

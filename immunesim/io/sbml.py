@@ -24,7 +24,10 @@ _OPS = {ast.Add: "plus", ast.Sub: "minus", ast.Mult: "times", ast.Div: "divide",
         ast.Pow: "power"}
 _CMP = {ast.Lt: "lt", ast.LtE: "leq", ast.Gt: "gt", ast.GtE: "geq", ast.Eq: "eq", ast.NotEq: "neq"}
 _FUN = {"exp": "exp", "log": "ln", "sqrt": "root", "abs": "abs", "min": "min", "max": "max",
-        "pow": "power"}
+        "pow": "power", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin",
+        "acos": "arccos", "atan": "arctan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+        "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "floor": "floor",
+        "ceil": "ceiling", "factorial": "factorial"}
 _TIME = '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>'
 
 

@@ -31,7 +31,14 @@ OP_POW, OP_POWI, OP_EXP, OP_LOG, OP_SQRT, OP_ABS = 9, 10, 11, 12, 13, 14
 OP_MIN, OP_MAX = 15, 16
 OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE = 17, 18, 19, 20, 21, 22
 OP_AND, OP_OR, OP_NOT, OP_SELECT = 23, 24, 25, 26
-N_OPS = 27
+OP_FN = 27          # an elementary function of register a; which one is b (FN_* below)
+N_OPS = 28
+# -- the elementary functions of OP_FN (immunesim.model.expr.ELEMENTARY, in its order) ---------
+FN_SIN, FN_COS, FN_TAN, FN_ASIN, FN_ACOS, FN_ATAN = 0, 1, 2, 3, 4, 5
+FN_SINH, FN_COSH, FN_TANH, FN_ASINH, FN_ACOSH, FN_ATANH = 6, 7, 8, 9, 10, 11
+FN_FLOOR, FN_CEIL, FN_FACTORIAL = 12, 13, 14
+#: functions whose derivative is 0 (constant between jumps)
+FN_STEPS = (FN_FLOOR, FN_CEIL, FN_FACTORIAL)
 
 
 @njit(cache=True)
@@ -80,6 +87,8 @@ def evaluate(code, consts, t, y, p, reg):
             reg[d] = reg[b] if reg[b] > reg[a] else reg[a]
         elif op == OP_SELECT:
             reg[d] = reg[b] if reg[a] != 0.0 else reg[code[k, 4]]
+        elif op == OP_FN:
+            reg[d] = _fn(b, reg[a])
         else:
             reg[d] = _logic(op, reg[a], reg[b])
 
@@ -216,8 +225,82 @@ def evaluate_tangents(code, consts, t, y, p, reg, seeds, t_dot, tan, tptr, tcol)
             for jj in range(lo, hi):
                 c = tcol[jj]
                 tan[od + c] = tan[op_ + c]
+        elif op == OP_FN:
+            x = reg[a]
+            v = _fn(b, x)
+            reg[d] = v
+            if lo < hi:
+                g = _dfn(b, x, v)
+                for jj in range(lo, hi):
+                    c = tcol[jj]
+                    ta = tan[oa + c]
+                    tan[od + c] = g * ta if ta != 0.0 else 0.0
         else:                                   # logic: derivative 0, none listed
             reg[d] = _logic(op, reg[a], reg[b])
+
+
+@njit(cache=True)
+def _fn(f, x):
+    """Elementary function ``f`` (an ``FN_*`` code) of ``x``; NaN outside its domain."""
+    if f == FN_SIN:
+        return math.sin(x)
+    if f == FN_COS:
+        return math.cos(x)
+    if f == FN_TAN:
+        return math.tan(x)
+    if f == FN_ASIN:
+        return math.asin(x) if -1.0 <= x <= 1.0 else math.nan
+    if f == FN_ACOS:
+        return math.acos(x) if -1.0 <= x <= 1.0 else math.nan
+    if f == FN_ATAN:
+        return math.atan(x)
+    if f == FN_SINH:
+        return math.sinh(x)
+    if f == FN_COSH:
+        return math.cosh(x)
+    if f == FN_TANH:
+        return math.tanh(x)
+    if f == FN_ASINH:
+        return math.asinh(x)
+    if f == FN_ACOSH:
+        return math.acosh(x) if x >= 1.0 else math.nan
+    if f == FN_ATANH:
+        return math.atanh(x) if -1.0 < x < 1.0 else (math.copysign(math.inf, x) if abs(x) == 1.0 else math.nan)
+    if f == FN_FLOOR:
+        return np.floor(x)
+    if f == FN_CEIL:
+        return np.ceil(x)
+    return math.gamma(x + 1.0) if x > -1.0 or x != np.floor(x) else math.nan   # FN_FACTORIAL
+
+
+@njit(cache=True)
+def _dfn(f, x, v):
+    """Derivative of elementary function ``f`` at ``x``, whose value there is ``v``."""
+    if f == FN_SIN:
+        return math.cos(x)
+    if f == FN_COS:
+        return -math.sin(x)
+    if f == FN_TAN:
+        return 1.0 + v * v
+    if f == FN_ASIN:
+        return 1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 else math.nan
+    if f == FN_ACOS:
+        return -1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 else math.nan
+    if f == FN_ATAN:
+        return 1.0 / (1.0 + x * x)
+    if f == FN_SINH:
+        return math.cosh(x)
+    if f == FN_COSH:
+        return math.sinh(x)
+    if f == FN_TANH:
+        return 1.0 - v * v
+    if f == FN_ASINH:
+        return 1.0 / math.sqrt(x * x + 1.0)
+    if f == FN_ACOSH:
+        return 1.0 / math.sqrt(x * x - 1.0) if x > 1.0 else math.nan
+    if f == FN_ATANH:
+        return 1.0 / (1.0 - x * x)
+    return 0.0                                  # floor, ceil, factorial: constant between jumps
 
 
 @njit(cache=True, inline="always")

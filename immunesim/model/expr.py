@@ -11,8 +11,10 @@ numbers; names of species, parameters, rules and ``t`` (time); ``+ - * /``,
 powers ``**`` (``^`` is read as a power too, as in SBML and Antimony);
 comparisons ``< <= > >= == !=`` and ``and or not`` inside ``piecewise``
 conditions; the functions ``min(a, b, ...)``, ``max(a, b, ...)``, ``exp``,
-``log``, ``sqrt``, ``abs``, ``pow(x, y)``, ``hill(x, K, n) = x^n / (K^n + x^n)``
-and ``piecewise(v1, c1, v2, c2, ..., otherwise)``.
+``log``, ``sqrt``, ``abs``, ``pow(x, y)``, ``hill(x, K, n) = x^n / (K^n + x^n)``,
+``piecewise(v1, c1, v2, c2, ..., otherwise)``, and the elementary functions that SBML's MathML
+has (:data:`ELEMENTARY`): ``sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh``,
+``floor``, ``ceil`` and ``factorial`` (``gamma(x + 1)``; these three have derivative 0).
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "min": (2, None), "max": (2, None), "exp": (1, 1), "log": (1, 1), "sqrt": (1, 1),
     "abs": (1, 1), "pow": (2, 2), "hill": (3, 3), "piecewise": (3, None),
 }
+#: one-argument functions beyond the core set, mostly for imported SBML models (their SBML
+#: names: ``arcsin`` is ``asin``, ``ceiling`` is ``ceil``; the other trigonometric functions of
+#: MathML are written with these)
+ELEMENTARY = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
+              "acosh", "atanh", "floor", "ceil", "factorial")
+FUNCTIONS.update({name: (1, 1) for name in ELEMENTARY})
 TIME = "t"
 RESERVED = frozenset(FUNCTIONS) | {TIME, "and", "or", "not", "True", "False", "None"}
 
@@ -101,7 +109,12 @@ def parse(text: str, where: str = "") -> Expression:
 
 
 _MATH = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "min": min, "max": max,
-         "pow": lambda a, b: a ** b, "hill": lambda x, k, n: x ** n / (k ** n + x ** n)}
+         "pow": lambda a, b: a ** b, "hill": lambda x, k, n: x ** n / (k ** n + x ** n),
+         "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin,
+         "acos": math.acos, "atan": math.atan, "sinh": math.sinh, "cosh": math.cosh,
+         "tanh": math.tanh, "asinh": math.asinh, "acosh": math.acosh, "atanh": math.atanh,
+         "floor": lambda x: float(math.floor(x)), "ceil": lambda x: float(math.ceil(x)),
+         "factorial": lambda x: math.gamma(x + 1.0)}
 
 
 def _fold(tree: ast.AST, text: str, where: str) -> None:
@@ -290,7 +303,8 @@ def to_sympy(expr: Expression, symbols: dict, where: str = ""):
     """
     import sympy as sp
 
-    from .functions import SafeAbs, SafeMax, SafeMin  # SymPy (heavy): only when a kernel is generated
+    from .functions import (SafeAbs, SafeMax, SafeMin, StepCeil,  # SymPy (heavy): only when
+                            StepFactorial, StepFloor)              # a kernel is generated
 
     text = expr.text
 
@@ -401,7 +415,11 @@ def to_sympy(expr: Expression, symbols: dict, where: str = ""):
         if name == "hill":
             x, k, n = args
             return x ** n / (k ** n + x ** n)
-        return {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt}[name](args[0])
+        return {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos,
+                "tan": sp.tan, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
+                "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "asinh": sp.asinh,
+                "acosh": sp.acosh, "atanh": sp.atanh, "floor": StepFloor, "ceil": StepCeil,
+                "factorial": StepFactorial}[name](args[0])
 
     try:
         return num(expr.tree)

@@ -14,6 +14,8 @@ Imported only when kernels are generated (SymPy is a build-time dependency).
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 
@@ -69,3 +71,37 @@ class SafeAbs(sp.Function):
     def fdiff(self, argindex=1):
         x = self.args[0]
         return sp.Piecewise((sp.Integer(1), sp.Ge(x, 0)), (sp.Integer(-1), True))
+
+
+class _Step(sp.Function):
+    """A function constant between jumps (``floor``, ``ceil``, ``factorial`` of integers): its
+    derivative is 0 where it exists, which is what the Jacobian and the time derivative use (the
+    generic tier's tape does the same); folded to a number for numbers."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number and x.is_real:
+            return sp.Float(cls._value(float(x)))
+        return None
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+
+class StepFloor(_Step):
+    _value = staticmethod(lambda x: math.floor(x))
+
+
+class StepCeil(_Step):
+    _value = staticmethod(lambda x: math.ceil(x))
+
+
+class StepFactorial(_Step):
+    """``factorial(x)`` as ``gamma(x + 1)`` (SBML's ``factorial`` of a non-negative integer)."""
+
+    _value = staticmethod(lambda x: math.gamma(x + 1.0))
