@@ -39,7 +39,7 @@ from .constants import MAX_MULTIPLIER
 P_HEAD = 17
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lu_assemble(prog, jv, inv_gh, w):
     """``W = inv_gh I - J`` into the slots ``w`` from the Jacobian's entries ``jv``."""
     for s in range(prog[P_NNZW]):
@@ -52,7 +52,7 @@ def lu_assemble(prog, jv, inv_gh, w):
         w[prog[oj + k]] -= jv[k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lu_factor(prog, w):
     """Factor in place; False on a zero or non-finite pivot or a multiplier above
     :data:`~immunesim.kernels.constants.MAX_MULTIPLIER` (the caller then uses dense LU)."""
@@ -76,7 +76,7 @@ def lu_factor(prog, w):
     return g <= MAX_MULTIPLIER
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lu_solve(prog, w, b, x):
     """``x = W^-1 b`` from the factors in ``w``; ``b`` is overwritten (scratch)."""
     n = prog[P_N]

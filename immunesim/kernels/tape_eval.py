@@ -41,7 +41,7 @@ FN_FLOOR, FN_CEIL, FN_FACTORIAL = 12, 13, 14
 FN_STEPS = (FN_FLOOR, FN_CEIL, FN_FACTORIAL)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def evaluate(code, consts, t, y, p, reg):
     """Every register's value at ``(t, y, p)``."""
     for k in range(code.shape[0]):
@@ -93,7 +93,7 @@ def evaluate(code, consts, t, y, p, reg):
             reg[d] = _logic(op, reg[a], reg[b])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def evaluate_tangents(code, consts, t, y, p, reg, seeds, t_dot, tan, tptr, tcol):
     """Values (``reg``) and ``nc = seeds.shape[0]`` tangents at once: tangent ``c`` along
     ``dy = seeds[c]``, ``dt = t_dot`` (parameters fixed), in ``tan[r * nc + c]``.
@@ -239,7 +239,7 @@ def evaluate_tangents(code, consts, t, y, p, reg, seeds, t_dot, tan, tptr, tcol)
             reg[d] = _logic(op, reg[a], reg[b])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fn(f, x):
     """Elementary function ``f`` (an ``FN_*`` code) of ``x``; NaN outside its domain."""
     if f == FN_SIN:
@@ -273,7 +273,7 @@ def _fn(f, x):
     return math.gamma(x + 1.0) if x > -1.0 or x != np.floor(x) else math.nan   # FN_FACTORIAL
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _dfn(f, x, v):
     """Derivative of elementary function ``f`` at ``x``, whose value there is ``v``."""
     if f == FN_SIN:
@@ -303,7 +303,7 @@ def _dfn(f, x, v):
     return 0.0                                  # floor, ceil, factorial: constant between jumps
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _powi(x, n):
     """``x**n`` for a small integer ``n`` as products (as the generated kernels print it)."""
     if n == 2:
@@ -327,7 +327,7 @@ def _powi(x, n):
     return x ** float(n)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _logic(op, x, y):
     if op == OP_LT:
         r = x < y
@@ -350,7 +350,7 @@ def _logic(op, x, y):
     return 1.0 if r else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tape_rhs(code, consts, rhs_reg, t, y, p, u, dy, reg):
     """``dy = f(t, y, p) + u``: the model's right-hand side from its tape."""
     evaluate(code, consts, t, y, p, reg)
@@ -359,7 +359,7 @@ def tape_rhs(code, consts, rhs_reg, t, y, p, u, dy, reg):
         dy[i] = (reg[r] if r >= 0 else 0.0) + u[i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tape_jacobian(code, consts, rhs_reg, seeds, jrow, jcol, jcolor, tptr, tcol, t, y, p, jv, reg,
                   tan):
     """The Jacobian's entries ``jv[k] = d f[jrow[k]] / d y[jcol[k]]``: every colour's tangent in
@@ -375,7 +375,7 @@ def tape_jacobian(code, consts, rhs_reg, seeds, jrow, jcol, jcolor, tptr, tcol, 
         jv[k] = tan[r * nc + jcolor[k]] if r >= 0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tape_dfdt(code, consts, rhs_reg, dptr, dcol, t, y, p, ft, reg, tan, y_dot):
     """The explicit time derivative of the right-hand side: one tangent along ``t``, computed for
     the instructions that depend on ``t`` (``dptr``/``dcol``: colour 0 for those, none for the
@@ -388,7 +388,7 @@ def tape_dfdt(code, consts, rhs_reg, dptr, dcol, t, y, p, ft, reg, tan, y_dot):
         ft[i] = tan[r] if r >= 0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
     """The reported variables: every species, then every rule."""
     evaluate(code, consts, t, y, p, reg)
@@ -421,31 +421,31 @@ HEADER = 32
  H_NDCOL) = range(32)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _h(p, k):
     return int(p[p.shape[0] - HEADER + k])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _ints(p, field, count):
     o = _h(p, field)
     return p[o:o + count].view(np.int64)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _code(p):
     m = _h(p, H_NINSTR)
     o = _h(p, H_CODE)
     return p[o:o + 5 * m].view(np.int64).reshape((m, 5))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _consts(p):
     o = _h(p, H_CONSTS)
     return p[o:o + _h(p, H_NCONSTS)]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _scratch(p, field):
     o = _h(p, field)
     if field == H_YDOT:
@@ -455,7 +455,7 @@ def _scratch(p, field):
     return p[o:o + _h(p, H_NREG)]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _body(p):
     """The tape after its prologue, having run the prologue first if ``p`` changed."""
     code = _code(p)
@@ -467,19 +467,19 @@ def _body(p):
     return code[n_pre:]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def generic_rhs(t, y, p, u, dy):
     tape_rhs(_body(p), _consts(p), _ints(p, H_RHS, _h(p, H_N)), t, y, p, u, dy, _scratch(p, H_REG))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _lists(p, ptr, col, count):
     """An instruction-indexed list (``ptr`` of ``n_instr + 1``, ``col``) from after the prologue."""
     m = _h(p, H_NINSTR)
     return _ints(p, ptr, m + 1)[_h(p, H_NPRE):], _ints(p, col, max(_h(p, count), 1))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def generic_jac_nz(t, y, p, jv):
     n = _h(p, H_N)
     nnz = _h(p, H_NNZ)
@@ -492,79 +492,79 @@ def generic_jac_nz(t, y, p, jv):
                   _scratch(p, H_REG), _scratch(p, H_TAN))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def generic_dfdt(t, y, p, ft):
     dptr, dcol = _lists(p, H_DPTR, H_DCOL, H_NDCOL)
     tape_dfdt(_body(p), _consts(p), _ints(p, H_RHS, _h(p, H_N)), dptr, dcol, t, y, p, ft,
               _scratch(p, H_REG), _scratch(p, H_TAN1), _scratch(p, H_YDOT))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def generic_observe(t, y, p, row):
     tape_observe(_body(p), _consts(p), _ints(p, H_OBS, _h(p, H_NRULES)), t, y, p, row,
                  _scratch(p, H_REG))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_params_changed(p):
     p[_h(p, H_PFLAG)] = 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_nonneg(p, i):
     return p[_h(p, H_NONNEG) + i] != 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_jac_rows(p):
     return _ints(p, H_JROW, _h(p, H_NNZ))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_jac_cols(p):
     return _ints(p, H_JCOL, _h(p, H_NNZ))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_n_jac(p):
     return _h(p, H_NNZ)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_n_observed(p):
     return _h(p, H_N) + _h(p, H_NRULES)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_time_dependent(p):
     return _h(p, H_TDEP) != 0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _lu(p):
     return _ints(p, H_LU, _h(p, H_NLU))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_nnz_w(p):
     return _lu(p)[P_NNZW]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def generic_use_sparse(p):
     return _lu(p)[P_NNZW] > 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def generic_w_assemble(jv, inv_gh, w, p):
     lu_assemble(_lu(p), jv, inv_gh, w)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def generic_lu_factor_sparse(w, p):
     return lu_factor(_lu(p), w)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def generic_lu_solve_sparse(w, b, x, p):
     lu_solve(_lu(p), w, b, x)

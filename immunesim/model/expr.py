@@ -181,6 +181,87 @@ def _fold(tree: ast.AST, text: str, where: str) -> None:
     ev(tree)
 
 
+def evaluate(expr: Expression, values) -> float:
+    """The value of ``expr`` in double precision with its names bound by ``values`` (a mapping
+    name -> number), by the kernels' conventions: IEEE arithmetic (``1/0`` is ``inf``, a log or
+    square root out of its domain NaN), a condition is 1 or 0, ``min``/``max`` pick the first
+    smallest/largest argument. For values needed before a simulation (an imported model's
+    initial assignments); an unbound name raises :class:`ExpressionError`."""
+
+    def ieee(fn, *args):
+        try:
+            v = fn(*args)
+        except ZeroDivisionError:
+            a, b = args[0], args[-1]
+            return math.nan if a == 0 or a != a else math.copysign(math.inf, a) * math.copysign(1.0, b)
+        except OverflowError:
+            return math.inf
+        except (ValueError, TypeError):
+            return math.nan
+        return math.nan if isinstance(v, complex) else float(v)
+
+    def ev(node) -> float:
+        group = _group(node)
+        if group == "unary":
+            negative, operand = signs(node)
+            v = ev(operand)
+            return -v if negative else v
+        if group in ("add", "mul"):
+            first, steps = chain(node)
+            acc = ev(first)
+            for op, right, _ in steps:
+                acc = ieee({ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+                            ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}[type(op)],
+                           acc, ev(right))
+            return acc
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            try:
+                return float(values[node.id])
+            except KeyError:
+                raise ExpressionError(f"expression '{_clip(expr.text)}': '{node.id}' has no "
+                                      "value here") from None
+        if isinstance(node, ast.BinOp):                       # the power
+            return ieee(lambda a, b: a ** b, ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp):                     # not
+            return float(ev(node.operand) == 0.0)
+        if isinstance(node, ast.Compare):
+            left = ev(node.left)
+            for op, right_node in zip(node.ops, node.comparators):
+                right = ev(right_node)
+                if not {ast.Lt: left < right, ast.LtE: left <= right, ast.Gt: left > right,
+                        ast.GtE: left >= right, ast.Eq: left == right,
+                        ast.NotEq: left != right}[type(op)]:
+                    return 0.0
+                left = right
+            return 1.0
+        if isinstance(node, ast.BoolOp):
+            truth = (ev(v) != 0.0 for v in node.values)
+            return float(all(truth) if isinstance(node.op, ast.And) else any(truth))
+        fn, args = node.func.id, node.args
+        if fn == "piecewise":
+            for i in range(0, len(args) - 1, 2):
+                if ev(args[i + 1]) != 0.0:
+                    return ev(args[i])
+            return ev(args[-1])
+        xs = [ev(a) for a in args]
+        if fn in ("min", "max"):
+            out = xs[0]
+            for x in xs[1:]:
+                if (x < out) if fn == "min" else (x > out):
+                    out = x
+            return out
+        if fn == "log" and xs[0] == 0.0:
+            return -math.inf
+        return ieee(_MATH[fn], *xs)
+
+    try:
+        return ev(expr.tree)
+    except RecursionError:
+        raise ExpressionError(f"expression '{_clip(expr.text)}' is nested too deeply") from None
+
+
 def _clip(text: str, n: int = 200) -> str:
     return text if len(text) <= n else text[:n] + " ..."
 

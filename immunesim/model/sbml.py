@@ -1,0 +1,713 @@
+"""SBML import: an SBML model (Levels 2 and 3, core; ``comp`` flattened) as an immunesim Model.
+
+The file is read by python-libsbml, the format's reference parser (never by hand). Its function
+definitions are inlined and its local parameters made global by libsbml's own converters; its
+math is then translated node by node into immunesim's expression language, whose text is parsed
+and checked like any model file's (:mod:`immunesim.model.expr`): nothing in an SBML file is ever
+executed, and an element the engine cannot simulate exactly is refused, with its id and the
+construct named, before anything runs.
+
+How SBML's quantities become the Model's (the conventions of the SBML Level 3 spec, section 4):
+
+- a species changed by reactions has its **amount** as a state variable (``<id>_amount`` unless
+  ``hasOnlySubstanceUnits``, where the symbol is the amount itself): reactions change amounts,
+  ``d n / dt = sum_r stoichiometry * conversion factor * rate_r``, and the species' symbol (its
+  concentration, ``n / V``) is an assignment rule, so a compartment that changes size dilutes
+  it as SBML says;
+- a rate rule makes its target a state variable holding the target's symbol value (a species'
+  concentration unless ``hasOnlySubstanceUnits``); an assignment rule makes it a rule;
+- every reaction's rate (its kinetic law, in substance per time) is a rule named by the
+  reaction's id, so math that names a reaction reads its rate, as SBML says;
+- everything else is a parameter holding its value at the start, after initial assignments
+  and assignment rules are evaluated together in dependency order (a species without either
+  keeps its amount; its concentration follows its compartment's size).
+
+Not supported yet, and refused naming the element: events, algebraic rules, ``delay``,
+``rateOf``, fast reactions, SBML packages other than ``comp``, and math outside SBML's subset.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ExpressionError, ModelError
+from .components import Parameter, Process, Rule, Species
+from .expr import RESERVED, TIME, evaluate, parse
+from .model import Model
+
+#: largest SBML file read, bytes (BioModels' largest curated models are a few MB)
+MAX_SBML_BYTES = 64 * 1024 * 1024
+#: the source recorded for every imported parameter
+SOURCE = "SBML model"
+_SID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class SBMLSymbol:
+    """One SBML symbol and what it became in the Model.
+
+    ``name``: the Model's name for the symbol's value (species: concentration unless
+    ``only_substance``); ``role``: ``"state"``, ``"rule"`` or ``"parameter"``; ``amount``: for
+    a species whose amount is kept apart from its symbol, that amount's name (a state or a
+    parameter), else None; ``compartment``: a species' compartment's name."""
+
+    id: str
+    kind: str
+    name: str
+    role: str
+    sbml_name: str = ""
+    units: str = ""
+    compartment: str | None = None
+    only_substance: bool = False
+    amount: str | None = None
+
+
+@dataclass
+class SBMLInfo:
+    """What an import kept of the SBML file: every symbol by SBML id (in document order), the
+    counts of each kind of element, the Level/Version, and the model's annotations/notes."""
+
+    symbols: dict[str, SBMLSymbol] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    level: int = 3
+    version: int = 2
+    model_id: str = ""
+    notes: str = ""
+
+    def reported(self) -> list[str]:
+        """The ids a time course reports by default (the SBML Test Suite's convention): every
+        species that can change, then every parameter, compartment and species reference that
+        a rule changes."""
+        species = [s.id for s in self.symbols.values() if s.kind == "species" and s.role != "parameter"]
+        others = [s.id for s in self.symbols.values()
+                  if s.kind in ("parameter", "compartment", "speciesReference")
+                  and s.role != "parameter"]
+        return species + others
+
+
+class SBMLModel(Model):
+    """A Model imported from SBML; ``sbml`` (:class:`SBMLInfo`) maps SBML ids to its names."""
+
+    def __init__(self, *args, sbml: SBMLInfo, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sbml = sbml
+
+    def values(self, result, sbml_id: str, as_: str | None = None):
+        """The time course of SBML symbol ``sbml_id`` in ``result`` (a simulation of this model,
+        one patient), as an array over ``result.time``: the symbol's value, or for a species
+        ``as_="amount"`` or ``"concentration"``."""
+        import numpy as np
+
+        try:
+            sym = self.sbml.symbols[sbml_id]
+        except KeyError:
+            raise ModelError(f"'{sbml_id}' is not an SBML id of model '{self.name}' (ids: "
+                             f"{', '.join(list(self.sbml.symbols)[:20])})") from None
+
+        def series(name):
+            if name in result.variables:
+                return np.asarray(result[name].values, dtype=float)
+            return np.full(result.time.size, self.parameters[self.parameter_index[name]].value)
+
+        value = series(sym.name)
+        if sym.kind != "species" or as_ is None:
+            return value
+        if as_ not in ("amount", "concentration"):
+            raise ModelError(f"as_ must be 'amount' or 'concentration', got {as_!r}")
+        if (as_ == "amount") == sym.only_substance:
+            return value
+        size = series(sym.compartment)
+        return value * size if as_ == "amount" else value / size
+
+
+def load_sbml(source) -> SBMLModel:
+    """Import an SBML model (a path, or the XML text itself) as an :class:`SBMLModel`.
+
+    Raises :class:`~immunesim.errors.ModelError` listing every problem: libsbml's errors in the
+    file, and every element that cannot be simulated exactly (with its id and the construct)."""
+    import libsbml
+
+    text, path = _read(source)
+    # from its file where there is one: a comp model's external model definitions are found
+    # relative to it
+    doc = libsbml.readSBMLFromFile(str(path)) if path is not None else libsbml.readSBMLFromString(text)
+    problems = [f"SBML line {e.getLine()}: {e.getMessage().strip()}"
+                for e in (doc.getError(i) for i in range(doc.getNumErrors()))
+                if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+    if problems:
+        raise ModelError(problems)
+    if doc.getModel() is None:
+        raise ModelError("the SBML document has no model")
+    _convert(doc, libsbml)
+    return _Importer(doc, libsbml).build()
+
+
+def _read(source) -> tuple[str | None, Path | None]:
+    """``(text, None)`` for SBML text, ``(None, path)`` for a readable file within the size
+    bound."""
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("<")):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ModelError(f"cannot read SBML file '{path}': {exc.strerror}") from None
+        if size > MAX_SBML_BYTES:
+            raise ModelError(f"SBML file '{path}' is {size} bytes; at most {MAX_SBML_BYTES} allowed")
+        if not path.is_file():
+            raise ModelError(f"cannot read SBML file '{path}': not a file")
+        return None, path
+    if not isinstance(source, str):
+        raise ModelError(f"load_sbml: expected a path or SBML text, got {type(source).__name__}")
+    if len(source) > MAX_SBML_BYTES:
+        raise ModelError(f"the SBML text is {len(source)} characters; at most {MAX_SBML_BYTES} allowed")
+    return source, None
+
+
+def _convert(doc, libsbml) -> None:
+    """Flatten ``comp``, inline function definitions, make local parameters global: libsbml's
+    converters, in that order. Other packages that bear on the math are refused."""
+    problems = []
+    for i in range(doc.getNumPlugins() if doc.getLevel() >= 3 else 0):   # Level 2: annotations
+        prefix = doc.getPlugin(i).getPrefix()
+        if prefix != "comp" and doc.getPackageRequired(prefix):
+            problems.append(f"SBML package '{prefix}' is required by the file and not supported")
+    if problems:
+        raise ModelError(problems)
+
+    def run(option, what):
+        props = libsbml.ConversionProperties()
+        props.addOption(option, True)
+        if option == "flatten comp":
+            props.addOption("leavePorts", False)
+        if doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
+            errs = [doc.getError(i).getMessage().strip() for i in range(doc.getNumErrors())
+                    if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+            raise ModelError([f"SBML: {what} failed"] + errs[:20])
+
+    if doc.isPackageEnabled("comp"):
+        run("flatten comp", "flattening the comp package's submodels")
+    run("expandFunctionDefinitions", "inlining the function definitions")
+    run("promoteLocalParameters", "making the local parameters global")
+
+
+class _Importer:
+    def __init__(self, doc, libsbml):
+        self.L = libsbml
+        self.doc = doc
+        self.m = doc.getModel()
+        self.problems: list[str] = []
+        self.names: dict[str, str] = {}          # SBML id -> internal name
+        self.taken: set[str] = set()
+
+    # -- names ------------------------------------------------------------------------------
+    def name(self, sid: str) -> str:
+        if sid not in self.names:
+            self.names[sid] = self.fresh(sid)
+        return self.names[sid]
+
+    def fresh(self, base: str) -> str:
+        n = re.sub(r"[^A-Za-z0-9_]", "_", base)
+        if not _SID.match(n) or n in RESERVED or keyword.iskeyword(n) or n.lower() == "nan":
+            n = f"s_{n}"
+        out, k = n, 1
+        while out in self.taken:
+            k += 1
+            out = f"{n}_{k}"
+        self.taken.add(out)
+        return out
+
+    # -- math -------------------------------------------------------------------------------
+    def math(self, node, where: str) -> str | None:
+        """The expression text of an SBML math element (None where it is refused)."""
+        try:
+            text, kind = self.node(node, where)
+        except _Refused as exc:
+            self.problems.append(f"{where}: {exc}")
+            return None
+        except RecursionError:
+            self.problems.append(f"{where}: the math is nested too deeply")
+            return None
+        return text if kind == "num" else f"piecewise(1, {text}, 0)"
+
+    def node(self, n, where) -> tuple[str, str]:
+        L = self.L
+        t = n.getType()
+        kids = [n.getChild(i) for i in range(n.getNumChildren())]
+
+        def num(k):
+            text, kind = self.node(k, where)
+            return f"({text})" if kind == "num" else f"piecewise(1, {text}, 0)"
+
+        def cond(k):
+            text, kind = self.node(k, where)
+            return f"({text})" if kind == "bool" else f"(({text}) != 0)"
+
+        if t == L.AST_INTEGER:
+            return _number(float(n.getInteger())), "num"
+        if t in (L.AST_REAL, L.AST_REAL_E, L.AST_RATIONAL, L.AST_NAME_AVOGADRO):
+            v = n.getValue() if t == L.AST_RATIONAL else n.getReal()
+            if not math.isfinite(v):
+                raise _Refused(f"the number {v} (infinity or NaN in math) is not supported")
+            return _number(v), "num"
+        if t == L.AST_CONSTANT_PI:
+            return _number(math.pi), "num"
+        if t == L.AST_CONSTANT_E:
+            return _number(math.e), "num"
+        if t in (L.AST_CONSTANT_TRUE, L.AST_CONSTANT_FALSE):
+            return ("(0 == 0)" if t == L.AST_CONSTANT_TRUE else "(0 != 0)"), "bool"
+        if t == L.AST_NAME_TIME:
+            return TIME, "num"
+        if t == L.AST_NAME:
+            sid = n.getName()
+            if sid not in self.names:
+                raise _Refused(f"'{sid}' is not a symbol of the model")
+            return self.names[sid], "num"
+        if t == L.AST_PLUS:
+            return (" + ".join(num(k) for k in kids) if kids else "0"), "num"
+        if t == L.AST_TIMES:
+            return (" * ".join(num(k) for k in kids) if kids else "1"), "num"
+        if t == L.AST_MINUS:
+            if len(kids) == 1:
+                return f"-{num(kids[0])}", "num"
+            return f"{num(kids[0])} - {num(kids[1])}", "num"
+        if t == L.AST_DIVIDE:
+            return f"{num(kids[0])} / {num(kids[1])}", "num"
+        if t in (L.AST_POWER, L.AST_FUNCTION_POWER):
+            return f"pow({num(kids[0])}, {num(kids[1])})", "num"
+        if t == L.AST_FUNCTION_ROOT:
+            if len(kids) == 1:
+                return f"sqrt({num(kids[0])})", "num"
+            if kids[0].isNumber() and kids[0].getValue() == 2:
+                return f"sqrt({num(kids[1])})", "num"
+            return f"pow({num(kids[1])}, 1 / {num(kids[0])})", "num"
+        if t == L.AST_FUNCTION_LOG:
+            if len(kids) == 1:
+                return f"log({num(kids[0])}) / log(10)", "num"
+            return f"log({num(kids[1])}) / log({num(kids[0])})", "num"
+        simple = {L.AST_FUNCTION_ABS: "abs", L.AST_FUNCTION_EXP: "exp", L.AST_FUNCTION_LN: "log",
+                  L.AST_FUNCTION_SIN: "sin", L.AST_FUNCTION_COS: "cos", L.AST_FUNCTION_TAN: "tan",
+                  L.AST_FUNCTION_ARCSIN: "asin", L.AST_FUNCTION_ARCCOS: "acos",
+                  L.AST_FUNCTION_ARCTAN: "atan", L.AST_FUNCTION_SINH: "sinh",
+                  L.AST_FUNCTION_COSH: "cosh", L.AST_FUNCTION_TANH: "tanh",
+                  L.AST_FUNCTION_ARCSINH: "asinh", L.AST_FUNCTION_ARCCOSH: "acosh",
+                  L.AST_FUNCTION_ARCTANH: "atanh", L.AST_FUNCTION_FLOOR: "floor",
+                  L.AST_FUNCTION_CEILING: "ceil", L.AST_FUNCTION_FACTORIAL: "factorial"}
+        if t in simple:
+            return f"{simple[t]}({num(kids[0])})", "num"
+        # the reciprocal functions, written with the ones above
+        recip = {L.AST_FUNCTION_SEC: "1 / cos({})", L.AST_FUNCTION_CSC: "1 / sin({})",
+                 L.AST_FUNCTION_COT: "1 / tan({})", L.AST_FUNCTION_SECH: "1 / cosh({})",
+                 L.AST_FUNCTION_CSCH: "1 / sinh({})", L.AST_FUNCTION_COTH: "1 / tanh({})",
+                 L.AST_FUNCTION_ARCSEC: "acos(1 / {})", L.AST_FUNCTION_ARCCSC: "asin(1 / {})",
+                 L.AST_FUNCTION_ARCCOT: "atan(1 / {})", L.AST_FUNCTION_ARCSECH: "acosh(1 / {})",
+                 L.AST_FUNCTION_ARCCSCH: "asinh(1 / {})", L.AST_FUNCTION_ARCCOTH: "atanh(1 / {})"}
+        if t in recip:
+            return "(" + recip[t].format(num(kids[0])) + ")", "num"
+        if t in (L.AST_FUNCTION_MIN, L.AST_FUNCTION_MAX):
+            fn = "min" if t == L.AST_FUNCTION_MIN else "max"
+            if len(kids) == 1:
+                return num(kids[0]), "num"
+            return f"{fn}({', '.join(num(k) for k in kids)})", "num"
+        if t in (L.AST_FUNCTION_QUOTIENT, L.AST_FUNCTION_REM):
+            a, b = num(kids[0]), num(kids[1])
+            q = f"piecewise(floor({a} / {b}), {a} / {b} >= 0, ceil({a} / {b}))"   # toward zero
+            return (q if t == L.AST_FUNCTION_QUOTIENT else f"{a} - {b} * {q}"), "num"
+        if t == L.AST_FUNCTION_PIECEWISE:
+            parts = []
+            for i in range(0, len(kids) - 1, 2):
+                parts += [num(kids[i]), cond(kids[i + 1])]
+            if len(kids) % 2:
+                parts.append(num(kids[-1]))
+            elif parts:     # no otherwise: SBML leaves the value undefined; the last piece's
+                parts.append(parts[-2])
+            else:
+                raise _Refused("a piecewise with no pieces")
+            if len(parts) == 1:
+                return parts[0], "num"
+            return f"piecewise({', '.join(parts)})", "num"
+        rel = {L.AST_RELATIONAL_EQ: "==", L.AST_RELATIONAL_NEQ: "!=", L.AST_RELATIONAL_GT: ">",
+               L.AST_RELATIONAL_GEQ: ">=", L.AST_RELATIONAL_LT: "<", L.AST_RELATIONAL_LEQ: "<="}
+        if t in rel:
+            if len(kids) < 2:
+                return "(0 == 0)", "bool"
+            if t == L.AST_RELATIONAL_NEQ and len(kids) > 2:
+                raise _Refused("'neq' with more than two arguments")
+            return f" {rel[t]} ".join(num(k) for k in kids), "bool"
+        if t in (L.AST_LOGICAL_AND, L.AST_LOGICAL_OR):
+            op = " and " if t == L.AST_LOGICAL_AND else " or "
+            if not kids:
+                return ("(0 == 0)" if t == L.AST_LOGICAL_AND else "(0 != 0)"), "bool"
+            return op.join(cond(k) for k in kids), "bool"
+        if t == L.AST_LOGICAL_NOT:
+            return f"not {cond(kids[0])}", "bool"
+        if t == L.AST_LOGICAL_XOR:
+            if not kids:
+                return "(0 != 0)", "bool"
+            acc = cond(kids[0])
+            for k in kids[1:]:
+                b = cond(k)
+                acc = f"(({acc} and not {b}) or (not {acc} and {b}))"
+            return acc, "bool"
+        if t == L.AST_LOGICAL_IMPLIES:
+            return f"(not {cond(kids[0])} or {cond(kids[1])})", "bool"
+        if t == L.AST_FUNCTION_DELAY:
+            raise _Refused("delay() in math is not supported")
+        if t == L.AST_FUNCTION_RATE_OF:
+            raise _Refused("rateOf() in math is not supported yet")
+        if t == L.AST_FUNCTION:
+            raise _Refused(f"function '{n.getName()}' is not defined")
+        name = L.formulaToL3String(n) or str(t)
+        raise _Refused(f"the MathML construct '{name[:60]}' is outside SBML's math subset")
+
+    # -- the model ----------------------------------------------------------------------------
+    def build(self) -> SBMLModel:
+        L, m = self.L, self.m
+        info = SBMLInfo(level=self.doc.getLevel(), version=self.doc.getVersion(),
+                        model_id=m.getId() or "", notes=m.getNotesString() or "")
+        comps = [m.getCompartment(i) for i in range(m.getNumCompartments())]
+        species = [m.getSpecies(i) for i in range(m.getNumSpecies())]
+        params = [m.getParameter(i) for i in range(m.getNumParameters())]
+        reactions = [m.getReaction(i) for i in range(m.getNumReactions())]
+        rules = [m.getRule(i) for i in range(m.getNumRules())]
+        inits = [m.getInitialAssignment(i) for i in range(m.getNumInitialAssignments())]
+        refs = []                                   # (reaction, speciesReference, sign)
+        for r in reactions:
+            refs += [(r, r.getReactant(i), -1) for i in range(r.getNumReactants())]
+            refs += [(r, r.getProduct(i), 1) for i in range(r.getNumProducts())]
+        info.counts = {"compartments": len(comps), "species": len(species),
+                       "parameters": len(params), "reactions": len(reactions),
+                       "rules": len(rules), "initial assignments": len(inits),
+                       "events": m.getNumEvents(), "constraints": m.getNumConstraints(),
+                       "function definitions (inlined)": 0}
+        for e in (m.getEvent(i) for i in range(m.getNumEvents())):
+            self.problems.append(f"event '{e.getId() or e.getName() or '?'}': events are not "
+                                 "supported yet")
+        for r in reactions:
+            if r.isSetFast() and r.getFast():
+                self.problems.append(f"reaction '{r.getId()}': fast reactions are not supported")
+        for sid in [c.getId() for c in comps] + [s.getId() for s in species] + \
+                   [p.getId() for p in params] + [r.getId() for r in reactions] + \
+                   [sr.getId() for _, sr, _ in refs if sr.isSetId()]:
+            self.name(sid)
+
+        assign, rate = {}, {}
+        for rule in rules:
+            if rule.isAlgebraic():
+                self.problems.append("algebraic rule: algebraic rules are not supported yet")
+                continue
+            var = rule.getVariable()
+            if not rule.isSetMath():
+                continue                            # no math: no effect (SBML L3V2)
+            text = self.math(rule.getMath(), f"{'assignment' if rule.isAssignment() else 'rate'} "
+                                              f"rule for '{var}'")
+            if var not in self.names:
+                self.problems.append(f"rule for '{var}': not a symbol of the model")
+            elif text is not None:
+                (assign if rule.isAssignment() else rate)[var] = text
+        initial = {}
+        for ia in inits:
+            if ia.isSetMath():
+                text = self.math(ia.getMath(), f"initial assignment to '{ia.getSymbol()}'")
+                if text is not None:
+                    initial[ia.getSymbol()] = text
+        kinetic = {}
+        for r in reactions:
+            kl = r.getKineticLaw()
+            if kl is not None and kl.isSetMath():
+                text = self.math(kl.getMath(), f"reaction '{r.getId()}' kinetic law")
+                if text is not None:
+                    kinetic[r.getId()] = text
+        stoich = []                     # (reaction id, species id, sign, stoichiometry text)
+        for r, sr, sign in refs:
+            if sr.isSetId() and (sr.getId() in assign or sr.getId() in rate or sr.getId() in initial):
+                text = self.names[sr.getId()]
+            elif self.doc.getLevel() < 3 and sr.isSetStoichiometryMath():
+                sm = sr.getStoichiometryMath()
+                text = self.math(sm.getMath(), f"reaction '{r.getId()}' stoichiometryMath of "
+                                 f"'{sr.getSpecies()}'") if sm.isSetMath() else None
+                text = "1" if text is None else text
+            else:
+                v = sr.getStoichiometry() if sr.isSetStoichiometry() or self.doc.getLevel() < 3 else 1.0
+                text = _number(v) if math.isfinite(v) else "1"
+            stoich.append((r.getId(), sr.getSpecies(), float(sign), text))
+        if self.problems:
+            raise ModelError(self.problems)
+        return self.assemble(info, comps, species, params, reactions, refs, assign, rate,
+                             initial, kinetic, stoich)
+
+    def assemble(self, info, comps, species, params, reactions, refs, assign, rate, initial,
+                 kinetic, stoich) -> SBMLModel:
+        m = self.m
+        N = self.names
+        changed_by_reactions = set()
+        for rid, sp_id, _, _ in stoich:
+            s = m.getSpecies(sp_id)
+            if s is not None and not s.getBoundaryCondition() and not s.getConstant() \
+                    and sp_id not in rate and sp_id not in assign and rid in kinetic:
+                changed_by_reactions.add(sp_id)
+        # t0 definitions: SBML id -> expression text (over internal names) of its starting value
+        t0: dict[str, str] = {}
+        declared: dict[str, float] = {}
+        for c in comps:
+            # no size: Level 2's default is 1; a 0-D compartment has no size, its species'
+            # values are amounts (hence 1); otherwise an initial assignment must set it
+            declared[c.getId()] = c.getSize() if c.isSetSize() else (
+                1.0 if self.doc.getLevel() < 3 or c.getSpatialDimensionsAsDouble() == 0 else math.nan)
+        for p in params:
+            declared[p.getId()] = p.getValue() if p.isSetValue() else math.nan
+        for _, sr, _ in refs:
+            if sr.isSetId():
+                declared[sr.getId()] = (sr.getStoichiometry() if sr.isSetStoichiometry() else math.nan)
+        for rid, text in kinetic.items():
+            t0[rid] = text
+        for r in reactions:
+            if r.getId() not in kinetic:
+                t0[r.getId()] = "0"
+        species_t0 = {}
+        for s in species:
+            sid, V = s.getId(), N[s.getCompartment()]
+            hosu = s.getHasOnlySubstanceUnits()
+            if s.isSetInitialAmount():
+                species_t0[sid] = (_number(s.getInitialAmount()) if hosu
+                                   else f"{_number(s.getInitialAmount())} / {V}")
+            elif s.isSetInitialConcentration():
+                species_t0[sid] = (f"{_number(s.getInitialConcentration())} * {V}" if hosu
+                                   else _number(s.getInitialConcentration()))
+        for sid, text in {**species_t0, **assign, **initial}.items():
+            t0[sid] = text
+        for sid, v in declared.items():
+            t0.setdefault(sid, _number(v) if math.isfinite(v) else "nan")
+        start = self._evaluate_t0(t0)
+
+        # -- components -------------------------------------------------------------------
+        states, parameters, rules, processes = [], [], [], []
+        info.symbols = {}
+        unit_of = self._units()
+
+        def value(sid):
+            v = start.get(sid, math.nan)
+            if not math.isfinite(v):
+                self.problems.append(f"'{sid}': its value at the start is not a finite number "
+                                     f"(got {v}: no value, no initial assignment, or one that "
+                                     "divides by zero?)")
+                return 0.0
+            return v
+
+        def add_symbol(sid, kind, role, element, **extra):
+            info.symbols[sid] = SBMLSymbol(id=sid, kind=kind, name=N[sid], role=role,
+                                           sbml_name=element.getName() if element.isSetName() else "",
+                                           units=unit_of(element, kind), **extra)
+
+        for kind, elements in (("compartment", comps), ("parameter", params)):
+            for el in elements:
+                sid = el.getId()
+                if sid in assign:
+                    rules.append(Rule(name=N[sid], expression=assign[sid], unit=unit_of(el, kind) or "1"))
+                    add_symbol(sid, kind, "rule", el)
+                elif sid in rate:
+                    states.append(Species(name=N[sid], unit=unit_of(el, kind) or "1",
+                                          initial=value(sid), nonnegative=False))
+                    processes.append(Process(name=self.fresh(f"rate_rule_{sid}"), rate=rate[sid],
+                                             stoichiometry={N[sid]: 1.0}))
+                    add_symbol(sid, kind, "state", el)
+                else:
+                    parameters.append(Parameter(name=N[sid], value=value(sid), unit=unit_of(el, kind) or "1",
+                                                source=SOURCE, bounds=(-math.inf, math.inf)))
+                    add_symbol(sid, kind, "parameter", el)
+        amount_state: dict[str, str] = {}           # species id -> name of its amount state
+        for s in species:
+            sid, V, hosu = s.getId(), N[s.getCompartment()], s.getHasOnlySubstanceUnits()
+            unit = unit_of(s, "species") or "1"
+            extra = {"compartment": V, "only_substance": hosu}
+            if sid in assign:
+                rules.append(Rule(name=N[sid], expression=assign[sid], unit=unit))
+                add_symbol(sid, "species", "rule", s, **extra)
+            elif sid in rate:
+                states.append(Species(name=N[sid], unit=unit, initial=value(sid), nonnegative=False))
+                processes.append(Process(name=self.fresh(f"rate_rule_{sid}"), rate=rate[sid],
+                                         stoichiometry={N[sid]: 1.0}))
+                add_symbol(sid, "species", "state", s, **extra)
+            elif sid in changed_by_reactions:
+                v = value(sid)
+                if hosu:
+                    states.append(Species(name=N[sid], unit=unit, initial=v, nonnegative=False))
+                    amount_state[sid] = N[sid]
+                    add_symbol(sid, "species", "state", s, **extra)
+                else:
+                    amt = self.fresh(f"{N[sid]}_amount")
+                    states.append(Species(name=amt, unit=unit, initial=v * value(s.getCompartment()),
+                                          nonnegative=False))
+                    rules.append(Rule(name=N[sid], expression=f"{amt} / {V}", unit=unit))
+                    amount_state[sid] = amt
+                    add_symbol(sid, "species", "rule", s, amount=amt, **extra)
+            elif not hosu and s.getCompartment() in {**assign, **rate}:
+                # a fixed amount in a compartment that changes size: the concentration follows
+                # (a constant species too: its amount is what stays, as the SBML Test Suite has it)
+                amt = self.fresh(f"{N[sid]}_amount")
+                parameters.append(Parameter(name=amt, value=value(sid) * value(s.getCompartment()),
+                                            unit=unit, source=SOURCE, bounds=(-math.inf, math.inf)))
+                rules.append(Rule(name=N[sid], expression=f"{amt} / {V}", unit=unit))
+                add_symbol(sid, "species", "rule", s, amount=amt, **extra)
+            else:
+                parameters.append(Parameter(name=N[sid], value=value(sid), unit=unit, source=SOURCE,
+                                            bounds=(-math.inf, math.inf)))
+                add_symbol(sid, "species", "parameter", s, **extra)
+        for _, sr, _ in refs:
+            if not sr.isSetId():
+                continue
+            sid = sr.getId()
+            if sid in assign:
+                rules.append(Rule(name=N[sid], expression=assign[sid], unit="1"))
+                add_symbol(sid, "speciesReference", "rule", sr)
+            elif sid in rate:
+                states.append(Species(name=N[sid], unit="1", initial=value(sid), nonnegative=False))
+                processes.append(Process(name=self.fresh(f"rate_rule_{sid}"), rate=rate[sid],
+                                         stoichiometry={N[sid]: 1.0}))
+                add_symbol(sid, "speciesReference", "state", sr)
+            else:
+                parameters.append(Parameter(name=N[sid], value=value(sid), unit="1", source=SOURCE,
+                                            bounds=(-math.inf, math.inf)))
+                add_symbol(sid, "speciesReference", "parameter", sr)
+        # reactions: each rate a rule (named by the reaction's id); amounts change by it
+        global_cf = m.getConversionFactor() if m.isSetConversionFactor() else ""
+        for r in reactions:
+            rid = r.getId()
+            rules.append(Rule(name=N[rid], expression=kinetic.get(rid, "0"), unit="1"))
+            fixed: dict[str, float] = {}
+            for rr, sp_id, sign, text in stoich:
+                if rr != rid or sp_id not in amount_state or rid not in kinetic:
+                    continue
+                s = m.getSpecies(sp_id)
+                cf = s.getConversionFactor() if s.isSetConversionFactor() else global_cf
+                try:
+                    c = float(text)
+                except ValueError:
+                    c = None
+                if c is not None and not cf:
+                    fixed[amount_state[sp_id]] = fixed.get(amount_state[sp_id], 0.0) + sign * c
+                else:
+                    factor = f"({text})" + (f" * {N[cf]}" if cf else "")
+                    processes.append(Process(name=self.fresh(f"{rid}_{sp_id}"),
+                                             rate=f"{factor} * {N[rid]}",
+                                             stoichiometry={amount_state[sp_id]: sign}))
+            fixed = {k: v for k, v in fixed.items() if v != 0.0}
+            if fixed:
+                processes.append(Process(name=self.fresh(f"reaction_{rid}"), rate=N[rid],
+                                         stoichiometry=fixed))
+            info.symbols[rid] = SBMLSymbol(id=rid, kind="reaction", name=N[rid], role="rule",
+                                           sbml_name=r.getName() if r.isSetName() else "")
+        if not states:             # nothing changes: one constant state keeps the solver's shape
+            states.append(Species(name=self.fresh("no_state"), unit="1", initial=0.0,
+                                  nonnegative=False))
+        if self.problems:
+            raise ModelError(self.problems)
+        name = m.getId() or m.getName() or "sbml_model"
+        return SBMLModel(name, species=states, parameters=parameters, processes=processes,
+                         rules=rules, time_unit=self._time_unit(), sbml=info,
+                         description=(m.getName() if m.isSetName() else ""))
+
+    def _evaluate_t0(self, t0: dict[str, str]) -> dict[str, float]:
+        """Every symbol's value at the start: initial assignments, assignment rules, declared
+        values and reaction rates evaluated together in dependency order (a cycle is refused)."""
+        by_name = {self.names[sid]: sid for sid in t0 if sid in self.names}
+        parsed = {}
+        for sid, text in t0.items():
+            if text == "nan":
+                continue
+            try:
+                parsed[sid] = parse(text, f"the start value of '{sid}'")
+            except ExpressionError as exc:
+                self.problems.append(str(exc))
+        values: dict[str, float] = {}
+        env: dict[str, float] = {TIME: 0.0}
+        state: dict[str, int] = {}
+        for root in t0:
+            if root in values:
+                continue
+            stack = [root]
+            while stack:
+                sid = stack[-1]
+                if sid in values:
+                    stack.pop()
+                    continue
+                expr = parsed.get(sid)
+                if expr is None:
+                    values[sid] = math.nan
+                    env[self.names.get(sid, sid)] = math.nan
+                    stack.pop()
+                    continue
+                deps = [by_name[n] for n in expr.names if n in by_name and by_name[n] not in values]
+                if deps and state.get(sid) != 1:
+                    state[sid] = 1
+                    for d in deps:
+                        if state.get(d) == 1:
+                            self.problems.append(f"initial assignments and assignment rules form a "
+                                                 f"cycle through '{sid}' and '{d}'")
+                            raise ModelError(self.problems)
+                    stack.extend(deps)
+                    continue
+                if deps:
+                    self.problems.append(f"initial assignments and assignment rules form a cycle "
+                                         f"through '{sid}'")
+                    raise ModelError(self.problems)
+                try:
+                    v = evaluate(expr, env)
+                except ExpressionError as exc:
+                    self.problems.append(str(exc))
+                    v = math.nan
+                values[sid] = v
+                env[self.names[sid]] = v
+                state[sid] = 2
+                stack.pop()
+        return values
+
+    def _units(self):
+        m = self.m
+
+        def unit(el, kind) -> str:
+            u = ""
+            if kind == "species":
+                sub = el.getSubstanceUnits() if el.isSetSubstanceUnits() else (
+                    m.getSubstanceUnits() if m.isSetSubstanceUnits() else "")
+                u = sub
+                if sub and not el.getHasOnlySubstanceUnits():
+                    c = m.getCompartment(el.getCompartment())
+                    cu = c.getUnits() if c is not None and c.isSetUnits() else ""
+                    u = f"{sub}/{cu}" if cu else ""
+            elif kind in ("parameter", "compartment") and el.isSetUnits():
+                u = el.getUnits()
+            return u if u and re.match(r"^[A-Za-z0-9_/]+$", u) else ""
+
+        return unit
+
+    def _time_unit(self) -> str:
+        m, L = self.m, self.L
+        if not m.isSetTimeUnits():
+            return "1"
+        tu = m.getTimeUnits()
+        if tu == "second":
+            return "second"
+        ud = m.getUnitDefinition(tu)
+        if ud is not None and ud.getNumUnits() == 1:
+            u = ud.getUnit(0)
+            if u.getKind() == L.UNIT_KIND_SECOND and u.getExponent() == 1:
+                factor = u.getMultiplier() * 10.0 ** u.getScale()
+                for seconds, name in ((1.0, "second"), (60.0, "minute"), (3600.0, "hour"),
+                                      (86400.0, "day")):
+                    if abs(factor - seconds) <= 1e-12 * seconds:
+                        return name
+        return "1"
+
+
+class _Refused(Exception):
+    pass
+
+
+def _number(v: float) -> str:
+    v = float(v)
+    text = repr(v)
+    return f"({text})" if v < 0 else text
