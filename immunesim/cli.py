@@ -8,7 +8,9 @@ presets, the model's variables, or a preset's parameters with units and sources.
 ``immunesim simulate MODEL.yaml [-o OUTDIR]`` runs a model file (its optional
 ``simulation`` block gives t_end, output_every, method, rtol, atol and doses) and
 writes ``results.nc``, ``trajectories.csv`` and ``manifest.json`` atomically.
-``immunesim sbml MODEL.yaml`` prints the model as SBML L3V2.
+``immunesim sbml MODEL.yaml`` prints the model as SBML L3V2; ``immunesim sbml run MODEL.xml
+--t-end T --points N -o OUT.csv`` simulates an SBML model, ``immunesim sbml info MODEL.xml`` says
+what it imports as.
 Any failure a user can cause ends with one clear message and exit status 2.
 
 Each command imports the modules it needs when it runs, not at the top of this file: the
@@ -346,11 +348,101 @@ class _Usage(Exception):
     """A command line used wrongly (argparse cannot express it); printed without traceback."""
 
 
+def _sbml_parser():
+    from .io.sbml_run import ATOL, RTOL
+    from .solvers import METHODS
+
+    ap = argparse.ArgumentParser(prog="immunesim sbml", description=(
+        "immunesim sbml MODEL.yaml: print a model file as SBML L3V2; immunesim sbml run "
+        "MODEL.xml ...: simulate an SBML model and write a CSV; immunesim sbml info MODEL.xml: "
+        "what an SBML model imports as."))
+    sub = ap.add_subparsers(dest="sbml_command", required=True)
+    r = sub.add_parser("run", help="simulate an SBML model, write time, then one column per id")
+    r.add_argument("model", type=Path)
+    r.add_argument("--t-start", type=float, default=0.0, help="start time (default 0)")
+    r.add_argument("--t-end", type=float, required=True, help="end time, in the model's time")
+    r.add_argument("--points", type=int, required=True, help="output times, evenly spaced, ends included")
+    r.add_argument("-o", "--output", type=Path, required=True, help="the CSV file to write")
+    r.add_argument("--variables", help="ids to report, in order (default: every species that "
+                   "can change, then every parameter and compartment a rule changes)")
+    r.add_argument("--amount", help="species to report as amounts")
+    r.add_argument("--concentration", help="species to report as concentrations")
+    r.add_argument("--rtol", type=float, default=RTOL, help=f"relative tolerance (default {RTOL:g})")
+    r.add_argument("--atol", type=float, default=ATOL, help=f"absolute tolerance (default {ATOL:g})")
+    r.add_argument("--method", choices=list(METHODS), default="rodas5p")
+    i = sub.add_parser("info", help="print what an SBML model imports as, and what is refused")
+    i.add_argument("model", type=Path)
+    return ap
+
+
+def _ids(text) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
 def _sbml(args) -> int:
+    words = list(args.args)
+    if not words or words[0] in ("-h", "--help"):
+        _sbml_parser().print_help()
+        return 0 if words else 2
+    if words[0] in ("run", "info"):
+        sub = _sbml_parser().parse_args(words)
+        return _sbml_run(sub) if sub.sbml_command == "run" else _sbml_info(sub)
+    if len(words) != 1 or words[0].startswith("-"):
+        raise _Usage("usage: immunesim sbml MODEL.yaml | immunesim sbml run MODEL.xml --t-end T "
+                     "--points N -o OUT.csv [...] | immunesim sbml info MODEL.xml")
     from .io.sbml import to_sbml
     from .model.loader import load_model
 
-    sys.stdout.write(to_sbml(load_model(args.model)) + "\n")
+    sys.stdout.write(to_sbml(load_model(Path(words[0]))) + "\n")
+    return 0
+
+
+def _sbml_run(args) -> int:
+    from .io.sbml_run import time_course, write_csv
+    from .limits import MAX_OUTPUT_POINTS
+    from .model.sbml import load_sbml
+
+    if not 2 <= args.points <= MAX_OUTPUT_POINTS:
+        raise _Usage(f"--points must be between 2 and {MAX_OUTPUT_POINTS}, got {args.points}")
+    model = load_sbml(args.model)
+    header, values = time_course(model, t_start=args.t_start, t_end=args.t_end,
+                                 points=args.points, variables=_ids(args.variables),
+                                 amount=_ids(args.amount), concentration=_ids(args.concentration),
+                                 rtol=args.rtol, atol=args.atol, method=args.method)
+    write_csv(args.output, header, values)
+    return 0
+
+
+def _sbml_info(args) -> int:
+    from .errors import ModelError
+    from .model.sbml import load_sbml
+
+    try:
+        model = load_sbml(args.model)
+    except ModelError as exc:
+        print(f"{args.model}: not imported; refused:")
+        for p in exc.problems:
+            print(f"  - {p}")
+        return 2
+    info = model.sbml
+    print(f"{args.model}: SBML Level {info.level} Version {info.version}, model "
+          f"'{info.model_id}'")
+    for kind, n in info.counts.items():
+        print(f"  {kind:32s} {n}")
+    roles: dict[str, int] = {}
+    for sym in info.symbols.values():
+        role = sym.role
+        if sym.amount:
+            role = ("amount a state" if sym.amount in model.species_names else "amount fixed") + \
+                ", concentration a rule"
+        key = f"{sym.kind}: {role}"
+        roles[key] = roles.get(key, 0) + 1
+    print(f"imported as {len(model.species)} state variables, {len(model.rules)} rules, "
+          f"{len(model.parameters)} parameters, {len(model.processes)} processes:")
+    for key in sorted(roles):
+        print(f"  {key:32s} {roles[key]}")
+    print("reported by default: " + ", ".join(info.reported()))
+    print("refused: nothing")
     return 0
 
 
@@ -417,15 +509,20 @@ def main(argv=None) -> int:
     ds = drs.add_parser("show", help="print a drug's parameters with units and sources")
     ds.add_argument("name")
     ds.set_defaults(func=_drug_show)
-    b = sub.add_parser("sbml", help="print a model file as SBML Level 3 Version 2")
-    b.add_argument("model", type=Path)
+    b = sub.add_parser("sbml", help="SBML: MODEL.yaml prints a model file as SBML L3V2; "
+                       "'run MODEL.xml ...' simulates an SBML model; 'info MODEL.xml' says what "
+                       "it imports as", add_help=False)
+    b.add_argument("args", nargs=argparse.REMAINDER)
     b.set_defaults(func=_sbml)
     argv = sys.argv[1:] if argv is None else list(argv)
     bad = next((a for a in argv if "\x00" in str(a)), None)
     if bad is not None:
         print(f"immunesim: error: argument {_clip(bad)} contains a NUL character", file=sys.stderr)
         return 2
-    args = ap.parse_args(argv)
+    if argv and argv[0] == "sbml":     # its own parser: 'sbml MODEL.yaml', 'sbml run ...', --help
+        args = argparse.Namespace(func=_sbml, args=argv[1:])
+    else:
+        args = ap.parse_args(argv)
     import warnings
 
     from .codegen import KernelCacheWarning

@@ -142,8 +142,11 @@ def load_sbml(source) -> SBMLModel:
         raise ModelError(problems)
     if doc.getModel() is None:
         raise ModelError("the SBML document has no model")
+    n_functions = doc.getModel().getNumFunctionDefinitions()
     _convert(doc, libsbml)
-    return _Importer(doc, libsbml).build()
+    model = _Importer(doc, libsbml).build()
+    model.sbml.counts["function definitions (inlined)"] = n_functions
+    return model
 
 
 def _read(source) -> tuple[str | None, Path | None]:
@@ -381,8 +384,7 @@ class _Importer:
         info.counts = {"compartments": len(comps), "species": len(species),
                        "parameters": len(params), "reactions": len(reactions),
                        "rules": len(rules), "initial assignments": len(inits),
-                       "events": m.getNumEvents(), "constraints": m.getNumConstraints(),
-                       "function definitions (inlined)": 0}
+                       "events": m.getNumEvents(), "constraints": m.getNumConstraints()}
         for e in (m.getEvent(i) for i in range(m.getNumEvents())):
             self.problems.append(f"event '{e.getId() or e.getName() or '?'}': events are not "
                                  "supported yet")
