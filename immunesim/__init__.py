@@ -19,6 +19,7 @@ from .errors import ExpressionError, ImmunesimError, InputError, ModelError, Sim
 from .events import Bolus, Infusion, SetParameter, SetSpecies, doses
 from .model import Model, Parameter, Process, Rule, Species
 from .model.loader import load_model, model_from_dict
+from .model.sbml import SBMLModel, load_sbml
 from .result import Result
 from .simulate import simulate, simulate_batch
 from .solvers import METHODS, SolverOptions
@@ -31,7 +32,7 @@ __all__ = [
     "Bolus", "ExpressionError", "ImmunesimError", "Infusion", "InputError", "METHODS", "Model", "ModelError",
     "Parameter", "Process", "Result", "Rule", "STATUS_NAMES", "SetParameter", "SetSpecies",
     "SimulationError", "SolverOptions", "Species", "doses", "load_model", "model_from_dict",
-    "simulate", "simulate_batch", "Tissue", "TissueConfig", "meanfield_model",
+    "simulate", "simulate_batch", "SBMLModel", "load_sbml", "Tissue", "TissueConfig", "meanfield_model",
     "open_trajectories", "run_trial", "load_scenario", "run", "compare", "trial", "run_scenario",
 ]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ImmunesimError, InputError, ModelError
-from ..model.sbml import SBMLModel
+from ..model.sbml import SBMLModel, load_sbml
 from ..simulate import simulate
 
 #: default tolerances of ``immunesim sbml run``: tight enough for the SBML Test Suite's expected
@@ -117,8 +117,6 @@ def run_case(folder, *, kernels: str = "generic", sbml: Path | None = None) -> d
     case = read_case(folder)
     out = {"case": case.folder.name, "status": "failed", "message": ""}
     try:
-        from ..model.sbml import load_sbml
-
         model = load_sbml(sbml or case.sbml)
     except ModelError as exc:
         out.update(status="refused", message=str(exc)[:500])

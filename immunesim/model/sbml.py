@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ExpressionError, ModelError
 from .components import Parameter, Process, Rule, Species
 from .expr import RESERVED, TIME, evaluate, parse
@@ -100,8 +102,6 @@ class SBMLModel(Model):
         """The time course of SBML symbol ``sbml_id`` in ``result`` (a simulation of this model,
         one patient), as an array over ``result.time``: the symbol's value, or for a species
         ``as_="amount"`` or ``"concentration"``."""
-        import numpy as np
-
         try:
             sym = self.sbml.symbols[sbml_id]
         except KeyError:
@@ -129,7 +129,7 @@ def load_sbml(source) -> SBMLModel:
 
     Raises :class:`~immunesim.errors.ModelError` listing every problem: libsbml's errors in the
     file, and every element that cannot be simulated exactly (with its id and the construct)."""
-    import libsbml
+    import libsbml      # a compiled library: loaded when SBML is read, not with immunesim
 
     text, path = _read(source)
     # from its file where there is one: a comp model's external model definitions are found
@@ -368,7 +368,7 @@ class _Importer:
 
     # -- the model ----------------------------------------------------------------------------
     def build(self) -> SBMLModel:
-        L, m = self.L, self.m
+        m = self.m
         info = SBMLInfo(level=self.doc.getLevel(), version=self.doc.getVersion(),
                         model_id=m.getId() or "", notes=m.getNotesString() or "")
         comps = [m.getCompartment(i) for i in range(m.getNumCompartments())]
