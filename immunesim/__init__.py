@@ -17,7 +17,7 @@ from .diseases.covariates import COVARIATES
 from .diseases.reference import REFERENCE_MODELS, reference_model
 from .errors import ExpressionError, ImmunesimError, InputError, ModelError, SimulationError
 from .events import Bolus, Infusion, SetParameter, SetSpecies, doses
-from .model import Model, Parameter, Process, Rule, Species
+from .model import Event, Model, Parameter, Process, Rule, Species
 from .model.loader import load_model, model_from_dict
 from .model.sbml import SBMLModel, load_sbml
 from .result import Result
@@ -29,7 +29,7 @@ from .tissue import Tissue, TissueConfig, meanfield_model
 __all__ = [
     "COVARIATES", "disease_model", "diseases",
     "Branch", "REFERENCE_MODELS", "SteadyState", "continuation", "reference_model", "steady_state",
-    "Bolus", "ExpressionError", "ImmunesimError", "Infusion", "InputError", "METHODS", "Model", "ModelError",
+    "Bolus", "Event", "ExpressionError", "ImmunesimError", "Infusion", "InputError", "METHODS", "Model", "ModelError",
     "Parameter", "Process", "Result", "Rule", "STATUS_NAMES", "SetParameter", "SetSpecies",
     "SimulationError", "SolverOptions", "Species", "doses", "load_model", "model_from_dict",
     "simulate", "simulate_batch", "SBMLModel", "load_sbml", "Tissue", "TissueConfig", "meanfield_model",

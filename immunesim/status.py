@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
-from .kernels.constants import (MAX_STEPS, NEGATIVE_STATE, NON_FINITE, SINGULAR, ST_ACCEPTED,
-                             ST_BAD_INDEX, ST_CLIPPED, ST_DENSE_LU, ST_H_FAIL, ST_JAC, ST_LU,
-                             ST_REJECTED, ST_RHS, ST_STEPS, ST_T_FAIL, STEP_UNDERFLOW, SUCCESS)
+from .kernels.constants import (MAX_CASCADE, MAX_PENDING, MAX_STEPS, NEGATIVE_STATE, NON_FINITE,
+                             SINGULAR, ST_ACCEPTED, ST_BAD_INDEX, ST_CLIPPED, ST_DENSE_LU,
+                             ST_H_FAIL, ST_JAC, ST_LU, ST_REJECTED, ST_RHS, ST_STEPS, ST_T_FAIL,
+                             STEP_UNDERFLOW, SUCCESS, TOO_MANY_EVENTS)
 
 STATUS_NAMES = {SUCCESS: "success", MAX_STEPS: "max_steps", STEP_UNDERFLOW: "step_underflow",
-                NON_FINITE: "non_finite", NEGATIVE_STATE: "negative_state", SINGULAR: "singular"}
+                NON_FINITE: "non_finite", NEGATIVE_STATE: "negative_state", SINGULAR: "singular",
+                TOO_MANY_EVENTS: "too_many_events"}
 
 #: solver statistics reported per run: result variable name -> stats slot
 STAT_FIELDS = {"n_steps": ST_STEPS, "n_accepted": ST_ACCEPTED, "n_rejected": ST_REJECTED,
@@ -37,4 +39,8 @@ def describe(code: int, stats, species_names, max_steps: int) -> str:
                 "species")
     if code == SINGULAR:
         return f"singular iteration matrix{at}"
+    if code == TOO_MANY_EVENTS:
+        return (f"state events{at}: more than {MAX_PENDING} waiting for their delays, or more "
+                f"than {MAX_CASCADE} executed at one time (events triggering each other without "
+                "end?)")
     return f"unknown status {code}"

@@ -32,9 +32,10 @@ from importlib import resources
 from ..model.model import Model
 from ..solvers import SOLVERS
 from . import rosenbrock, sparse_lu
+from .events import event_layout
 
 #: bump when the generated code changes shape (invalidates every cached kernel)
-CODEGEN_VERSION = "7"
+CODEGEN_VERSION = "8"
 _DECORATOR = '@njit(cache=True, error_model="numpy", nogil=True)'
 _PARALLEL = '@njit(cache=True, error_model="numpy", parallel=True)'
 _INLINE = '@njit(cache=True, inline="always")'
@@ -46,10 +47,12 @@ _INLINE = '@njit(cache=True, inline="always")'
 _INTERFACE = (("nonneg", "p, i", "NONNEG[i]"), ("jac_rows", "p", "JROW"), ("jac_cols", "p", "JCOL"),
               ("n_jac", "p", "NNZ_J"), ("n_observed", "p", "N_OBS"),
               ("time_dependent", "p", "TIME_DEP"), ("use_sparse", "p", "USE_SPARSE"),
-              ("nnz_w", "p", "NNZ_W"), ("params_changed", "p", None))
+              ("nnz_w", "p", "NNZ_W"), ("params_changed", "p", None),
+              ("n_events", "p", "N_EV"), ("n_event_values", "p", "N_EVV"),
+              ("event_table", "p", "EV_TAB"))
 #: the model's own functions: generated in a specialised module, from the tape in the generic one
 _MODEL_FUNCTIONS = ("rhs", "jac_nz", "dfdt", "observe", "w_assemble", "lu_factor_sparse",
-                    "lu_solve_sparse")
+                    "lu_solve_sparse", "event_values")
 
 
 def _interface_source() -> str:
@@ -162,7 +165,8 @@ def _generate(model: Model, budget) -> str:
     from ..model.symbolic import build_symbolic  # SymPy (heavy), as above
     from .printer import emit_assignments  # SymPy only when a kernel is generated
 
-    sym = build_symbolic(model, budget)
+    ev_exprs, ev_table = event_layout(model)
+    sym = build_symbolic(model, budget, ev_exprs)
     n = len(model.species)
     pattern = sym.sparsity
     # unrolled up to MAX_UNROLLED_OPS (1.8x faster per patient than the program on the RA
@@ -180,7 +184,9 @@ def _generate(model: Model, budget) -> str:
         f"TIME_DEP = {sym.time_dependent}",
         f"NONNEG = np.array([{nonneg}], dtype=np.bool_)",
         f"JROW = np.array({[i for i, _ in pattern]!r}, dtype=np.int64)",
-        f"JCOL = np.array({[j for _, j in pattern]!r}, dtype=np.int64)", "",
+        f"JCOL = np.array({[j for _, j in pattern]!r}, dtype=np.int64)",
+        f"N_EV = {len(model.events)}", f"N_EVV = {len(ev_exprs)}",
+        f"EV_TAB = np.array({(ev_table.tolist() or [0])!r}, dtype=np.int64)", "",
     ]
     rhs = [e for e in sym.rhs]
     budget.at("the kernel code of the model (common subexpressions, printing)")
@@ -193,6 +199,8 @@ def _generate(model: Model, budget) -> str:
             [f"ft[{i}]" for i in range(n)], sym.dfdt)),
         _function("observe", "t, y, p, row", emit_assignments(
             [f"row[{k}]" for k in range(len(sym.observed))], sym.observed)),
+        _function("event_values", "t, y, p, ev", emit_assignments(
+            [f"ev[{k}]" for k in range(len(sym.extra))], sym.extra)),
         (sparse_lu.emit(plan, pattern) if plan is None or plan.ops <= sparse_lu.MAX_UNROLLED_OPS
          else sparse_lu.emit_program(plan, pattern)),
     ]

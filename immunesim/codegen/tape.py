@@ -23,6 +23,7 @@ from ..kernels import tape_eval as K
 from ..model.expr import ELEMENTARY, TIME, chain, signs
 from ..model.model import Model
 from . import sparse_lu
+from .events import event_layout
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ class Tape:
     parameter changes; the rest depend on the state or time). ``tptr``/``tcol``: the colours in
     which each instruction's tangent can be nonzero (instruction ``k``'s are
     ``tcol[tptr[k]:tptr[k + 1]]``), and ``dptr``/``dcol`` the same for the tangent along time
-    (colour 0 where the instruction depends on ``t``): the tangent passes compute only these."""
+    (colour 0 where the instruction depends on ``t``): the tangent passes compute only these.
+    ``ev_reg``: the register of each of the events' values, ``ev_table`` their event table and
+    ``n_events`` their number (:func:`immunesim.codegen.events.event_layout`)."""
 
     code: np.ndarray
     consts: np.ndarray
@@ -53,6 +56,9 @@ class Tape:
     tcol: np.ndarray
     dptr: np.ndarray
     dcol: np.ndarray
+    ev_reg: np.ndarray
+    ev_table: np.ndarray
+    n_events: int
 
     @property
     def n_colors(self) -> int:
@@ -201,6 +207,8 @@ def compile_tape(model: Model) -> Tape:
                 terms[species[sp_name]].append((c < 0.0, rate))
             elif c != 0.0:
                 terms[species[sp_name]].append((False, b.op(K.OP_MUL, b.const(c), rate)))
+    ev_exprs, ev_table = event_layout(model)
+    ev_reg = [_walk(b, x, name, f"event value {k}") for k, x in enumerate(ev_exprs)]
     rhs_reg = []
     for ts in terms:
         if not ts:
@@ -223,6 +231,7 @@ def compile_tape(model: Model) -> Tape:
     dptr, dcol = _colour_lists(code, lambda r: {0} if b.tdep[r] else set())
     return Tape(
         tptr=tptr, tcol=tcol, dptr=dptr, dcol=dcol,
+        ev_reg=np.array(ev_reg, dtype=np.int64), ev_table=ev_table, n_events=len(model.events),
         code=code,
         n_pre=n_pre,
         consts=np.array(b.consts or [0.0]),
@@ -414,14 +423,17 @@ def pack(tape: Tape, nonneg, n_params: int) -> np.ndarray:
     put(K.H_TCOL, tape.tcol if tape.tcol.size else np.zeros(1, np.int64))
     put(K.H_DPTR, tape.dptr)
     put(K.H_DCOL, tape.dcol if tape.dcol.size else np.zeros(1, np.int64))
+    put(K.H_EVREG, tape.ev_reg if tape.ev_reg.size else np.zeros(1, np.int64))
+    put(K.H_EVTAB, tape.ev_table if tape.ev_table.size else np.zeros(1, np.int64))
     pattern = list(zip(tape.jrow.tolist(), tape.jcol.tolist()))
     lu = sparse_lu.program(sparse_lu.plan(n, pattern, sparse_lu.MAX_PROGRAM_OPS), pattern)
     put(K.H_LU, lu)
     header[[K.H_NP, K.H_N, K.H_NREG, K.H_NINSTR, K.H_NRULES, K.H_NNZ, K.H_NCOLORS, K.H_TDEP,
-            K.H_NCONSTS, K.H_NLU, K.H_NPRE, K.H_NTCOL, K.H_NDCOL]] = [
+            K.H_NCONSTS, K.H_NLU, K.H_NPRE, K.H_NTCOL, K.H_NDCOL, K.H_NEV, K.H_NEVV,
+            K.H_NEVTAB]] = [
         n_params, n, tape.n_reg, tape.code.shape[0], tape.obs_reg.size, tape.jrow.size,
         tape.n_colors, int(tape.time_dependent), tape.consts.size, lu.size, tape.n_pre,
-        tape.tcol.size, tape.dcol.size]
+        tape.tcol.size, tape.dcol.size, tape.n_events, tape.ev_reg.size, tape.ev_table.size]
     return np.concatenate(parts + [header])
 
 

@@ -13,6 +13,8 @@ STEP_UNDERFLOW = 2
 NON_FINITE = 3
 NEGATIVE_STATE = 4
 SINGULAR = 5
+TOO_MANY_EVENTS = 6     # state events: more than MAX_PENDING waiting, or a cascade without end
+EVENT_FOUND = -1        # internal: a segment stopped where an event trigger changed
 
 # -- layout of the per-run statistics vector ---------------------------------
 ST_STEPS = 0        # attempted steps
@@ -33,6 +35,16 @@ EV_ADD_SPECIES = 0  # bolus: y[idx] += val
 EV_SET_SPECIES = 1  # y[idx] = val
 EV_SET_PARAM = 2    # p[idx] = val
 EV_ADD_INPUT = 3    # zero-order input rate into species idx: u[idx] += val (infusions)
+
+# -- state events (immunesim.model.Event): the event table (Model.event_layout) ----------
+# per event, EVW integers: offsets of its trigger, priority and delay in the event values
+# (-1: none), its first assignment and their count, and its flags; then per assignment
+# (EVA integers): target kind (0 species, 1 parameter), target index, offset of its value
+EVW = 8
+EVA = 3
+EV_TRIG, EV_PRIO, EV_DELAY, EV_FIRST, EV_NASSIGN, EV_PERSISTENT, EV_INITIAL, EV_USE_TRIGGER = range(8)
+MAX_PENDING = 1000      # events triggered and waiting for their delay, per run
+MAX_CASCADE = 10000     # events executed at one time (one triggering the next)
 
 SAFETY = 0.9
 # The sparse LU's static pivots are accepted while every multiplier stays below this (partial

@@ -414,11 +414,11 @@ def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
 # the parameters only) hold this ``p``'s values, and, last, a header of offsets. The prologue
 # runs when the flag is 0: in a fresh copy of ``p``, and after an event sets a parameter
 # (``generic_params_changed``); its registers' tangents are 0 and are never written.
-HEADER = 32
+HEADER = 40
 (H_NP, H_N, H_NREG, H_NINSTR, H_NRULES, H_NNZ, H_NCOLORS, H_TDEP, H_REG, H_TAN, H_YDOT,
  H_CODE, H_CONSTS, H_NCONSTS, H_RHS, H_OBS, H_JROW, H_JCOL, H_JCOLOR, H_SEEDS, H_NONNEG,
  H_LU, H_NLU, H_NPRE, H_TAN1, H_PFLAG, H_TPTR, H_TCOL, H_DPTR, H_DCOL, H_NTCOL,
- H_NDCOL) = range(32)
+ H_NDCOL, H_EVREG, H_EVTAB, H_NEV, H_NEVV, H_NEVTAB) = range(37)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -503,6 +503,32 @@ def generic_dfdt(t, y, p, ft):
 def generic_observe(t, y, p, row):
     tape_observe(_body(p), _consts(p), _ints(p, H_OBS, _h(p, H_NRULES)), t, y, p, row,
                  _scratch(p, H_REG))
+
+
+@njit(cache=True, error_model="numpy")
+def generic_event_values(t, y, p, ev):
+    """The values of the model's event expressions (triggers as 1/0, priorities, delays,
+    assignment values) at ``(t, y)``."""
+    reg = _scratch(p, H_REG)
+    evaluate(_body(p), _consts(p), t, y, p, reg)
+    ev_reg = _ints(p, H_EVREG, max(_h(p, H_NEVV), 1))
+    for k in range(_h(p, H_NEVV)):
+        ev[k] = reg[ev_reg[k]]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def generic_n_events(p):
+    return _h(p, H_NEV)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def generic_n_event_values(p):
+    return _h(p, H_NEVV)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def generic_event_table(p):
+    return _ints(p, H_EVTAB, max(_h(p, H_NEVTAB), 1))
 
 
 @njit(cache=True, error_model="numpy", inline="always")

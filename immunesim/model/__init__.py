@@ -1,5 +1,5 @@
 """Declarative models: species, parameters, rules, processes and their validation."""
-from .components import Parameter, Process, Rule, Species
+from .components import Event, Parameter, Process, Rule, Species
 from .model import Model
 
-__all__ = ["Model", "Parameter", "Process", "Rule", "Species"]
+__all__ = ["Event", "Model", "Parameter", "Process", "Rule", "Species"]

@@ -172,3 +172,74 @@ class Process:
                   for k, v in self.stoichiometry.items()}
         object.__setattr__(self, "stoichiometry", MappingProxyType(stoich))
         object.__setattr__(self, "parsed", parse(self.rate, f"{where} rate"))
+
+
+_CONDITION_NODES = ("Compare", "BoolOp", "UnaryOp")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """A state-triggered event: when ``trigger`` (a condition on species, parameters, rules and
+    time, e.g. ``"CRP < 5"``) changes from false to true, ``assignments`` (``{target:
+    expression}``, targets species or parameters) are executed.
+
+    The solver locates the change in time on the step's continuous extension (bisection, to
+    the last bits of the time), stops there, executes the event, and restarts, as it does at a
+    scheduled dose. ``delay`` (an expression, in the model's time unit) executes the
+    assignments that long after the trigger; their values are computed when the trigger fires
+    if ``use_values_from_trigger_time`` (default), else when they are executed. A
+    ``persistent=False`` event is cancelled if its trigger turns false before it executes.
+    ``initial_value`` is the trigger's value just before the start (so a trigger true at the
+    start fires then only if ``initial_value`` is False). Events executed at the same time go
+    by ``priority`` (an expression; higher first; then the model's order). These are SBML's
+    event semantics (SBML L3V2 core, section 4.12)."""
+
+    name: str
+    trigger: str
+    assignments: Mapping[str, str]
+    delay: str | None = None
+    priority: str | None = None
+    persistent: bool = True
+    initial_value: bool = True
+    use_values_from_trigger_time: bool = True
+    description: str = ""
+    parsed_trigger: Expression = field(init=False, repr=False, compare=False)
+    parsed_assignments: tuple = field(init=False, repr=False, compare=False)
+    parsed_delay: Expression | None = field(init=False, repr=False, compare=False)
+    parsed_priority: Expression | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        check_name(self.name, "event")
+        where = f"event '{self.name}'"
+        cond = parse(self.trigger, f"{where} trigger")
+        if type(cond.tree).__name__ not in _CONDITION_NODES:
+            raise ModelError(f"{where}: the trigger {clip(self.trigger)} is not a condition (use a "
+                             "comparison such as 'X > 5', combined with and/or/not)")
+        # as a number (1 while true, 0 while false): what the kernels evaluate
+        object.__setattr__(self, "parsed_trigger",
+                           parse(f"piecewise(1, {cond.text}, 0)", f"{where} trigger"))
+        if not isinstance(self.assignments, Mapping) or not self.assignments:
+            raise ModelError(f"{where}: assignments must be a non-empty mapping {{target: "
+                             "expression}")
+        parsed = tuple((str(k), parse(v, f"{where} assignment to '{k}'"))
+                       for k, v in self.assignments.items())
+        object.__setattr__(self, "assignments", MappingProxyType({k: e.text for k, e in parsed}))
+        object.__setattr__(self, "parsed_assignments", parsed)
+        for attr, text in (("parsed_delay", self.delay), ("parsed_priority", self.priority)):
+            object.__setattr__(self, attr, None if text is None else
+                               parse(text, f"{where} {attr.split('_')[1]}"))
+        for flag in ("persistent", "initial_value", "use_values_from_trigger_time"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ModelError(f"{where}: {flag} must be true or false, got "
+                                 f"{clip(getattr(self, flag))}")
+
+    @property
+    def names(self) -> frozenset:
+        """Every name the event's expressions use."""
+        out = set(self.parsed_trigger.names)
+        for _, e in self.parsed_assignments:
+            out |= e.names
+        for e in (self.parsed_delay, self.parsed_priority):
+            if e is not None:
+                out |= e.names
+        return frozenset(out)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..validation import clip, closest
-from .components import Parameter, Process, Rule, Species, check_number, check_unit
+from .components import Event, Parameter, Process, Rule, Species, check_number, check_unit
 from .expr import TIME
 
 
@@ -33,11 +33,13 @@ class Model:
 
     def __init__(self, name: str, *, species: Iterable[Species], parameters: Iterable[Parameter],
                  processes: Iterable[Process] = (), rules: Iterable[Rule] = (),
+                 events: Iterable[Event] = (),
                  time_unit: str = "day", description: str = "", references: Iterable[str] = ()):
         self.name = str(name)
         self.species = tuple(species)
         self.parameters = tuple(parameters)
         self.processes = tuple(processes)
+        self.events = tuple(events)
         self.time_unit = time_unit
         self.description = description
         self.references = tuple(references)
@@ -45,7 +47,7 @@ class Model:
         for kind, items, cls in (("species", self.species, Species),
                                  ("parameters", self.parameters, Parameter),
                                  ("processes", self.processes, Process),
-                                 ("rules", tuple(rules), Rule)):
+                                 ("rules", tuple(rules), Rule), ("events", self.events, Event)):
             for item in items:
                 if not isinstance(item, cls):
                     problems.append(f"{kind}: expected {cls.__name__}, got {type(item).__name__}")
@@ -71,6 +73,7 @@ class Model:
                     problems.append(f"process '{proc.name}' stoichiometry names '{sp_name}', "
                                     f"which is not a species (species: "
                                     f"{', '.join(self.species_names)})")
+        problems += self._check_events(rules)
         if problems:
             raise ModelError(problems)
         self.rules = tuple(rules[i] for i in order)
@@ -79,6 +82,23 @@ class Model:
     def _defined_names(self, rules) -> set[str]:
         return ({s.name for s in self.species} | {p.name for p in self.parameters}
                 | {r.name for r in rules} | {TIME})
+
+    def _check_events(self, rules) -> list[str]:
+        problems = []
+        counts = Counter(e.name for e in self.events)
+        problems += [f"duplicate event name '{n}'" for n, c in sorted(counts.items()) if c > 1]
+        defined = self._defined_names(rules)
+        species, params = set(self.species_names), set(self.parameter_names)
+        for e in self.events:
+            undefined = e.names - defined
+            if undefined:
+                problems.append(f"event '{e.name}' uses undefined name(s): "
+                                f"{', '.join(sorted(undefined))}")
+            for target in e.assignments:
+                if target not in species and target not in params:
+                    problems.append(f"event '{e.name}' assigns '{target}', which is not a species "
+                                    "or a parameter (rules are computed, not set)")
+        return problems
 
     def _check_names(self, rules) -> list[str]:
         seen: dict[str, str] = {}
@@ -171,7 +191,9 @@ class Model:
             "rules": [[r.name, r.expression] for r in self.rules],
             "processes": [[p.name, p.rate, sorted(p.stoichiometry.items())]
                           for p in self.processes],
-        }
+        } | ({"events": [[e.name, e.trigger, list(e.assignments.items()), e.delay, e.priority,
+                          e.persistent, e.initial_value, e.use_values_from_trigger_time]
+                         for e in self.events]} if self.events else {})
 
     @cached_property
     def structure_hash(self) -> str:
@@ -191,8 +213,9 @@ class Model:
         return _sha(full)
 
     def __repr__(self):
+        ev = f", {len(self.events)} events" if self.events else ""
         return (f"Model({self.name!r}: {len(self.species)} species, {len(self.parameters)} "
-                f"parameters, {len(self.processes)} processes, {len(self.rules)} rules)")
+                f"parameters, {len(self.processes)} processes, {len(self.rules)} rules{ev})")
 
 
 def _sha(obj) -> str:

@@ -32,6 +32,7 @@ class SymbolicModel:
     dfdt: list
     observed: list
     time_dependent: bool
+    extra: list
 
     @property
     def sparsity(self) -> list[tuple[int, int]]:
@@ -92,16 +93,18 @@ def symbolic_budget(seconds: float | None = None):
             signal.signal(signal.SIGALRM, old)
 
 
-def build_symbolic(model: Model, budget: _Budget | None = None) -> SymbolicModel:
+def build_symbolic(model: Model, budget: _Budget | None = None, extra=()) -> SymbolicModel:
     """Substitute rules, sum process rates into the RHS and differentiate exactly, within the
-    symbolic time budget (``budget``: one already running, as :func:`symbolic_budget` gives)."""
+    symbolic time budget (``budget``: one already running, as :func:`symbolic_budget` gives).
+    ``extra``: more parsed expressions over the model's names (its events' values), returned
+    with the rules substituted, in ``extra``."""
     if budget is not None:
-        return _build(model, budget)
+        return _build(model, budget, extra)
     with symbolic_budget() as budget:
-        return _build(model, budget)
+        return _build(model, budget, extra)
 
 
-def _build(model: Model, budget: _Budget) -> SymbolicModel:
+def _build(model: Model, budget: _Budget, extra=()) -> SymbolicModel:
     import sympy as sp
 
     y, _, t, table = symbols_for(model)
@@ -133,5 +136,9 @@ def _build(model: Model, budget: _Budget) -> SymbolicModel:
     for i, f in enumerate(rhs):
         budget.at(f"the time derivative of {model.species[i].name}'")
         dfdt.append(sp.diff(f, t) if t in f.free_symbols else sp.Integer(0))
+    more = []
+    for k, x in enumerate(extra):
+        budget.at(f"event value {k}")
+        more.append(to_sympy(x, table, f"event value {k}"))
     return SymbolicModel(rhs=rhs, jacobian=jac, dfdt=dfdt, observed=y + rule_exprs,
-                         time_dependent=any(d != 0 for d in dfdt))
+                         time_dependent=any(d != 0 for d in dfdt), extra=more)

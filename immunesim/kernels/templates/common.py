@@ -245,3 +245,119 @@ def fail(stats, code, t, h, index):
     stats[ST_H_FAIL] = h
     stats[ST_BAD_INDEX] = index
     return code
+
+
+def trigger_changed(t, y, p, evv, trig):
+    """Whether any event trigger at ``(t, y)`` differs from ``trig`` (each trigger's value, 1 or
+    0, where the run last stopped)."""
+    event_values(t, y, p, evv)
+    tab = event_table(p)
+    for k in range(n_events(p)):
+        now = 1.0 if evv[tab[k * EVW + EV_TRIG]] != 0.0 else 0.0
+        if now != trig[k]:
+            return True
+    return False
+
+
+def drop_pending(q, pend_t, pend_k, pend_v, n_pend):
+    """Remove entry ``q`` of the event queue, keeping the others in order."""
+    for r in range(q, n_pend - 1):
+        pend_t[r] = pend_t[r + 1]
+        pend_k[r] = pend_k[r + 1]
+        for a in range(pend_v.shape[1]):
+            pend_v[r, a] = pend_v[r + 1, a]
+    return n_pend - 1
+
+
+def scan_triggers(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend):
+    """Bring ``trig`` up to date at ``(t, y)``: a trigger that turned true queues its event, due
+    at ``t + delay``, with its assignments' values taken now if it uses the values of the
+    trigger time; one that turned false cancels the queued executions of a non-persistent event.
+    Returns the queue's length, or -1 when the queue is full."""
+    event_values(t, y, p, evv)
+    tab = event_table(p)
+    ne = n_events(p)
+    for k in range(ne):
+        row = k * EVW
+        now = 1.0 if evv[tab[row + EV_TRIG]] != 0.0 else 0.0
+        if now == trig[k]:
+            continue
+        trig[k] = now
+        if now == 1.0:
+            if n_pend >= pend_t.shape[0]:
+                return -1
+            d = tab[row + EV_DELAY]
+            pend_t[n_pend] = t + (evv[d] if d >= 0 else 0.0)
+            pend_k[n_pend] = k
+            if tab[row + EV_USE_TRIGGER] != 0:
+                first = tab[row + EV_FIRST]
+                for a in range(tab[row + EV_NASSIGN]):
+                    pend_v[n_pend, a] = evv[tab[ne * EVW + (first + a) * EVA + 2]]
+            n_pend += 1
+        elif tab[row + EV_PERSISTENT] == 0:
+            q = 0
+            while q < n_pend:
+                if pend_k[q] == k:
+                    n_pend = drop_pending(q, pend_t, pend_k, pend_v, n_pend)
+                else:
+                    q += 1
+    return n_pend
+
+
+def fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend, vals, stats):
+    """At time ``t``: queue the events whose triggers turned true, then execute those due, one
+    at a time, the highest priority first (no priority: after those with one; ties in the
+    queue's order, which is the model's order for triggers that turned true together). Each
+    execution may trigger or cancel others, so the triggers are scanned again after each.
+    Returns ``(status, queue length)``."""
+    n_pend = scan_triggers(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend)
+    if n_pend < 0:
+        return fail(stats, TOO_MANY_EVENTS, t, 0.0, -1), 0
+    tab = event_table(p)
+    ne = n_events(p)
+    count = 0
+    while True:
+        best = -1
+        best_pr = -math.inf
+        fresh = False
+        for q in range(n_pend):
+            if pend_t[q] <= t:
+                pi = tab[pend_k[q] * EVW + EV_PRIO]
+                pr = -math.inf
+                if pi >= 0:
+                    if not fresh:
+                        event_values(t, y, p, evv)
+                        fresh = True
+                    pr = evv[pi]
+                if best < 0 or pr > best_pr:
+                    best = q
+                    best_pr = pr
+        if best < 0:
+            return SUCCESS, n_pend
+        count += 1
+        if count > MAX_CASCADE:
+            return fail(stats, TOO_MANY_EVENTS, t, 0.0, -1), n_pend
+        row = pend_k[best] * EVW
+        first = tab[row + EV_FIRST]
+        na = tab[row + EV_NASSIGN]
+        if tab[row + EV_USE_TRIGGER] != 0:
+            for a in range(na):
+                vals[a] = pend_v[best, a]
+        else:
+            event_values(t, y, p, evv)
+            for a in range(na):
+                vals[a] = evv[tab[ne * EVW + (first + a) * EVA + 2]]
+        changed = False
+        for a in range(na):
+            o = ne * EVW + (first + a) * EVA
+            if tab[o] == 0:
+                y[tab[o + 1]] = vals[a]
+            else:
+                p[tab[o + 1]] = vals[a]
+                changed = True
+        if changed:
+            params_changed(p)
+        n_pend = drop_pending(best, pend_t, pend_k, pend_v, n_pend)
+        n_pend = scan_triggers(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend)
+        if n_pend < 0:
+            return fail(stats, TOO_MANY_EVENTS, t, 0.0, -1), 0

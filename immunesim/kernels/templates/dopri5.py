@@ -55,8 +55,18 @@ DP = np.array([
     [0.0, 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0]])
 
 
+def dopri5_interpolate(th, h, y, K, p, yi):
+    """The continuous extension at ``t + th h`` (non-negative species clipped at 0)."""
+    for i in range(y.shape[0]):
+        v = 0.0
+        for s in range(7):
+            v += K[s, i] * th * (DP[s, 0] + th * (DP[s, 1] + th * (DP[s, 2] + th * DP[s, 3])))
+        v = y[i] + h * v
+        yi[i] = 0.0 if (nonneg(p, i) and v < 0.0) else v
+
+
 def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, out, stats,
-                   ws, jv, w, A, piv, obs):
+                   ws, jv, w, A, piv, obs, evv, trig):
     n = y.shape[0]
     K = ws[0:7]
     k1 = ws[0]
@@ -128,17 +138,35 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
         if err <= 1.0:
             stats[ST_ACCEPTED] += 1
             t_new = t_stop if last else t + h
-            while j < n_out and t_out[j] < t_stop and t_out[j] <= t_new:
-                th = (t_out[j] - t) / h
-                for i in range(n):
-                    v = 0.0
-                    for s in range(7):
-                        v += K[s, i] * th * (DP[s, 0] + th * (DP[s, 1] + th * (DP[s, 2]
-                                                                          + th * DP[s, 3])))
-                    v = y[i] + h * v
-                    yi[i] = 0.0 if (nonneg(p, i) and v < 0.0) else v
+            hit = False
+            th_hit = 1.0
+            if n_events(p) > 0 and trigger_changed(t_new, yn, p, evv, trig):
+                # an event trigger changed during the step: bisect on the continuous
+                # extension for the first time it differs, to the last bits of t
+                hit = True
+                lo = 0.0
+                for _ in range(200):
+                    mid = 0.5 * (lo + th_hit)
+                    if t + mid * h <= t + lo * h or t + mid * h >= t + th_hit * h:
+                        break
+                    dopri5_interpolate(mid, h, y, K, p, yi)
+                    if trigger_changed(t + mid * h, yi, p, evv, trig):
+                        th_hit = mid
+                    else:
+                        lo = mid
+                if th_hit < 1.0:
+                    t_new = t + th_hit * h
+                    if t_new <= t:
+                        t_new = np.nextafter(t, np.inf)
+                        th_hit = (t_new - t) / h
+            while j < n_out and t_out[j] < t_stop and (t_out[j] < t_new or (not hit and t_out[j] == t_new)):
+                dopri5_interpolate((t_out[j] - t) / h, h, y, K, p, yi)
                 record(t_out[j], yi, p, obs, out, j)
                 j += 1
+            if hit and th_hit < 1.0:     # the state where the trigger changed
+                dopri5_interpolate(th_hit, h, y, K, p, yi)
+                for i in range(n):
+                    yn[i] = yi[i]
             fac = 10.0 if err == 0.0 else min(10.0, SAFETY * err ** -0.2)
             if rejected:
                 fac = min(1.0, fac)
@@ -148,6 +176,8 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
             for i in range(n):
                 y[i] = yn[i]
                 k1[i] = k7[i]
+            if hit:
+                return EVENT_FOUND, t_new, h * fac, j
             if clip_run > 0:  # the FSAL stage was taken at the unclipped state
                 rhs(t_new, y, p, u, k1)
                 stats[ST_RHS] += 1

@@ -4,7 +4,9 @@ Kernel template (see ``common.py``). The generator instantiates this file once
 per method, replacing ``step_segment`` by that method's segment integrator and
 suffixing ``solve_one``/``solve_batch`` with the method name.
 
-Scheduled events split the time span into segments. Each segment is integrated
+Scheduled events split the time span into segments, and so do state events (a model's
+``Event``): a segment stops where a trigger changes (located on the step's continuous
+extension) or where a delayed event falls due, and ``fire_events`` executes what is due there. Each segment is integrated
 from a fresh start (right-hand side and Jacobian re-evaluated at the event,
 step-controller history reset; the first step tried is the controller's last
 unclipped proposal, and the error test rejects it if the event made it too
@@ -29,6 +31,22 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     A = np.empty((n, n))
     piv = np.empty(n, np.int64)
     obs = np.empty(n_observed(p))
+    # state events (README, Events): their values, each trigger's value where the run last
+    # stopped, and the queue of those triggered and waiting (due time, event, values)
+    n_se = n_events(p)
+    tab = event_table(p)
+    evv = np.empty(max(n_event_values(p), 1))
+    trig = np.zeros(max(n_se, 1))
+    na_max = 1
+    for k in range(n_se):
+        na_max = max(na_max, tab[k * EVW + EV_NASSIGN])
+        trig[k] = 1.0 if tab[k * EVW + EV_INITIAL] != 0 else 0.0
+    cap = MAX_PENDING if n_se > 0 else 1
+    pend_t = np.empty(cap)
+    pend_k = np.empty(cap, np.int64)
+    pend_v = np.empty((cap, na_max))
+    vals = np.empty(na_max)
+    n_pend = 0
     for k in range(stats.shape[0]):
         stats[k] = 0.0
     stats[ST_BAD_INDEX] = -1.0
@@ -42,6 +60,14 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     while ie < n_ev and ev_t[ie] <= t:
         apply_event(ev_kind[ie], ev_idx[ie], ev_val[ie], y, p, u)
         ie += 1
+    if n_se > 0:
+        status, n_pend = fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend, vals,
+                                     stats)
+        if status != SUCCESS:
+            for jj in range(j, n_out):
+                for k in range(out.shape[1]):
+                    out[jj, k] = np.nan
+            return status
     while j < n_out and t_out[j] <= t:
         record(t, y, p, obs, out, j)
         j += 1
@@ -50,9 +76,12 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
         seg_end = t_end
         if ie < n_ev and ev_t[ie] < t_end:
             seg_end = ev_t[ie]
+        for q in range(n_pend):
+            if t < pend_t[q] < seg_end:
+                seg_end = pend_t[q]
         status, t, h, j = step_segment(t, seg_end, h, y, p, u, rtol, atol, hmax, max_steps,
-                                    t_out, j, out, stats, ws, jv, w, A, piv, obs)
-        if status != SUCCESS:
+                                    t_out, j, out, stats, ws, jv, w, A, piv, obs, evv, trig)
+        if status != SUCCESS and status != EVENT_FOUND:
             for jj in range(j, n_out):
                 for k in range(out.shape[1]):
                     out[jj, k] = np.nan
@@ -60,6 +89,14 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
         while ie < n_ev and ev_t[ie] <= t:
             apply_event(ev_kind[ie], ev_idx[ie], ev_val[ie], y, p, u)
             ie += 1
+        if n_se > 0:
+            status, n_pend = fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend,
+                                         vals, stats)
+            if status != SUCCESS:
+                for jj in range(j, n_out):
+                    for k in range(out.shape[1]):
+                        out[jj, k] = np.nan
+                return status
         while j < n_out and t_out[j] <= t:
             record(t, y, p, obs, out, j)
             j += 1

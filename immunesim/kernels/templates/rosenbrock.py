@@ -31,9 +31,11 @@ stage solution quarters the step.
 
 import math
 
+import numpy as np
+
 
 def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, out, stats,
-                ws, jv, w, A, piv, obs):
+                ws, jv, w, A, piv, obs, evv, trig):
     n = y.shape[0]
     f0 = ws[0]
     ft = ws[1]
@@ -106,15 +108,45 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
             if driven >= 0:
                 return fail(stats, NEGATIVE_STATE, t, h, driven), t, h, j
             t_new = t_stop if last else t + h
-            if j < n_out and t_out[j] < t_stop and t_out[j] <= t_new:
+            dense = False
+            hit = False
+            th_hit = 1.0
+            if n_events(p) > 0 and trigger_changed(t_new, yn, p, evv, trig):
+                # an event trigger changed during the step: bisect on the continuous
+                # extension for the first time it differs, to the last bits of t
                 ros_dense(y, ws)
-                while j < n_out and t_out[j] < t_stop and t_out[j] <= t_new:
+                dense = True
+                hit = True
+                lo = 0.0
+                for _ in range(200):
+                    mid = 0.5 * (lo + th_hit)
+                    if t + mid * h <= t + lo * h or t + mid * h >= t + th_hit * h:
+                        break
+                    ros_interpolate(mid, y, ws, yi)
+                    if trigger_changed(t + mid * h, yi, p, evv, trig):
+                        th_hit = mid
+                    else:
+                        lo = mid
+                if th_hit < 1.0:
+                    t_new = t + th_hit * h
+                    if t_new <= t:
+                        t_new = np.nextafter(t, np.inf)
+                        th_hit = (t_new - t) / h
+            if j < n_out and t_out[j] < t_stop and (t_out[j] < t_new or (not hit and t_out[j] == t_new)):
+                if not dense:
+                    ros_dense(y, ws)
+                    dense = True
+                while j < n_out and t_out[j] < t_stop and (t_out[j] < t_new or (not hit and t_out[j] == t_new)):
                     ros_interpolate((t_out[j] - t) / h, y, ws, yi)
                     for i in range(n):
                         if nonneg(p, i) and yi[i] < 0.0:
                             yi[i] = 0.0
                     record(t_out[j], yi, p, obs, out, j)
                     j += 1
+            if hit and th_hit < 1.0:     # the state where the trigger changed
+                ros_interpolate(th_hit, y, ws, yi)
+                for i in range(n):
+                    yn[i] = 0.0 if (nonneg(p, i) and yi[i] < 0.0) else yi[i]
             if n_acc > 0:  # Gustafsson's predictive controller
                 facg = (h_acc / h) * (err * err / err_acc) ** expo / SAFETY
                 fac = max(fac, max(1.0 / 6.0, min(5.0, facg)))
@@ -134,6 +166,8 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
             h = h_new
             if not last:
                 h_next = h_new
+            if hit:
+                return EVENT_FOUND, t, h_new, j
         else:
             stats[ST_REJECTED] += 1
             h = h * 0.1 if n_acc == 0 else h_new
