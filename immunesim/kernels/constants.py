@@ -38,13 +38,19 @@ EV_ADD_INPUT = 3    # zero-order input rate into species idx: u[idx] += val (inf
 
 # -- state events (immunesim.model.Event): the event table (Model.event_layout) ----------
 # per event, EVW integers: offsets of its trigger, priority and delay in the event values
-# (-1: none), its first assignment and their count, and its flags; then per assignment
-# (EVA integers): target kind (0 species, 1 parameter), target index, offset of its value
-EVW = 8
+# (-1: none), its first assignment and their count, its flags, and where its watched
+# comparisons are listed (the table index of the first) and their count; then per assignment
+# (EVA integers): target kind (0 species, 1 parameter), target index, offset of its value;
+# then the offset of each watched comparison's value (1 or 0). The solver stops where any
+# watched comparison changes (the roots a solver like CVODE finds), so a trigger true for a
+# moment inside one step is not missed.
+EVW = 10
 EVA = 3
-EV_TRIG, EV_PRIO, EV_DELAY, EV_FIRST, EV_NASSIGN, EV_PERSISTENT, EV_INITIAL, EV_USE_TRIGGER = range(8)
+(EV_TRIG, EV_PRIO, EV_DELAY, EV_FIRST, EV_NASSIGN, EV_PERSISTENT, EV_INITIAL, EV_USE_TRIGGER,
+ EV_WFIRST, EV_NWATCH) = range(10)
 MAX_PENDING = 1000      # events triggered and waiting for their delay, per run
 MAX_CASCADE = 10000     # events executed at one time (one triggering the next)
+EVENT_SEED = 20261205   # seeds the choice among events of equal priority (reproducible runs)
 
 SAFETY = 0.9
 # The sparse LU's static pivots are accepted while every multiplier stays below this (partial

@@ -22,7 +22,11 @@ How SBML's quantities become the Model's (the conventions of the SBML Level 3 sp
   and assignment rules are evaluated together in dependency order (a species without either
   keeps its amount; its concentration follows its compartment's size).
 
-Not supported yet, and refused naming the element: events, algebraic rules, ``delay``,
+Events become the engine's state events (:class:`~immunesim.model.components.Event`: the trigger's
+change located by the solver; delay, priority, persistence, initial value and values from the
+trigger time as SBML defines them).
+
+Not supported yet, and refused naming the element: algebraic rules, ``delay``,
 ``rateOf``, fast reactions, SBML packages other than ``comp``, and math outside SBML's subset.
 """
 
@@ -37,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ExpressionError, ModelError
-from .components import Parameter, Process, Rule, Species
+from .components import Event, Parameter, Process, Rule, Species
 from .expr import RESERVED, TIME, evaluate, parse
 from .model import Model
 
@@ -66,6 +70,7 @@ class SBMLSymbol:
     compartment: str | None = None
     only_substance: bool = False
     amount: str | None = None
+    changes: bool = False
 
 
 @dataclass
@@ -84,10 +89,9 @@ class SBMLInfo:
         """The ids a time course reports by default (the SBML Test Suite's convention): every
         species that can change, then every parameter, compartment and species reference that
         a rule changes."""
-        species = [s.id for s in self.symbols.values() if s.kind == "species" and s.role != "parameter"]
+        species = [s.id for s in self.symbols.values() if s.kind == "species" and s.changes]
         others = [s.id for s in self.symbols.values()
-                  if s.kind in ("parameter", "compartment", "speciesReference")
-                  and s.role != "parameter"]
+                  if s.kind in ("parameter", "compartment", "speciesReference") and s.changes]
         return species + others
 
 
@@ -385,9 +389,6 @@ class _Importer:
                        "parameters": len(params), "reactions": len(reactions),
                        "rules": len(rules), "initial assignments": len(inits),
                        "events": m.getNumEvents(), "constraints": m.getNumConstraints()}
-        for e in (m.getEvent(i) for i in range(m.getNumEvents())):
-            self.problems.append(f"event '{e.getId() or e.getName() or '?'}': events are not "
-                                 "supported yet")
         for r in reactions:
             if r.isSetFast() and r.getFast():
                 self.problems.append(f"reaction '{r.getId()}': fast reactions are not supported")
@@ -424,8 +425,12 @@ class _Importer:
                 if text is not None:
                     kinetic[r.getId()] = text
         stoich = []                     # (reaction id, species id, sign, stoichiometry text)
+        set_by_events = {self.m.getEvent(i).getEventAssignment(k).getVariable()
+                         for i in range(self.m.getNumEvents())
+                         for k in range(self.m.getEvent(i).getNumEventAssignments())}
         for r, sr, sign in refs:
-            if sr.isSetId() and (sr.getId() in assign or sr.getId() in rate or sr.getId() in initial):
+            if sr.isSetId() and (sr.getId() in assign or sr.getId() in rate or sr.getId() in initial
+                                 or sr.getId() in set_by_events):
                 text = self.names[sr.getId()]
             elif self.doc.getLevel() < 3 and sr.isSetStoichiometryMath():
                 sm = sr.getStoichiometryMath()
@@ -436,15 +441,65 @@ class _Importer:
                 v = sr.getStoichiometry() if sr.isSetStoichiometry() or self.doc.getLevel() < 3 else 1.0
                 text = _number(v) if math.isfinite(v) else "1"
             stoich.append((r.getId(), sr.getSpecies(), float(sign), text))
+        events = self.events()
         if self.problems:
             raise ModelError(self.problems)
         return self.assemble(info, comps, species, params, reactions, refs, assign, rate,
-                             initial, kinetic, stoich)
+                             initial, kinetic, stoich, events)
+
+    def events(self) -> list[dict]:
+        """Each event's translated math and flags (targets still SBML ids); an event without a
+        trigger or without assignments has no effect and is left out."""
+        out = []
+        level = self.doc.getLevel()
+        for i in range(self.m.getNumEvents()):
+            e = self.m.getEvent(i)
+            eid = e.getId() if e.isSetId() else f"event{i + 1}"
+            where = f"event '{eid}'"
+            trig = e.getTrigger()
+            if trig is None or not trig.isSetMath():
+                continue
+            try:
+                text, kind = self.node(trig.getMath(), where)
+            except _Refused as exc:
+                self.problems.append(f"{where} trigger: {exc}")
+                continue
+            except RecursionError:
+                self.problems.append(f"{where} trigger: the math is nested too deeply")
+                continue
+            # a condition as a comparison or logic at the top (a number: true where nonzero)
+            cond = text if kind == "bool" else f"({text}) != 0"
+            delay = priority = None
+            if e.isSetDelay() and e.getDelay().isSetMath():
+                delay = self.math(e.getDelay().getMath(), f"{where} delay")
+            if e.isSetPriority() and e.getPriority().isSetMath():
+                priority = self.math(e.getPriority().getMath(), f"{where} priority")
+            assigns = []
+            for k in range(e.getNumEventAssignments()):
+                ea = e.getEventAssignment(k)
+                if not ea.isSetMath():
+                    continue
+                text = self.math(ea.getMath(), f"{where} assignment to '{ea.getVariable()}'")
+                if ea.getVariable() not in self.names:
+                    self.problems.append(f"{where} assigns '{ea.getVariable()}', not a symbol of "
+                                         "the model")
+                elif text is not None:
+                    assigns.append((ea.getVariable(), text))
+            if not assigns:
+                continue
+            out.append({"id": eid, "trigger": cond, "delay": delay, "priority": priority,
+                        "assignments": assigns,
+                        "persistent": trig.getPersistent() if level >= 3 else True,
+                        "initial_value": trig.getInitialValue() if level >= 3 else True,
+                        "use_values": (e.getUseValuesFromTriggerTime()
+                                       if level >= 3 or e.isSetUseValuesFromTriggerTime() else True)})
+        return out
 
     def assemble(self, info, comps, species, params, reactions, refs, assign, rate, initial,
-                 kinetic, stoich) -> SBMLModel:
+                 kinetic, stoich, events) -> SBMLModel:
         m = self.m
         N = self.names
+        event_targets = {v for e in events for v, _ in e["assignments"]}
         changed_by_reactions = set()
         for rid, sp_id, _, _ in stoich:
             s = m.getSpecies(sp_id)
@@ -502,7 +557,9 @@ class _Importer:
         def add_symbol(sid, kind, role, element, **extra):
             info.symbols[sid] = SBMLSymbol(id=sid, kind=kind, name=N[sid], role=role,
                                            sbml_name=element.getName() if element.isSetName() else "",
-                                           units=unit_of(element, kind), **extra)
+                                           units=unit_of(element, kind),
+                                           changes=role != "parameter" or sid in event_targets,
+                                           **extra)
 
         for kind, elements in (("compartment", comps), ("parameter", params)):
             for el in elements:
@@ -510,11 +567,14 @@ class _Importer:
                 if sid in assign:
                     rules.append(Rule(name=N[sid], expression=assign[sid], unit=unit_of(el, kind) or "1"))
                     add_symbol(sid, kind, "rule", el)
-                elif sid in rate:
+                elif sid in rate or sid in event_targets:
+                    # a state: its rate rule, or constant between the events that set it (so
+                    # that results report its value over time)
                     states.append(Species(name=N[sid], unit=unit_of(el, kind) or "1",
                                           initial=value(sid), nonnegative=False))
-                    processes.append(Process(name=self.fresh(f"rate_rule_{sid}"), rate=rate[sid],
-                                             stoichiometry={N[sid]: 1.0}))
+                    if sid in rate:
+                        processes.append(Process(name=self.fresh(f"rate_rule_{sid}"),
+                                                 rate=rate[sid], stoichiometry={N[sid]: 1.0}))
                     add_symbol(sid, kind, "state", el)
                 else:
                     parameters.append(Parameter(name=N[sid], value=value(sid), unit=unit_of(el, kind) or "1",
@@ -546,14 +606,22 @@ class _Importer:
                     rules.append(Rule(name=N[sid], expression=f"{amt} / {V}", unit=unit))
                     amount_state[sid] = amt
                     add_symbol(sid, "species", "rule", s, amount=amt, **extra)
-            elif not hosu and s.getCompartment() in {**assign, **rate}:
+            elif not hosu and (s.getCompartment() in assign or s.getCompartment() in rate
+                               or s.getCompartment() in event_targets):
                 # a fixed amount in a compartment that changes size: the concentration follows
                 # (a constant species too: its amount is what stays, as the SBML Test Suite has it)
                 amt = self.fresh(f"{N[sid]}_amount")
-                parameters.append(Parameter(name=amt, value=value(sid) * value(s.getCompartment()),
-                                            unit=unit, source=SOURCE, bounds=(-math.inf, math.inf)))
+                if sid in event_targets:
+                    states.append(Species(name=amt, unit=unit, nonnegative=False,
+                                          initial=value(sid) * value(s.getCompartment())))
+                else:
+                    parameters.append(Parameter(name=amt, value=value(sid) * value(s.getCompartment()),
+                                                unit=unit, source=SOURCE, bounds=(-math.inf, math.inf)))
                 rules.append(Rule(name=N[sid], expression=f"{amt} / {V}", unit=unit))
                 add_symbol(sid, "species", "rule", s, amount=amt, **extra)
+            elif sid in event_targets:
+                states.append(Species(name=N[sid], unit=unit, initial=value(sid), nonnegative=False))
+                add_symbol(sid, "species", "state", s, **extra)
             else:
                 parameters.append(Parameter(name=N[sid], value=value(sid), unit=unit, source=SOURCE,
                                             bounds=(-math.inf, math.inf)))
@@ -565,10 +633,11 @@ class _Importer:
             if sid in assign:
                 rules.append(Rule(name=N[sid], expression=assign[sid], unit="1"))
                 add_symbol(sid, "speciesReference", "rule", sr)
-            elif sid in rate:
+            elif sid in rate or sid in event_targets:
                 states.append(Species(name=N[sid], unit="1", initial=value(sid), nonnegative=False))
-                processes.append(Process(name=self.fresh(f"rate_rule_{sid}"), rate=rate[sid],
-                                         stoichiometry={N[sid]: 1.0}))
+                if sid in rate:
+                    processes.append(Process(name=self.fresh(f"rate_rule_{sid}"), rate=rate[sid],
+                                             stoichiometry={N[sid]: 1.0}))
                 add_symbol(sid, "speciesReference", "state", sr)
             else:
                 parameters.append(Parameter(name=N[sid], value=value(sid), unit="1", source=SOURCE,
@@ -602,6 +671,7 @@ class _Importer:
                                          stoichiometry=fixed))
             info.symbols[rid] = SBMLSymbol(id=rid, kind="reaction", name=N[rid], role="rule",
                                            sbml_name=r.getName() if r.isSetName() else "")
+        model_events = self.model_events(events, info)
         if not states:             # nothing changes: one constant state keeps the solver's shape
             states.append(Species(name=self.fresh("no_state"), unit="1", initial=0.0,
                                   nonnegative=False))
@@ -609,8 +679,54 @@ class _Importer:
             raise ModelError(self.problems)
         name = m.getId() or m.getName() or "sbml_model"
         return SBMLModel(name, species=states, parameters=parameters, processes=processes,
-                         rules=rules, time_unit=self._time_unit(), sbml=info,
+                         rules=rules, events=model_events, time_unit=self._time_unit(), sbml=info,
                          description=(m.getName() if m.isSetName() else ""))
+
+    def model_events(self, events, info) -> list[Event]:
+        """The events with their targets as the Model holds them: a species kept as an amount
+        is set to ``value * size`` (SBML assigns its concentration); a symbol that an
+        assignment rule defines cannot be set (refused)."""
+        out = []
+        conc_states: dict[str, list[str]] = {}   # compartment -> species states in concentration
+        for sym in info.symbols.values():
+            if sym.kind == "species" and sym.role == "state" and not sym.only_substance:
+                conc_states.setdefault(sym.compartment, []).append(sym.name)
+        for e in events:
+            assigns = {}
+            new_size = {info.symbols[x].name: text for x, text in e["assignments"]
+                        if x in info.symbols and info.symbols[x].kind == "compartment"}
+            for sid, text in e["assignments"]:
+                sym = info.symbols.get(sid)
+                # a compartment's new size keeps the amounts: a species held as a concentration
+                # (by its rate rule) is diluted or concentrated with it; one assigned by the same
+                # event has its amount from the size before (SBML Test Suite cases 1506, 1779)
+                if sym is not None and sym.kind == "compartment":
+                    for name in conc_states.get(sym.name, ()):
+                        assigns.setdefault(name, f"{name} * {sym.name} / ({text})")
+                if sym is not None and sym.kind == "species" and sym.role == "state" \
+                        and not sym.only_substance and sym.compartment in new_size:
+                    c = sym.compartment
+                    assigns[sym.name] = f"({text}) * {c} / ({new_size[c]})"
+                    continue
+                sym = info.symbols.get(sid)
+                if sym is None or (sym.role == "rule" and not sym.amount):
+                    self.problems.append(f"event '{e['id']}' assigns '{sid}', which "
+                                         f"{'an assignment rule defines' if sym else 'cannot be set'}")
+                    continue
+                if sym.amount:
+                    assigns[sym.amount] = f"({text}) * {sym.compartment}"
+                else:
+                    assigns[sym.name] = text
+            if assigns:
+                try:
+                    out.append(Event(name=self.fresh(f"event_{e['id']}"), trigger=e["trigger"],
+                                     assignments=assigns, delay=e["delay"],
+                                     priority=e["priority"], persistent=e["persistent"],
+                                     initial_value=e["initial_value"],
+                                     use_values_from_trigger_time=e["use_values"]))
+                except (ModelError, ExpressionError) as exc:
+                    self.problems.append(f"event '{e['id']}': {exc}")
+        return out
 
     def _evaluate_t0(self, t0: dict[str, str]) -> dict[str, float]:
         """Every symbol's value at the start: initial assignments, assignment rules, declared

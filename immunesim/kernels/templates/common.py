@@ -247,16 +247,32 @@ def fail(stats, code, t, h, index):
     return code
 
 
-def trigger_changed(t, y, p, evv, trig):
-    """Whether any event trigger at ``(t, y)`` differs from ``trig`` (each trigger's value, 1 or
-    0, where the run last stopped)."""
+def trigger_changed(t, y, p, evv, watch):
+    """Whether any watched comparison of the event triggers at ``(t, y)`` differs from
+    ``watch`` (its value, 1 or 0, where the run last stopped; :func:`sync_watch`)."""
     event_values(t, y, p, evv)
     tab = event_table(p)
+    w = 0
     for k in range(n_events(p)):
-        now = 1.0 if evv[tab[k * EVW + EV_TRIG]] != 0.0 else 0.0
-        if now != trig[k]:
-            return True
+        first = tab[k * EVW + EV_WFIRST]
+        for q in range(tab[k * EVW + EV_NWATCH]):
+            now = 1.0 if evv[tab[first + q]] != 0.0 else 0.0
+            if now != watch[w]:
+                return True
+            w += 1
     return False
+
+
+def sync_watch(t, y, p, evv, watch):
+    """``watch`` := every watched comparison's value (1 or 0) at ``(t, y)``."""
+    event_values(t, y, p, evv)
+    tab = event_table(p)
+    w = 0
+    for k in range(n_events(p)):
+        first = tab[k * EVW + EV_WFIRST]
+        for q in range(tab[k * EVW + EV_NWATCH]):
+            watch[w] = 1.0 if evv[tab[first + q]] != 0.0 else 0.0
+            w += 1
 
 
 def drop_pending(q, pend_t, pend_k, pend_v, n_pend):
@@ -307,7 +323,8 @@ def scan_triggers(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend):
 def fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend, vals, stats):
     """At time ``t``: queue the events whose triggers turned true, then execute those due, one
     at a time, the highest priority first (no priority: after those with one; ties in the
-    queue's order, which is the model's order for triggers that turned true together). Each
+    queue's order, which is the model's order for triggers that turned true together; equal
+    priorities: one at random). Each
     execution may trigger or cancel others, so the triggers are scanned again after each.
     Returns ``(status, queue length)``."""
     n_pend = scan_triggers(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend)
@@ -319,6 +336,7 @@ def fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend, vals, stats)
     while True:
         best = -1
         best_pr = -math.inf
+        ties = 0
         fresh = False
         for q in range(n_pend):
             if pend_t[q] <= t:
@@ -332,6 +350,13 @@ def fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend, vals, stats)
                 if best < 0 or pr > best_pr:
                     best = q
                     best_pr = pr
+                    ties = 1
+                elif pr == best_pr and pi >= 0:
+                    # equal priorities: one at random, as SBML says (the run's generator is
+                    # seeded, so a run repeats)
+                    ties += 1
+                    if np.random.random() * ties < 1.0:
+                        best = q
         if best < 0:
             return SUCCESS, n_pend
         count += 1

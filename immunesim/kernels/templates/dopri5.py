@@ -66,7 +66,7 @@ def dopri5_interpolate(th, h, y, K, p, yi):
 
 
 def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, out, stats,
-                   ws, jv, w, A, piv, obs, evv, trig):
+                   ws, jv, w, A, piv, obs, evv, watch):
     n = y.shape[0]
     K = ws[0:7]
     k1 = ws[0]
@@ -140,17 +140,36 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
             t_new = t_stop if last else t + h
             hit = False
             th_hit = 1.0
-            if n_events(p) > 0 and trigger_changed(t_new, yn, p, evv, trig):
-                # an event trigger changed during the step: bisect on the continuous
-                # extension for the first time it differs, to the last bits of t
-                hit = True
+            if n_events(p) > 0:
+                # an event trigger that changed during the step: checked at the output times
+                # inside the step (a trigger true for less than a step is still seen at the
+                # output resolution) and at its end; then bisection on the continuous extension
+                # between the last time it had not changed and the first it had, to the last bits
                 lo = 0.0
+                jj = j
+                while not hit:
+                    if jj < n_out and t_out[jj] < t_stop and t < t_out[jj] < t_new:
+                        th = (t_out[jj] - t) / h
+                        dopri5_interpolate(th, h, y, K, p, yi)
+                        changed = trigger_changed(t_out[jj], yi, p, evv, watch)
+                        jj += 1
+                    else:
+                        th = 1.0
+                        changed = trigger_changed(t_new, yn, p, evv, watch)
+                    if changed:
+                        hit = True
+                        th_hit = th
+                    elif th == 1.0:
+                        break
+                    else:
+                        lo = th
+            if hit:
                 for _ in range(200):
                     mid = 0.5 * (lo + th_hit)
                     if t + mid * h <= t + lo * h or t + mid * h >= t + th_hit * h:
                         break
                     dopri5_interpolate(mid, h, y, K, p, yi)
-                    if trigger_changed(t + mid * h, yi, p, evv, trig):
+                    if trigger_changed(t + mid * h, yi, p, evv, watch):
                         th_hit = mid
                     else:
                         lo = mid

@@ -38,10 +38,15 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     evv = np.empty(max(n_event_values(p), 1))
     trig = np.zeros(max(n_se, 1))
     na_max = 1
+    n_watch = 0
     for k in range(n_se):
         na_max = max(na_max, tab[k * EVW + EV_NASSIGN])
+        n_watch += tab[k * EVW + EV_NWATCH]
         trig[k] = 1.0 if tab[k * EVW + EV_INITIAL] != 0 else 0.0
+    watch = np.zeros(max(n_watch, 1))
     cap = MAX_PENDING if n_se > 0 else 1
+    if n_se > 0:
+        np.random.seed(EVENT_SEED)   # ties of priority are broken at random, the same each run
     pend_t = np.empty(cap)
     pend_k = np.empty(cap, np.int64)
     pend_v = np.empty((cap, na_max))
@@ -68,6 +73,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
                 for k in range(out.shape[1]):
                     out[jj, k] = np.nan
             return status
+        sync_watch(t, y, p, evv, watch)
     while j < n_out and t_out[j] <= t:
         record(t, y, p, obs, out, j)
         j += 1
@@ -80,7 +86,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
             if t < pend_t[q] < seg_end:
                 seg_end = pend_t[q]
         status, t, h, j = step_segment(t, seg_end, h, y, p, u, rtol, atol, hmax, max_steps,
-                                    t_out, j, out, stats, ws, jv, w, A, piv, obs, evv, trig)
+                                    t_out, j, out, stats, ws, jv, w, A, piv, obs, evv, watch)
         if status != SUCCESS and status != EVENT_FOUND:
             for jj in range(j, n_out):
                 for k in range(out.shape[1]):
@@ -97,6 +103,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
                     for k in range(out.shape[1]):
                         out[jj, k] = np.nan
                 return status
+            sync_watch(t, y, p, evv, watch)
         while j < n_out and t_out[j] <= t:
             record(t, y, p, obs, out, j)
             j += 1

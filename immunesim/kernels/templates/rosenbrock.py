@@ -35,7 +35,7 @@ import numpy as np
 
 
 def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, out, stats,
-                ws, jv, w, A, piv, obs, evv, trig):
+                ws, jv, w, A, piv, obs, evv, watch):
     n = y.shape[0]
     f0 = ws[0]
     ft = ws[1]
@@ -111,19 +111,42 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
             dense = False
             hit = False
             th_hit = 1.0
-            if n_events(p) > 0 and trigger_changed(t_new, yn, p, evv, trig):
-                # an event trigger changed during the step: bisect on the continuous
-                # extension for the first time it differs, to the last bits of t
-                ros_dense(y, ws)
-                dense = True
-                hit = True
+            if n_events(p) > 0:
+                # an event trigger that changed during the step: checked at the output times
+                # inside the step (a trigger true for less than a step is still seen at the
+                # output resolution) and at its end; then bisection on the continuous extension
+                # between the last time it had not changed and the first it had, to the last bits
                 lo = 0.0
+                jj = j
+                while not hit:
+                    if jj < n_out and t_out[jj] < t_stop and t < t_out[jj] < t_new:
+                        if not dense:
+                            ros_dense(y, ws)
+                            dense = True
+                        th = (t_out[jj] - t) / h
+                        ros_interpolate(th, y, ws, yi)
+                        changed = trigger_changed(t_out[jj], yi, p, evv, watch)
+                        jj += 1
+                    else:
+                        th = 1.0
+                        changed = trigger_changed(t_new, yn, p, evv, watch)
+                    if changed:
+                        hit = True
+                        th_hit = th
+                    elif th == 1.0:
+                        break
+                    else:
+                        lo = th
+            if hit:
+                if not dense:
+                    ros_dense(y, ws)
+                    dense = True
                 for _ in range(200):
                     mid = 0.5 * (lo + th_hit)
                     if t + mid * h <= t + lo * h or t + mid * h >= t + th_hit * h:
                         break
                     ros_interpolate(mid, y, ws, yi)
-                    if trigger_changed(t + mid * h, yi, p, evv, trig):
+                    if trigger_changed(t + mid * h, yi, p, evv, watch):
                         th_hit = mid
                     else:
                         lo = mid
