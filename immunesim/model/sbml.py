@@ -209,6 +209,7 @@ class _Importer:
         self.problems: list[str] = []
         self.names: dict[str, str] = {}          # SBML id -> internal name
         self.taken: set[str] = set()
+        self.rate_of: dict[str, str] = {}        # placeholder name -> SBML id (rateOf)
 
     # -- names ------------------------------------------------------------------------------
     def name(self, sid: str) -> str:
@@ -364,7 +365,13 @@ class _Importer:
         if t == L.AST_FUNCTION_DELAY:
             raise _Refused("delay() in math is not supported")
         if t == L.AST_FUNCTION_RATE_OF:
-            raise _Refused("rateOf() in math is not supported yet")
+            # a placeholder, replaced by the symbol's rate of change once every symbol's role
+            # is known (_Importer.rates_of)
+            if len(kids) != 1 or kids[0].getType() != L.AST_NAME or kids[0].getName() not in self.names:
+                raise _Refused("rateOf() of something other than a symbol of the model")
+            token = self.fresh(f"rateOf_{kids[0].getName()}")
+            self.rate_of[token] = kids[0].getName()
+            return token, "num"
         if t == L.AST_FUNCTION:
             raise _Refused(f"function '{n.getName()}' is not defined")
         name = L.formulaToL3String(n) or str(t)
@@ -506,6 +513,8 @@ class _Importer:
             if s is not None and not s.getBoundaryCondition() and not s.getConstant() \
                     and sp_id not in rate and sp_id not in assign and rid in kinetic:
                 changed_by_reactions.add(sp_id)
+        if self.rate_of:
+            self.rates_of(assign, rate, initial, kinetic, stoich, events, changed_by_reactions)
         # t0 definitions: SBML id -> expression text (over internal names) of its starting value
         t0: dict[str, str] = {}
         declared: dict[str, float] = {}
@@ -516,9 +525,15 @@ class _Importer:
                 1.0 if self.doc.getLevel() < 3 or c.getSpatialDimensionsAsDouble() == 0 else math.nan)
         for p in params:
             declared[p.getId()] = p.getValue() if p.isSetValue() else math.nan
-        for _, sr, _ in refs:
+        for r, sr, _ in refs:
             if sr.isSetId():
-                declared[sr.getId()] = (sr.getStoichiometry() if sr.isSetStoichiometry() else math.nan)
+                declared[sr.getId()] = (sr.getStoichiometry()
+                                        if sr.isSetStoichiometry() or self.doc.getLevel() < 3
+                                        else math.nan)
+                for rid, sp_id, _, text in stoich:      # Level 2's stoichiometryMath
+                    if rid == r.getId() and sp_id == sr.getSpecies() and sr.getId() not in initial \
+                            and self.doc.getLevel() < 3 and sr.isSetStoichiometryMath():
+                        t0[sr.getId()] = text
         for rid, text in kinetic.items():
             t0[rid] = text
         for r in reactions:
@@ -681,6 +696,68 @@ class _Importer:
         return SBMLModel(name, species=states, parameters=parameters, processes=processes,
                          rules=rules, events=model_events, time_unit=self._time_unit(), sbml=info,
                          description=(m.getName() if m.isSetName() else ""))
+
+    def rates_of(self, assign, rate, initial, kinetic, stoich, events, by_reactions) -> None:
+        """Replace each ``rateOf(x)`` placeholder by x's rate of change: a rate rule's
+        expression; for a species that reactions change, the sum of their rates times
+        stoichiometry and conversion factor (divided by its compartment's size, less the
+        dilution by the size's own rate, when its value is a concentration); 0 for what only
+        events change. The rate of what an assignment rule defines is refused."""
+        m, N = self.m, self.names
+        global_cf = m.getConversionFactor() if m.isSetConversionFactor() else ""
+
+        def rate_text(sid, depth=0) -> str:
+            if depth > 50:
+                raise _Refused("rateOf() nested through more than 50 symbols")
+            if sid in rate:
+                return f"({rate[sid]})"
+            if sid in assign:
+                raise _Refused(f"rateOf({sid}) of a symbol an assignment rule defines is not "
+                               "supported")
+            s = m.getSpecies(sid)
+            if s is None:
+                return "0"
+            V = N[s.getCompartment()]
+            dV = rate_text(s.getCompartment(), depth + 1)
+            if sid in by_reactions:
+                cf = s.getConversionFactor() if s.isSetConversionFactor() else global_cf
+                terms = [f"{sign!r} * ({text}){f' * {N[cf]}' if cf else ''} * {N[rid]}"
+                         for rid, sp_id, sign, text in stoich if sp_id == sid and rid in kinetic]
+                dn = " + ".join(terms) or "0"
+                if s.getHasOnlySubstanceUnits():
+                    return f"({dn})"
+                return f"(({dn}) / {V} - {N[sid]} * {dV} / {V})"
+            if s.getHasOnlySubstanceUnits() or dV == "0":
+                return "0"
+            return f"(-{N[sid]} * {dV} / {V})"
+
+        derivs = {}
+        for token, sid in self.rate_of.items():
+            try:
+                derivs[token] = rate_text(sid)
+            except _Refused as exc:
+                self.problems.append(f"rateOf: {exc}")
+                derivs[token] = "0"
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, derivs)) + r")\b")
+
+        def sub(text):
+            for _ in range(60):             # a rate may itself hold rateOf (bounded above)
+                if text is None or not pattern.search(text):
+                    return text
+                text = pattern.sub(lambda g: derivs[g.group(1)], text)
+            self.problems.append("rateOf: nested too deeply")
+            return text
+
+        for d in (assign, rate, initial, kinetic):
+            for k in d:
+                d[k] = sub(d[k])
+        stoich[:] = [(a, b, c, sub(text)) for a, b, c, text in stoich]
+        for e in events:
+            for key in ("trigger", "delay", "priority"):
+                e[key] = sub(e[key])
+            e["assignments"] = [(v, sub(text)) for v, text in e["assignments"]]
+        if self.problems:
+            raise ModelError(self.problems)
 
     def model_events(self, events, info) -> list[Event]:
         """The events with their targets as the Model holds them: a species kept as an amount
