@@ -26,7 +26,11 @@ Events become the engine's state events (:class:`~immunesim.model.components.Eve
 change located by the solver; delay, priority, persistence, initial value and values from the
 trigger time as SBML defines them).
 
-Not supported yet, and refused naming the element: algebraic rules, ``delay``,
+Algebraic rules are solved for the variable each determines, exactly (SymPy), where that
+has one explicit solution: they then are assignment rules.
+
+Not supported yet, and refused naming the element: algebraic rules without an explicit solution,
+``delay``,
 ``rateOf``, fast reactions, SBML packages other than ``comp``, and math outside SBML's subset.
 """
 
@@ -404,10 +408,13 @@ class _Importer:
                    [sr.getId() for _, sr, _ in refs if sr.isSetId()]:
             self.name(sid)
 
-        assign, rate = {}, {}
-        for rule in rules:
+        assign, rate, algebraic = {}, {}, []
+        for k, rule in enumerate(rules):
             if rule.isAlgebraic():
-                self.problems.append("algebraic rule: algebraic rules are not supported yet")
+                if rule.isSetMath():
+                    text = self.math(rule.getMath(), f"algebraic rule {k + 1}")
+                    if text is not None:
+                        algebraic.append((k + 1, text))
                 continue
             var = rule.getVariable()
             if not rule.isSetMath():
@@ -449,10 +456,90 @@ class _Importer:
                 text = _number(v) if math.isfinite(v) else "1"
             stoich.append((r.getId(), sr.getSpecies(), float(sign), text))
         events = self.events()
+        if algebraic and not self.problems:
+            self.solve_algebraic(algebraic, assign, rate, kinetic, stoich)
         if self.problems:
             raise ModelError(self.problems)
         return self.assemble(info, comps, species, params, reactions, refs, assign, rate,
                              initial, kinetic, stoich, events)
+
+    def solve_algebraic(self, algebraic, assign, rate, kinetic, stoich) -> None:
+        """Algebraic rules ``0 = g``: each matched to a variable it determines (one that nothing
+        else does: not constant, no rule, not changed by reactions; a maximum matching), and
+        solved for it exactly with SymPy when ``g`` has one explicit solution (a linear rule,
+        as most are): it is then an assignment rule, exact, with nothing left for a DAE solver.
+        A rule that has none (nonlinear, or coupled with others into a loop) is refused."""
+        import sympy as sp     # SymPy: only for models with algebraic rules (it takes ~1 s)
+
+        from .expr import to_sympy
+        from .symbolic import symbolic_budget
+
+        m, N = self.m, self.names
+        by_reactions = set()
+        for rid, sp_id, _, _ in stoich:
+            s = m.getSpecies(sp_id)
+            if s is not None and not s.getBoundaryCondition() and not s.getConstant() \
+                    and rid in kinetic:
+                by_reactions.add(sp_id)
+        free = {}
+        for el in ([m.getCompartment(i) for i in range(m.getNumCompartments())]
+                   + [m.getSpecies(i) for i in range(m.getNumSpecies())]
+                   + [m.getParameter(i) for i in range(m.getNumParameters())]):
+            sid = el.getId()
+            if not el.getConstant() and sid not in assign and sid not in rate \
+                    and sid not in by_reactions:
+                free[N[sid]] = sid
+        for r in (m.getReaction(i) for i in range(m.getNumReactions())):
+            for sr in [r.getReactant(i) for i in range(r.getNumReactants())] + \
+                      [r.getProduct(i) for i in range(r.getNumProducts())]:
+                if sr.isSetId() and not sr.getConstant() and sr.getId() not in assign \
+                        and sr.getId() not in rate:
+                    free[N[sr.getId()]] = sr.getId()
+        parsed = []
+        for k, text in algebraic:
+            try:
+                parsed.append((k, parse(text, f"algebraic rule {k}")))
+            except ExpressionError as exc:
+                self.problems.append(str(exc))
+        if self.problems:
+            return
+        # a maximum matching of rules to the free variables they use (augmenting paths)
+        owner: dict[str, int] = {}
+
+        def augment(i, seen):
+            for name in sorted(parsed[i][1].names & free.keys()):
+                if name in seen:
+                    continue
+                seen.add(name)
+                if name not in owner or augment(owner[name], seen):
+                    owner[name] = i
+                    return True
+            return False
+
+        for i in range(len(parsed)):
+            if not augment(i, set()):
+                self.problems.append(f"algebraic rule {parsed[i][0]}: no variable left for it to "
+                                     "determine (the model is over-determined)")
+        if self.problems:
+            return
+        with symbolic_budget() as budget:
+            for name, i in sorted(owner.items(), key=lambda x: x[1]):
+                k, expr = parsed[i]
+                budget.at(f"algebraic rule {k}")
+                table = {n: sp.Symbol(n, real=True) for n in expr.names}
+                z = table[name]
+                try:
+                    g = to_sympy(expr, table, f"algebraic rule {k}")
+                    sols = [x for x in sp.solve(g, z) if not x.has(z)]
+                    text = _sympy_text(sols[0]) if len(sols) == 1 else None
+                except (ExpressionError, NotImplementedError, _Refused, TypeError, ValueError):
+                    text = None
+                if text is None:
+                    self.problems.append(f"algebraic rule {k}: cannot be solved explicitly for "
+                                         f"'{free[name]}' (a nonlinear or coupled algebraic rule "
+                                         "is not supported yet)")
+                else:
+                    assign[free[name]] = text
 
     def events(self) -> list[dict]:
         """Each event's translated math and flags (targets still SBML ids); an event without a
@@ -900,6 +987,40 @@ class _Importer:
 
 class _Refused(Exception):
     pass
+
+
+def _sympy_text(e) -> str:
+    """A SymPy expression (a solved algebraic rule) in immunesim's expression language; a
+    function it cannot express raises _Refused."""
+    import sympy as sp
+
+    if e.is_Integer:
+        return _number(float(int(e)))
+    if e.is_Rational:
+        return f"({int(e.p)} / {int(e.q)})"
+    if e.is_Float or e.is_number and e.is_real:
+        v = float(e)
+        if not math.isfinite(v):
+            raise _Refused("not finite")
+        return _number(v)
+    if e.is_Symbol:
+        return e.name
+    if e.is_Add:
+        return "(" + " + ".join(_sympy_text(a) for a in e.args) + ")"
+    if e.is_Mul:
+        return "(" + " * ".join(_sympy_text(a) for a in e.args) + ")"
+    if e.is_Pow:
+        return f"pow({_sympy_text(e.base)}, {_sympy_text(e.exp)})"
+    names = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
+             sp.asin: "asin", sp.acos: "acos", sp.atan: "atan", sp.sinh: "sinh",
+             sp.cosh: "cosh", sp.tanh: "tanh", sp.asinh: "asinh", sp.acosh: "acosh",
+             sp.atanh: "atanh"}
+    fn = names.get(e.func) or {"SafeAbs": "abs", "SafeMin": "min", "SafeMax": "max",
+                               "StepFloor": "floor", "StepCeil": "ceil",
+                               "StepFactorial": "factorial"}.get(e.func.__name__)
+    if fn is None or (fn == "log" and len(e.args) != 1):
+        raise _Refused(f"{e.func.__name__} in a solved algebraic rule")
+    return f"{fn}({', '.join(_sympy_text(a) for a in e.args)})"
 
 
 def _number(v: float) -> str:
