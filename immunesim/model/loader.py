@@ -18,6 +18,9 @@ File layout::
       - {name: conc, expression: "Central / V", unit: mg/L}
     processes:
       - {name: elimination, rate: "k * Central", stoichiometry: {Central: -1}}
+    events:      # state events (optional): when the trigger turns true, set species/parameters
+      - {name: redose, trigger: "conc < 0.5", assignments: {Central: "Central + 10"},
+         delay: 0.5}   # also: priority, persistent, initial_value, use_values_from_trigger_time
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ from typing import Any, Mapping
 from .. import safe_yaml
 from ..errors import ExpressionError, ModelError
 from ..validation import check_keys, clip
-from .components import Parameter, Process, Rule, Species
+from .components import Event, Parameter, Process, Rule, Species
 from .model import Model
 
 _TOP = {"name", "time_unit", "description", "references", "species", "parameters", "rules",
-        "processes", "simulation"}
+        "processes", "events", "simulation"}
 _FIELDS = {"species": (Species, {"name", "unit", "initial", "description", "nonnegative"}),
            "parameters": (Parameter, {"name", "value", "unit", "source", "bounds", "description"}),
            "rules": (Rule, {"name", "expression", "unit", "description"}),
-           "processes": (Process, {"name", "rate", "stoichiometry", "description"})}
+           "processes": (Process, {"name", "rate", "stoichiometry", "description"}),
+           "events": (Event, {"name", "trigger", "assignments", "delay", "priority", "persistent",
+                              "initial_value", "use_values_from_trigger_time", "description"})}
 
 
 def _unknown(keys, allowed, where) -> list[str]:
@@ -99,7 +104,8 @@ def model_from_dict(data: Mapping[str, Any], where: str = "model") -> Model:
     try:
         return Model(name, species=parts["species"],
                      parameters=parts["parameters"], processes=parts["processes"],
-                     rules=parts["rules"], time_unit=time_unit, description=description,
+                     rules=parts["rules"], events=parts["events"], time_unit=time_unit,
+                     description=description,
                      references=references)
     except ModelError as exc:
         raise ModelError([f"{where}: {p}" for p in exc.problems]) from None

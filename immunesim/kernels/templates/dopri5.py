@@ -140,12 +140,12 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
             t_new = t_stop if last else t + h
             hit = False
             th_hit = 1.0
+            lo = 0.0
             if n_events(p) > 0:
                 # an event trigger that changed during the step: checked at the output times
                 # inside the step (a trigger true for less than a step is still seen at the
                 # output resolution) and at its end; then bisection on the continuous extension
                 # between the last time it had not changed and the first it had, to the last bits
-                lo = 0.0
                 jj = j
                 while not hit:
                     if jj < n_out and t_out[jj] < t_stop and t < t_out[jj] < t_new:
