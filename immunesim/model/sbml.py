@@ -29,9 +29,12 @@ trigger time as SBML defines them).
 Algebraic rules are solved for the variable each determines, exactly (SymPy), where that
 has one explicit solution: they then are assignment rules.
 
+A fast reaction (always at equilibrium) is eliminated exactly the same way
+(:meth:`_Importer.equilibrate`).
+
 Not supported yet, and refused naming the element: algebraic rules without an explicit solution,
-``delay``,
-``rateOf``, fast reactions, SBML packages other than ``comp``, and math outside SBML's subset.
+``delay``, more than one fast reaction or one without an explicit equilibrium,
+SBML packages other than ``comp`` that a file requires, and math outside SBML's subset.
 """
 
 from __future__ import annotations
@@ -46,8 +49,9 @@ import numpy as np
 
 from ..errors import ExpressionError, ModelError
 from .components import Event, Parameter, Process, Rule, Species
-from .expr import RESERVED, TIME, evaluate, parse
+from .expr import RESERVED, TIME, evaluate, parse, to_sympy
 from .model import Model
+from .symbolic import symbolic_budget
 
 #: largest SBML file read, bytes (BioModels' largest curated models are a few MB)
 MAX_SBML_BYTES = 64 * 1024 * 1024
@@ -400,9 +404,10 @@ class _Importer:
                        "parameters": len(params), "reactions": len(reactions),
                        "rules": len(rules), "initial assignments": len(inits),
                        "events": m.getNumEvents(), "constraints": m.getNumConstraints()}
-        for r in reactions:
-            if r.isSetFast() and r.getFast():
-                self.problems.append(f"reaction '{r.getId()}': fast reactions are not supported")
+        fast = [r.getId() for r in reactions if r.isSetFast() and r.getFast()]
+        if len(fast) > 1:
+            self.problems.append(f"reactions {', '.join(repr(f) for f in fast)}: more than one "
+                                 "fast reaction is not supported")
         for sid in [c.getId() for c in comps] + [s.getId() for s in species] + \
                    [p.getId() for p in params] + [r.getId() for r in reactions] + \
                    [sr.getId() for _, sr, _ in refs if sr.isSetId()]:
@@ -460,8 +465,9 @@ class _Importer:
             self.solve_algebraic(algebraic, assign, rate, kinetic, stoich)
         if self.problems:
             raise ModelError(self.problems)
-        return self.assemble(info, comps, species, params, reactions, refs, assign, rate,
-                             initial, kinetic, stoich, events)
+        model = self.assemble(info, comps, species, params, reactions, refs, assign, rate,
+                              initial, kinetic, stoich, events, fast)
+        return model
 
     def solve_algebraic(self, algebraic, assign, rate, kinetic, stoich) -> None:
         """Algebraic rules ``0 = g``: each matched to a variable it determines (one that nothing
@@ -470,9 +476,6 @@ class _Importer:
         as most are): it is then an assignment rule, exact, with nothing left for a DAE solver.
         A rule that has none (nonlinear, or coupled with others into a loop) is refused."""
         import sympy as sp     # SymPy: only for models with algebraic rules (it takes ~1 s)
-
-        from .expr import to_sympy
-        from .symbolic import symbolic_budget
 
         m, N = self.m, self.names
         by_reactions = set()
@@ -590,7 +593,7 @@ class _Importer:
         return out
 
     def assemble(self, info, comps, species, params, reactions, refs, assign, rate, initial,
-                 kinetic, stoich, events) -> SBMLModel:
+                 kinetic, stoich, events, fast=()) -> SBMLModel:
         m = self.m
         N = self.names
         event_targets = {v for e in events for v, _ in e["assignments"]}
@@ -747,6 +750,7 @@ class _Importer:
                 add_symbol(sid, "speciesReference", "parameter", sr)
         # reactions: each rate a rule (named by the reaction's id); amounts change by it
         global_cf = m.getConversionFactor() if m.isSetConversionFactor() else ""
+        fast_stoich: dict[str, float] = {}
         for r in reactions:
             rid = r.getId()
             rules.append(Rule(name=N[rid], expression=kinetic.get(rid, "0"), unit="1"))
@@ -768,12 +772,21 @@ class _Importer:
                                              rate=f"{factor} * {N[rid]}",
                                              stoichiometry={amount_state[sp_id]: sign}))
             fixed = {k: v for k, v in fixed.items() if v != 0.0}
-            if fixed:
+            if rid in fast:
+                if any(pr.name.startswith(f"{rid}_") for pr in processes) or not fixed:
+                    self.problems.append(f"reaction '{rid}': a fast reaction needs constant "
+                                         "stoichiometries without conversion factors")
+                fast_stoich = fixed
+            elif fixed:
                 processes.append(Process(name=self.fresh(f"reaction_{rid}"), rate=N[rid],
                                          stoichiometry=fixed))
             info.symbols[rid] = SBMLSymbol(id=rid, kind="reaction", name=N[rid], role="rule",
                                            sbml_name=r.getName() if r.isSetName() else "")
         model_events = self.model_events(events, info)
+        self.parameters_so_far = parameters
+        if fast and not self.problems:
+            states, rules, processes = self.equilibrate(fast[0], fast_stoich, states, rules,
+                                                        processes, model_events)
         if not states:             # nothing changes: one constant state keeps the solver's shape
             states.append(Species(name=self.fresh("no_state"), unit="1", initial=0.0,
                                   nonnegative=False))
@@ -783,6 +796,97 @@ class _Importer:
         return SBMLModel(name, species=states, parameters=parameters, processes=processes,
                          rules=rules, events=model_events, time_unit=self._time_unit(), sbml=info,
                          description=(m.getName() if m.isSetName() else ""))
+
+    def equilibrate(self, rid, s, states, rules, processes, events):
+        """A fast reaction (SBML: always at equilibrium, its rate law = 0) eliminated exactly.
+        With ``s`` its stoichiometry over amounts and ``a`` a pivot among them, the amounts
+        ``w_i = n_i - (s_i / s_a) n_a`` do not change by it: they become the states, changed by
+        the slow reactions alone; ``n_a`` is the rate law's root, solved with SymPy as an
+        algebraic rule is (one explicit solution, else refused), and ``n_i = w_i + (s_i / s_a)
+        n_a``. The start is then at equilibrium with the same ``w``, as SBML says."""
+        import sympy as sp     # SymPy: only for models with a fast reaction
+
+        N = self.names
+        where = f"fast reaction '{rid}'"
+        if self.rate_of or any(t in s for e in events for t in e.assignments):
+            self.problems.append(f"{where}: with rateOf() or events that set its species it is "
+                                 "not supported")
+            return states, rules, processes
+        a = next(iter(s))
+        others = [i for i in s if i != a]
+        by_name = {x.name: x for x in states}
+        w = {i: self.fresh(f"{i}_conserved") for i in others}
+        ratio = {i: s[i] / s[a] for i in others}
+        # the rate law over states and parameters: rules substituted in, in their order
+        table = {}
+        names = ({x.name for x in states} | {r.name for r in rules} | set(self.names.values())
+                 | set(w.values()) | {TIME})
+        for n in names:
+            table[n] = sp.Symbol(n, real=True)
+        rule_expr = {}
+        for r in rules:                 # creation order: a rule's inputs come first or are states
+            try:
+                rule_expr[r.name] = to_sympy(r.parsed, {**table, **rule_expr}, f"rule '{r.name}'")
+            except ExpressionError:
+                rule_expr[r.name] = table[r.name]
+        v = rule_expr.get(N[rid])
+        na = table[a]
+        try:
+            for _ in range(50):         # rules that read rules read later in the list
+                v2 = v.subs({table[k]: e for k, e in rule_expr.items() if table[k] in v.free_symbols})
+                if v2 == v:
+                    break
+                v = v2
+            set_by_events = {t for e in events for t in e.assignments}
+            if {str(x) for x in v.free_symbols} & set_by_events:
+                self.problems.append(f"{where}: an event sets what its rate law reads (its "
+                                     "equilibrium could change kind); not supported")
+                return states, rules, processes
+            v = v.subs({table[i]: table[w[i]] + ratio[i] * na for i in others}, simultaneous=True)
+            sols = [x for x in sp.solve(v, na) if not x.has(na)]
+            text = _sympy_text(sols[0]) if len(sols) == 1 else None
+            # the root must be one: the rate law must change with n_a at the start (k * A with
+            # k = 0 is at equilibrium for every A, which SymPy's one root A = 0 hides)
+            start = {table[x.name]: x.initial for x in states}
+            start.update({table[w[i]]: by_name[i].initial - ratio[i] * by_name[a].initial
+                          for i in others})
+            start.update({table[q.name]: q.value for q in self.parameters_so_far})
+            slope = sp.diff(v, na).subs(start).subs({na: by_name[a].initial})
+            if text is not None and (not slope.is_number or float(slope) == 0.0):
+                text = None
+        except (NotImplementedError, _Refused, TypeError, ValueError):
+            text = None
+        if text is None:
+            self.problems.append(f"{where}: its equilibrium cannot be solved explicitly for "
+                                 f"'{a}' (not supported)")
+            return states, rules, processes
+        new_states = []
+        for x in states:
+            if x.name == a:
+                continue
+            if x.name in w:
+                new_states.append(Species(name=w[x.name], unit=x.unit, nonnegative=False,
+                                          initial=x.initial - ratio[x.name] * by_name[a].initial))
+            else:
+                new_states.append(x)
+        new_rules = [Rule(name=a, expression=text, unit=by_name[a].unit)]
+        new_rules += [Rule(name=i, expression=f"{w[i]} + {ratio[i]!r} * {a}", unit=by_name[i].unit)
+                      for i in others]
+        new_procs = []
+        for pr in processes:
+            st: dict[str, float] = {}
+            for name, c in pr.stoichiometry.items():
+                if name == a:
+                    for i in others:
+                        st[w[i]] = st.get(w[i], 0.0) - ratio[i] * c
+                elif name in w:
+                    st[w[name]] = st.get(w[name], 0.0) + c
+                else:
+                    st[name] = st.get(name, 0.0) + c
+            st = {k: c for k, c in st.items() if c != 0.0}
+            if st:
+                new_procs.append(Process(name=pr.name, rate=pr.rate, stoichiometry=st))
+        return new_states, rules + new_rules, new_procs
 
     def rates_of(self, assign, rate, initial, kinetic, stoich, events, by_reactions) -> None:
         """Replace each ``rateOf(x)`` placeholder by x's rate of change: a rate rule's
