@@ -238,6 +238,33 @@ def test_export_then_import_gives_the_same_trajectories():
                                    rtol=1e-7, atol=1e-12, err_msg=rule.name)
 
 
+def test_events_export_and_import_back_and_pass_libsbmls_checks():
+    import libsbml
+
+    m = im.Model("ev", species=[im.Species(name="X", unit="1", initial=1.0),
+                                im.Species(name="Y", unit="1", initial=0.0, nonnegative=False)],
+                 parameters=[im.Parameter(name="k", value=0.5, unit="1/day", source="assumed: test")],
+                 processes=[im.Process(name="d", rate="k*X", stoichiometry={"X": -1})],
+                 events=[im.Event(name="refill", trigger="X < 0.5", assignments={"X": "X + 1"}),
+                         im.Event(name="slow", trigger="t > 3 and Y < 1", delay="0.5", priority="2",
+                                  assignments={"k": "0.25", "Y": "Y + t"}, persistent=False,
+                                  use_values_from_trigger_time=False)])
+    text = to_sbml(m)
+    doc = libsbml.readSBMLFromString(text)
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
+    doc.checkConsistency()
+    errors = [doc.getError(i).getMessage() for i in range(doc.getNumErrors())
+              if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+    assert not errors, errors
+    back = im.load_sbml(text)
+    t = np.linspace(0.0, 10.0, 41)
+    a = im.simulate(m, t, rtol=1e-10, atol=1e-12, kernels="generic")
+    b = im.simulate(back, t, rtol=1e-10, atol=1e-12, kernels="generic")
+    for name in ("X", "Y"):
+        np.testing.assert_allclose(back.values(b, name), a[name].values, rtol=1e-9, atol=1e-12)
+    assert a["Y"].values[-1] == pytest.approx(3.5)
+
+
 @needs_suite
 def test_tiers_agree_on_an_imported_model_with_every_function():
     """The specialised kernels print the new functions (np.floor, math.gamma, math.asinh...):

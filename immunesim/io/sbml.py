@@ -1,7 +1,8 @@
 """SBML Level 3 Version 2 export, so the same model runs in libRoadRunner, COPASI or Tellurium.
 
 Mapping: one compartment of size 1 (species values are concentrations);
-parameters are global constants; assignment rules stay assignment rules;
+parameters are global constants (variable where a state event sets them); assignment rules stay
+assignment rules; state events stay SBML events;
 each process is a reaction whose kinetic law is its rate, reactants and
 products from the sign of each stoichiometric coefficient, and every other
 species its rate reads listed as a modifier. Regular dosing becomes one
@@ -72,6 +73,29 @@ def _mathml(node) -> str:
     return f"<apply><{_FUN[name]}/>{''.join(_mathml(a) for a in args)}</apply>"
 
 
+def _events(model: Model) -> list[str]:
+    """The model's state events as SBML events, with the same semantics (immunesim's Event
+    follows SBML's)."""
+    out = []
+    for e in model.events:
+        flags = (f'initialValue="{str(e.initial_value).lower()}" '
+                 f'persistent="{str(e.persistent).lower()}"')
+        cond = e.parsed_trigger.tree.args[1]         # the trigger: piecewise(1, condition, 0)
+        out += [f'<event id="{e.name}" useValuesFromTriggerTime='
+                f'"{str(e.use_values_from_trigger_time).lower()}">',
+                f'<trigger {flags}><math xmlns="http://www.w3.org/1998/Math/MathML">'
+                f"{_mathml(cond)}</math></trigger>"]
+        if e.parsed_delay is not None:
+            out.append(f"<delay>{_math(e.parsed_delay)}</delay>")
+        if e.parsed_priority is not None:
+            out.append(f"<priority>{_math(e.parsed_priority)}</priority>")
+        out.append("<listOfEventAssignments>")
+        out += [f'<eventAssignment variable="{target}">{_math(x)}</eventAssignment>'
+                for target, x in e.parsed_assignments]
+        out += ["</listOfEventAssignments>", "</event>"]
+    return out
+
+
 def _sid(text: str) -> str:
     """An SBML identifier (SId: a letter or '_', then letters, digits, '_') from any text."""
     sid = re.sub(r"[^A-Za-z0-9_]", "_", text)[:200]
@@ -106,7 +130,9 @@ def to_sbml(model: Model, params: Mapping[str, float] | None = None,
             'hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>'
             for i, s in enumerate(model.species)]
     out += ["</listOfSpecies>", "<listOfParameters>"]
-    out += [f'<parameter id="{q.name}" value="{float(p[j])!r}" constant="true"/>'
+    set_by_events = {t for e in model.events for t in e.assignments}
+    out += [f'<parameter id="{q.name}" value="{float(p[j])!r}" '
+            f'constant="{"false" if q.name in set_by_events else "true"}"/>'
             for j, q in enumerate(model.parameters)]
     out += [f'<parameter id="{r.name}" constant="false"/>' for r in model.rules]
     doses = list(doses)
@@ -134,8 +160,9 @@ def to_sbml(model: Model, params: Mapping[str, float] | None = None,
                                            for m in mods), "</listOfModifiers>"]
         out += [f"<kineticLaw>{_math(proc.parsed)}</kineticLaw>", "</reaction>"]
     out.append("</listOfReactions>")
-    if doses:
+    if doses or model.events:
         out.append("<listOfEvents>")
+        out += _events(model)
         for k, d in enumerate(doses):
             trig = (f"<apply><and/><apply><geq/>{_TIME}<ci>dose{k}_next</ci></apply>"
                     f'<apply><gt/><ci>dose{k}_left</ci><cn type="integer">0</cn></apply></apply>')
