@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--suite", type=Path, default=ROOT.parent / "shared" / "sbml-test-suite")
+    ap.add_argument("--suite", type=Path, default=Path(os.environ.get(
+        "IMMUNESIM_SBML_TEST_SUITE", ROOT.parent / "shared" / "sbml-test-suite")))
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "sbml_test_suite.json")
     ap.add_argument("--cases", help="a range FIRST-LAST of case numbers (default: all)")
     ap.add_argument("--keep-cache", action="store_true", help="use IMMUNESIM_CACHE_DIR as it is")
