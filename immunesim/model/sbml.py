@@ -13,7 +13,9 @@ How SBML's quantities become the Model's (the conventions of the SBML Level 3 sp
   ``hasOnlySubstanceUnits``, where the symbol is the amount itself): reactions change amounts,
   ``d n / dt = sum_r stoichiometry * conversion factor * rate_r``, and the species' symbol (its
   concentration, ``n / V``) is an assignment rule, so a compartment that changes size dilutes
-  it as SBML says;
+  it as SBML says. In a compartment of fixed size (no rule or event changes it) the
+  concentration itself is the state, changed by ``rate_r / V``: the same model, and a cohort
+  records less;
 - a rate rule makes its target a state variable holding the target's symbol value (a species'
   concentration unless ``hasOnlySubstanceUnits``); an assignment rule makes it a rule;
 - every reaction's rate (its kinetic law, in substance per time) is a rule named by the
@@ -125,6 +127,9 @@ class SBMLModel(Model):
                 return np.asarray(result[name].values, dtype=float)
             return np.full(result.time.size, self.parameters[self.parameter_index[name]].value)
 
+        if sym.role == "inline":
+            raise ModelError(f"reaction '{sbml_id}': its rate is not reported (the model was "
+                             "imported with report_rates=False)")
         value = series(sym.name)
         if sym.kind != "species" or as_ is None:
             return value
@@ -136,8 +141,13 @@ class SBMLModel(Model):
         return value * size if as_ == "amount" else value / size
 
 
-def load_sbml(source) -> SBMLModel:
+def load_sbml(source, *, report_rates: bool = True) -> SBMLModel:
     """Import an SBML model (a path, or the XML text itself) as an :class:`SBMLModel`.
+
+    ``report_rates``: every reaction's rate is a rule, reported in results (default). False
+    keeps rules only for the reactions that math names: the kinetic laws are written into the
+    processes, and a cohort records only the species and the model's own rules (faster where
+    outputs are many: see ``benchmarks/sbml_batch.py``).
 
     Raises :class:`~immunesim.errors.ModelError` listing every problem: libsbml's errors in the
     file, and every element that cannot be simulated exactly (with its id and the construct)."""
@@ -156,7 +166,9 @@ def load_sbml(source) -> SBMLModel:
         raise ModelError("the SBML document has no model")
     n_functions = doc.getModel().getNumFunctionDefinitions()
     _convert(doc, libsbml)
-    model = _Importer(doc, libsbml).build()
+    importer = _Importer(doc, libsbml)
+    importer.report_rates = bool(report_rates)
+    model = importer.build()
     model.sbml.counts["function definitions (inlined)"] = n_functions
     return model
 
@@ -218,6 +230,8 @@ class _Importer:
         self.names: dict[str, str] = {}          # SBML id -> internal name
         self.taken: set[str] = set()
         self.rate_of: dict[str, str] = {}        # placeholder name -> SBML id (rateOf)
+        self.referenced: set[str] = set()        # ids that math names
+        self.report_rates = True
 
     # -- names ------------------------------------------------------------------------------
     def name(self, sid: str) -> str:
@@ -281,6 +295,7 @@ class _Importer:
             sid = n.getName()
             if sid not in self.names:
                 raise _Refused(f"'{sid}' is not a symbol of the model")
+            self.referenced.add(sid)
             return self.names[sid], "num"
         if t == L.AST_PLUS:
             return (" + ".join(num(k) for k in kids) if kids else "0"), "num"
@@ -686,6 +701,11 @@ class _Importer:
                                                 source=SOURCE, bounds=(-math.inf, math.inf)))
                     add_symbol(sid, kind, "parameter", el)
         amount_state: dict[str, str] = {}           # species id -> name of its amount state
+        divide: dict[str, str] = {}                 # ... or of its concentration: the size
+        in_fast = {sp_id for rid, sp_id, _, _ in stoich if rid in fast}
+
+        def fixed_size(cid):
+            return cid not in assign and cid not in rate and cid not in event_targets
         for s in species:
             sid, V, hosu = s.getId(), N[s.getCompartment()], s.getHasOnlySubstanceUnits()
             unit = unit_of(s, "species") or "1"
@@ -700,7 +720,14 @@ class _Importer:
                 add_symbol(sid, "species", "state", s, **extra)
             elif sid in changed_by_reactions:
                 v = value(sid)
-                if hosu:
+                if not hosu and fixed_size(s.getCompartment()) and sid not in in_fast:
+                    # a compartment of fixed size: the concentration itself is the state, each
+                    # reaction's change of amount divided by the size (as libRoadRunner does)
+                    states.append(Species(name=N[sid], unit=unit, initial=v, nonnegative=False))
+                    amount_state[sid] = N[sid]
+                    divide[sid] = V
+                    add_symbol(sid, "species", "state", s, **extra)
+                elif hosu:
                     states.append(Species(name=N[sid], unit=unit, initial=v, nonnegative=False))
                     amount_state[sid] = N[sid]
                     add_symbol(sid, "species", "state", s, **extra)
@@ -753,34 +780,48 @@ class _Importer:
         fast_stoich: dict[str, float] = {}
         for r in reactions:
             rid = r.getId()
-            rules.append(Rule(name=N[rid], expression=kinetic.get(rid, "0"), unit="1"))
-            fixed: dict[str, float] = {}
+            # its rate a rule (reported, and read by math that names the reaction), or written
+            # into the processes where neither is wanted (a cohort then records less)
+            as_rule = (self.report_rates or rid in self.referenced or rid in fast
+                       or bool(self.rate_of))
+            rate_ref = N[rid] if as_rule else f"({kinetic.get(rid, '0')})"
+            if as_rule:
+                rules.append(Rule(name=N[rid], expression=kinetic.get(rid, "0"), unit="1"))
+            groups: dict[str, dict[str, float]] = {}     # size divided by ("": none) -> stoich
             for rr, sp_id, sign, text in stoich:
                 if rr != rid or sp_id not in amount_state or rid not in kinetic:
                     continue
                 s = m.getSpecies(sp_id)
                 cf = s.getConversionFactor() if s.isSetConversionFactor() else global_cf
+                div = divide.get(sp_id, "")
                 try:
                     c = float(text)
                 except ValueError:
                     c = None
                 if c is not None and not cf:
-                    fixed[amount_state[sp_id]] = fixed.get(amount_state[sp_id], 0.0) + sign * c
+                    g = groups.setdefault(div, {})
+                    g[amount_state[sp_id]] = g.get(amount_state[sp_id], 0.0) + sign * c
                 else:
                     factor = f"({text})" + (f" * {N[cf]}" if cf else "")
                     processes.append(Process(name=self.fresh(f"{rid}_{sp_id}"),
-                                             rate=f"{factor} * {N[rid]}",
+                                             rate=f"{factor} * {rate_ref}" + (f" / {div}" if div else ""),
                                              stoichiometry={amount_state[sp_id]: sign}))
-            fixed = {k: v for k, v in fixed.items() if v != 0.0}
+            for div, g in groups.items():
+                g = {k: v for k, v in g.items() if v != 0.0}
+                if div and g:
+                    processes.append(Process(name=self.fresh(f"reaction_{rid}_in_{div}"),
+                                             rate=f"{rate_ref} / {div}", stoichiometry=g))
+            fixed = {k: v for k, v in groups.get("", {}).items() if v != 0.0}
             if rid in fast:
                 if any(pr.name.startswith(f"{rid}_") for pr in processes) or not fixed:
                     self.problems.append(f"reaction '{rid}': a fast reaction needs constant "
                                          "stoichiometries without conversion factors")
                 fast_stoich = fixed
             elif fixed:
-                processes.append(Process(name=self.fresh(f"reaction_{rid}"), rate=N[rid],
+                processes.append(Process(name=self.fresh(f"reaction_{rid}"), rate=rate_ref,
                                          stoichiometry=fixed))
-            info.symbols[rid] = SBMLSymbol(id=rid, kind="reaction", name=N[rid], role="rule",
+            info.symbols[rid] = SBMLSymbol(id=rid, kind="reaction", name=N[rid],
+                                           role="rule" if as_rule else "inline",
                                            sbml_name=r.getName() if r.isSetName() else "")
         model_events = self.model_events(events, info)
         self.parameters_so_far = parameters
