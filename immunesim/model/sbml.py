@@ -873,34 +873,49 @@ class _Importer:
         v = rule_expr.get(N[rid])
         na = table[a]
         try:
-            for _ in range(50):         # rules that read rules read later in the list
-                v2 = v.subs({table[k]: e for k, e in rule_expr.items() if table[k] in v.free_symbols})
-                if v2 == v:
-                    break
-                v = v2
-            set_by_events = {t for e in events for t in e.assignments}
-            if {str(x) for x in v.free_symbols} & set_by_events:
-                self.problems.append(f"{where}: an event sets what its rate law reads (its "
-                                     "equilibrium could change kind); not supported")
-                return states, rules, processes
-            v = v.subs({table[i]: table[w[i]] + ratio[i] * na for i in others}, simultaneous=True)
-            sols = [x for x in sp.solve(v, na) if not x.has(na)]
-            text = _sympy_text(sols[0]) if len(sols) == 1 else None
-            # the root must be one: the rate law must change with n_a at the start (k * A with
-            # k = 0 is at equilibrium for every A, which SymPy's one root A = 0 hides)
-            start = {table[x.name]: x.initial for x in states}
-            start.update({table[w[i]]: by_name[i].initial - ratio[i] * by_name[a].initial
-                          for i in others})
-            start.update({table[q.name]: q.value for q in self.parameters_so_far})
-            slope = sp.diff(v, na).subs(start).subs({na: by_name[a].initial})
-            if text is not None and (not slope.is_number or float(slope) == 0.0):
-                text = None
-        except (NotImplementedError, _Refused, TypeError, ValueError):
-            text = None
+            with symbolic_budget():         # bounded, as every symbolic step of a model is
+                text, why = self._equilibrium(v, na, table, rule_expr, w, ratio, others,
+                                              by_name, a, states, events, sp)
+        except (NotImplementedError, _Refused, TypeError, ValueError, ExpressionError) as exc:
+            text, why = None, (str(exc) if isinstance(exc, ExpressionError) else "")
+        if why:
+            self.problems.append(f"{where}: {why}")
+            return states, rules, processes
         if text is None:
             self.problems.append(f"{where}: its equilibrium cannot be solved explicitly for "
                                  f"'{a}' (not supported)")
             return states, rules, processes
+        return self._eliminated(text, a, others, w, ratio, by_name, states, rules, processes)
+
+    def _equilibrium(self, v, na, table, rule_expr, w, ratio, others, by_name, a, states,
+                     events, sp):
+        """``(root text or None, reason to refuse or "")`` of the fast rate law ``v`` in
+        ``n_a`` (see :meth:`equilibrate`)."""
+        for _ in range(50):             # rules that read rules read later in the list
+            v2 = v.subs({table[k]: e for k, e in rule_expr.items() if table[k] in v.free_symbols})
+            if v2 == v:
+                break
+            v = v2
+        set_by_events = {t for e in events for t in e.assignments}
+        if {str(x) for x in v.free_symbols} & set_by_events:
+            return None, ("an event sets what its rate law reads (its equilibrium could change "
+                          "kind); not supported")
+        v = v.subs({table[i]: table[w[i]] + ratio[i] * na for i in others}, simultaneous=True)
+        sols = [x for x in sp.solve(v, na) if not x.has(na)]
+        text = _sympy_text(sols[0]) if len(sols) == 1 else None
+        # the root must be one: the rate law must change with n_a at the start (k * A with
+        # k = 0 is at equilibrium for every A, which SymPy's one root A = 0 hides)
+        start = {table[x.name]: x.initial for x in states}
+        start.update({table[w[i]]: by_name[i].initial - ratio[i] * by_name[a].initial
+                      for i in others})
+        start.update({table[q.name]: q.value for q in self.parameters_so_far})
+        slope = sp.diff(v, na).subs(start).subs({na: by_name[a].initial})
+        if text is not None and (not slope.is_number or float(slope) == 0.0):
+            text = None
+        return text, ""
+
+    def _eliminated(self, text, a, others, w, ratio, by_name, states, rules, processes):
+        """States, rules and processes with the fast reaction eliminated (:meth:`equilibrate`)."""
         new_states = []
         for x in states:
             if x.name == a:
