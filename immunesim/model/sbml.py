@@ -550,6 +550,7 @@ class _Importer:
                     g = to_sympy(expr, table, f"algebraic rule {k}")
                     sols = [x for x in sp.solve(g, z) if not x.has(z)]
                     text = _sympy_text(sols[0]) if len(sols) == 1 else None
+                # SymPy's solve raises these for what it cannot solve: then refused below
                 except (ExpressionError, NotImplementedError, _Refused, TypeError, ValueError):
                     text = None
                 if text is None:
@@ -876,6 +877,7 @@ class _Importer:
             with symbolic_budget():         # bounded, as every symbolic step of a model is
                 text, why = self._equilibrium(v, na, table, rule_expr, w, ratio, others,
                                               by_name, a, states, events, sp)
+        # SymPy's solve raises these for what it cannot solve; the budget an ExpressionError
         except (NotImplementedError, _Refused, TypeError, ValueError, ExpressionError) as exc:
             text, why = None, (str(exc) if isinstance(exc, ExpressionError) else "")
         if why:
@@ -1146,7 +1148,8 @@ class _Importer:
 
 
 class _Refused(Exception):
-    pass
+    """A construct the import does not support; its message names it (caught per element and
+    listed with the element's id)."""
 
 
 def _sympy_text(e) -> str:

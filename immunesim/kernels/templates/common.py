@@ -250,6 +250,17 @@ def fail(stats, code, t, h, index):
 def trigger_changed(t, y, p, evv, watch):
     """Whether any watched comparison of the event triggers at ``(t, y)`` differs from
     ``watch`` (its value, 1 or 0, where the run last stopped; :func:`sync_watch`)."""
+    return watch_pass(t, y, p, evv, watch, False)
+
+
+def sync_watch(t, y, p, evv, watch):
+    """``watch`` := every watched comparison's value (1 or 0) at ``(t, y)``."""
+    watch_pass(t, y, p, evv, watch, True)
+
+
+def watch_pass(t, y, p, evv, watch, sync):
+    """One pass over the watched comparisons at ``(t, y)``: store them (``sync``) or return
+    whether one differs from ``watch``."""
     event_values(t, y, p, evv)
     tab = event_table(p)
     w = 0
@@ -257,22 +268,19 @@ def trigger_changed(t, y, p, evv, watch):
         first = tab[k * EVW + EV_WFIRST]
         for q in range(tab[k * EVW + EV_NWATCH]):
             now = 1.0 if evv[tab[first + q]] != 0.0 else 0.0
-            if now != watch[w]:
+            if sync:
+                watch[w] = now
+            elif now != watch[w]:
                 return True
             w += 1
     return False
 
 
-def sync_watch(t, y, p, evv, watch):
-    """``watch`` := every watched comparison's value (1 or 0) at ``(t, y)``."""
-    event_values(t, y, p, evv)
-    tab = event_table(p)
-    w = 0
-    for k in range(n_events(p)):
-        first = tab[k * EVW + EV_WFIRST]
-        for q in range(tab[k * EVW + EV_NWATCH]):
-            watch[w] = 1.0 if evv[tab[first + q]] != 0.0 else 0.0
-            w += 1
+def fill_nan(out, j):
+    """Output rows from ``j`` on are NaN (a run that failed there)."""
+    for jj in range(j, out.shape[0]):
+        for k in range(out.shape[1]):
+            out[jj, k] = np.nan
 
 
 def drop_pending(q, pend_t, pend_k, pend_v, n_pend):

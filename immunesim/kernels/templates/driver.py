@@ -69,9 +69,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
         status, n_pend = fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend, vals,
                                      stats)
         if status != SUCCESS:
-            for jj in range(j, n_out):
-                for k in range(out.shape[1]):
-                    out[jj, k] = np.nan
+            fill_nan(out, j)
             return status
         sync_watch(t, y, p, evv, watch)
     while j < n_out and t_out[j] <= t:
@@ -88,9 +86,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
         status, t, h, j = step_segment(t, seg_end, h, y, p, u, rtol, atol, hmax, max_steps,
                                     t_out, j, out, stats, ws, jv, w, A, piv, obs, evv, watch)
         if status != SUCCESS and status != EVENT_FOUND:
-            for jj in range(j, n_out):
-                for k in range(out.shape[1]):
-                    out[jj, k] = np.nan
+            fill_nan(out, j)
             return status
         while ie < n_ev and ev_t[ie] <= t:
             apply_event(ev_kind[ie], ev_idx[ie], ev_val[ie], y, p, u)
@@ -99,9 +95,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
             status, n_pend = fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend,
                                          vals, stats)
             if status != SUCCESS:
-                for jj in range(j, n_out):
-                    for k in range(out.shape[1]):
-                        out[jj, k] = np.nan
+                fill_nan(out, j)
                 return status
             sync_watch(t, y, p, evv, watch)
         while j < n_out and t_out[j] <= t:
