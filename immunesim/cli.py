@@ -306,6 +306,13 @@ def _validate(args) -> int:
     from .scenario import load_scenario
 
     sc = load_scenario(args.scenario)
+    if sc.sbml is not None:
+        unit = {"1": "time units (the model declares none)"}.get(sc.time_unit, f"{sc.time_unit}s")
+        print(f"{args.scenario}: valid (SBML model {sc.sbml.file_name}, "
+              f"{sc.times[-1] - sc.times[0]:g} {unit}, {len(sc.times)} output times, "
+              f"{len(sc.sbml.values)} value(s) set, {len(sc.therapies)} dose entr"
+              f"{'y' if len(sc.therapies) == 1 else 'ies'})")
+        return 0
     print(f"{args.scenario}: valid ({sc.disease}, {sc.times[-1] - sc.times[0]:g} days, "
           f"{len(sc.times)} output times, {len(sc.parameters)} parameter override(s))")
     return 0

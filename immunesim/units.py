@@ -10,6 +10,8 @@ are weeks (``d`` and ``h`` are Pint's day and hour).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
 import re
@@ -141,22 +143,47 @@ def to_unit(value, unit: str) -> float:
     return v
 
 
+#: the unit of the times a scenario file gives (see :func:`time_unit`)
+_TIME_UNIT: contextvars.ContextVar[str] = contextvars.ContextVar("immunesim_time_unit", default="day")
+#: model time units that times with a unit can be converted to: their length in days
+TIME_UNITS = {"day": 1.0, "hour": 1.0 / 24.0, "minute": 1.0 / 1440.0, "second": 1.0 / 86400.0}
+
+
+@contextlib.contextmanager
+def time_unit(unit: str):
+    """Inside this block, :func:`days` reads times in ``unit`` instead of days: a model's time
+    unit (an SBML model's, one of :data:`TIME_UNITS`), or ``"1"`` for a model that declares none,
+    where only plain numbers (in the model's time) are times and a time with a unit is refused."""
+    token = _TIME_UNIT.set(unit)
+    try:
+        yield
+    finally:
+        _TIME_UNIT.reset(token)
+
+
 def days(value, path: str, problems: list, *, positive: bool = True) -> float | None:
     """``value`` (a number of days or a time with its unit) in days: positive (or, with
     ``positive=False``, >= 0) and at most :data:`~immunesim.limits.MAX_DAYS`; else None with a
-    problem appended naming ``path``."""
+    problem appended naming ``path``. Inside :func:`time_unit`, in that unit instead."""
+    unit = _TIME_UNIT.get()
+    m = _NUMBER.match(value) if isinstance(value, str) and len(value) <= MAX_UNIT_CHARS else None
+    if unit not in TIME_UNITS and m and m.group(4):
+        problems.append(f"{path}: the model declares no time unit, so times are plain numbers in "
+                        f"its time; got {_clip(value)}")
+        return None
     try:
-        v = to_unit(value, "day")
+        v = to_unit(value, unit if unit in TIME_UNITS else "day")
     except UnitProblem as exc:
         problems.append(f"{path}: {exc}")
         return None
+    length = v * TIME_UNITS.get(unit, 1.0)          # in days, for the bound below
     if positive and not v > 0:
         problems.append(f"{path}: must be a positive time, got {_clip(value)}")
         return None
     if not positive and v < 0:
         problems.append(f"{path}: must be >= 0, got {_clip(value)}")
         return None
-    if v > MAX_DAYS:
+    if length > MAX_DAYS:
         problems.append(f"{path}: {_clip(value)} is more than {MAX_DAYS:g} days")
         return None
     return v

@@ -18,7 +18,7 @@ from ..events import Bolus, Infusion, SetSpecies
 from ..limits import MAX_DAYS, MAX_DOSE_MG, MAX_DOSES
 from ..units import UnitProblem, days, to_unit
 from ..validation import clip as _clip
-from ..validation import each_mapping, finite
+from ..validation import did_you_mean, each_mapping, finite
 from .library import drug as _drug
 from .pk import scaled_parameters
 
@@ -88,6 +88,71 @@ def _hours(value) -> float:
     return hours
 
 
+def schedule_size(s) -> float:
+    """How many doses :func:`schedule_times` gives for a schedule ``s`` (a :class:`Regimen` or
+    :class:`SpeciesDose`: ``start``, ``loading``, ``every``, ``count``, ``until``), computed
+    without listing them (inf when the schedule has no end)."""
+    n = len(s.loading) or (0 if s.every is not None else 1)
+    if s.every is None:
+        return n
+    if s.count is not None:
+        return n + s.count
+    if s.until is None:
+        return math.inf
+    t0 = s.start + (s.loading[-1] + s.every if s.loading else 0.0)
+    q = (s.until - 1e-9 - t0) / s.every
+    return n + max(0.0, math.ceil(q)) if math.isfinite(q) else math.inf   # a subnormal interval
+
+
+def schedule_times(s, what: str) -> list[float]:
+    """The dose times of schedule ``s`` (see :func:`schedule_size`): loading doses at their
+    times from ``start``, then one every ``every`` up to ``count`` or until ``until``."""
+    n = schedule_size(s)
+    if n > MAX_DOSES:
+        raise ModelError(f"{what}: {n:.3g} doses; at most {MAX_DOSES} allowed "
+                         "(give count or until with every)")
+    times = [s.start + t for t in s.loading]
+    t0 = times[-1] + (s.every or 0.0) if times else s.start
+    if s.every is None:
+        return times or [s.start]
+    k = 0
+    while True:
+        t = t0 + k * s.every
+        if s.count is not None and k >= s.count:
+            break
+        if s.until is not None and t >= s.until - 1e-9:
+            break
+        if s.count is None and s.until is None:
+            raise ModelError(f"{what}: give count or until with every")
+        times.append(t)
+        k += 1
+    return times
+
+
+def _schedule(every, count, until, start, problems: list) -> dict:
+    """The validated schedule fields of a dosing entry (times through :func:`_days`)."""
+    values: dict = {}
+    for name, fn, args in (("every", _days, (every, "every")), ("count", _count, (count,)),
+                           ("until", _days, (until, "until")), ("start", _days, (start, "start"))):
+        if args[0] is None and name != "start":
+            continue
+        try:
+            values[name] = fn(*args)
+        except ModelError as exc:
+            problems.extend(exc.problems)
+    if values.get("every") == 0.0:
+        problems.append(f"every: must be a positive interval, got {_clip(every)}")
+        values.pop("every")
+    return values
+
+
+def _check_size(schedule, every) -> None:
+    n = schedule_size(schedule)
+    if n > MAX_DOSES and (math.isfinite(n) or schedule.until is not None):   # inf without until: no end yet
+        raise ModelError(f"every: {_clip(every)} until {schedule.until:g} is {n:.3g} doses; "
+                         f"at most {MAX_DOSES} allowed")
+
+
 @dataclass(frozen=True)
 class Regimen:
     drug: str
@@ -117,16 +182,7 @@ class Regimen:
         if not isinstance(route, str) or route not in d["routes"]:
             problems.append(f"route: {d['name']} is given {' or '.join(d['routes'])}, "
                             f"not {_clip(route)}")
-        if every is not None:
-            field("every", _days, every, "every")
-            if values.get("every") == 0.0:
-                problems.append(f"every: must be a positive interval, got {_clip(every)}")
-                values.pop("every")
-        if count is not None:
-            field("count", _count, count)
-        if until is not None:
-            field("until", _days, until, "until")
-        field("start", _days, start, "start")
+        values.update(_schedule(every, count, until, start, problems))
         if loading:
             field("loading", parse_times, loading)
         if infusion_hours is not None:
@@ -140,47 +196,21 @@ class Regimen:
                   every=values.get("every"), count=values.get("count"), until=values.get("until"),
                   start=values["start"], loading=tuple(values.get("loading", ())),
                   infusion_hours=values.get("infusion_hours"))
-        n = reg.n_doses()
-        if n > MAX_DOSES and (math.isfinite(n) or reg.until is not None):   # inf without until: no end yet
-            raise ModelError(f"every: {_clip(every)} until day {reg.until:g} is {n:.3g} doses; "
-                             f"at most {MAX_DOSES} allowed")
+        _check_size(reg, every)
         return reg
 
     def n_doses(self) -> float:
-        """How many doses :meth:`dose_times` gives, computed without listing them (inf when the
-        schedule has no end)."""
-        n = len(self.loading) or (0 if self.every is not None else 1)
-        if self.every is None:
-            return n
-        if self.count is not None:
-            return n + self.count
-        if self.until is None:
-            return math.inf
-        t0 = self.start + (self.loading[-1] + self.every if self.loading else 0.0)
-        q = (self.until - 1e-9 - t0) / self.every
-        return n + max(0.0, math.ceil(q)) if math.isfinite(q) else math.inf   # a subnormal interval
+        """How many doses :meth:`dose_times` gives (inf when the schedule has no end)."""
+        return schedule_size(self)
 
     def dose_times(self) -> list[float]:
-        n = self.n_doses()
-        if n > MAX_DOSES:
-            raise ModelError(f"regimen of {self.drug}: {n:.3g} doses; at most {MAX_DOSES} allowed "
-                             "(give count or until with every)")
-        times = [self.start + t for t in self.loading]
-        t0 = times[-1] + (self.every or 0.0) if times else self.start
-        if self.every is None:
-            return times or [self.start]
-        k = 0
-        while True:
-            t = t0 + k * self.every
-            if self.count is not None and k >= self.count:
-                break
-            if self.until is not None and t >= self.until - 1e-9:
-                break
-            if self.count is None and self.until is None:
-                raise ModelError("regimen: give count or until with every")
-            times.append(t)
-            k += 1
-        return times
+        return schedule_times(self, f"regimen of {self.drug}")
+
+    def describe(self) -> str:
+        """One line: drug, dose, route, schedule."""
+        dose = f"{self.dose_mg:g} mg/kg" if self.per_kg else f"{self.dose_mg:g} mg"
+        every = f" every {self.every:g} d" if self.every else ""
+        return f"{self.drug} {dose} {self.route}{every} from day {self.start:g}"
 
     def amount_mg(self, weight_kg: float) -> float:
         return self.dose_mg * weight_kg if self.per_kg else self.dose_mg
@@ -203,6 +233,60 @@ class Regimen:
         return out
 
 
+@dataclass(frozen=True)
+class SpeciesDose:
+    """Doses into a species of an SBML model (``model: file.xml`` scenarios): ``amount`` of
+    substance (the model's substance unit) each time, as a bolus or, with ``duration``, infused
+    at a constant rate over that time; the schedule as a :class:`Regimen`'s, in the model's time
+    unit. :func:`immunesim.scenario.sbml_source.dose_events` turns it into engine events."""
+
+    species: str
+    amount: float
+    duration: float | None = None
+    every: float | None = None
+    count: int | None = None
+    until: float | None = None
+    start: float = 0.0
+    loading: tuple = ()
+
+    @classmethod
+    def parse(cls, species: str, *, amount, duration=None, every=None, count=None, until=None,
+              start=0.0) -> "SpeciesDose":
+        problems: list = []
+        if not isinstance(species, str) or not species:
+            problems.append(f"species: expected an SBML species id, got {_clip(species)}")
+        value = finite(amount)
+        if value is None or not value > 0:
+            problems.append(f"amount: expected a positive number (the model's substance unit), "
+                            f"got {_clip(amount)}")
+        values = _schedule(every, count, until, start, problems)
+        if duration is not None:
+            try:
+                values["duration"] = _days(duration, "duration")
+                if not values["duration"] > 0:
+                    problems.append(f"duration: must be a positive time, got {_clip(duration)}")
+            except ModelError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise ModelError(problems)
+        dose = cls(species=species, amount=value, duration=values.get("duration"),
+                   every=values.get("every"), count=values.get("count"),
+                   until=values.get("until"), start=values["start"])
+        _check_size(dose, every)
+        return dose
+
+    def n_doses(self) -> float:
+        return schedule_size(self)
+
+    def dose_times(self) -> list[float]:
+        return schedule_times(self, f"doses into {self.species}")
+
+    def describe(self) -> str:
+        how = f" over {self.duration:g}" if self.duration else ""
+        every = f" every {self.every:g}" if self.every else ""
+        return f"{self.amount:g} into {self.species}{how}{every} from {self.start:g}"
+
+
 def regimen_events(regimens, weight_kg: float) -> list:
     """Engine events of every regimen's doses for a patient of ``weight_kg``, into the coupled
     model's species (``<drug>_Depot``/``<drug>_Central``), with each drug's bioavailability."""
@@ -215,17 +299,28 @@ def regimen_events(regimens, weight_kg: float) -> list:
 
 THERAPY_KEYS = ("drug", "dose", "route", "every", "count", "until", "start", "loading",
                 "infusion_hours")
+SPECIES_DOSE_KEYS = ("species", "amount", "duration", "every", "count", "until", "start")
 
 
-def parse_therapies(raw, where: str, times, problems: list) -> list:
+def parse_therapies(raw, where: str, times, problems: list, *, species=None) -> list:
     """Validated regimens of a scenario's therapy list (``where`` is its field path; ``times``
     the run's output times: a regimen with ``every`` and neither ``count`` nor ``until`` lasts
-    the run); every problem appended to ``problems``."""
+    the run); every problem appended to ``problems``.
+
+    ``species``: None for a disease preset's scenario (drugs from the library, :class:`Regimen`);
+    for an SBML model's, the ids of the species that can be dosed, and the entries are
+    :class:`SpeciesDose` (``{species, amount, duration, every, count, until, start}``)."""
+    if species is not None:
+        return _species_doses(raw, where, times, problems, species)
     regimens = []
     for _, path, th in each_mapping(raw, where, THERAPY_KEYS, problems,
                                  'a mapping like {drug: adalimumab, dose: "40 mg", route: sc, '
                                  'every: "14 d", count: 6}', "regimens"):
         th = {k: v for k, v in th.items() if v is not None}    # `until:` left empty = absent
+        if "species" in th:
+            problems.append(f"{path}.species: doses into a species need an SBML model "
+                            "(model: path/to/model.xml); a disease preset takes drugs")
+            continue
         missing = [k for k in ("drug", "dose", "route") if k not in th]
         if missing:
             problems.append(f"{path}: missing {', '.join(missing)} (required: drug, dose, route)")
@@ -242,3 +337,33 @@ def parse_therapies(raw, where: str, times, problems: list) -> list:
             problems += [f"{path}.{p}" if not p.startswith("unknown drug") else f"{path}.drug: {p}"
                          for p in exc.problems]
     return regimens
+
+
+def _species_doses(raw, where, times, problems, species) -> list:
+    out = []
+    for _, path, th in each_mapping(raw, where, SPECIES_DOSE_KEYS + ("drug",), problems,
+                                 "a mapping like {species: S1, amount: 2.5, every: 12, count: 4}",
+                                 "dose entries"):
+        th = {k: v for k, v in th.items() if v is not None}
+        if "drug" in th:
+            problems.append(f"{path}.drug: drugs from the library couple to a disease preset; an "
+                            "SBML model takes doses into its species: {species: ID, amount: N}")
+            continue
+        missing = [k for k in ("species", "amount") if k not in th]
+        if missing:
+            problems.append(f"{path}: missing {', '.join(missing)} (required: species, amount)")
+            continue
+        if th["species"] not in species:
+            problems.append(f"{path}.species: {_clip(th['species'])} is not a species that can be "
+                            f"dosed; {did_you_mean(str(th['species']), species, 'see immunesim sbml info')}")
+            continue
+        if "every" in th and "count" not in th and "until" not in th:
+            th = {**th, "until": times[-1] if times else 0.0}
+        try:
+            out.append(SpeciesDose.parse(th["species"], amount=th["amount"],
+                                         duration=th.get("duration"), every=th.get("every"),
+                                         count=th.get("count"), until=th.get("until"),
+                                         start=th.get("start", 0.0)))
+        except ModelError as exc:
+            problems += [f"{path}.{p}" for p in exc.problems]
+    return out

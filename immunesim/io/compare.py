@@ -44,4 +44,5 @@ def write_comparison(cmp: Comparison, outdir) -> None:
     write_text_atomic(outdir / "comparison.json",
                       json.dumps({"outcome": cmp.outcome, "arms": cmp.rows, "synergy": cmp.synergy},
                                  indent=2, default=to_json) + "\n")
-    write_comparison_figure(cmp.times, cmp.curves, cmp.outcome, outdir / "arms.png", cmp.title)
+    write_comparison_figure(cmp.times, cmp.curves, cmp.outcome, outdir / "arms.png", cmp.title,
+                            time_unit=cmp.scenario.time_unit)

@@ -29,11 +29,12 @@ from ..scenario.tissue_run import ABM_READOUTS
 from . import begin_outputs, write_manifest
 
 
-def summary_table(result, readouts, summary_times, counts: dict) -> str:
+def summary_table(result, readouts, summary_times, counts: dict, time_column: str = "time_day") -> str:
     """CSV text: one row per summary time (each is also an output time of the run, so the
-    values are the solver's, not interpolated), columns time_day and each readout."""
+    values are the solver's, not interpolated), columns ``time_column`` (``time_day``; an SBML
+    model's: ``time``, in its time unit) and each readout."""
     t = result.time
-    rows = ["time_day," + ",".join(readouts)]
+    rows = [f"{time_column}," + ",".join(readouts)]
     for ts in summary_times:
         k = int(np.argmin(np.abs(t - ts)))
         vals = [f"{int(counts[r][k])}" if r in counts else f"{float(result[r].values[k]):.6g}"
@@ -62,15 +63,19 @@ def write_run(res: ScenarioResult, outdir, say=lambda m: None) -> list[Path]:
     sc = res.scenario
     outdir = begin_outputs(outdir)   # a killed run must not leave the old manifest behind
     say(f"writing outputs to {outdir}/")
-    pr = preset(sc.disease)
-    title = f"{sc.name} ({pr['title']})"
-    figure_readouts = [r["name"] for r in pr.get("readouts") or []]
+    if sc.sbml is None:
+        pr = preset(sc.disease)
+        title = f"{sc.name} ({pr['title']})"
+        figure_readouts = [r["name"] for r in pr.get("readouts") or []]
+    else:                               # an SBML model: no figures (the schema refuses them)
+        title, figure_readouts = sc.title, []
     saved = res
     if sc.model_kind == "ode" and sc.variables:
         keep = list(dict.fromkeys([*sc.variables, *[r for r in sc.readouts if r not in res.counts]]))
         saved = Result(res.dataset.sel(variable=keep))
     written = [saved.save(outdir / "results.nc")]   # always: the run's record
-    summary = summary_table(res, res.readouts, sc.summary_times, res.counts)
+    summary = summary_table(res, res.readouts, sc.summary_times, res.counts,
+                            "time_day" if sc.sbml is None else "time")
     if sc.model_kind == "ode":
         if "csv" in sc.formats:
             write_text_atomic(outdir / "trajectories.csv", saved.to_dataframe().to_csv())
@@ -109,6 +114,8 @@ def _manifest(res: ScenarioResult, outdir, written, started, scenario_file) -> d
                   n_steps=int(res.dataset["n_steps"]),
                   simulation_wall_s=round(res.simulation_wall_s, 4))
     if sc.model_kind == "ode":
+        if sc.sbml is not None:
+            common.update(model_file=sc.sbml.path, time_unit=sc.time_unit)
         return write_manifest(outdir, "run", model=res.model, solver=sc.solver,
                               preset_chronic_state=res.chronic_state, decisions=res.decisions,
                               time_to_flare_days=res.time_to_flare_days, **common)

@@ -9,6 +9,7 @@ from ..drugs.couple import couple
 from ..drugs.regimen import regimen_events
 from ..model import Model
 from ..model.loader import model_from_dict
+from .sbml_source import dose_events, sbml_model
 from .schema import Scenario
 
 
@@ -17,7 +18,10 @@ def scenario_model(scenario: Scenario, drugs=None) -> Model:
     (parameter and initial-state overrides apply at simulation). ``drugs`` (default:
     ``scenario.drugs()``) may list more: a drug that is never dosed stays at zero concentration
     and leaves the disease model unchanged, so one model (one compiled kernel) can serve several
-    arms (``scenario_model(sc, sc.arm_drugs())``)."""
+    arms (``scenario_model(sc, sc.arm_drugs())``). An SBML scenario's model is its SBML file
+    with the scenario's values set in it."""
+    if scenario.sbml is not None:
+        return sbml_model(scenario.sbml)
     data = disease_model_data(scenario.disease, scenario.covariates)
     drugs = scenario.drugs() if drugs is None else list(drugs)
     if drugs:
@@ -27,5 +31,7 @@ def scenario_model(scenario: Scenario, drugs=None) -> Model:
 
 def scenario_events(scenario: Scenario) -> list:
     """The engine events of every dose of ``scenario``'s therapies (doses per kg use its body
-    weight)."""
+    weight; an SBML scenario's doses go into its species)."""
+    if scenario.sbml is not None:
+        return dose_events(sbml_model(scenario.sbml), scenario.therapies)
     return regimen_events(scenario.therapies, scenario.body_weight)

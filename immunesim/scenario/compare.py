@@ -9,9 +9,12 @@ to ``OUTDIR`` (:mod:`immunesim.io.compare`):
 
 - ``arms.csv``, one row per arm: ``damage_auc`` (integral of the damaged fraction over the
   run, fraction x day), ``final_irreversible`` (``Irr`` at the end), the outcome readout at
-  each of ``compare.weeks`` after ``compare.from``, and, when ``compare.challenge_at`` is
+  each of ``compare.weeks`` after ``compare.from`` (column ``<outcome>_week<w>``) and at each of
+  ``compare.times`` (``<outcome>_t<time>``), and, when ``compare.challenge_at`` is
   given, the clearance time and peak load of a pathogen challenge (1 inoculum) given then,
-  from a second run of the arm (the main trajectories stay unchallenged);
+  from a second run of the arm (the main trajectories stay unchallenged). On an SBML model
+  (:mod:`immunesim.scenario.sbml_source`) ``<outcome>_auc`` (the outcome's integral over the
+  run) takes the place of the damage columns, and the outcome is reported at the end by default;
 - ``arms.png``: the outcome, damage and irreversible loss of every arm over time, with each
   arm's dose times marked;
 - ``comparison.json``: the table, and Bliss independence synergy when ``compare.synergy``
@@ -62,22 +65,36 @@ class Comparison:
 
     @property
     def trajectories(self) -> xr.Dataset:
-        """The outcome readout, ``Dmg`` and ``Irr`` of every arm: dims ``arm x time``."""
+        """The outcome readout, ``Dmg`` and ``Irr`` (disease presets) of every arm: dims
+        ``arm x time``."""
         arms = list(self.curves)
         stack = {name: (("arm", "time"), np.array([self.curves[a][k] for a in arms]))
-                 for k, name in enumerate((self.outcome, "Dmg", "Irr"))}
-        return xr.Dataset(stack, coords={"arm": arms, "time": ("time", self.times, {"units": "day"})})
+                 for k, name in enumerate((self.outcome, "Dmg", "Irr"))
+                 if arms and self.curves[arms[0]][k] is not None}
+        unit = self.scenario.time_unit
+        return xr.Dataset(stack, coords={"arm": arms, "time": ("time", self.times, {"units": unit})})
 
 
 def _describe(regimens) -> str:
-    if not regimens:
-        return "untreated"
-    parts = []
-    for r in regimens:
-        dose = f"{r.dose_mg:g} mg/kg" if r.per_kg else f"{r.dose_mg:g} mg"
-        every = f" every {r.every:g} d" if r.every else ""
-        parts.append(f"{r.drug} {dose} {r.route}{every} from day {r.start:g}")
-    return "; ".join(parts)
+    return "; ".join(r.describe() for r in regimens) if regimens else "untreated"
+
+
+def _points(scenario: Scenario, outcome: str, t) -> list[tuple[str, float]]:
+    """(column, time) of each time the outcome is reported at: ``compare.weeks`` after
+    ``compare.from``, then ``compare.times`` (an SBML model with neither: its end)."""
+    opts = scenario.compare
+    week = opts.get("week", 7.0)
+    points = [(f"{outcome}_week{w:g}", opts["from"] + week * w) for w in opts["weeks"]]
+    points += [(f"{outcome}_t{x:g}", x) for x in opts.get("times", ())]
+    if not points:
+        points = [(f"{outcome}_t{t[-1]:g}", float(t[-1]))]
+    for column, tw in points:
+        if not t[0] <= tw <= t[-1]:
+            what = (f"compare.weeks: week {column.rsplit('_week', 1)[1]} after {opts['from']:g}"
+                    if "_week" in column else f"compare.times: {tw:g}")
+            raise ScenarioError(f"{what} is outside the simulated time [{t[0]:g}, {t[-1]:g}]"
+                                + (" days" if scenario.sbml is None else ""))
+    return points
 
 
 def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None) -> Comparison:
@@ -85,15 +102,15 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
     if not scenario.arms:
         raise ScenarioError("arms: `immunesim compare` needs arms (a mapping of arm name: therapies)")
     say = progress or (lambda msg: None)
-    pr = preset(scenario.disease)
     opts = scenario.compare
-    outcome = opts["outcome"] or next((r["name"] for r in pr.get("readouts") or []), "Dmg")
+    disease = scenario.sbml is None          # an SBML model has no damage compartments
+    if disease:
+        pr = preset(scenario.disease)
+        outcome = opts["outcome"] or next((r["name"] for r in pr.get("readouts") or []), "Dmg")
+    else:
+        outcome = opts["outcome"] or scenario.readouts[0]
     t = np.asarray(scenario.times)
-    week_times = [opts["from"] + 7.0 * w for w in opts["weeks"]]
-    for w, tw in zip(opts["weeks"], week_times):
-        if not t[0] <= tw <= t[-1]:
-            raise ScenarioError(f"compare.weeks: week {w:g} after day {opts['from']:g} is outside "
-                                f"the simulated time [{t[0]:g}, {t[-1]:g}] days")
+    points = _points(scenario, outcome, t)
     rows, curves, failures = [], {}, []
     model = scenario_model(scenario, drugs=scenario.arm_drugs())   # one kernel for every arm
     for arm, spec in scenario.arms.items():
@@ -108,15 +125,18 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
                          on_failure="flag", **sc.solver)
         if not r.ok:
             failures.append(f"arm '{arm}': {r.message}")
-        dmg = np.asarray(r["Dmg"].values)
         y = np.asarray(r[outcome].values)
         row = {"arm": arm, "therapies": _describe(regimens)
                + "".join(f"; day {d['time_day']:g}: {d['action']}" for d in decisions),
-               "status": r.message,
-               "damage_auc": float(np.trapezoid(dmg, t)),
-               "final_irreversible": float(r["Irr"].values[-1])}
-        for w, tw in zip(opts["weeks"], week_times):
-            row[f"{outcome}_week{w:g}"] = float(np.interp(tw, t, y))
+               "status": r.message}
+        if disease:
+            dmg, irr = np.asarray(r["Dmg"].values), np.asarray(r["Irr"].values)
+            row.update(damage_auc=float(np.trapezoid(dmg, t)), final_irreversible=float(irr[-1]))
+        else:
+            dmg = irr = None
+            row[f"{outcome}_auc"] = float(np.trapezoid(y, t))
+        for column, tw in points:
+            row[column] = float(np.interp(tw, t, y))
         if opts["challenge_at"] is not None:
             tc = float(opts["challenge_at"])
             challenge = Bolus(time=tc, target="Pathogen", amount=1.0)
@@ -130,12 +150,11 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
             row["infection_clearance_days"] = course["clearance_time"] - tc
             row["infection_peak_inoculum"] = course["peak"]
         rows.append(row)
-        curves[arm] = (y, dmg, np.asarray(r["Irr"].values),
-                       [d for reg in regimens for d in reg.dose_times()])
+        curves[arm] = (y, dmg, irr, [d for reg in regimens for d in reg.dose_times()])
     synergy = None
     if opts.get("synergy"):
         s = opts["synergy"]
-        last = f"{outcome}_week{opts['weeks'][-1]:g}"
+        last = points[-1][0]
         by = {row["arm"]: row[last] for row in rows}
         e = {k: 1.0 - by[s[k]] / by[s["control"]] for k in ("a", "b", "combination")}
         expected = e["a"] + e["b"] - e["a"] * e["b"]
@@ -143,4 +162,5 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
                    "effect_combination": e["combination"], "bliss_expected": expected,
                    "bliss_synergy": e["combination"] - expected, "arms": s}
     return Comparison(scenario=scenario, outcome=outcome, rows=rows, synergy=synergy,
-                      failures=failures, times=t, curves=curves, title=f"{scenario.name} ({pr['title']})")
+                      failures=failures, times=t, curves=curves,
+                      title=f"{scenario.name} ({pr['title']})" if disease else scenario.title)

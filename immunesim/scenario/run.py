@@ -32,7 +32,8 @@ def run(scenario: Scenario, *, seed: int | None = None,
     """
     say = progress or (lambda msg: None)
     seed = scenario.seed if seed is None else int(seed)
-    say(f"building the {scenario.disease} model" if scenario.model_kind != "abm" else "building the tissue patch")
+    say(f"building the {scenario.disease or scenario.sbml.file_name} model"
+        if scenario.model_kind != "abm" else "building the tissue patch")
     model = scenario_model(scenario) if scenario.model_kind != "abm" else None   # abm: no ODE side
     tier = choose_tier(model, "auto") if model is not None else None
     if tier == "generic":
@@ -42,7 +43,8 @@ def run(scenario: Scenario, *, seed: int | None = None,
         say("compiling its kernels (first use of this model on this machine; later runs load them "
             "from the cache)")
     t = np.asarray(scenario.times)
-    say(f"simulating {t[-1] - t[0]:g} days ({t.size} output times, "
+    unit = {"day": "days", "1": "time units"}.get(scenario.time_unit, f"{scenario.time_unit}s")
+    say(f"simulating {t[-1] - t[0]:g} {unit} ({t.size} output times, "
         f"{scenario.solver['method'] if scenario.model_kind == 'ode' else scenario.model_kind})")
     if scenario.model_kind != "ode":
         return run_tissue_scenario(scenario, model, seed=seed, say=say)
@@ -55,13 +57,17 @@ def run(scenario: Scenario, *, seed: int | None = None,
                           events=scenario_events(scenario), on_failure="flag", **scenario.solver)
     sim_wall = time.perf_counter() - t_sim
     say(f"  {result.message} in {sim_wall:.2f} s ({int(result.dataset['n_steps'])} steps)")
-    pr = preset(scenario.disease)
-    values = {v: np.asarray(result[v].values) for v in result.variables}
-    counts = count_onsets(values, pr.get("counts"))
-    values.update(counts)
-    check = chronic_check(result.time, values, pr["chronic_state"])  # the preset's characteristic state
+    counts, check = {}, ()
+    if scenario.sbml is None:
+        pr = preset(scenario.disease)
+        values = {v: np.asarray(result[v].values) for v in result.variables}
+        counts = count_onsets(values, pr.get("counts"))
+        values.update(counts)
+        check = chronic_check(result.time, values, pr["chronic_state"])  # the preset's characteristic state
     result.dataset.attrs.update(scenario=scenario.name, scenario_hash=scenario.hash, seed=seed,
                                 disease=scenario.disease)
+    if scenario.sbml is not None:
+        result.dataset.attrs.update(sbml_file=scenario.sbml.path, sbml_sha256=scenario.sbml.sha256)
     return ScenarioResult(result.dataset, scenario=scenario, seed=seed, model=model,
                           readouts=scenario.readouts, counts=counts, decisions=decisions,
                           time_to_flare_days=flare, chronic_state=check,

@@ -16,6 +16,8 @@ A scenario is YAML read with ``yaml.safe_load`` (no tags, nothing executed)::
       - {drug: tocilizumab, dose: "8 mg/kg", route: iv, infusion_hours: 1, every: "4 w", count: 6}
     solver: {method: rodas5p, rtol: 1.0e-6, atol: 1.0e-9}
     model: ode                         # ode (default) | abm | hybrid: see immunesim.scenario.tissue
+                                       # or an SBML file in place of disease: see
+                                       # immunesim.scenario.sbml_source
     tissue: {shape: [200, 200], exchange_every: "6 h"}   # the lattice (abm and hybrid)
     outputs:
       variables: [Teff, Treg, CRP]     # default: all
@@ -42,8 +44,10 @@ from typing import Any, Mapping
 from ..drugs.regimen import parse_therapies
 from ..errors import ImmunesimError, problem_lines
 from ..safe_yaml import read_yaml
-from ..validation import check_keys, mapping
+from ..units import time_unit
+from ..validation import check_keys, clip, mapping, name_list
 from . import sections
+from .sbml_source import SBMLSource, default_readouts, dose_targets, names_sbml, validate_source
 from .strategy_spec import strategy_drugs
 from .tissue import validate_tissue
 
@@ -88,6 +92,7 @@ class Scenario:
     tissue: dict = field(default_factory=dict)
     population: Any = None       # immunesim.scenario.population.Population (immunesim trial)
     trial: Any = None            # immunesim.scenario.trial_spec.Trial
+    sbml: SBMLSource | None = None   # an SBML model in place of the disease preset
     source: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -101,6 +106,8 @@ class Scenario:
             content.update(model_kind=self.model_kind, tissue=self.tissue)
         if self.trial is not None:       # likewise: only trial scenarios hash these
             content.update(population=self.population, trial=self.trial)
+        if self.sbml is not None:        # the file's content and the values set in it
+            content.update(sbml={"sha256": self.sbml.sha256, "values": self.sbml.values})
         text = json.dumps(content, sort_keys=True, default=lambda o: dataclasses.asdict(o)
                           if dataclasses.is_dataclass(o) else list(o))
         return hashlib.sha256(text.encode()).hexdigest()
@@ -109,8 +116,21 @@ class Scenario:
     def body_weight(self) -> float:
         return float(self.covariates.get("body_weight", 70.0))
 
+    @property
+    def time_unit(self) -> str:
+        """The unit of every time in the scenario: days, or an SBML model's time unit."""
+        return self.sbml.time_unit if self.sbml is not None else "day"
+
+    @property
+    def title(self) -> str:
+        """The name and what it runs, for figure titles."""
+        what = f"SBML model {self.sbml.file_name}" if self.sbml is not None else self.disease
+        return f"{self.name} ({what})"
+
     def arm_drugs(self) -> list[str]:
         """Every drug any arm may give (its therapies and its rules), in order of appearance."""
+        if self.sbml is not None:
+            return []
         out = []
         for spec in self.arms.values():
             out += [r.drug for r in spec["therapies"]]
@@ -120,18 +140,23 @@ class Scenario:
 
     def drugs(self) -> list[str]:
         """Every drug the run may give: its therapies and those its rules may start."""
+        if self.sbml is not None:
+            return []
         extra = strategy_drugs(self.treat_to_target) if self.treat_to_target else []
         return list(dict.fromkeys([r.drug for r in self.therapies] + extra))
 
 
-def validate(data: Any, *, origin: str = "scenario") -> Scenario:
+def validate(data: Any, *, origin: str = "scenario", base: Path | None = None) -> Scenario:
     """Validate parsed scenario data section by section (:mod:`immunesim.scenario.sections`);
-    :class:`ScenarioError` listing every problem."""
+    :class:`ScenarioError` listing every problem. ``base``: the folder relative paths in it
+    (an SBML ``model:``) are read from (default: the working directory)."""
     problems: list[str] = []
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level, "
                             f"got {type(data).__name__}")
     check_keys(data, TOP_KEYS, "", problems)
+    if names_sbml(data.get("model")):
+        return _validate_sbml(data, origin, base, problems)
     disease, mdata = sections.disease(data.get("disease"), problems)
     name, description, seed = sections.identity(data, origin, problems)
     covariates = sections.patient(data.get("patient"), mdata, problems)
@@ -166,11 +191,56 @@ def validate(data: Any, *, origin: str = "scenario") -> Scenario:
                     source=dict(data))
 
 
+def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list) -> Scenario:
+    """A scenario on an SBML model (:mod:`immunesim.scenario.sbml_source`): the sections that
+    apply to any model, its times in the model's time unit, doses into its species."""
+    source, model = validate_source(data, base, problems)
+    name, description, seed = sections.identity(data, origin, problems)
+    names = list(model.variable_names) if model is not None else None
+    species = list(dose_targets(model)) if model is not None else []
+    with time_unit(source.time_unit if source is not None else "1"):
+        section = mapping(data.get("time"), "time", problems)
+        if not {"end", "times"} & set(section):
+            problems.append("time: an SBML model needs time.end (with output_every) or "
+                            "time.times, in the model's time unit")
+        times = sections.time(section, "", None, problems)
+        therapies = tuple(parse_therapies(data.get("therapies", []), "therapies", times, problems,
+                                          species=species))
+        arms = sections.arms(data.get("arms"), None, times, problems, species=species)
+        compare = sections.compare(data.get("compare"), arms, None, problems, names=names,
+                                   unit=source.time_unit if source is not None else "1")
+        solver = sections.solver(data.get("solver"), problems)
+        outputs = mapping(data.get("outputs"), "outputs", problems)
+        check_keys(outputs, sections.OUTPUT_KEYS, "outputs.", problems)
+        if outputs.get("figures") not in (None, False, []):
+            problems.append(f"outputs.figures: {clip(outputs['figures'])}; the figures draw a "
+                            "disease preset's panels, and an SBML model's run draws none (give "
+                            "formats: [csv] and plot trajectories.csv)")
+        _, formats = sections.figures_formats({**outputs, "figures": []}, problems)
+        variables = readouts = None
+        if names is not None:
+            variables = name_list(outputs.get("variables"), "outputs.variables", names, problems,
+                                  "variables")
+            readouts = name_list(outputs.get("readouts"), "outputs.readouts", names, problems,
+                                 "variables") or default_readouts(model)
+        if "summary_times" in outputs or times is None:
+            summary_times, times = sections.summary_times(outputs, times, problems)
+        else:
+            summary_times = (times[0], times[-1])
+    if problems:
+        raise ScenarioError(problems)
+    return Scenario(name=name, disease="", seed=seed, covariates={}, parameters={}, initial={},
+                    times=times, therapies=therapies, solver=solver, variables=variables or (),
+                    readouts=readouts, summary_times=summary_times, figures=(), formats=formats,
+                    description=description, arms=arms, compare=compare, sbml=source,
+                    source=dict(data))
+
+
 def load_scenario(path) -> Scenario:
     """Read and validate a scenario file; :class:`ScenarioError` with every problem."""
     path = Path(path)
     data = read_yaml(path, ScenarioError, "scenario file")
     try:
-        return validate(data, origin=path.stem)
+        return validate(data, origin=path.stem, base=path.parent)
     except ScenarioError as exc:
         raise ScenarioError([f"{path}: {p}" for p in exc.problems]) from None

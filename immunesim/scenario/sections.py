@@ -22,7 +22,7 @@ from ..drugs.regimen import parse_therapies
 from ..errors import ModelError
 from ..limits import MAX_ARMS, MAX_CHUNK_VALUES, MAX_OUTPUT_POINTS, MAX_STEPS
 from ..solvers import METHODS, check_tolerance
-from ..units import UnitProblem, days, to_unit
+from ..units import TIME_UNITS, UnitProblem, days, to_unit
 from ..validation import check_keys, clip, did_you_mean, is_one_of, mapping, name_list
 from .population_spec import validate_population
 from .strategy_spec import validate_strategy
@@ -37,7 +37,7 @@ FIGURES = ("cells", "cytokines", "tissue", "biomarkers")
 FORMATS = ("netcdf", "csv")
 DEFAULT_SUMMARY = ("CRP", "AutoAb", "Treg_Teff_ratio", "Dmg", "Irr")
 ARM_KEYS = ("therapies", "treat_to_target")
-COMPARE_KEYS = ("outcome", "weeks", "from", "challenge_at", "synergy")
+COMPARE_KEYS = ("outcome", "weeks", "times", "from", "challenge_at", "synergy")
 SYNERGY_KEYS = ("control", "a", "b", "combination")
 
 
@@ -178,9 +178,10 @@ def time(raw, disease_name: str, mdata, problems: list) -> tuple | None:
     return tuple(ts)
 
 
-def arms(raw, mdata, times, problems: list) -> dict:
+def arms(raw, mdata, times, problems: list, *, species=None) -> dict:
     """Arms: name -> {therapies, treat_to_target}; an arm may be a list of therapies (an empty
-    list for untreated) or a mapping with both."""
+    list for untreated) or a mapping with both. ``species``: an SBML model's species that can be
+    dosed (its arms are lists of doses into them; see :func:`~immunesim.drugs.regimen.parse_therapies`)."""
     if raw is None:
         return {}
     if isinstance(raw, Mapping) and len(raw) > MAX_ARMS:
@@ -194,27 +195,43 @@ def arms(raw, mdata, times, problems: list) -> dict:
     out = {}
     for arm, therapies in raw.items():
         rules = None
+        if isinstance(therapies, Mapping) and species is not None:
+            problems.append(f"arms.{arm}: expected a list of doses into species (treat_to_target "
+                            f"rules need a disease preset), got {clip(therapies)}")
+            continue
         if isinstance(therapies, Mapping):
             check_keys(therapies, ARM_KEYS, f"arms.{arm}.", problems)
             local: list[str] = []
             rules = validate_strategy(therapies.get("treat_to_target"), names, times, local)
             problems += [f"arms.{arm}.{m}" if m.startswith("treat_to_target") else m for m in local]
             therapies = therapies.get("therapies", [])
-        out[str(arm)] = {"therapies": tuple(parse_therapies(therapies, f"arms.{arm}", times, problems)),
+        out[str(arm)] = {"therapies": tuple(parse_therapies(therapies, f"arms.{arm}", times, problems,
+                                                            species=species)),
                          "treat_to_target": rules}
     return out
 
 
-def compare(raw, arms: dict, mdata, problems: list) -> dict:
-    """Options of ``immunesim compare``: outcome readout, weeks (after ``from``), pathogen
-    challenge time, and a Bliss synergy triple of arm names."""
+def compare(raw, arms: dict, mdata, problems: list, *, names=None, unit: str = "day") -> dict:
+    """Options of ``immunesim compare``: outcome readout, weeks (after ``from``) and/or times,
+    pathogen challenge time, and a Bliss synergy triple of arm names. ``names`` (an SBML
+    model's variables) stand in for ``mdata``'s; ``unit`` is the scenario's time unit (an SBML
+    model's: its weeks are 7 days in it, none where it declares no unit)."""
     section = mapping(raw, "compare", problems)
     check_keys(section, COMPARE_KEYS, "compare.", problems)
-    out = {"outcome": None, "weeks": (12.0, 24.0, 52.0), "from": 0.0, "challenge_at": None,
-           "synergy": None}
+    sbml = names is not None
+    out = {"outcome": None, "weeks": () if sbml else (12.0, 24.0, 52.0), "from": 0.0,
+           "challenge_at": None, "synergy": None}
+    if sbml:
+        out["week"] = 7.0 / TIME_UNITS[unit] if unit in TIME_UNITS else None
+        if "weeks" in section and out["week"] is None:
+            problems.append("compare.weeks: the SBML model declares no time unit, so weeks "
+                            "cannot be placed; give compare.times (in its time)")
+        if "challenge_at" in section:
+            problems.append("compare.challenge_at: a pathogen challenge needs a disease preset")
     outcome = section.get("outcome")
-    if mdata is not None and outcome is not None:
+    if names is None and mdata is not None:
         names = variable_names(mdata)
+    if names is not None and outcome is not None:
         if outcome not in names:
             hint = did_you_mean(outcome, names, "see `immunesim list variables DISEASE`")
             problems.append(f"compare.outcome: '{outcome}' is not a variable; {hint}")
@@ -227,6 +244,14 @@ def compare(raw, arms: dict, mdata, problems: list) -> dict:
             problems.append(f"compare.weeks: expected a list of weeks >= 0, got {clip(w)}")
         else:
             out["weeks"] = tuple(float(x) for x in w)
+    if "times" in section:
+        ts = section["times"]
+        if not isinstance(ts, list) or not ts:
+            problems.append(f"compare.times: expected a list of times, got {clip(ts)}")
+        else:
+            ts = [days(v, f"compare.times[{i}]", problems, positive=False) for i, v in enumerate(ts)]
+            if None not in ts:
+                out["times"] = tuple(ts)
     if "from" in section:
         v = days(section["from"], "compare.from", problems, positive=False)
         out["from"] = v if v is not None else 0.0

@@ -43,7 +43,8 @@ def validate_tissue(model_kind, raw, seed: int, end_day: float | None, problems:
     """(model kind, tissue options dict or {}); problems appended with field paths."""
     kind = "ode" if model_kind is None else model_kind
     if kind not in MODELS:
-        problems.append(f"model: {clip(model_kind)} is not allowed; one of {', '.join(MODELS)}")
+        problems.append(f"model: {clip(model_kind)} is not allowed; one of {', '.join(MODELS)}, "
+                        "or an SBML file (.xml) in place of disease")
         return "ode", {}
     if raw is None:
         raw = {}

@@ -1,0 +1,189 @@
+"""Scenarios on an SBML model: ``model: path/to/model.xml`` in place of ``disease:``.
+
+::
+
+    name: my-model
+    model: models/receptor.xml          # an SBML file, relative to the scenario file
+    parameters: {kon: 0.02, V_cell: 2}  # SBML ids: a parameter's value, a compartment's size
+    initial: {L: 5}                     # SBML species ids: initial value (the species' symbol:
+                                        #   concentration unless hasOnlySubstanceUnits)
+    time: {end: 600, output_every: 5}   # in the model's time unit
+    therapies:                          # doses into the model's species
+      - {species: L, amount: 2, every: 120, count: 4}            # boluses of substance
+      - {species: L, amount: 10, duration: 60, start: 300}       # infused over 60 time units
+    arms:                               # `immunesim compare`: arms of species doses
+      none: []
+      weekly: [{species: L, amount: 2, every: 120, count: 4}]
+    compare: {outcome: RL, times: [300, 600]}
+    outputs: {variables: [L, RL], readouts: [RL], formats: [csv]}
+
+How the SBML file is read (and what is refused) is :func:`immunesim.model.sbml.load_sbml`.
+
+- **Values** are numbers in the SBML model's own units; parameter and initial overrides are
+  set in the SBML document before it is imported, so initial assignments and rules that read
+  them see them (an id that an initial assignment or assignment rule sets is refused).
+- **Time** is the model's time unit (its ``timeUnits``): plain numbers are in it; a time with
+  a unit (``"2 h"``) is converted where the model declares second, minute, hour or day, and
+  refused where it declares none.
+- **Doses** add ``amount`` of substance (the model's substance unit) to a species' amount: a
+  species whose concentration is the state gets ``amount / size`` of its compartment, which
+  must then be of fixed size. Species that are constant, boundary species without rules, or set
+  by an assignment rule cannot be dosed (nothing integrates them).
+- Not for SBML models (refused, saying so): ``disease``, ``patient``, ``treat_to_target``,
+  figures, pathogen challenges, and ``population``/``trial`` (not yet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ModelError
+from ..events import Bolus, Infusion
+from ..model.sbml import MAX_SBML_BYTES, SBMLModel, load_sbml
+from ..validation import clip, did_you_mean, finite, mapping
+
+#: file name endings that make ``model:`` name an SBML file
+SUFFIXES = (".xml", ".sbml")
+_MODELS: dict = {}      # (sha256, values) -> SBMLModel: compare and repeated runs import once
+
+
+def names_sbml(raw) -> bool:
+    """Whether a scenario's ``model:`` value names an SBML file."""
+    return isinstance(raw, str) and raw.strip().lower().endswith(SUFFIXES)
+
+
+@dataclass(frozen=True)
+class SBMLSource:
+    """The SBML model of a scenario: its file (absolute path and SHA-256 when validated), the
+    scenario's values set in it (sorted ``(id, value)`` pairs) and its time unit."""
+
+    path: str
+    sha256: str
+    values: tuple = ()
+    time_unit: str = "1"
+
+    @property
+    def file_name(self) -> str:
+        return Path(self.path).name
+
+
+def sbml_model(source: SBMLSource) -> SBMLModel:
+    """The imported model with the scenario's values (imports cached per process; the file is
+    checked against the validated content every time)."""
+    key = (source.sha256, source.values)
+    data = _read(Path(source.path))
+    if hashlib.sha256(data).hexdigest() != source.sha256:
+        raise ModelError(f"model: {source.path} changed since the scenario was validated; "
+                         "validate it again")
+    if key not in _MODELS:
+        if len(_MODELS) >= 8:
+            _MODELS.clear()
+        _MODELS[key] = load_sbml(data.decode("utf-8", "replace"), values=dict(source.values))
+    return _MODELS[key]
+
+
+def _read(path: Path) -> bytes:
+    if not path.is_file():
+        raise ModelError(f"model: {path} is not a file")
+    if path.stat().st_size > MAX_SBML_BYTES:
+        raise ModelError(f"model: {path} is {path.stat().st_size} bytes; at most {MAX_SBML_BYTES}")
+    return path.read_bytes()
+
+
+def validate_source(data, base: Path | None, problems: list) -> tuple[SBMLSource | None, SBMLModel | None]:
+    """The scenario's SBML model with its ``parameters`` and ``initial`` set, validated; (None,
+    None) with problems appended where it cannot be had."""
+    for key in ("disease", "patient", "treat_to_target", "population", "trial"):
+        if key in data:
+            problems.append(f"{key}: not used with an SBML model (model: {clip(data['model'])})"
+                            + ("; trials on SBML models are not supported yet"
+                               if key in ("population", "trial") else ""))
+    path = Path(data["model"].strip()).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    try:
+        raw = _read(path)
+        model = load_sbml(raw.decode("utf-8", "replace"))
+    except ModelError as exc:
+        problems += [f"model: {path.name}: {p}" for p in exc.problems]
+        return None, None
+    except (OSError, UnicodeError) as exc:
+        problems.append(f"model: {path}: cannot be read ({type(exc).__name__})")
+        return None, None
+    values = {}
+    symbols = model.sbml.symbols
+    for section, kinds in (("parameters", ("parameter", "compartment")), ("initial", ("species",))):
+        for key, v in mapping(data.get(section), section, problems).items():
+            sym = symbols.get(key)
+            if sym is None or sym.kind not in kinds:
+                ids = [s.id for s in symbols.values() if s.kind in kinds]
+                problems.append(f"{section}.{key}: not a {' or '.join(kinds)} id of the SBML "
+                                f"model; {did_you_mean(str(key), ids, 'see immunesim sbml info')}")
+                continue
+            f = finite(v)
+            if f is None or isinstance(v, bool) or (section == "initial" and f < 0):
+                problems.append(f"{section}.{key}: expected a {'number >= 0' if section == 'initial' else 'finite number'} "
+                                f"in the SBML model's units{f' ({sym.units})' if sym.units else ''}, got {clip(v)}")
+                continue
+            values[key] = f
+    if values:
+        try:
+            model = load_sbml(raw.decode("utf-8", "replace"), values=values)
+        except ModelError as exc:
+            for p in exc.problems:
+                sid = p.split("'")[1] if p.startswith("'") else ""
+                section = "initial" if symbols.get(sid) and symbols[sid].kind == "species" else "parameters"
+                problems.append(f"{section}.{sid}: {p.split(': ', 1)[-1]}" if sid else f"model: {p}")
+            return None, None
+    source = SBMLSource(path=str(path.resolve()), sha256=hashlib.sha256(raw).hexdigest(),
+                        values=tuple(sorted(values.items())), time_unit=model.time_unit)
+    _MODELS[(source.sha256, source.values)] = model
+    return source, model
+
+
+def dose_targets(model: SBMLModel) -> dict[str, tuple[str, float]]:
+    """Species that can be dosed: SBML id -> (the state a dose goes into, the factor an amount
+    of substance is multiplied by to give that state's change)."""
+    out = {}
+    for sid, sym in model.sbml.symbols.items():
+        if sym.kind != "species":
+            continue
+        if sym.amount is not None and sym.amount in model.species_index:
+            out[sid] = (sym.amount, 1.0)
+        elif sym.role == "state" and sym.name in model.species_index:
+            if sym.only_substance:
+                out[sid] = (sym.name, 1.0)
+            elif sym.compartment in model.parameter_index:     # a compartment of fixed size
+                size = model.parameters[model.parameter_index[sym.compartment]].value
+                if size > 0:
+                    out[sid] = (sym.name, 1.0 / size)
+    return out
+
+
+def dose_events(model: SBMLModel, doses) -> list:
+    """Engine events of :class:`~immunesim.drugs.regimen.SpeciesDose` entries."""
+    targets = dose_targets(model)
+    out = []
+    for d in doses:
+        if d.species not in targets:
+            raise ModelError(f"species '{d.species}' cannot be dosed (constant, a boundary "
+                             "species without rules, set by a rule, or in a compartment whose "
+                             "size changes)")
+        state, factor = targets[d.species]
+        for t in d.dose_times():
+            if d.duration:
+                out.append(Infusion(start=t, duration=d.duration, target=state,
+                                    rate=d.amount * factor / d.duration))
+            else:
+                out.append(Bolus(time=t, target=state, amount=d.amount * factor))
+    return out
+
+
+def default_readouts(model: SBMLModel) -> tuple[str, ...]:
+    """The summary table's columns by default: the SBML ids a time course reports (every species
+    that can change, then every parameter and compartment a rule or event changes)."""
+    names = set(model.variable_names)
+    return tuple(model.sbml.symbols[s].name for s in model.sbml.reported()
+                 if model.sbml.symbols[s].name in names)

@@ -1,0 +1,158 @@
+"""Scenarios on an SBML model (``model: file.xml``): values set in the document, times in the
+model's time unit, doses into species checked against closed forms, compare arms, the command
+line, and the errors."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import immunesim as im
+from immunesim.scenario import ScenarioError, compare, load_scenario, validate
+from immunesim.scenario.build import scenario_events, scenario_model
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "scenarios" / "sbml" / "receptor.yaml"
+XML = ROOT / "scenarios" / "sbml" / "receptor.xml"
+V = 2.0          # litre: the compartment's size in receptor.xml
+
+
+def scenario(tmp_path, **fields):
+    """A scenario on a copy of receptor.xml in tmp_path."""
+    shutil.copy(XML, tmp_path / "receptor.xml")
+    data = {"model": "receptor.xml", "time": {"end": 600, "output_every": 5}, **fields}
+    return validate(data, base=tmp_path)
+
+
+def test_boluses_into_a_concentration_species_match_the_closed_form(tmp_path):
+    # kon = 0: L only decays at kel, so L(t) = sum over doses of (amount / V) exp(-kel (t - td))
+    sc = scenario(tmp_path, parameters={"kon": 0.0, "kel": 0.03},
+                  therapies=[{"species": "L", "amount": 4, "every": 120, "count": 3, "start": 10}],
+                  solver={"rtol": 1e-10, "atol": 1e-12})
+    r = im.run(sc)
+    t = r.time
+    expected = sum(np.where(t >= td, 4 / V * np.exp(-0.03 * (t - td)), 0.0) for td in (10, 130, 250))
+    np.testing.assert_allclose(r["L"].values, expected, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(r["R"].values, 1.0)               # kon = 0: the receptor stays
+    assert r.dataset.attrs["sbml_sha256"] == sc.sbml.sha256
+
+
+def test_an_infusion_delivers_its_amount_at_a_constant_rate(tmp_path):
+    sc = scenario(tmp_path, parameters={"kon": 0.0, "kel": 0.0},
+                  therapies=[{"species": "L", "amount": 12, "duration": 240, "start": 60}],
+                  solver={"rtol": 1e-10, "atol": 1e-12})
+    r = im.run(sc)
+    expected = 12 / V * np.clip((r.time - 60) / 240, 0.0, 1.0)
+    np.testing.assert_allclose(r["L"].values, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_values_set_in_the_document_reach_initial_assignments(tmp_path):
+    # an initial assignment reading a parameter sees the scenario's value, as in the file
+    text = XML.read_text().replace(
+        "</listOfReactions>",
+        "</listOfReactions><listOfInitialAssignments><initialAssignment symbol=\"R\">"
+        "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><apply><times/><cn>2</cn><ci>koff</ci>"
+        "</apply></math></initialAssignment></listOfInitialAssignments>")
+    (tmp_path / "ia.xml").write_text(text)
+    sc = validate({"model": "ia.xml", "parameters": {"koff": 0.7, "kon": 0.0},
+                   "time": {"times": [0, 1]}}, base=tmp_path)
+    assert im.run(sc)["R"].values[0] == pytest.approx(1.4)
+    with pytest.raises(ScenarioError) as e:
+        validate({"model": "ia.xml", "initial": {"R": 3}, "time": {"times": [0, 1]}}, base=tmp_path)
+    assert "initial.R: an initial assignment in the SBML model sets its value" in str(e.value)
+
+
+def test_times_are_in_the_model_time_unit(tmp_path):
+    sc = scenario(tmp_path, time={"end": "2 h", "output_every": "30 min"},
+                  therapies=[{"species": "L", "amount": 1, "start": "1 h"}])
+    assert sc.time_unit == "minute" and sc.times == (0, 30, 60, 90, 120)
+    assert sc.therapies[0].start == 60
+    # a model that declares no time unit takes plain numbers only
+    (tmp_path / "nounit.xml").write_text(XML.read_text().replace(' timeUnits="minute_unit"', ""))
+    with pytest.raises(ScenarioError) as e:
+        validate({"model": "nounit.xml", "time": {"end": "2 h"}}, base=tmp_path)
+    assert "time.end: the model declares no time unit" in str(e.value)
+    assert validate({"model": "nounit.xml", "time": {"end": 2}}, base=tmp_path).times[-1] == 2
+
+
+def test_every_problem_is_named(tmp_path):
+    shutil.copy(XML, tmp_path / "receptor.xml")
+    bad = {"model": "receptor.xml", "disease": "ra", "patient": {}, "parameters": {"kn": 1},
+           "initial": {"kon": 1, "L": -1}, "time": {"output_every": 5},
+           "therapies": [{"species": "Q", "amount": 1}, {"drug": "adalimumab", "dose": "40 mg"},
+                         {"species": "L", "amount": -2}],
+           "outputs": {"figures": ["cells"], "variables": ["X"]},
+           "arms": {"a": {"therapies": []}}, "trial": {}}
+    with pytest.raises(ScenarioError) as e:
+        validate(bad, base=tmp_path)
+    text = "\n".join(e.value.problems)
+    for line in ("disease: not used with an SBML model", "patient: not used with an SBML model",
+                 "trials on SBML models are not supported yet",
+                 "parameters.kn: not a parameter or compartment id of the SBML model; did you mean 'kon'?",
+                 "initial.kon: not a species id", "initial.L: expected a number >= 0",
+                 "time: an SBML model needs time.end", "therapies[0].species: 'Q' is not a species",
+                 "therapies[1].drug: drugs from the library couple to a disease preset",
+                 "therapies[2].amount: expected a positive number", "outputs.figures:",
+                 "outputs.variables[0]: 'X'", "arms.a: expected a list of doses"):
+        assert line in text, line
+    with pytest.raises(ScenarioError, match="model: missing.xml: "):
+        validate({"model": "missing.xml", "time": {"end": 1}}, base=tmp_path)
+    (tmp_path / "junk.xml").write_text("<sbml><model")
+    with pytest.raises(ScenarioError, match="model: junk.xml: SBML line"):
+        validate({"model": "junk.xml", "time": {"end": 1}}, base=tmp_path)
+    # a disease scenario does not take species doses
+    with pytest.raises(ScenarioError, match="doses into a species need an SBML model"):
+        validate({"disease": "ra", "therapies": [{"species": "TNF", "amount": 1}]})
+
+
+def test_a_changed_file_is_not_run_silently(tmp_path):
+    sc = scenario(tmp_path)
+    (tmp_path / "receptor.xml").write_text(XML.read_text().replace('value="0.5"', 'value="0.6"'))
+    with pytest.raises(im.ModelError, match="changed since the scenario was validated"):
+        scenario_model(sc)
+    again = validate({"model": "receptor.xml", "time": {"end": 600, "output_every": 5}}, base=tmp_path)
+    assert again.hash != sc.hash
+
+
+def test_compare_arms_are_the_runs_of_their_doses(tmp_path):
+    sc = load_scenario(EXAMPLE)
+    cmp = compare(sc)
+    rows = {r["arm"]: r for r in cmp.rows}
+    assert list(rows) == ["untreated", "boluses", "infusion"]
+    assert rows["untreated"]["RL_auc"] == 0.0 and rows["untreated"]["RL_t360"] == 0.0
+    import dataclasses
+
+    arm = dataclasses.replace(sc, therapies=sc.arms["boluses"]["therapies"])
+    r = im.simulate(scenario_model(arm), np.asarray(sc.times), events=scenario_events(arm), **sc.solver)
+    assert rows["boluses"]["RL_t120"] == pytest.approx(float(np.interp(120, r.time, r["RL"].values)))
+    assert rows["boluses"]["RL_auc"] == pytest.approx(float(np.trapezoid(r["RL"].values, r.time)))
+    assert "RL_t360" in rows["infusion"]            # "6 h" in the model's minutes
+    assert cmp.trajectories["RL"].shape == (3, len(sc.times))
+
+
+def test_the_example_runs_from_the_command_line(tmp_path):
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-m", "immunesim.cli", "run", str(EXAMPLE), "-o", str(out)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "simulating 600 minutes" in p.stderr
+    lines = (out / "summary.csv").read_text().splitlines()
+    assert lines[0] == "time,RL,R" and len(lines) == 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model_file"] == str(XML) and manifest["time_unit"] == "minute"
+    assert manifest["model_file_sha256"] == load_scenario(EXAMPLE).sbml.sha256
+    traj = (out / "trajectories.csv").read_text().splitlines()
+    assert traj[0] == "time,L,R,RL"
+    p = subprocess.run([sys.executable, "-m", "immunesim.cli", "compare", str(EXAMPLE), "-o",
+                        str(tmp_path / "cmp")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "cmp" / "arms.png").read_bytes()[:4] == b"\x89PNG"
+    p = subprocess.run([sys.executable, "-m", "immunesim.cli", "validate", str(EXAMPLE)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and "SBML model receptor.xml, 600 minutes" in p.stdout
+    assert yaml.safe_load(EXAMPLE.read_text())["model"] == "receptor.xml"
