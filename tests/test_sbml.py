@@ -238,6 +238,36 @@ def test_export_then_import_gives_the_same_trajectories():
     for rule in yaml_model.rules:
         np.testing.assert_allclose(model.values(back, rule.name), ours[rule.name].values,
                                    rtol=1e-7, atol=1e-12, err_msg=rule.name)
+    # units and sources travel through the file: unit definitions named by their text, and
+    # each parameter's source in its notes
+    for p in yaml_model.parameters:
+        q = model.parameters[model.parameter_index[p.name]]
+        assert q.source == p.source and q.unit == p.unit, p.name
+    assert [s.unit for s in model.species] == [s.unit for s in yaml_model.species]
+    assert model.time_unit == "day"
+
+
+def test_the_export_is_built_and_checked_by_libsbml():
+    import libsbml
+
+    yaml_model = im.load_model(ROOT / "scenarios" / "models" / "antitnf_cytokine.yaml")
+    doc = libsbml.readSBMLFromString(to_sbml(yaml_model))
+    assert (doc.getLevel(), doc.getVersion()) == (3, 2)
+    doc.checkConsistency()                                   # every category, units included
+    errors = [doc.getError(i) for i in range(doc.getNumErrors())]
+    assert not [e.getMessage() for e in errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+    m = doc.getModel()
+    ud = m.getUnitDefinition(m.getParameter("ka").getUnits())      # 1/day
+    assert ud.getName() == "1/day" and ud.getNumUnits() == 1
+    u = ud.getUnit(0)
+    assert libsbml.UnitKind_toString(u.getKind()) == "second" and u.getExponent() == -1
+    assert (u.getMultiplier() * 10.0 ** u.getScale()) ** -1 == pytest.approx(1 / 86400.0)
+    cells = m.getUnitDefinition(m.getSpecies("Tn").getSubstanceUnits())   # cells/uL: item/m^3
+    kinds = {libsbml.UnitKind_toString(x.getKind()): x.getExponent()
+             for x in (cells.getUnit(i) for i in range(cells.getNumUnits()))}
+    assert kinds == {"item": 1, "metre": -3}
+    assert "HUMIRA label 12.3" in m.getParameter("CL").getNotesString()
+    assert m.getTimeUnits() and m.getUnitDefinition(m.getTimeUnits()).getName() == "day"
 
 
 def test_events_export_and_import_back_and_pass_libsbmls_checks():

@@ -46,6 +46,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 import numpy as np
 
@@ -60,6 +61,7 @@ MAX_SBML_BYTES = 64 * 1024 * 1024
 #: the source recorded for every imported parameter
 SOURCE = "SBML model"
 _SID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_UNIT_TEXT = re.compile(r"^[A-Za-z0-9_/*^(). -]+$")
 
 
 @dataclass(frozen=True)
@@ -141,13 +143,19 @@ class SBMLModel(Model):
         return value * size if as_ == "amount" else value / size
 
 
-def load_sbml(source, *, report_rates: bool = True) -> SBMLModel:
+def load_sbml(source, *, report_rates: bool = True, values: dict | None = None) -> SBMLModel:
     """Import an SBML model (a path, or the XML text itself) as an :class:`SBMLModel`.
 
     ``report_rates``: every reaction's rate is a rule, reported in results (default). False
     keeps rules only for the reactions that math names: the kinetic laws are written into the
     processes, and a cohort records only the species and the model's own rules (faster where
     outputs are many: see ``benchmarks/sbml_batch.py``).
+
+    ``values``: ``{SBML id: number}`` set in the document before it is imported: a parameter's
+    value, a compartment's size, a species' initial value (its symbol's: the concentration
+    unless ``hasOnlySubstanceUnits``). Initial assignments and rules that read them are then
+    evaluated with them, as if the file said so. An id whose value an initial assignment or an
+    assignment rule sets is refused (the file would overwrite it).
 
     Raises :class:`~immunesim.errors.ModelError` listing every problem: libsbml's errors in the
     file, and every element that cannot be simulated exactly (with its id and the construct)."""
@@ -166,11 +174,46 @@ def load_sbml(source, *, report_rates: bool = True) -> SBMLModel:
         raise ModelError("the SBML document has no model")
     n_functions = doc.getModel().getNumFunctionDefinitions()
     _convert(doc, libsbml)
+    if values:
+        _set_values(doc.getModel(), values)
     importer = _Importer(doc, libsbml)
     importer.report_rates = bool(report_rates)
     model = importer.build()
     model.sbml.counts["function definitions (inlined)"] = n_functions
     return model
+
+
+def _set_values(m, values: dict) -> None:
+    """Set ``values`` (SBML id -> number) in model ``m`` (see :func:`load_sbml`)."""
+    problems = []
+    for sid, v in values.items():
+        el = m.getParameter(sid) or m.getCompartment(sid) or m.getSpecies(sid)
+        if el is None:
+            problems.append(f"'{sid}': not a parameter, compartment or species of the SBML model")
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            problems.append(f"'{sid}': expected a finite number, got {v!r}")
+            continue
+        rule = m.getRule(sid)
+        if m.getInitialAssignment(sid) is not None:
+            problems.append(f"'{sid}': an initial assignment in the SBML model sets its value; "
+                            "change what that assignment reads instead")
+        elif rule is not None and rule.isAssignment():
+            problems.append(f"'{sid}': an assignment rule in the SBML model sets its value at "
+                            "every time; change what that rule reads instead")
+        elif m.getSpecies(sid) is not None:
+            if el.getHasOnlySubstanceUnits():
+                el.unsetInitialConcentration()
+                el.setInitialAmount(float(v))
+            else:
+                el.unsetInitialAmount()
+                el.setInitialConcentration(float(v))
+        elif m.getCompartment(sid) is not None:
+            el.setSize(float(v))
+        else:
+            el.setValue(float(v))
+    if problems:
+        raise ModelError(problems)
 
 
 def _read(source) -> tuple[str | None, Path | None]:
@@ -699,7 +742,7 @@ class _Importer:
                     add_symbol(sid, kind, "state", el)
                 else:
                     parameters.append(Parameter(name=N[sid], value=value(sid), unit=unit_of(el, kind) or "1",
-                                                source=SOURCE, bounds=(-math.inf, math.inf)))
+                                                source=_source(el), bounds=(-math.inf, math.inf)))
                     add_symbol(sid, kind, "parameter", el)
         amount_state: dict[str, str] = {}           # species id -> name of its amount state
         divide: dict[str, str] = {}                 # ... or of its concentration: the size
@@ -1115,16 +1158,25 @@ class _Importer:
         def unit(el, kind) -> str:
             u = ""
             if kind == "species":
-                sub = el.getSubstanceUnits() if el.isSetSubstanceUnits() else (
-                    m.getSubstanceUnits() if m.isSetSubstanceUnits() else "")
+                sub = named(el.getSubstanceUnits() if el.isSetSubstanceUnits() else (
+                    m.getSubstanceUnits() if m.isSetSubstanceUnits() else ""))
                 u = sub
                 if sub and not el.getHasOnlySubstanceUnits():
                     c = m.getCompartment(el.getCompartment())
-                    cu = c.getUnits() if c is not None and c.isSetUnits() else ""
-                    u = f"{sub}/{cu}" if cu else ""
+                    cu = named(c.getUnits()) if c is not None and c.isSetUnits() else ""
+                    u = sub if cu == "dimensionless" else f"{sub}/({cu})" if cu else ""
             elif kind in ("parameter", "compartment") and el.isSetUnits():
-                u = el.getUnits()
-            return u if u and re.match(r"^[A-Za-z0-9_/]+$", u) else ""
+                u = named(el.getUnits())
+            if u == "dimensionless":
+                return "1"                          # immunesim's name for it
+            return u if u and _UNIT_TEXT.match(u) else ""
+
+        def named(uid: str) -> str:
+            """A unit definition's name where it reads as a unit (immunesim's export names each
+            by its unit's text, "mg/L"), else its id."""
+            ud = m.getUnitDefinition(uid)
+            name = ud.getName().strip() if ud is not None and ud.isSetName() else ""
+            return name if name and _UNIT_TEXT.match(name) else uid
 
         return unit
 
@@ -1145,6 +1197,16 @@ class _Importer:
                     if abs(factor - seconds) <= 1e-12 * seconds:
                         return name
         return "1"
+
+
+def _source(el) -> str:
+    """A parameter's source: its notes' ``source: ...`` line (immunesim's export writes one),
+    else :data:`SOURCE`."""
+    notes = el.getNotesString() if el.isSetNotes() else ""
+    m = re.search(r"<p>\s*source:\s*(.*?)\s*</p>", notes, re.S)
+    if not m:
+        return SOURCE
+    return unescape(m.group(1), {"&apos;": "'", "&quot;": '"'})[:500] or SOURCE
 
 
 class _Refused(Exception):
