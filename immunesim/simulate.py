@@ -65,7 +65,7 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
     mod, tail = kernel_tier(model, kernels, 1)
     out = np.empty((t_out.size, len(model.variable_names)))
     stats = np.zeros(N_STATS)
-    solve = getattr(mod, f"solve_one_{opts.method}")
+    solve = getattr(mod, f"solve_one_{opts.method}{_variant(model)}")
     p_run = p if tail is None else np.concatenate([p, tail])
     code = solve(p_run, y, t0, t_out, sched.time, sched.kind, sched.index, sched.value, float(opts.rtol),
                  opts.atol_vector(len(model.species)), float(opts.first_step or 0.0),
@@ -131,7 +131,7 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
     try:
         P_run = P if tail is None else np.ascontiguousarray(
             np.concatenate([P, np.broadcast_to(tail, (n, tail.size))], axis=1))
-        getattr(mod, f"solve_batch_{opts.method}")(
+        getattr(mod, f"solve_batch_{opts.method}{_variant(model)}")(
             P_run, Y0, t0, t_out, ptr, ev_t, ev_k, ev_i, ev_v, float(opts.rtol),
             opts.atol_vector(len(model.species)), float(opts.first_step or 0.0),
             float(opts.max_step or np.inf), int(opts.max_steps), out, stats, codes)
@@ -281,6 +281,12 @@ def _per_patient_events(events, n):
 
 
 # -- result assembly -----------------------------------------------------------
+def _variant(model: Model) -> str:
+    """The kernels' suffix for ``model``: ``_plain`` (no state-event code, so none is compiled)
+    for a model without state events."""
+    return "" if model.events else "_plain"
+
+
 def _tier_name(tail) -> str:
     return "specialised" if tail is None else "generic"
 

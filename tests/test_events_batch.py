@@ -142,7 +142,7 @@ def test_second_process_compiles_nothing(pk, tmp_path):
             "r = im.simulate(m, [0, 1, 2], events=[im.Bolus(time=0, target='X', amount=1.0)],"
             " kernels='specialised')\n"
             "from immunesim.codegen import load_kernels\n"
-            "f = load_kernels(m).solve_one_rodas5p\n"
+            "f = load_kernels(m).solve_one_rodas5p_plain\n"     # no state events: the plain kernels
             "print(sum(f.stats.cache_misses.values()), sum(f.stats.cache_hits.values()),"
             " 'sympy' in sys.modules)\n" % K)
     env = {**__import__("os").environ, "IMMUNESIM_CACHE_DIR": str(tmp_path / "cache")}
@@ -162,14 +162,15 @@ def test_a_new_model_on_the_generic_tier_generates_and_compiles_nothing_of_its_o
             "m = one_species('-k * X + %r', initial=1.0, params={'k': %r})\n"
             "r = im.simulate(m, [0, 1, 2])\n"
             "from immunesim.codegen import load_generic, kernels_cached\n"
-            "f = load_generic().solve_one_rodas5p\n"
+            "f = load_generic().solve_one_rodas5p_plain\n"
+            "g = load_generic().solve_one_rodas5p\n"      # with state events: never compiled here
             "print(r.dataset.attrs['kernels'], sum(f.stats.cache_misses.values()),"
-            " 'sympy' in sys.modules, kernels_cached(m))\n")
+            " 'sympy' in sys.modules, kernels_cached(m), len(g.overloads))\n")
     env = {**__import__("os").environ, "IMMUNESIM_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("IMMUNESIM_KERNELS", None)
     cwd = __import__("pathlib").Path(__file__).parent
     outs = [subprocess.run([sys.executable, "-c", code % (0.01 * i, K)], env=env, cwd=cwd,
                            capture_output=True, text=True, check=True).stdout.split()
             for i in (1, 2)]      # two model structures, one after the other
-    assert outs[0] == ["generic", "1", "False", "False"]     # the generic kernels compiled once
-    assert outs[1] == ["generic", "0", "False", "False"]     # then loaded, for a new model too
+    assert outs[0] == ["generic", "1", "False", "False", "0"]   # the generic kernels compiled once
+    assert outs[1] == ["generic", "0", "False", "False", "0"]   # then loaded, for a new model too

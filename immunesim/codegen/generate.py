@@ -126,21 +126,52 @@ def generate_generic_source() -> str:
 
 
 def _solver_parts() -> list[str]:
-    """The shared templates and every solver of the registry, instantiated."""
+    """The shared templates and every solver of the registry, instantiated: for each method
+    ``solve_one_<m>``/``solve_batch_<m>`` and their segment, which handle state events, and
+    ``solve_one_<m>_plain``/``solve_batch_<m>_plain``, the same code without the state-event
+    blocks (:func:`_plain`), for models without state events (``simulate`` picks them by
+    ``model.events``). Numba compiles only what a run calls, so a model without state events
+    never compiles the event code (README, Kernels: the measured compile times)."""
     parts = [_decorate(_template("common.py"))]
     for solver in SOLVERS.values():
         if solver.tableau is not None:
             m = solver.name
             parts.append(_decorate(rosenbrock.emit(solver.tableau)))
-            parts.append(_decorate(_instantiate(_template("rosenbrock.py"),
-                                                {"ros_": f"{m}_", "ROS_": f"{m.upper()}_"})))
+            text = _instantiate(_template("rosenbrock.py"), {"ros_": f"{m}_", "ROS_": f"{m.upper()}_"})
         else:
-            parts.append(_decorate(_template(solver.template)))
+            text = _template(solver.template)
+        parts.append(_decorate(text))
+        plain = _instantiate(_plain(_definition(text, solver.segment)),
+                             {solver.segment: f"{solver.segment}_plain"})
+        parts.append(_decorate(plain))
     for solver in SOLVERS.values():
-        parts.append(_decorate(_instantiate(_template("driver.py"), {
-            "step_segment": solver.segment, "solve_one": f"solve_one_{solver.name}",
-            "solve_batch": f"solve_batch_{solver.name}"})))
+        for suffix, edit in (("", str), ("_plain", _plain)):
+            parts.append(_decorate(_instantiate(edit(_template("driver.py")), {
+                "step_segment": solver.segment + suffix,
+                "solve_one": f"solve_one_{solver.name}{suffix}",
+                "solve_batch": f"solve_batch_{solver.name}{suffix}"})))
     return parts
+
+
+def _plain(text: str) -> str:
+    """Template text without its state-event code: the lines from ``# events{`` to
+    ``# }events`` go, and ``# plain: <line>`` comments become code (what stands in for them)."""
+    text = re.sub(r"^[ \t]*# events\{\n.*?^[ \t]*# \}events\n", "", text, flags=re.M | re.S)
+    text = re.sub(r"^([ \t]*)# plain: ", r"\1", text, flags=re.M)
+    if re.search(r"^[ \t]*# (events\{|\}events)$", text, flags=re.M):
+        raise ValueError("unbalanced # events{ ... # }events markers in a kernel template")
+    return text
+
+
+def _definition(text: str, name: str) -> str:
+    """The source of top-level function ``name`` in module text ``text``."""
+    import ast
+
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            lines = text.splitlines()
+            return "\n".join(lines[node.lineno - 1:node.end_lineno]) + "\n"
+    raise KeyError(name)
 
 
 def _decorate(text: str, decorator: str | None = None) -> str:

@@ -141,6 +141,7 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
             hit = False
             th_hit = 1.0
             lo = 0.0
+            # events{
             if n_events(p) > 0:
                 # an event trigger that changed during the step: checked at the output times
                 # inside the step (a trigger true for less than a step is still seen at the
@@ -163,6 +164,8 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
                         break
                     else:
                         lo = th
+            # }events
+            # events{
             if hit:
                 for _ in range(200):
                     mid = 0.5 * (lo + th_hit)
@@ -178,14 +181,17 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
                     if t_new <= t:
                         t_new = np.nextafter(t, np.inf)
                         th_hit = (t_new - t) / h
+            # }events
             while j < n_out and t_out[j] < t_stop and (t_out[j] < t_new or (not hit and t_out[j] == t_new)):
                 dopri5_interpolate((t_out[j] - t) / h, h, y, K, p, yi)
                 record(t_out[j], yi, p, obs, out, j)
                 j += 1
+            # events{
             if hit and th_hit < 1.0:     # the state where the trigger changed
                 dopri5_interpolate(th_hit, h, y, K, p, yi)
                 for i in range(n):
                     yn[i] = yi[i]
+            # }events
             fac = 10.0 if err == 0.0 else min(10.0, SAFETY * err ** -0.2)
             if rejected:
                 fac = min(1.0, fac)
@@ -195,8 +201,10 @@ def dopri5_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j,
             for i in range(n):
                 y[i] = yn[i]
                 k1[i] = k7[i]
+            # events{
             if hit:
                 return EVENT_FOUND, t_new, h * fac, j
+            # }events
             if clip_run > 0:  # the FSAL stage was taken at the unclipped state
                 rhs(t_new, y, p, u, k1)
                 stats[ST_RHS] += 1

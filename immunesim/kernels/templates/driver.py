@@ -13,6 +13,10 @@ unclipped proposal, and the error test rejects it if the event made it too
 long), so a dose lands exactly on its time. Output at a time that coincides with an event
 reports the state *after* the event (right-continuous). Outputs after a
 failure are NaN, and the status code says why.
+
+The lines from ``# events{`` to ``# }events`` (here and in the segment templates) are the
+state-event code: the ``_plain`` kernels, for models without state events, are instantiated
+without them, with the ``# plain: `` lines as code instead (``immunesim.codegen.generate``).
 """
 
 import numpy as np
@@ -31,6 +35,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     A = np.empty((n, n))
     piv = np.empty(n, np.int64)
     obs = np.empty(n_observed(p))
+    # events{
     # state events (README, Events): their values, each trigger's value where the run last
     # stopped, and the queue of those triggered and waiting (due time, event, values)
     n_se = n_events(p)
@@ -52,6 +57,9 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     pend_v = np.empty((cap, na_max))
     vals = np.empty(na_max)
     n_pend = 0
+    # }events
+    # plain: evv = np.empty(1)
+    # plain: watch = np.empty(1)
     for k in range(stats.shape[0]):
         stats[k] = 0.0
     stats[ST_BAD_INDEX] = -1.0
@@ -65,6 +73,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
     while ie < n_ev and ev_t[ie] <= t:
         apply_event(ev_kind[ie], ev_idx[ie], ev_val[ie], y, p, u)
         ie += 1
+    # events{
     if n_se > 0:
         status, n_pend = fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend, vals,
                                      stats)
@@ -72,6 +81,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
             fill_nan(out, j)
             return status
         sync_watch(t, y, p, evv, watch)
+    # }events
     while j < n_out and t_out[j] <= t:
         record(t, y, p, obs, out, j)
         j += 1
@@ -80,9 +90,11 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
         seg_end = t_end
         if ie < n_ev and ev_t[ie] < t_end:
             seg_end = ev_t[ie]
+        # events{
         for q in range(n_pend):
             if t < pend_t[q] < seg_end:
                 seg_end = pend_t[q]
+        # }events
         status, t, h, j = step_segment(t, seg_end, h, y, p, u, rtol, atol, hmax, max_steps,
                                     t_out, j, out, stats, ws, jv, w, A, piv, obs, evv, watch)
         if status != SUCCESS and status != EVENT_FOUND:
@@ -91,6 +103,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
         while ie < n_ev and ev_t[ie] <= t:
             apply_event(ev_kind[ie], ev_idx[ie], ev_val[ie], y, p, u)
             ie += 1
+        # events{
         if n_se > 0:
             status, n_pend = fire_events(t, y, p, evv, trig, pend_t, pend_k, pend_v, n_pend,
                                          vals, stats)
@@ -98,6 +111,7 @@ def solve_one(p_in, y0, t0, t_out, ev_t, ev_kind, ev_idx, ev_val, rtol, atol, fi
                 fill_nan(out, j)
                 return status
             sync_watch(t, y, p, evv, watch)
+        # }events
         while j < n_out and t_out[j] <= t:
             record(t, y, p, obs, out, j)
             j += 1

@@ -112,6 +112,7 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
             hit = False
             th_hit = 1.0
             lo = 0.0
+            # events{
             if n_events(p) > 0:
                 # an event trigger that changed during the step: checked at the output times
                 # inside the step (a trigger true for less than a step is still seen at the
@@ -137,6 +138,8 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
                         break
                     else:
                         lo = th
+            # }events
+            # events{
             if hit:
                 if not dense:
                     ros_dense(y, ws)
@@ -155,6 +158,7 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
                     if t_new <= t:
                         t_new = np.nextafter(t, np.inf)
                         th_hit = (t_new - t) / h
+            # }events
             if j < n_out and t_out[j] < t_stop and (t_out[j] < t_new or (not hit and t_out[j] == t_new)):
                 if not dense:
                     ros_dense(y, ws)
@@ -166,10 +170,12 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
                             yi[i] = 0.0
                     record(t_out[j], yi, p, obs, out, j)
                     j += 1
+            # events{
             if hit and th_hit < 1.0:     # the state where the trigger changed
                 ros_interpolate(th_hit, y, ws, yi)
                 for i in range(n):
                     yn[i] = 0.0 if (nonneg(p, i) and yi[i] < 0.0) else yi[i]
+            # }events
             if n_acc > 0:  # Gustafsson's predictive controller
                 facg = (h_acc / h) * (err * err / err_acc) ** expo / SAFETY
                 fac = max(fac, max(1.0 / 6.0, min(5.0, facg)))
@@ -189,8 +195,10 @@ def ros_segment(t, t_stop, h, y, p, u, rtol, atol, hmax, max_steps, t_out, j, ou
             h = h_new
             if not last:
                 h_next = h_new
+            # events{
             if hit:
                 return EVENT_FOUND, t, h_new, j
+            # }events
         else:
             stats[ST_REJECTED] += 1
             h = h * 0.1 if n_acc == 0 else h_new
