@@ -329,3 +329,23 @@ def test_command_line_run_and_info(tmp_path):
     p = subprocess.run(cli + ["run", str(case.sbml), "--t-end", "5", "--points", "5", "-o",
                               str(out), "--variables", "S9"], capture_output=True, text=True)
     assert p.returncode == 2 and "'S9' is not an SBML id" in p.stderr and "Traceback" not in p.stderr
+
+
+PETAB = ROOT.parent / "shared" / "petab"
+
+
+@pytest.mark.skipif(not PETAB.is_dir(), reason=f"the shared PEtab problems are absent ({PETAB})")
+@pytest.mark.parametrize("spec", [0, 1], ids=["Boehm2014", "Fujita2010"])
+def test_published_models_agree_with_libroadrunner(spec):
+    """Two published models (the shared PEtab problems' SBML files), one with a condition's
+    values set, against libRoadRunner at rtol 1e-10: every reported id to 1e-6 relative
+    (benchmarks/sbml_real_models.py records the numbers: ~5e-8)."""
+    pytest.importorskip("roadrunner", reason="libRoadRunner (the bench extra) is not installed")
+    import importlib.util
+
+    spec_file = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "sbml_real_models.py")
+    bench = importlib.util.module_from_spec(spec_file)
+    spec_file.loader.exec_module(bench)
+    row = bench.compare(*bench.MODELS[spec])
+    assert row["status"] == "success" and row["ids_compared"] >= 9
+    assert row["max_rel_diff"] < 1e-6, row

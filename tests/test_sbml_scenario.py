@@ -4,6 +4,7 @@ line, and the errors."""
 
 import json
 import shutil
+from dataclasses import replace as dataclasses_replace
 import subprocess
 import sys
 from pathlib import Path
@@ -92,7 +93,7 @@ def test_every_problem_is_named(tmp_path):
         validate(bad, base=tmp_path)
     text = "\n".join(e.value.problems)
     for line in ("disease: not used with an SBML model", "patient: not used with an SBML model",
-                 "trials on SBML models are not supported yet",
+                 "population: required by trial",
                  "parameters.kn: not a parameter or compartment id of the SBML model; did you mean 'kon'?",
                  "initial.kon: not a species id", "initial.L: expected a number >= 0",
                  "time: an SBML model needs time.end", "therapies[0].species: 'Q' is not a species",
@@ -156,3 +157,69 @@ def test_the_example_runs_from_the_command_line(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0 and "SBML model receptor.xml, 600 minutes" in p.stdout
     assert yaml.safe_load(EXAMPLE.read_text())["model"] == "receptor.xml"
+
+
+def days_model(tmp_path) -> Path:
+    """receptor.xml with its time unit a day (so trial weeks are 7 time units)."""
+    path = tmp_path / "receptor_days.xml"
+    path.write_text(XML.read_text().replace('multiplier="60"', 'multiplier="86400"'))
+    return path
+
+
+TRIAL = {"model": "receptor_days.xml", "seed": 3, "time": {"end": 14, "output_every": 1},
+         "arms": {"placebo": [], "weekly": [{"species": "L", "amount": 4, "every": "1 w",
+                                             "count": 2}]},
+         "population": {"size": 64, "parameters": {"kel": {"lognormal": 0.5},
+                                                   "koff": {"lognormal": 0.5}}},
+         "trial": {"baseline": 0, "weeks": 2, "output_every": "1 d", "chunk": 64,
+                   "endpoints": {"bound": {"readout": "RL", "above": 0.8, "weeks": [1, 2]}}}}
+
+
+def test_a_trial_on_an_sbml_model_runs_each_patient_as_its_own_simulation(tmp_path):
+    from immunesim.cohort.trial import open_trajectories
+    from immunesim.cohort.virtual_trial import trial
+
+    days_model(tmp_path)
+    sc = validate(TRIAL, base=tmp_path)
+    assert sc.time_unit == "day" and sc.trial.week == 7.0
+    res = trial(sc, tmp_path / "out")
+    ds = open_trajectories(tmp_path / "out").load()     # every chunk's full record
+    rates = {(r["arm"], r["week"]): r["rate"] for r in res.rows}
+    assert rates[("placebo", 1.0)] == 0.0
+    assert 0.0 < rates[("weekly", 1.0)] < 1.0          # drawn kel and koff decide who responds
+    # a patient of the weekly arm: its drawn parameters and the arm's doses, simulated directly
+    model = scenario_model(sc)
+    i = 5
+    params = dict(zip(ds["parameter"].values, ds["parameters"].values[i]))
+    events = scenario_events(dataclasses_replace(sc, therapies=sc.arms["weekly"]["therapies"]))
+    t = np.asarray(ds["time"].values)
+    r = im.simulate(model, t, params=params, events=events, **sc.solver)
+    a = list(ds["arm"].values).index("weekly")
+    k = list(ds["variable"].values).index("RL")
+    np.testing.assert_allclose(ds["trajectory"].values[a, i, :, k], r["RL"].values, rtol=1e-6)
+    value = float(np.interp(7.0, t, r["RL"].values))
+    assert ds["outcome:bound:1:value"].values[a, i] == pytest.approx(value, rel=1e-6)
+    assert ds["outcome:bound:1:responder"].values[a, i] == float(value > 0.8)
+
+
+def test_trial_fields_an_sbml_model_cannot_use_are_named(tmp_path):
+    days_model(tmp_path)
+    (tmp_path / "ia.xml").write_text(days_model(tmp_path).read_text().replace(
+        "</listOfReactions>",
+        "</listOfReactions><listOfInitialAssignments><initialAssignment symbol=\"R\">"
+        "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><apply><times/><cn>2</cn><ci>koff</ci>"
+        "</apply></math></initialAssignment></listOfInitialAssignments>"))
+    bad = {**TRIAL, "model": "ia.xml",
+           "population": {**TRIAL["population"], "covariates": {"body_weight": {"normal": [70, 10]}}},
+           "trial": {**TRIAL["trial"], "endpoints": {"inf": {"challenge_week": 1, "cleared_within": 3}}}}
+    with pytest.raises(ScenarioError) as e:
+        validate(bad, base=tmp_path)
+    text = "\n".join(e.value.problems)
+    assert "population.covariates: covariates describe a disease preset's patients" in text
+    assert "population.parameters.koff: the SBML model's initial values depend on it" in text
+    assert "population.parameters.kel" not in text
+    assert "trial.endpoints.inf: a pathogen challenge needs a disease preset" in text
+    (tmp_path / "nounit.xml").write_text(XML.read_text().replace(' timeUnits="minute_unit"', ""))
+    with pytest.raises(ScenarioError, match="trial: the SBML model declares no time unit"):
+        validate({**TRIAL, "model": "nounit.xml", "time": {"end": 14},
+                  "trial": {**TRIAL["trial"], "output_every": 1}}, base=tmp_path)

@@ -92,7 +92,7 @@ def infection_risk(ds: xr.Dataset, trial) -> dict | None:
         return None
     ok = valid_patients(ds)
     days = outcome(ds, f"{ep.name}:{ep.value:g}:value")[:, ok]
-    horizon = 7.0 * (trial.weeks - ep.value)
+    horizon = trial.week * (trial.weeks - ep.value)
     days = np.where(np.isfinite(days), days, horizon)
     cleared = outcome(ds, f"{ep.name}:{ep.value:g}:responder")[:, ok] > 0.5
     return {arm: {"mean_clearance_days": float(days[a].mean()),

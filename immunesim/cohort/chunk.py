@@ -28,6 +28,7 @@ from ..result import Result
 from ..scenario.build import scenario_model
 from ..scenario.endpoints import CHALLENGE
 from ..scenario.population import BLOCK
+from ..scenario.sbml_source import dose_events
 from ..scenario.strategy import run_strategy
 from ..simulate import choose_tier, simulate_batch
 from .endpoints import challenge_outcome, evaluate
@@ -81,7 +82,10 @@ class _ArmRunner:
 
     def __call__(self, t, extra=()):
         if not self.rules:
-            ev = _arm_events(self.regs, self.w, extra=extra)
+            if self.sc.sbml is not None:      # doses into an SBML model's species
+                ev = dose_events(self.model, self.regs) + list(extra)
+            else:
+                ev = _arm_events(self.regs, self.w, extra=extra)
             return _batch(self.model, self.P, t, self.Y0, ev, self.solver)
         return self._strategy(t, extra)
 
@@ -157,7 +161,7 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     status = np.zeros((len(arms), n), dtype=np.int64)
     message = np.full((len(arms), n), "", dtype=object)
     outcomes = {}      # (endpoint, week) -> (arms x patients) responder / value
-    t_weeks = (t - trial.baseline) / 7.0
+    t_weeks = (t - trial.baseline) / trial.week
     for a, arm in enumerate(arms):
         if n == 0:
             continue
@@ -169,7 +173,7 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
         message[a] = np.asarray(r.message, dtype=object)
         for ep in trial.endpoints:
             if ep.kind == CHALLENGE:
-                tc = trial.baseline + 7.0 * ep.value
+                tc = trial.baseline + trial.week * ep.value
                 tcg = np.union1d(t, np.arange(tc, t[-1] + 1e-9, CHALLENGE_DT))  # clearance to the hour
                 rc = run_arm(tcg, extra=[Bolus(time=tc, target="Pathogen", amount=1.0)])
                 bad = (np.asarray(rc.status) != 0) & (status[a] == 0)

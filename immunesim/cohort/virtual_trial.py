@@ -208,7 +208,7 @@ def trial(scenario, outdir=None, *, resume=False, workers=None, scheduler=None,
     search = None
     if spec.regimen_search is not None:
         ch = next(e for e in spec.endpoints if e.name == spec.regimen_search.risk)
-        search = fronts(ds, spec.regimen_search, ok, 7.0 * (spec.weeks - ch.value))
+        search = fronts(ds, spec.regimen_search, ok, spec.week * (spec.weeks - ch.value))
         best = [r["regimen"] for r in search["rows"] if r["on_cohort_front"]]
         say(f"regimen search: {len(search['rows'])} regimens, cohort Pareto front: {'; '.join(best)}")
     return TrialResult(scenario=scenario, outdir=Path(outdir), trajectories=ds, execution=exec_stats,

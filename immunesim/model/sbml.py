@@ -1181,10 +1181,16 @@ class _Importer:
         return unit
 
     def _time_unit(self) -> str:
+        """The model's time unit: ``second``, ``minute``, ``hour`` or ``day`` where the file says
+        so (Level 3: ``timeUnits``; Level 2: the built-in ``time`` unit, seconds unless a unit
+        definition ``time`` redefines it), else ``"1"`` (undeclared, or another unit)."""
         m, L = self.m, self.L
-        if not m.isSetTimeUnits():
+        if self.doc.getLevel() < 3:
+            tu = "time" if m.getUnitDefinition("time") is not None else "second"
+        elif not m.isSetTimeUnits():
             return "1"
-        tu = m.getTimeUnits()
+        else:
+            tu = m.getTimeUnits()
         if tu == "second":
             return "second"
         ud = m.getUnitDefinition(tu)

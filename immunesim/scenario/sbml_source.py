@@ -29,8 +29,13 @@ How the SBML file is read (and what is refused) is :func:`immunesim.model.sbml.l
   species whose concentration is the state gets ``amount / size`` of its compartment, which
   must then be of fixed size. Species that are constant, boundary species without rules, or set
   by an assignment rule cannot be dosed (nothing integrates them).
+- **Trials** (``population``, ``trial``, ``arms``) work as on a preset, with the arms' doses into
+  species, population parameters drawn around the model's values, endpoints on its variables,
+  and weeks of 7 days in the model's time unit (a model that declares none cannot place them).
+  A drawn parameter must not feed an initial value (initial assignments are evaluated at
+  import, before patients are drawn: checked by importing again with it changed).
 - Not for SBML models (refused, saying so): ``disease``, ``patient``, ``treat_to_target``,
-  figures, pathogen challenges, and ``population``/``trial`` (not yet).
+  figures, pathogen challenges, population covariates and ``regimen_search``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import ModelError
 from ..events import Bolus, Infusion
@@ -95,11 +102,17 @@ def _read(path: Path) -> bytes:
 def validate_source(data, base: Path | None, problems: list) -> tuple[SBMLSource | None, SBMLModel | None]:
     """The scenario's SBML model with its ``parameters`` and ``initial`` set, validated; (None,
     None) with problems appended where it cannot be had."""
-    for key in ("disease", "patient", "treat_to_target", "population", "trial"):
+    for key in ("disease", "patient", "treat_to_target"):
         if key in data:
-            problems.append(f"{key}: not used with an SBML model (model: {clip(data['model'])})"
-                            + ("; trials on SBML models are not supported yet"
-                               if key in ("population", "trial") else ""))
+            problems.append(f"{key}: not used with an SBML model (model: {clip(data['model'])})")
+    population = data.get("population") if isinstance(data.get("population"), dict) else {}
+    for key in ("covariates", "covariate_effects"):
+        if key in population:
+            problems.append(f"population.{key}: covariates describe a disease preset's patients; "
+                            "an SBML model's population varies its parameters")
+    trial = data.get("trial") if isinstance(data.get("trial"), dict) else {}
+    if "regimen_search" in trial:
+        problems.append("trial.regimen_search: searches drug regimens of a disease preset")
     path = Path(data["model"].strip()).expanduser()
     if not path.is_absolute() and base is not None:
         path = base / path
@@ -137,10 +150,44 @@ def validate_source(data, base: Path | None, problems: list) -> tuple[SBMLSource
                 section = "initial" if symbols.get(sid) and symbols[sid].kind == "species" else "parameters"
                 problems.append(f"{section}.{sid}: {p.split(': ', 1)[-1]}" if sid else f"model: {p}")
             return None, None
+    drawn = population.get("parameters")
+    if isinstance(drawn, dict):
+        _check_drawn(raw, model, values, list(drawn), problems)
     source = SBMLSource(path=str(path.resolve()), sha256=hashlib.sha256(raw).hexdigest(),
                         values=tuple(sorted(values.items())), time_unit=model.time_unit)
     _MODELS[(source.sha256, source.values)] = model
     return source, model
+
+
+def _check_drawn(raw: bytes, model: SBMLModel, values: dict, drawn: list, problems: list) -> None:
+    """Population parameters must be plain parameters whose value no initial value depends on:
+    a patient's parameters are drawn after import, so initial assignments reading one would keep
+    the file's value. Checked by importing again with the parameter changed."""
+    symbols = model.sbml.symbols
+    base_y, base_p = model.initial_vector(None), model.parameter_vector(None)
+    for name in drawn:
+        sym = symbols.get(name)
+        if sym is None or sym.kind != "parameter" or sym.role != "parameter":
+            continue            # validate_population names it (not a parameter of the model)
+        k = model.parameter_index[sym.name]
+        probe = load_sbml(raw.decode("utf-8", "replace"),
+                          values={**values, name: 1.5 * base_p[k] + 1.0})
+        y, p = probe.initial_vector(None), probe.parameter_vector(None)
+        p[k] = base_p[k]
+        if not (np.array_equal(y, base_y) and np.array_equal(p, base_p)):
+            problems.append(f"population.parameters.{name}: the SBML model's initial values depend "
+                            "on it (an initial assignment or rule reads it), and a patient's "
+                            "parameters are drawn after import; vary what it sets instead, or "
+                            "set it for the whole scenario under parameters")
+
+
+def population_data(model: SBMLModel) -> dict:
+    """The model data a population is validated against: the SBML parameters that are plain
+    constants (not compartments, not set by rules or events)."""
+    return {"parameters": [
+        {"name": s.name, "unit": s.units or "1", "bounds": (-np.inf, np.inf),
+         "value": model.parameters[model.parameter_index[s.name]].value}
+        for s in model.sbml.symbols.values() if s.kind == "parameter" and s.role == "parameter"]}
 
 
 def dose_targets(model: SBMLModel) -> dict[str, tuple[str, float]]:

@@ -44,10 +44,18 @@ from typing import Any, Mapping
 from ..drugs.regimen import parse_therapies
 from ..errors import ImmunesimError, problem_lines
 from ..safe_yaml import read_yaml
-from ..units import time_unit
+from ..units import TIME_UNITS, time_unit
 from ..validation import check_keys, clip, mapping, name_list
 from . import sections
-from .sbml_source import SBMLSource, default_readouts, dose_targets, names_sbml, validate_source
+from .endpoints import CHALLENGE
+from .sbml_source import (
+    SBMLSource,
+    default_readouts,
+    dose_targets,
+    names_sbml,
+    population_data,
+    validate_source,
+)
 from .strategy_spec import strategy_drugs
 from .tissue import validate_tissue
 
@@ -105,7 +113,10 @@ class Scenario:
         if self.model_kind != "ode":     # kept out otherwise: ODE scenario hashes unchanged
             content.update(model_kind=self.model_kind, tissue=self.tissue)
         if self.trial is not None:       # likewise: only trial scenarios hash these
-            content.update(population=self.population, trial=self.trial)
+            trial = dataclasses.asdict(self.trial)
+            if trial["week"] == 7.0:     # days: hashes as before weeks could be other units
+                del trial["week"]
+            content.update(population=self.population, trial=trial)
         if self.sbml is not None:        # the file's content and the values set in it
             content.update(sbml={"sha256": self.sbml.sha256, "values": self.sbml.values})
         text = json.dumps(content, sort_keys=True, default=lambda o: dataclasses.asdict(o)
@@ -227,13 +238,26 @@ def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list
             summary_times, times = sections.summary_times(outputs, times, problems)
         else:
             summary_times = (times[0], times[-1])
+        population = trial = None
+        if ("population" in data or "trial" in data) and model is not None:
+            if source.time_unit not in TIME_UNITS:
+                problems.append("trial: the SBML model declares no time unit, so the trial's "
+                                "weeks cannot be placed (declare the model's timeUnits)")
+            else:
+                population, trial = sections.population_trial(
+                    data.get("population"), data.get("trial"), population_data(model), arms, {},
+                    times, "ode", problems, names=names, week=7.0 / TIME_UNITS[source.time_unit])
+            for e in (trial.endpoints if trial is not None else ()):
+                if e.kind == CHALLENGE:
+                    problems.append(f"trial.endpoints.{e.name}: a pathogen challenge needs a "
+                                    "disease preset")
     if problems:
         raise ScenarioError(problems)
     return Scenario(name=name, disease="", seed=seed, covariates={}, parameters={}, initial={},
                     times=times, therapies=therapies, solver=solver, variables=variables or (),
                     readouts=readouts, summary_times=summary_times, figures=(), formats=formats,
-                    description=description, arms=arms, compare=compare, sbml=source,
-                    source=dict(data))
+                    description=description, arms=arms, compare=compare, population=population,
+                    trial=trial, sbml=source, source=dict(data))
 
 
 def load_scenario(path) -> Scenario:

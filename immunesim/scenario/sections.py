@@ -379,14 +379,17 @@ def trial_names(mdata, arms: dict, covariates: dict, problems: list) -> list:
 
 
 def population_trial(raw_population, raw_trial, mdata, arms: dict, covariates: dict, times,
-                     model_kind: str, problems: list) -> tuple:
+                     model_kind: str, problems: list, *, names=None, week: float = 7.0) -> tuple:
     """(population, trial) of ``immunesim trial``: each needs the other, both need the ODE
-    model, and a chunk's trajectories must fit in memory (:data:`MAX_CHUNK_VALUES`)."""
+    model, and a chunk's trajectories must fit in memory (:data:`MAX_CHUNK_VALUES`). ``names``
+    (an SBML model's variables) stand in for those of ``mdata`` with the arms' drugs; ``week``
+    is a week in the scenario's time unit."""
     if raw_population is None and raw_trial is None:
         return None, None
-    names = trial_names(mdata, arms, covariates, problems) if mdata is not None else []
+    if names is None:
+        names = trial_names(mdata, arms, covariates, problems) if mdata is not None else []
     population = validate_population(raw_population, mdata, names, problems)
-    trial = validate_trial(raw_trial, arms, names, times, problems)
+    trial = validate_trial(raw_trial, arms, names, times, problems, week_length=week)
     if raw_trial is not None and raw_population is None:
         problems.append("population: required by trial (population.size, parameters, covariates, constraints)")
     if raw_population is not None and raw_trial is None:

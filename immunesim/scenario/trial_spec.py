@@ -87,19 +87,22 @@ class Trial:
     calibration: tuple         # dicts {arm, endpoint, week, rate}
     chunk: int = 512           # candidates per chunk, a multiple of the 64-candidate block
     regimen_search: object = None   # immunesim.scenario.regimen_search.RegimenSearch
+    week: float = 7.0          # a week in the scenario's time unit (an SBML model's may differ)
 
     def times(self) -> np.ndarray:
-        """Output times (days): every ``output_every`` from baseline, every endpoint week."""
-        end = self.baseline + 7.0 * self.weeks
+        """Output times (days, or an SBML model's time unit): every ``output_every`` from
+        baseline, every endpoint week."""
+        end = self.baseline + self.week * self.weeks
         grid = set(np.round(np.arange(self.baseline, end + 1e-9, self.output_every), 9))
         grid.add(round(end, 9))
         for ep in self.endpoints:
-            grid.update(round(self.baseline + 7.0 * w, 9) for w in ep.weeks)
+            grid.update(round(self.baseline + self.week * w, 9) for w in ep.weeks)
         return np.array(sorted(grid))
 
 
-def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
-    """The ``trial`` block (needs ``arms``), or None."""
+def validate_trial(raw, arms: dict, names, times, problems, *, week_length: float = 7.0) -> Trial | None:
+    """The ``trial`` block (needs ``arms``), or None. ``week_length``: a week in the scenario's
+    time unit (7 days; an SBML model's time unit may differ)."""
 
     if raw is None:
         return None
@@ -179,7 +182,7 @@ def validate_trial(raw, arms: dict, names, times, problems) -> Trial | None:
     return Trial(baseline=baseline, weeks=weeks, output_every=every, control=control,
                  primary=primary, endpoints=tuple(endpoints), variables=variables or (),
                  biomarkers=biomarkers, calibration=tuple(cal), chunk=chunk,
-                 regimen_search=search)
+                 regimen_search=search, week=week_length)
 
 
 def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None:
