@@ -302,6 +302,27 @@ def _trial(args) -> int:
     return 0 if not m["patients_excluded"] else 3
 
 
+def _fit(args) -> int:
+    """``immunesim fit PROBLEM.yaml --evaluate [--json]``: a PEtab problem's negative
+    log-likelihood at its parameter table's nominal values (``--json``: one JSON object with
+    ``nllh`` and ``n_measurements`` on stdout, nothing else)."""
+    import json
+
+    from .fitting import evaluate, load_problem
+
+    if not args.evaluate:
+        raise _Usage("fit: multistart fitting is not implemented yet; --evaluate computes the "
+                     "objective at the nominal parameters")
+    problem = load_problem(args.problem)
+    r = evaluate(problem)
+    if args.json:
+        print(json.dumps({"nllh": r["nllh"], "n_measurements": r["n_measurements"]}))
+    else:
+        print(f"{args.problem}: nllh {r['nllh']:.10g} over {r['n_measurements']} measurements "
+              f"at the nominal parameters ({len(r['statuses'])} simulation conditions)")
+    return 0
+
+
 def _validate(args) -> int:
     from .scenario import load_scenario
 
@@ -516,6 +537,12 @@ def main(argv=None) -> int:
     ds = drs.add_parser("show", help="print a drug's parameters with units and sources")
     ds.add_argument("name")
     ds.set_defaults(func=_drug_show)
+    f = sub.add_parser("fit", help="PEtab problems: --evaluate prints the negative "
+                       "log-likelihood at the nominal parameters")
+    f.add_argument("problem", type=Path, help="the PEtab problem's YAML file")
+    f.add_argument("--evaluate", action="store_true", help="the objective at the nominal values")
+    f.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    f.set_defaults(func=_fit)
     b = sub.add_parser("sbml", help="SBML: MODEL.yaml prints a model file as SBML L3V2; "
                        "'run MODEL.xml ...' simulates an SBML model; 'info MODEL.xml' says what "
                        "it imports as", add_help=False)

@@ -23,7 +23,7 @@ LAYERS = {
     "diseases": 9, "drugs": 10, "tissue": 10,
     "scenario": 11,
     "cohort": 12,
-    "analysis": 13,
+    "analysis": 13, "fitting": 13,
     "plot": 14,
     "io": 15,
     "cli": 16,
