@@ -349,3 +349,21 @@ def test_published_models_agree_with_libroadrunner(spec):
     row = bench.compare(*bench.MODELS[spec])
     assert row["status"] == "success" and row["ids_compared"] >= 9
     assert row["max_rel_diff"] < 1e-6, row
+
+
+def test_names_units_notes_and_annotations_stay_attached():
+    text = _sbml(
+        '<listOfUnitDefinitions><unitDefinition id="per_min"><listOfUnits>'
+        '<unit kind="second" exponent="-1" scale="0" multiplier="60"/></listOfUnits>'
+        '</unitDefinition></listOfUnitDefinitions>'
+        '<listOfParameters><parameter metaid="m_k" id="k" name="rate of loss" value="2" '
+        'units="per_min" constant="true">'
+        '<notes><body xmlns="http://www.w3.org/1999/xhtml"><p>measured</p></body></notes>'
+        '<annotation><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:bqbiol="http://biomodels.net/biology-qualifiers/"><rdf:Description rdf:about="#m_k">'
+        '<bqbiol:is><rdf:Bag><rdf:li rdf:resource="http://identifiers.org/sbo/SBO:0000009"/>'
+        '</rdf:Bag></bqbiol:is></rdf:Description></rdf:RDF></annotation></parameter>'
+        '</listOfParameters>')
+    sym = im.load_sbml(text).sbml.symbols["k"]
+    assert (sym.sbml_name, sym.units) == ("rate of loss", "per_min")
+    assert "measured" in sym.notes and "SBO:0000009" in sym.annotation

@@ -83,6 +83,8 @@ class SBMLSymbol:
     only_substance: bool = False
     amount: str | None = None
     changes: bool = False
+    notes: str = field(default="", repr=False)        # the element's notes (XHTML), as in the file
+    annotation: str = field(default="", repr=False)   # its annotation (MIRIAM RDF, ...), as in the file
 
 
 @dataclass
@@ -96,6 +98,7 @@ class SBMLInfo:
     version: int = 2
     model_id: str = ""
     notes: str = ""
+    annotation: str = ""
 
     def reported(self) -> list[str]:
         """The ids a time course reports by default (the SBML Test Suite's convention): every
@@ -447,7 +450,8 @@ class _Importer:
     def build(self) -> SBMLModel:
         m = self.m
         info = SBMLInfo(level=self.doc.getLevel(), version=self.doc.getVersion(),
-                        model_id=m.getId() or "", notes=m.getNotesString() or "")
+                        model_id=m.getId() or "", notes=m.getNotesString() or "",
+                        annotation=m.getAnnotationString() or "")
         comps = [m.getCompartment(i) for i in range(m.getNumCompartments())]
         species = [m.getSpecies(i) for i in range(m.getNumSpecies())]
         params = [m.getParameter(i) for i in range(m.getNumParameters())]
@@ -723,6 +727,8 @@ class _Importer:
                                            sbml_name=element.getName() if element.isSetName() else "",
                                            units=unit_of(element, kind),
                                            changes=role != "parameter" or sid in event_targets,
+                                           notes=element.getNotesString() or "",
+                                           annotation=element.getAnnotationString() or "",
                                            **extra)
 
         for kind, elements in (("compartment", comps), ("parameter", params)):
