@@ -98,7 +98,8 @@ def test_every_problem_is_named(tmp_path):
                  "initial.kon: not a species id", "initial.L: expected a number >= 0",
                  "time: an SBML model needs time.end", "therapies[0].species: 'Q' is not a species",
                  "therapies[1].drug: drugs from the library couple to a disease preset",
-                 "therapies[2].amount: expected a positive number", "outputs.figures:",
+                 "therapies[2].amount: expected a positive number",
+                 "outputs.figures[0]: 'cells' is not one of the figures",
                  "outputs.variables[0]: 'X'", "arms.a: expected a list of doses"):
         assert line in text, line
     with pytest.raises(ScenarioError, match="model: missing.xml: "):
@@ -149,6 +150,8 @@ def test_the_example_runs_from_the_command_line(tmp_path):
     assert manifest["model_file_sha256"] == load_scenario(EXAMPLE).sbml.sha256
     traj = (out / "trajectories.csv").read_text().splitlines()
     assert traj[0] == "time,L,R,RL"
+    assert (out / "trajectories.png").read_bytes()[:4] == b"\x89PNG"
+    assert "trajectories.png" in manifest["outputs"]
     p = subprocess.run([sys.executable, "-m", "immunesim.cli", "compare", str(EXAMPLE), "-o",
                         str(tmp_path / "cmp")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr

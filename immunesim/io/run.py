@@ -19,7 +19,7 @@ import numpy as np
 
 from ..diseases.build import preset
 from ..durable import write_text_atomic
-from ..plot.scenario import write_figures
+from ..plot.scenario import write_figures, write_trajectories
 from ..result import Result
 from ..plot.tissue import write_pictures, write_tissue_series
 from ..scenario.run import run
@@ -67,7 +67,7 @@ def write_run(res: ScenarioResult, outdir, say=lambda m: None) -> list[Path]:
         pr = preset(sc.disease)
         title = f"{sc.name} ({pr['title']})"
         figure_readouts = [r["name"] for r in pr.get("readouts") or []]
-    else:                               # an SBML model: no figures (the schema refuses them)
+    else:                               # an SBML model: its trajectories figure
         title, figure_readouts = sc.title, []
     saved = res
     if sc.model_kind == "ode" and sc.variables:
@@ -82,7 +82,10 @@ def write_run(res: ScenarioResult, outdir, say=lambda m: None) -> list[Path]:
             written.append(outdir / "trajectories.csv")
         write_text_atomic(outdir / "summary.csv", summary)
         written.append(outdir / "summary.csv")
-        if sc.figures:
+        if sc.figures and sc.sbml is not None:
+            written.append(write_trajectories(res, sc.variables or sc.readouts, outdir, title,
+                                              sc.time_unit))
+        elif sc.figures:
             written += write_figures(res, sc.figures, outdir, readouts=figure_readouts, title=title)
         if sc.treat_to_target:
             rows = ["time_day,rule,action,readout,value"] + [

@@ -1,8 +1,9 @@
-"""The four standard figures of a scenario run (PNG, written atomically).
+"""The figures of a scenario run (PNG, written atomically).
 
-cells: autoreactive T-cell subsets, B cells and plasma cells; cytokines: the seven
-cytokines and IL-12 (log scale); tissue: damaged and irreversibly lost fractions;
-biomarkers: CRP, autoantibody, complement, and the preset's disease-activity readouts.
+A disease preset's four: cells: autoreactive T-cell subsets, B cells and plasma cells;
+cytokines: the seven cytokines and IL-12 (log scale); tissue: damaged and irreversibly lost
+fractions; biomarkers: CRP, autoantibody, complement, and the preset's disease-activity readouts.
+An SBML model's one: trajectories: one panel per variable (:func:`write_trajectories`).
 """
 
 from __future__ import annotations
@@ -58,3 +59,35 @@ def write_figures(result, which, outdir: Path, readouts=(), title: str = "") -> 
         plt.close(fig)
         written.append(path)
     return written
+
+
+#: most panels of the trajectories figure (the first variables; the rest are in the files)
+MAX_PANELS = 8
+
+
+def write_trajectories(result, names, outdir: Path, title: str = "", time_unit: str = "day") -> Path:
+    """``trajectories.png``: one panel per variable of ``names`` (at most :data:`MAX_PANELS`),
+    against time in ``time_unit`` (an SBML model's)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in names if n in result.variables]
+    shown = names[:MAX_PANELS] or list(result.variables[:MAX_PANELS])
+    fig, axes = plt.subplots(len(shown), 1, figsize=(7, 1.8 * len(shown) + 0.8), sharex=True,
+                             squeeze=False)
+    for ax, v in zip(axes[:, 0], shown):
+        ax.plot(result.time, np.asarray(result[v].values, dtype=float))
+        ax.set_ylabel(v, fontsize=8)
+        ax.grid(alpha=0.3)
+    unit = {"1": "model time", "day": "days"}.get(time_unit, f"{time_unit}s")
+    axes[-1, 0].set_xlabel(f"time ({unit})")
+    more = f" (first {len(shown)} of {len(names)})" if len(names) > len(shown) else ""
+    fig.suptitle(f"{title}: trajectories{more}" if title else f"trajectories{more}", fontsize=10)
+    fig.tight_layout()
+    path = Path(outdir) / "trajectories.png"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path

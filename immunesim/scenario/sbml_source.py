@@ -34,8 +34,10 @@ How the SBML file is read (and what is refused) is :func:`immunesim.model.sbml.l
   and weeks of 7 days in the model's time unit (a model that declares none cannot place them).
   A drawn parameter must not feed an initial value (initial assignments are evaluated at
   import, before patients are drawn: checked by importing again with it changed).
+- ``run`` draws ``trajectories.png`` (one panel per output variable, the first eight);
+  ``outputs.figures: []`` draws nothing.
 - Not for SBML models (refused, saying so): ``disease``, ``patient``, ``treat_to_target``,
-  figures, pathogen challenges, population covariates and ``regimen_search``.
+  the presets' figures, pathogen challenges, population covariates and ``regimen_search``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ from ..validation import clip, did_you_mean, finite, mapping
 
 #: file name endings that make ``model:`` name an SBML file
 SUFFIXES = (".xml", ".sbml")
+#: the figures of an SBML model's run (``outputs.figures``; default: all)
+SBML_FIGURES = ("trajectories",)
 _MODELS: dict = {}      # (sha256, values) -> SBMLModel: compare and repeated runs import once
 
 

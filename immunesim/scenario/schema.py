@@ -45,10 +45,11 @@ from ..drugs.regimen import parse_therapies
 from ..errors import ImmunesimError, problem_lines
 from ..safe_yaml import read_yaml
 from ..units import TIME_UNITS, time_unit
-from ..validation import check_keys, clip, mapping, name_list
+from ..validation import check_keys, mapping, name_list
 from . import sections
 from .endpoints import CHALLENGE
 from .sbml_source import (
+    SBML_FIGURES,
     SBMLSource,
     default_readouts,
     dose_targets,
@@ -223,10 +224,9 @@ def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list
         solver = sections.solver(data.get("solver"), problems)
         outputs = mapping(data.get("outputs"), "outputs", problems)
         check_keys(outputs, sections.OUTPUT_KEYS, "outputs.", problems)
-        if outputs.get("figures") not in (None, False, []):
-            problems.append(f"outputs.figures: {clip(outputs['figures'])}; the figures draw a "
-                            "disease preset's panels, and an SBML model's run draws none (give "
-                            "formats: [csv] and plot trajectories.csv)")
+        raw_figures = outputs.get("figures", list(SBML_FIGURES))
+        figures = name_list([] if raw_figures is False else raw_figures, "outputs.figures",
+                            SBML_FIGURES, problems, "figures") or ()
         _, formats = sections.figures_formats({**outputs, "figures": []}, problems)
         variables = readouts = None
         if names is not None:
@@ -255,8 +255,9 @@ def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list
         raise ScenarioError(problems)
     return Scenario(name=name, disease="", seed=seed, covariates={}, parameters={}, initial={},
                     times=times, therapies=therapies, solver=solver, variables=variables or (),
-                    readouts=readouts, summary_times=summary_times, figures=(), formats=formats,
-                    description=description, arms=arms, compare=compare, population=population,
+                    readouts=readouts, summary_times=summary_times, figures=tuple(figures),
+                    formats=formats, description=description, arms=arms, compare=compare,
+                    population=population,
                     trial=trial, sbml=source, source=dict(data))
 
 
