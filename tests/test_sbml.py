@@ -393,3 +393,74 @@ def test_a_biomodels_immunotherapy_model_against_scipy_radau():
     for i, sid in enumerate(("Tumor", "Immune_cells", "IL2")):
         np.testing.assert_allclose(model.values(r, sid), ref.y[i], rtol=1e-6, atol=1e-6,
                                    err_msg=sid)
+
+
+def test_the_start_is_re_evaluated_as_an_import_with_the_values_set_would_give():
+    """SBMLModel.start(values) against load_sbml(values=...), which sets them in the document
+    and imports again: initial assignments that read them, an amount state in a compartment
+    that changes size, and what cannot be set."""
+    text = _sbml(
+        '<listOfCompartments><compartment id="V" size="2" constant="false"/></listOfCompartments>'
+        '<listOfSpecies><species id="S" compartment="V" initialConcentration="1" '
+        'hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>'
+        '<species id="Q" compartment="V" initialConcentration="3" hasOnlySubstanceUnits="false" '
+        'boundaryCondition="false" constant="false"/></listOfSpecies>'
+        '<listOfParameters><parameter id="k" value="0.5" constant="true"/>'
+        '<parameter id="g" value="0.1" constant="true"/></listOfParameters>'
+        '<listOfInitialAssignments><initialAssignment symbol="S"><math '
+        'xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><cn>4</cn><ci>k</ci></apply>'
+        '</math></initialAssignment></listOfInitialAssignments>'
+        '<listOfRules><rateRule variable="V"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+        '<ci>g</ci></math></rateRule></listOfRules>'
+        '<listOfReactions><reaction id="r" reversible="false"><listOfReactants><speciesReference '
+        'species="S" stoichiometry="1" constant="true"/></listOfReactants><kineticLaw><math '
+        'xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><ci>k</ci><ci>S</ci><ci>V</ci>'
+        '</apply></math></kineticLaw></reaction></listOfReactions>')
+    model = im.load_sbml(text)
+    for values in ({}, {"k": 1.5}, {"k": 0.2, "V": 5.0, "Q": 7.0}, {"g": 0.3}):
+        y0, p = model.start(values)
+        ref = im.load_sbml(text, values=values)
+        np.testing.assert_array_equal(y0, ref.initial_vector(None), err_msg=str(values))
+        np.testing.assert_array_equal(p, ref.parameter_vector(None), err_msg=str(values))
+    y0, _ = model.start({"k": 1.5, "V": 5.0})
+    assert y0[model.species_index[model.sbml.symbols["S"].amount]] == pytest.approx(4 * 1.5 * 5.0)
+    with pytest.raises(im.ModelError, match="'S': cannot be set at the start .an initial assignment"):
+        model.start({"S": 1.0})
+    with pytest.raises(im.ModelError, match="'nope': cannot be set at the start .not a symbol"):
+        model.start({"nope": 1.0})
+
+
+@needs_suite
+def test_the_start_matches_an_import_with_the_values_set_across_the_suite():
+    """Every 25th Test Suite case: up to three settable ids each set to a new value, the start
+    re-evaluated against a new import with the values set in the document (to the bit)."""
+    import random
+
+    rng = random.Random(3)
+    cases = [c for c in sorted(p.name for p in SUITE.iterdir() if p.name.isdigit())][::25]
+    checked = 0
+    for case in cases:
+        files = sorted((SUITE / case).glob(f"{case}-sbml-l*.xml"))
+        if not files:
+            continue
+        text = files[-1].read_text()
+        try:
+            model = im.load_sbml(text)
+        except im.ModelError:
+            continue                  # refused cases
+        if model.start_recipe is None:
+            continue                  # fast reactions, rateOf: imported again instead
+        ids = [sid for sid, s in model.sbml.symbols.items()
+               if s.kind in ("parameter", "compartment", "species")
+               and sid not in model.start_recipe.fixed]
+        for sid in ids[:3]:
+            v = rng.uniform(0.5, 2.0)
+            try:
+                ref = im.load_sbml(text, values={sid: v})
+            except im.ModelError:
+                continue              # e.g. a start that is no longer finite
+            y0, p = model.start({sid: v})
+            np.testing.assert_array_equal(y0, ref.initial_vector(None), err_msg=f"{case} {sid}")
+            np.testing.assert_array_equal(p, ref.parameter_vector(None), err_msg=f"{case} {sid}")
+            checked += 1
+    assert checked > 100

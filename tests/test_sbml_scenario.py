@@ -219,10 +219,30 @@ def test_trial_fields_an_sbml_model_cannot_use_are_named(tmp_path):
         validate(bad, base=tmp_path)
     text = "\n".join(e.value.problems)
     assert "population.covariates: covariates describe a disease preset's patients" in text
-    assert "population.parameters.koff: the SBML model's initial values depend on it" in text
-    assert "population.parameters.kel" not in text
+    assert "population.parameters" not in text      # drawn values reach the start (below)
     assert "trial.endpoints.inf: a pathogen challenge needs a disease preset" in text
     (tmp_path / "nounit.xml").write_text(XML.read_text().replace(' timeUnits="minute_unit"', ""))
     with pytest.raises(ScenarioError, match="trial: the SBML model declares no time unit"):
         validate({**TRIAL, "model": "nounit.xml", "time": {"end": 14},
                   "trial": {**TRIAL["trial"], "output_every": 1}}, base=tmp_path)
+
+
+def test_a_drawn_parameter_reaches_the_initial_assignments_that_read_it(tmp_path):
+    """R's initial assignment reads koff: each patient starts at R = 2 koff with its own koff
+    (the model's start re-evaluated per patient, not left at the file's value)."""
+    from immunesim.cohort.trial import open_trajectories
+    from immunesim.cohort.virtual_trial import trial
+
+    (tmp_path / "ia.xml").write_text(days_model(tmp_path).read_text().replace(
+        "</listOfReactions>",
+        "</listOfReactions><listOfInitialAssignments><initialAssignment symbol=\"R\">"
+        "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><apply><times/><cn>2</cn><ci>koff</ci>"
+        "</apply></math></initialAssignment></listOfInitialAssignments>"))
+    spec = {**TRIAL, "model": "ia.xml", "trial": {**TRIAL["trial"], "variables": ["R", "RL"]}}
+    trial(validate(spec, base=tmp_path), tmp_path / "out")
+    ds = open_trajectories(tmp_path / "out").load()
+    koff = ds["parameters"].values[:, list(ds["parameter"].values).index("koff")]
+    assert np.std(koff) > 0.1 * np.mean(koff)                  # drawn, not one value
+    a = list(ds["arm"].values).index("placebo")
+    r0 = ds["trajectory"].values[a, :, 0, list(ds["variable"].values).index("R")]
+    np.testing.assert_allclose(r0, 2.0 * koff, rtol=1e-12)

@@ -28,7 +28,7 @@ from ..result import Result
 from ..scenario.build import scenario_model
 from ..scenario.endpoints import CHALLENGE
 from ..scenario.population import BLOCK
-from ..scenario.sbml_source import dose_events
+from ..scenario.sbml_source import dose_events, patient_starts
 from ..scenario.strategy import run_strategy
 from ..simulate import choose_tier, simulate_batch
 from .endpoints import challenge_outcome, evaluate
@@ -128,19 +128,27 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     names = list(model.variable_names)
     n_sp = len(model.species)
     y0 = model.initial_vector(scenario.initial or None)
+    Y0 = np.tile(y0, (n_cand, 1))
+    if scenario.sbml is not None and pop.parameters:
+        # an SBML model's start may depend on a drawn parameter (initial assignments):
+        # each patient's start evaluated with its own values
+        Y0, P, failed = patient_starts(model, P, list(pop.parameters))
+        for i, why in failed.items():
+            if ok[i]:
+                ok[i], reasons[i] = False, why
     idx = np.flatnonzero(ok)
     base_state = np.zeros((n_cand, n_sp))
     base_vals = np.full((n_cand, len(names)), np.nan)
     if idx.size:
         if trial.baseline > 0:
-            r = _batch(model, P[idx], [0.0, trial.baseline], np.tile(y0, (idx.size, 1)), [], solver)
+            r = _batch(model, P[idx], [0.0, trial.baseline], Y0[idx], [], solver)
             last = r.dataset["y"].values[:, -1, :]
             good = np.asarray(r.ok)
             for j in np.flatnonzero(~good):
                 reasons[idx[j]] = f"run-in failed: {r.message[j]}"
             ok[idx[~good]] = False
         else:
-            r = _batch(model, P[idx], [0.0], np.tile(y0, (idx.size, 1)), [], solver)
+            r = _batch(model, P[idx], [0.0], Y0[idx], [], solver)
             last = r.dataset["y"].values[:, -1, :]
         base_state[idx] = last[:, :n_sp]
         base_vals[idx] = last

@@ -10,10 +10,11 @@ evaluated by substitution into those expressions.
 
 How a problem is simulated here:
 
-- every parameter of the parameter table that is a parameter of the SBML model, and every value
-  a condition sets (a number, or a parameter table id), is set in the SBML document before it is
-  imported (:func:`immunesim.model.sbml.load_sbml` ``values=``), so initial assignments see
-  them, as PEtab says;
+- each condition's numbers are set in the SBML document before it is imported, once per
+  condition (:func:`immunesim.model.sbml.load_sbml` ``values=``); the parameter table's values
+  and the condition's references to them are set in the imported model's start
+  (:meth:`~immunesim.model.sbml.SBMLModel.start`), so initial assignments see them, as PEtab
+  says, without importing again for each parameter vector;
 - each simulation condition runs from t = 0 to its last measurement time on the generic kernels
   at rtol 1e-10, atol 1e-14 (tighter than the reference's solver, so the simulation error does
   not reach the objective's 1e-3);
@@ -26,10 +27,8 @@ The negative log-likelihood of a measurement ``y`` with simulated ``m`` and nois
 with ``log``/``log10`` transformations the residual is taken between the transformed values
 and ``log(y)`` (``log(y ln 10)`` for log10) is added, the density's change of variable.
 
-Not supported yet, refused by name: preequilibration, several models, priors in the objective
-(a problem's prior columns are read but not added), and condition tables that set compartments
-or species to a parameter whose value is estimated (they are set by value, which is exact for
-evaluation).
+Not supported yet, refused by name: preequilibration, several models; priors are read but
+not added to the objective.
 """
 
 from __future__ import annotations
@@ -172,11 +171,12 @@ def evaluate(problem: Problem, params: dict | None = None) -> dict:
                     str(row.get("noiseDistribution", "normal") or "normal"))
     total, statuses = 0.0, {}
     for cid, rows in mdf.groupby("simulationConditionId", sort=False):
-        model = _condition_model(problem, cid, cdf, pt)
+        model, params, y0 = _condition_model(problem, cid, cdf, pt)
         times = np.unique(np.concatenate([[0.0], rows["time"].to_numpy(dtype=float)]))
         if times.size < 2:
             times = np.array([0.0, max(times[-1], 1e-9)])
-        r = simulate(model, times, rtol=RTOL, atol=ATOL, kernels="generic", on_failure="flag")
+        r = simulate(model, times, params=params, y0=y0, rtol=RTOL, atol=ATOL, kernels="generic",
+                     on_failure="flag")
         statuses[cid] = r.message
         if not r.ok:
             return {"nllh": math.inf, "n_measurements": problem.n_measurements,
@@ -184,6 +184,9 @@ def evaluate(problem: Problem, params: dict | None = None) -> dict:
         symbols = model.sbml.symbols
         series = {sid: model.values(r, sid) for sid, s in symbols.items()
                   if s.role != "inline" and s.kind in ("species", "parameter", "compartment")}
+        for sid, s in symbols.items():      # the run's parameter values, not the import's
+            if s.role == "parameter" and params is not None and s.name in params:
+                series[sid] = np.full(times.size, params[s.name])
         for _, row in rows.iterrows():
             oid = row["observableId"]
             formula, noise, transformation, distribution = obs[oid]
@@ -212,26 +215,40 @@ def _substitute(expr, env: dict, what: str) -> float:
 
 
 def _condition_model(problem: Problem, cid: str, cdf, pt: dict):
-    """The SBML model with the table's parameters and condition ``cid``'s values set (cached
-    per set of values)."""
-    import libsbml   # compiled; loaded with SBML work only
-
-    doc = libsbml.readSBMLFromString(problem.sbml)
-    m = doc.getModel()
-    values = {pid: v for pid, v in pt.items()
-              if m.getParameter(pid) is not None and m.getInitialAssignment(pid) is None
-              and not (m.getRule(pid) is not None and m.getRule(pid).isAssignment())}
+    """``(model, params, y0)`` for condition ``cid`` at the table's values ``pt``: the SBML model
+    imported once per condition with the condition's numbers set, and the table's parameters
+    and the condition's parameter references set in its start
+    (:meth:`~immunesim.model.sbml.SBMLModel.start`: initial assignments re-evaluated, no new
+    import)."""
+    numbers, refs = {}, {}
     if cid in cdf.index:
         for col in cdf.columns:
-            if col == "conditionName":
-                continue
             raw = cdf.loc[cid, col]
-            if isinstance(raw, float) and math.isnan(raw):
+            if col == "conditionName" or (isinstance(raw, float) and math.isnan(raw)):
                 continue                                 # NaN: the model's own value
-            values[col] = _value(raw, pt, f"condition {cid}, column {col}")
-    key = tuple(sorted(values.items()))
-    if key not in problem._models:
-        if len(problem._models) > 64:
-            problem._models.clear()
-        problem._models[key] = load_sbml(problem.sbml, values=values, report_rates=False)
-    return problem._models[key]
+            try:
+                numbers[col] = float(raw)
+            except (TypeError, ValueError):
+                refs[col] = _value(raw, pt, f"condition {cid}, column {col}")
+    if cid not in problem._models:
+        problem._models[cid] = load_sbml(problem.sbml, values=numbers, report_rates=False)
+    model = problem._models[cid]
+    recipe = model.start_recipe
+    if recipe is None:                 # a start that cannot be re-evaluated: import with them
+        model = load_sbml(problem.sbml, values={**numbers, **refs, **_settable(problem, pt)},
+                          report_rates=False)
+        return model, None, None
+    values = {pid: v for pid, v in pt.items()
+              if pid in recipe.t0 and pid not in recipe.fixed and pid not in numbers}
+    y0, p = model.start({**values, **refs})
+    return model, dict(zip(model.parameter_names, p)), dict(zip(model.species_names, y0))
+
+
+def _settable(problem: Problem, pt: dict) -> dict:
+    """The table's values of the SBML model's parameters that the document may set."""
+    import libsbml   # compiled; loaded with SBML work only
+
+    m = libsbml.readSBMLFromString(problem.sbml).getModel()
+    return {pid: v for pid, v in pt.items()
+            if m.getParameter(pid) is not None and m.getInitialAssignment(pid) is None
+            and not (m.getRule(pid) is not None and m.getRule(pid).isAssignment())}

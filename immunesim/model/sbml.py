@@ -116,6 +116,38 @@ class SBMLModel(Model):
     def __init__(self, *args, sbml: SBMLInfo, **kwargs):
         super().__init__(*args, **kwargs)
         self.sbml = sbml
+        self.start_recipe: StartRecipe | None = None      # set by the import (see start())
+
+    def start(self, values: dict) -> tuple[np.ndarray, np.ndarray]:
+        """``(y0, p)``: the initial state and parameter vector with SBML ids set to ``values``
+        as :func:`load_sbml` ``values=`` would set them in the document (initial assignments and
+        assignment rules re-evaluated), without importing again: a patient's or a fit's values
+        at the cost of evaluating the start expressions. Raises ModelError for an id that is
+        not settable, and for models whose start is derived otherwise (fast reactions, rateOf)."""
+        recipe = self.start_recipe
+        if recipe is None:
+            raise ModelError(f"model '{self.name}': its start cannot be re-evaluated (a fast "
+                             "reaction or rateOf); import it again with load_sbml(values=...)")
+        t0 = dict(recipe.t0)
+        for sid, v in values.items():
+            if sid not in t0 or sid in recipe.fixed:
+                why = ("an initial assignment, an assignment rule or a reaction sets it"
+                       if sid in recipe.fixed else "not a symbol of the SBML model")
+                raise ModelError(f"'{sid}': cannot be set at the start ({why})")
+            t0[sid] = _number(float(v))
+        start, problems = start_values(t0, recipe.names)
+        if problems:
+            raise ModelError(problems)
+        y0, p = self.initial_vector(None).copy(), self.parameter_vector(None).copy()
+        for name, (sid, comp) in recipe.recipes.items():
+            v = start.get(sid, math.nan) * (start.get(comp, math.nan) if comp else 1.0)
+            if not math.isfinite(v):
+                raise ModelError(f"'{sid}': its value at the start is not a finite number ({v})")
+            if name in self.species_index:
+                y0[self.species_index[name]] = v
+            elif name in self.parameter_index:
+                p[self.parameter_index[name]] = v
+        return y0, p
 
     def values(self, result, sbml_id: str, as_: str | None = None):
         """The time course of SBML symbol ``sbml_id`` in ``result`` (a simulation of this model,
@@ -884,9 +916,21 @@ class _Importer:
         if self.problems:
             raise ModelError(self.problems)
         name = m.getId() or m.getName() or "sbml_model"
-        return SBMLModel(name, species=states, parameters=parameters, processes=processes,
-                         rules=rules, events=model_events, time_unit=self._time_unit(), sbml=info,
-                         description=(m.getName() if m.isSetName() else ""))
+        model = SBMLModel(name, species=states, parameters=parameters, processes=processes,
+                          rules=rules, events=model_events, time_unit=self._time_unit(), sbml=info,
+                          description=(m.getName() if m.isSetName() else ""))
+        if not fast and not self.rate_of:    # their starting values are derived otherwise
+            sid_of = {v: k for k, v in N.items()}
+            recipes = {}
+            for sid, sym in info.symbols.items():
+                if sym.role in ("state", "parameter"):
+                    recipes[sym.name] = (sid, None)
+                if sym.amount is not None and sym.compartment in sid_of:
+                    recipes[sym.amount] = (sid, sid_of[sym.compartment])
+            fixed = set(initial) | set(assign) | {r.getId() for r in reactions}
+            model.start_recipe = StartRecipe(t0=dict(t0), names=dict(N), recipes=recipes,
+                                             fixed=frozenset(fixed))
+        return model
 
     def equilibrate(self, rid, s, states, rules, processes, events):
         """A fast reaction (SBML: always at equilibrium, its rate law = 0) eliminated exactly.
@@ -1104,58 +1148,12 @@ class _Importer:
         return out
 
     def _evaluate_t0(self, t0: dict[str, str]) -> dict[str, float]:
-        """Every symbol's value at the start: initial assignments, assignment rules, declared
-        values and reaction rates evaluated together in dependency order (a cycle is refused)."""
-        by_name = {self.names[sid]: sid for sid in t0 if sid in self.names}
-        parsed = {}
-        for sid, text in t0.items():
-            if text == "nan":
-                continue
-            try:
-                parsed[sid] = parse(text, f"the start value of '{sid}'")
-            except ExpressionError as exc:
-                self.problems.append(str(exc))
-        values: dict[str, float] = {}
-        env: dict[str, float] = {TIME: 0.0}
-        state: dict[str, int] = {}
-        for root in t0:
-            if root in values:
-                continue
-            stack = [root]
-            while stack:
-                sid = stack[-1]
-                if sid in values:
-                    stack.pop()
-                    continue
-                expr = parsed.get(sid)
-                if expr is None:
-                    values[sid] = math.nan
-                    env[self.names.get(sid, sid)] = math.nan
-                    stack.pop()
-                    continue
-                deps = [by_name[n] for n in expr.names if n in by_name and by_name[n] not in values]
-                if deps and state.get(sid) != 1:
-                    state[sid] = 1
-                    for d in deps:
-                        if state.get(d) == 1:
-                            self.problems.append(f"initial assignments and assignment rules form a "
-                                                 f"cycle through '{sid}' and '{d}'")
-                            raise ModelError(self.problems)
-                    stack.extend(deps)
-                    continue
-                if deps:
-                    self.problems.append(f"initial assignments and assignment rules form a cycle "
-                                         f"through '{sid}'")
-                    raise ModelError(self.problems)
-                try:
-                    v = evaluate(expr, env)
-                except ExpressionError as exc:
-                    self.problems.append(str(exc))
-                    v = math.nan
-                values[sid] = v
-                env[self.names[sid]] = v
-                state[sid] = 2
-                stack.pop()
+        """Every symbol's value at the start (:func:`start_values`), problems collected."""
+        try:
+            values, problems = start_values(t0, self.names)
+        except ModelError as exc:           # a cycle: nothing else can be evaluated
+            raise ModelError(self.problems + exc.problems) from None
+        self.problems += problems
         return values
 
     def _units(self):
@@ -1209,6 +1207,80 @@ class _Importer:
                     if abs(factor - seconds) <= 1e-12 * seconds:
                         return name
         return "1"
+
+
+def start_values(t0: dict[str, str], names: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+    """Every symbol's value at the start: initial assignments, assignment rules, declared
+    values and reaction rates evaluated together in dependency order. ``t0``: SBML id ->
+    expression text over the model's internal ``names`` (SBML id -> name). Returns the values
+    and the problems met (a value that cannot be evaluated is NaN); a cycle raises."""
+    problems: list[str] = []
+    by_name = {names[sid]: sid for sid in t0 if sid in names}
+    parsed = {}
+    for sid, text in t0.items():
+        if text == "nan":
+            continue
+        try:
+            parsed[sid] = parse(text, f"the start value of '{sid}'")
+        except ExpressionError as exc:
+            problems.append(str(exc))
+    values: dict[str, float] = {}
+    env: dict[str, float] = {TIME: 0.0}
+    state: dict[str, int] = {}
+    for root in t0:
+        if root in values:
+            continue
+        stack = [root]
+        while stack:
+            sid = stack[-1]
+            if sid in values:
+                stack.pop()
+                continue
+            expr = parsed.get(sid)
+            if expr is None:
+                values[sid] = math.nan
+                env[names.get(sid, sid)] = math.nan
+                stack.pop()
+                continue
+            deps = [by_name[n] for n in expr.names if n in by_name and by_name[n] not in values]
+            if deps and state.get(sid) != 1:
+                state[sid] = 1
+                for d in deps:
+                    if state.get(d) == 1:
+                        problems.append(f"initial assignments and assignment rules form a "
+                                        f"cycle through '{sid}' and '{d}'")
+                        raise ModelError(problems)
+                stack.extend(deps)
+                continue
+            if deps:
+                problems.append(f"initial assignments and assignment rules form a cycle "
+                                f"through '{sid}'")
+                raise ModelError(problems)
+            try:
+                v = evaluate(expr, env)
+            except ExpressionError as exc:
+                problems.append(str(exc))
+                v = math.nan
+            values[sid] = v
+            env[names[sid]] = v
+            state[sid] = 2
+            stack.pop()
+    return values, problems
+
+
+
+@dataclass(frozen=True)
+class StartRecipe:
+    """How an imported model's starting values follow from the SBML document's: ``t0`` (SBML
+    id -> expression text of its value at the start), the ids' internal ``names``, ``recipes``
+    (model name -> (SBML id, compartment id or None): the component's value is that symbol's
+    start value, times the compartment's for an amount), and the ids whose start an initial
+    assignment, an assignment rule or a reaction fixes (``fixed``: not settable)."""
+
+    t0: dict
+    names: dict
+    recipes: dict
+    fixed: frozenset
 
 
 def _source(el) -> str:

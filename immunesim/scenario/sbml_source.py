@@ -32,8 +32,9 @@ How the SBML file is read (and what is refused) is :func:`immunesim.model.sbml.l
 - **Trials** (``population``, ``trial``, ``arms``) work as on a preset, with the arms' doses into
   species, population parameters drawn around the model's values, endpoints on its variables,
   and weeks of 7 days in the model's time unit (a model that declares none cannot place them).
-  A drawn parameter must not feed an initial value (initial assignments are evaluated at
-  import, before patients are drawn: checked by importing again with it changed).
+  Each patient's start is evaluated with its drawn values, so initial assignments that read a
+  drawn parameter follow it (:meth:`SBMLModel.start`; models with fast reactions or rateOf,
+  whose start cannot be re-evaluated, refuse a drawn parameter that feeds an initial value).
 - ``run`` draws ``trajectories.png`` (one panel per output variable, the first eight);
   ``outputs.figures: []`` draws nothing.
 - Not for SBML models (refused, saying so): ``disease``, ``patient``, ``treat_to_target``,
@@ -163,10 +164,30 @@ def validate_source(data, base: Path | None, problems: list) -> tuple[SBMLSource
     return source, model
 
 
+def patient_starts(model: SBMLModel, P: np.ndarray, drawn: list) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Each patient's initial state and parameters with its drawn parameters (model names) set
+    in the SBML model's start (:meth:`~immunesim.model.sbml.SBMLModel.start`: initial
+    assignments that read them re-evaluated); and, by row, why a start could not be had (a
+    value that is not finite there: the patient is rejected)."""
+    ids = {s.name: s.id for s in model.sbml.symbols.values()}
+    cols = [(ids[name], model.parameter_index[name]) for name in drawn]
+    Y0 = np.full((P.shape[0], len(model.species)), np.nan)
+    P = P.copy()
+    failed = {}
+    for i in range(P.shape[0]):
+        try:
+            Y0[i], P[i] = model.start({sid: P[i, k] for sid, k in cols})
+        except ModelError as exc:
+            failed[i] = f"start: {exc.problems[0]}"
+    return Y0, P, failed
+
+
 def _check_drawn(raw: bytes, model: SBMLModel, values: dict, drawn: list, problems: list) -> None:
-    """Population parameters must be plain parameters whose value no initial value depends on:
-    a patient's parameters are drawn after import, so initial assignments reading one would keep
-    the file's value. Checked by importing again with the parameter changed."""
+    """Population parameters must be plain parameters; where the model's start cannot be
+    re-evaluated per patient (fast reactions, rateOf), also ones no initial value depends on.
+    Checked by importing again with the parameter changed."""
+    if model.start_recipe is not None:
+        return
     symbols = model.sbml.symbols
     base_y, base_p = model.initial_vector(None), model.parameter_vector(None)
     for name in drawn:
