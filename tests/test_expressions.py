@@ -69,3 +69,26 @@ def test_conditions_only_inside_piecewise():
 
 def test_names_are_collected():
     assert parse("k * X / (K + X) + hill(IL6, K6, n) + t").names == {"k", "X", "K", "IL6", "K6", "n", "t"}
+
+
+def test_sympy_expressions_come_back_as_the_same_values():
+    """from_sympy writes SymPy expressions (a solved algebraic rule, a PEtab formula) in the
+    expression language: parsed and evaluated, the same value as SymPy's own."""
+    import math
+
+    import sympy as sp
+
+    from immunesim.errors import ExpressionError
+    from immunesim.model.expr import evaluate, from_sympy, parse
+
+    x, y = sp.symbols("x y", real=True)
+    env = {"x": 0.7, "y": -1.3}
+    cases = [x ** 2 * sp.exp(-y) / (1 + x), sp.Rational(3, 7) * x - 2.5 * y, sp.log(x) + sp.atan(y),
+             sp.Piecewise((x, x > y), (y, True)), sp.Max(x, y) + sp.Abs(y) + sp.floor(x + 2),
+             sp.Piecewise((1, sp.And(x > 0, y < 0)), (0, True)), sp.sqrt(x) * sp.cosh(y)]
+    for e in cases:
+        ours = evaluate(parse(from_sympy(e)), env)
+        assert math.isclose(ours, float(e.subs({x: env["x"], y: env["y"]})), rel_tol=1e-14), e
+    for bad in (sp.Piecewise((x, x > 0)), sp.besselj(0, x), sp.Float("inf")):
+        with pytest.raises(ExpressionError):
+            from_sympy(bad)

@@ -511,3 +511,65 @@ def to_sympy(expr: Expression, symbols: dict, where: str = ""):
             raise
         raise ExpressionError(f"{where}: expression '{_clip(text)}' cannot be evaluated "
                               f"symbolically ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def from_sympy(e) -> str:
+    """The text, in this expression language, of a SymPy expression built from numbers, symbols,
+    sums, products, powers, the elementary functions, ``min``/``max``/``abs``/``floor``/
+    ``ceil``/``factorial`` (:mod:`.functions`), comparisons, ``and``/``or``/``not`` and
+    ``Piecewise``; anything else, or a number that is not finite, raises ExpressionError. The
+    text is parsed and checked like any other before it is used."""
+    import sympy as sp
+
+    if e is sp.true or e is sp.false:
+        return "1" if e is sp.true else "0"
+    if e.is_Integer:
+        return _number_text(float(int(e)))
+    if e.is_Rational:
+        return f"({int(e.p)} / {int(e.q)})"
+    if e.is_Float or (e.is_number and e.is_real):
+        v = float(e)
+        if not math.isfinite(v):
+            raise ExpressionError(f"the number {v} is not finite")
+        return _number_text(v)
+    if e.is_Symbol:
+        return e.name
+    if e.is_Add:
+        return "(" + " + ".join(from_sympy(a) for a in e.args) + ")"
+    if e.is_Mul:
+        return "(" + " * ".join(from_sympy(a) for a in e.args) + ")"
+    if e.is_Pow:
+        return f"pow({from_sympy(e.base)}, {from_sympy(e.exp)})"
+    if isinstance(e, sp.Piecewise):
+        parts = []
+        for value, cond in e.args[:-1]:
+            parts += [from_sympy(value), from_sympy(cond)]
+        last_value, last_cond = e.args[-1]
+        if last_cond is not sp.true:        # no otherwise: SymPy's undefined is refused
+            raise ExpressionError("a Piecewise without an otherwise branch")
+        return f"piecewise({', '.join(parts + [from_sympy(last_value)])})"
+    relations = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">",
+                 sp.GreaterThan: ">=", sp.Equality: "==", sp.Unequality: "!="}
+    if type(e) in relations:
+        return f"({from_sympy(e.lhs)} {relations[type(e)]} {from_sympy(e.rhs)})"
+    if isinstance(e, (sp.And, sp.Or)):
+        op = " and " if isinstance(e, sp.And) else " or "
+        return "(" + op.join(from_sympy(a) for a in e.args) + ")"
+    if isinstance(e, sp.Not):
+        return f"(not {from_sympy(e.args[0])})"
+    names = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
+             sp.asin: "asin", sp.acos: "acos", sp.atan: "atan", sp.sinh: "sinh",
+             sp.cosh: "cosh", sp.tanh: "tanh", sp.asinh: "asinh", sp.acosh: "acosh",
+             sp.atanh: "atanh", sp.Abs: "abs", sp.Min: "min", sp.Max: "max",
+             sp.floor: "floor", sp.ceiling: "ceil"}
+    fn = names.get(e.func) or {"SafeAbs": "abs", "SafeMin": "min", "SafeMax": "max",
+                               "StepFloor": "floor", "StepCeil": "ceil",
+                               "StepFactorial": "factorial"}.get(e.func.__name__)
+    if fn is None or (fn == "log" and len(e.args) != 1):
+        raise ExpressionError(f"{e.func.__name__} cannot be written in the expression language")
+    return f"{fn}({', '.join(from_sympy(a) for a in e.args)})"
+
+
+def _number_text(v: float) -> str:
+    text = repr(float(v))
+    return f"({text})" if v < 0 else text

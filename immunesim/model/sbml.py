@@ -52,7 +52,7 @@ import numpy as np
 
 from ..errors import ExpressionError, ModelError
 from .components import Event, Parameter, Process, Rule, Species
-from .expr import RESERVED, TIME, evaluate, parse, to_sympy
+from .expr import RESERVED, TIME, evaluate, from_sympy, parse, to_sympy
 from .model import Model
 from .symbolic import symbolic_budget
 
@@ -1299,37 +1299,12 @@ class _Refused(Exception):
 
 
 def _sympy_text(e) -> str:
-    """A SymPy expression (a solved algebraic rule) in immunesim's expression language; a
-    function it cannot express raises _Refused."""
-    import sympy as sp
-
-    if e.is_Integer:
-        return _number(float(int(e)))
-    if e.is_Rational:
-        return f"({int(e.p)} / {int(e.q)})"
-    if e.is_Float or e.is_number and e.is_real:
-        v = float(e)
-        if not math.isfinite(v):
-            raise _Refused("not finite")
-        return _number(v)
-    if e.is_Symbol:
-        return e.name
-    if e.is_Add:
-        return "(" + " + ".join(_sympy_text(a) for a in e.args) + ")"
-    if e.is_Mul:
-        return "(" + " * ".join(_sympy_text(a) for a in e.args) + ")"
-    if e.is_Pow:
-        return f"pow({_sympy_text(e.base)}, {_sympy_text(e.exp)})"
-    names = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
-             sp.asin: "asin", sp.acos: "acos", sp.atan: "atan", sp.sinh: "sinh",
-             sp.cosh: "cosh", sp.tanh: "tanh", sp.asinh: "asinh", sp.acosh: "acosh",
-             sp.atanh: "atanh"}
-    fn = names.get(e.func) or {"SafeAbs": "abs", "SafeMin": "min", "SafeMax": "max",
-                               "StepFloor": "floor", "StepCeil": "ceil",
-                               "StepFactorial": "factorial"}.get(e.func.__name__)
-    if fn is None or (fn == "log" and len(e.args) != 1):
-        raise _Refused(f"{e.func.__name__} in a solved algebraic rule")
-    return f"{fn}({', '.join(_sympy_text(a) for a in e.args)})"
+    """A SymPy expression (a solved algebraic rule) in immunesim's expression language
+    (:func:`~immunesim.model.expr.from_sympy`); what it cannot express raises _Refused."""
+    try:
+        return from_sympy(e)
+    except ExpressionError as exc:
+        raise _Refused(str(exc)) from None
 
 
 def _number(v: float) -> str:
