@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..durable import atomic_path
+from .png import save_png
 
 
 def write_comparison_figure(t, curves, outcome, path, title, time_unit: str = "day") -> Path:
@@ -45,8 +45,4 @@ def write_comparison_figure(t, curves, outcome, path, title, time_unit: str = "d
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_png(fig, path)

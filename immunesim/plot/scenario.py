@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..durable import atomic_path
+from .png import save_png
 
 PANELS = {
     "cells": [("T cells (cells/uL)", ["Tn", "Th1", "Th17", "Treg"], "log"),
@@ -52,12 +52,7 @@ def write_figures(result, which, outdir: Path, readouts=(), title: str = "") -> 
             ax.grid(alpha=0.3)
         axes[-1, 0].set_xlabel(f"time ({unit})")
         fig.suptitle(f"{title}: {name}" if title else name, fontsize=10)
-        fig.tight_layout()
-        path = Path(outdir) / f"{name}.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-        plt.close(fig)
-        written.append(path)
+        written.append(save_png(fig, Path(outdir) / f"{name}.png"))
     return written
 
 
@@ -85,9 +80,4 @@ def write_trajectories(result, names, outdir: Path, title: str = "", time_unit: 
     axes[-1, 0].set_xlabel(f"time ({unit})")
     more = f" (first {len(shown)} of {len(names)})" if len(names) > len(shown) else ""
     fig.suptitle(f"{title}: trajectories{more}" if title else f"trajectories{more}", fontsize=10)
-    fig.tight_layout()
-    path = Path(outdir) / "trajectories.png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, Path(outdir) / "trajectories.png")

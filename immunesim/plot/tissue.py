@@ -13,6 +13,7 @@ import numpy as np
 
 from ..durable import atomic_path
 from ..tissue import params as P
+from .png import save_png
 
 TISSUE_COLOURS = ["#f3ead8", "#e6a04a", "#2b2b2b", "#9fd39b"]     # healthy damaged dead regenerating
 KIND_COLOURS = ["#d62728", "#ff7f0e", "#1f77b4", "#9467bd", "#8c564b", "#2ca02c", "#e377c2"]
@@ -115,9 +116,4 @@ def write_tissue_series(result, names, outdir, title) -> Path:
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("time (days)")
     fig.suptitle(f"{title}: tissue", fontsize=10)
-    fig.tight_layout()
-    path = Path(outdir) / "tissue_cells.png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    return save_png(fig, Path(outdir) / "tissue_cells.png", dpi=100)

@@ -6,29 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..durable import atomic_path
 from ..cohort import stats
 from ..cohort.analysis import outcome, valid_patients
 from ..cohort.trial import open_trajectories
+from .png import save_png
 
 BAND_PATIENTS = 2000    # bands from the first patients: percentiles converge long before 10^5
 
 
 def _finish(fig, ax, path: Path) -> Path:
-    """Legend, grid, layout, and an atomic PNG."""
+    """Legend, grid, and an atomic PNG (laid out by :func:`~immunesim.plot.png.save_png`)."""
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[Path]:
@@ -55,8 +45,7 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
             axes[0, a].axhline(-100 * ep.value, color="k", lw=0.8, ls="--")
     axes[0, 0].set_ylabel(f"{ep.readout} change from baseline, week {week:g} (%)" if ep.kind == "improvement"
                           else f"{ep.readout} week {week:g}")
-    fig.tight_layout()
-    written.append(_save(fig, outdir / "waterfall.png"))
+    written.append(save_png(fig, outdir / "waterfall.png"))
     # percentile bands of the primary readout over time, per arm
     traj = open_trajectories(outdir, max_patients=BAND_PATIENTS)
     try:
