@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -46,9 +47,16 @@ def test_the_objective_moves_away_from_the_nominal_values():
     nominal = evaluate(problem)["nllh"]
     worse = evaluate(problem, {"k_phos": 2.0 * problem.nominal()["k_phos"]})["nllh"]
     assert worse > nominal + 1.0                 # the published best fit is a minimum
-    # a noise parameter twice as large: each term changes by log 2 - 3/8 (y - m)^2 / s^2
-    sd = {k: 2.0 * v for k, v in problem.nominal().items() if k.startswith("sd_")}
-    assert evaluate(problem, sd)["nllh"] != pytest.approx(nominal)
+    # every noise parameter twice as large (Boehm's noise is normal with sigma = its sd_ of the
+    # observable): each term 0.5 log(2 pi s^2) + 0.5 r^2 changes by log 2 - (3/8) r^2 with
+    # r = (y - m)/s, so the sum changes by n log 2 - (3/4)(nllh - sum 0.5 log(2 pi s^2))
+    nom = problem.nominal()
+    mdf = problem.petab.measurement_df
+    sigma = mdf["noiseParameters"].map(lambda p: nom[str(p).strip()]).to_numpy(dtype=float)
+    normalisation = float(np.sum(0.5 * np.log(2.0 * np.pi * sigma ** 2)))
+    expected = len(mdf) * math.log(2.0) - 0.75 * (nominal - normalisation)
+    sd = {k: 2.0 * v for k, v in nom.items() if k.startswith("sd_")}
+    assert evaluate(problem, sd)["nllh"] - nominal == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize("y,m,s", [(1.3, 0.7, 0.4), (5.0, 5.0, 2.0), (0.2, 3.0, 0.05)])
