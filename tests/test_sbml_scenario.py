@@ -165,7 +165,8 @@ def test_the_example_runs_from_the_command_line(tmp_path):
 def days_model(tmp_path) -> Path:
     """receptor.xml with its time unit a day (so trial weeks are 7 time units)."""
     path = tmp_path / "receptor_days.xml"
-    path.write_text(XML.read_text().replace('multiplier="60"', 'multiplier="86400"'))
+    minute = '<unit kind="second" exponent="1" scale="0" multiplier="60"/>'
+    path.write_text(XML.read_text().replace(minute, minute.replace('"60"', '"86400"')))
     return path
 
 
