@@ -137,6 +137,16 @@ class Result:
         return da.rename(name)
 
     @property
+    def sensitivities(self) -> xr.DataArray:
+        """The forward sensitivities ``d variable / d direction`` of a run made with
+        ``sensitivities=[...]``: dims ``([patient,] time, variable, direction)``, coordinate
+        ``direction_kind`` (``"parameter"``, or ``"initial"`` for a species' initial value)."""
+        if "sensitivity" not in self.dataset:
+            raise KeyError("this result has no sensitivities: simulate with "
+                           "sensitivities=[parameter or species names]")
+        return self.dataset["sensitivity"]
+
+    @property
     def status(self):
         return self.dataset["status"].values if self.batched else int(self.dataset["status"])
 

@@ -12,9 +12,10 @@ import xarray as xr
 from .codegen import kernels_cached, load_generic, load_kernels
 from .codegen.tape import packed_tape
 from .errors import ModelError
-from .events import Event, compile_schedule, concat_schedules
+from .events import Event, SetParameter, SetSpecies, compile_schedule, concat_schedules
 from .kernels.constants import N_STATS
 from .model.model import Model
+from .model.sensitivity import SensitivityLayout, check_directions, sensitivity_model
 from .provenance import version_attrs
 from .result import Result
 from .solvers import SolverOptions
@@ -27,7 +28,8 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
              y0: Mapping[str, float] | None = None, events: Sequence[Event] = (),
              method: str = "rodas5p", rtol: float = 1e-6, atol=1e-9, max_steps: int = 100_000,
              first_step: float | None = None, max_step: float | None = None,
-             on_failure: str = "raise", kernels: str = "auto") -> Result:
+             on_failure: str = "raise", kernels: str = "auto",
+             sensitivities: Sequence[str] | None = None) -> Result:
     """Simulate ``model`` once.
 
     Parameters
@@ -50,6 +52,11 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
         result without compiling anything of its own. The tiers agree to the solver tolerance,
         not bit for bit: pin a tier where bits must repeat across cache states. The result's
         ``kernels`` attribute says which ran.
+    sensitivities : parameter names, and species names for their initial values: the forward
+        sensitivities ``d variable / d name`` of every species and rule are integrated with the
+        state (:mod:`immunesim.model.sensitivity`) and returned as ``result.sensitivities``
+        (dims ``time x variable x direction``), in the variable's unit per the direction's.
+        Their error is controlled with the state's (same ``rtol``, ``atol`` per species).
 
     Returns
     -------
@@ -61,17 +68,25 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
     t0, t_out = _times(t_eval, t_span)
     p = model.parameter_vector(params)
     y = model.initial_vector(y0)
-    sched = compile_schedule(model, events, t0)
-    mod, tail = kernel_tier(model, kernels, 1)
-    out = np.empty((t_out.size, len(model.variable_names)))
+    run, layout = model, None
+    if sensitivities is not None:
+        run, layout = augmented(model, sensitivities)
+        events = _sensitivity_events(model, layout, events)
+        y = np.concatenate([y, _sensitivity_start(model, layout)])
+    sched = compile_schedule(run, events, t0)
+    mod, tail = kernel_tier(run, kernels, 1)
+    out = np.empty((t_out.size, len(run.variable_names)))
     stats = np.zeros(N_STATS)
-    solve = getattr(mod, f"solve_one_{opts.method}{_variant(model)}")
+    solve = getattr(mod, f"solve_one_{opts.method}{_variant(run)}")
     p_run = p if tail is None else np.concatenate([p, tail])
+    atol = opts.atol_vector(len(model.species))
     code = solve(p_run, y, t0, t_out, sched.time, sched.kind, sched.index, sched.value, float(opts.rtol),
-                 opts.atol_vector(len(model.species)), float(opts.first_step or 0.0),
+                 np.tile(atol, len(run.species) // len(model.species)),
+                 float(opts.first_step or 0.0),
                  float(opts.max_step or np.inf), int(opts.max_steps), out, stats)
+    out, sens = _split(model, run, layout, out)
     result = Result(_dataset(model, opts, t0, t_out, out, np.array(code), stats, p, None,
-                             _tier_name(tail)))
+                             _tier_name(tail), run.species_names, layout, sens))
     return result.raise_for_status() if on_failure == "raise" else result
 
 
@@ -80,7 +95,7 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
                    n_threads: int | None = None, method: str = "rodas5p", rtol: float = 1e-6,
                    atol=1e-9, max_steps: int = 100_000, first_step: float | None = None,
                    max_step: float | None = None, on_failure: str = "flag",
-                   kernels: str = "auto") -> Result:
+                   kernels: str = "auto", sensitivities: Sequence[str] | None = None) -> Result:
     """Simulate many patients in one compiled kernel, in parallel (Numba ``prange``).
 
     Parameters
@@ -98,6 +113,8 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
         :data:`SPECIALISE_AT` patients compiles the model's specialised kernels (they repay
         their compile), a smaller one runs on the generic kernels unless the specialised are
         cached.
+    sensitivities : as in :func:`simulate`; ``result.sensitivities`` has dims
+        ``patient x time x variable x direction``.
     Other arguments as in :func:`simulate`.
 
     Returns
@@ -111,14 +128,20 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
     P = _param_matrix(model, params, n_patients)
     n = P.shape[0]
     Y0 = _initial_matrix(model, y0, n)
+    run, layout = model, None
+    if sensitivities is not None:
+        run, layout = augmented(model, sensitivities)
+        Y0 = np.ascontiguousarray(np.concatenate(
+            [Y0, np.tile(_sensitivity_start(model, layout), (n, 1))], axis=1))
     compiled, schedules = {}, []  # a schedule shared by all patients is compiled once
     for evs in _per_patient_events(events, n):
         if id(evs) not in compiled:
-            compiled[id(evs)] = compile_schedule(model, evs, t0)
+            more = evs if layout is None else _sensitivity_events(model, layout, evs)
+            compiled[id(evs)] = compile_schedule(run, more, t0)
         schedules.append(compiled[id(evs)])
     ptr, ev_t, ev_k, ev_i, ev_v = concat_schedules(schedules)
-    mod, tail = kernel_tier(model, kernels, n)
-    out = empty_output((n, t_out.size, len(model.variable_names)))
+    mod, tail = kernel_tier(run, kernels, n)
+    out = empty_output((n, t_out.size, len(run.variable_names)))
     stats = np.zeros((n, N_STATS))
     codes = np.zeros(n, dtype=np.int64)
     import numba
@@ -131,16 +154,19 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
     try:
         P_run = P if tail is None else np.ascontiguousarray(
             np.concatenate([P, np.broadcast_to(tail, (n, tail.size))], axis=1))
-        getattr(mod, f"solve_batch_{opts.method}{_variant(model)}")(
+        atol = opts.atol_vector(len(model.species))
+        getattr(mod, f"solve_batch_{opts.method}{_variant(run)}")(
             P_run, Y0, t0, t_out, ptr, ev_t, ev_k, ev_i, ev_v, float(opts.rtol),
-            opts.atol_vector(len(model.species)), float(opts.first_step or 0.0),
+            np.tile(atol, len(run.species) // len(model.species)), float(opts.first_step or 0.0),
             float(opts.max_step or np.inf), int(opts.max_steps), out, stats, codes)
     finally:
         numba.set_num_threads(previous)
+    out, sens = _split(model, run, layout, out)
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)
     if ids.shape != (n,):
         raise ModelError(f"patient_ids must have one id per patient ({n}), got shape {ids.shape}")
-    result = Result(_dataset(model, opts, t0, t_out, out, codes, stats, P, ids, _tier_name(tail)))
+    result = Result(_dataset(model, opts, t0, t_out, out, codes, stats, P, ids, _tier_name(tail),
+                             run.species_names, layout, sens))
     n_bad = int((codes != 0).sum())
     if n_bad and on_failure == "flag":
         first = int(np.flatnonzero(codes)[0])
@@ -183,6 +209,62 @@ def kernel_tier(model: Model, kernels: str, n_patients: int):
     if choose_tier(model, kernels, n_patients) == "specialised":
         return load_kernels(model), None
     return load_generic(), packed_tape(model)
+
+
+# -- forward sensitivities --------------------------------------------------------
+_AUGMENTED: dict = {}
+
+
+def augmented(model: Model, sensitivities) -> tuple[Model, SensitivityLayout]:
+    """``(model with its sensitivity equations, layout)`` for the directions ``sensitivities``
+    (:func:`immunesim.model.sensitivity.sensitivity_model`), kept for the process's next run
+    of the same model and directions (the symbolic work is done once)."""
+    names, _ = check_directions(model, sensitivities)
+    key = (model.hash, names)
+    if key not in _AUGMENTED:
+        if len(_AUGMENTED) >= 32:
+            _AUGMENTED.pop(next(iter(_AUGMENTED)))
+        _AUGMENTED[key] = sensitivity_model(model, names)
+    return _AUGMENTED[key]
+
+
+def _sensitivity_start(model: Model, layout) -> np.ndarray:
+    """The sensitivities' initial values: d y0 / d direction (1 on its own species for an
+    initial value, 0 for a parameter)."""
+    n = len(model.species)
+    s0 = np.zeros(n * len(layout.directions))
+    for k, (name, kind) in enumerate(zip(layout.directions, layout.kinds)):
+        if kind == "initial":
+            s0[k * n + model.species_index[name]] = 1.0
+    return s0
+
+
+def _sensitivity_events(model: Model, layout, events) -> list:
+    """``events`` and, after each SetSpecies, its species' sensitivities set to 0 (the value
+    set does not depend on any direction); a SetParameter of a direction is refused."""
+    out = []
+    for ev in events:
+        out.append(ev)
+        if isinstance(ev, SetParameter) and ev.name in layout.directions:
+            raise ModelError(f"events: SetParameter of '{ev.name}' at t = {ev.time}: it is a "
+                             "sensitivity direction, which cannot be set during the run")
+        if isinstance(ev, SetSpecies) and ev.name in model.species_index:
+            i = model.species_index[ev.name]
+            out += [SetSpecies(time=ev.time, name=row[i], value=0.0) for row in layout.names]
+    return out
+
+
+def _split(model: Model, run: Model, layout, out: np.ndarray):
+    """``(trajectories of model's variables, sensitivities or None)`` from the output of the
+    augmented model ``run`` (its variables: species, sensitivity species, rules, sensitivity
+    rules)."""
+    if layout is None:
+        return out, None
+    index = {n: i for i, n in enumerate(run.variable_names)}
+    own = [index[n] for n in model.variable_names]
+    cols = np.array([[index[n] for n in row] for row in layout.names])   # direction x variable
+    sens = np.moveaxis(out[..., cols], -2, -1)      # ... x time x variable x direction
+    return np.ascontiguousarray(out[..., own]), np.ascontiguousarray(sens)
 
 
 # -- argument handling --------------------------------------------------------
@@ -291,12 +373,14 @@ def _tier_name(tail) -> str:
     return "specialised" if tail is None else "generic"
 
 
-def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids, tier) -> xr.Dataset:
+def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids, tier, species_names=None,
+             layout=None, sens=None) -> xr.Dataset:
     batched = ids is not None
+    species_names = model.species_names if species_names is None else species_names
     lead = ("patient",) if batched else ()
     kinds = ["species"] * len(model.species) + ["rule"] * len(model.rules)
     messages = np.vectorize(lambda c, i: describe(int(c), stats[i] if batched else stats,
-                                                  model.species_names, opts.max_steps),
+                                                  species_names, opts.max_steps),
                             otypes=[object])(codes, np.arange(codes.size).reshape(codes.shape))
     data = {
         "y": (lead + ("time", "variable"), out),
@@ -314,6 +398,10 @@ def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids, tier) -> xr.Data
               "parameter_unit": ("parameter", [q.unit for q in model.parameters])}
     if batched:
         coords["patient"] = ids
+    if layout is not None:
+        data["sensitivity"] = (lead + ("time", "variable", "direction"), sens)
+        coords["direction"] = list(layout.directions)
+        coords["direction_kind"] = ("direction", list(layout.kinds))
     atol = np.atleast_1d(np.asarray(opts.atol, dtype=float))
     attrs = {"model": model.name, "model_hash": model.hash,
              "structure_hash": model.structure_hash, "time_unit": model.time_unit,
