@@ -305,22 +305,94 @@ def _trial(args) -> int:
 def _fit(args) -> int:
     """``immunesim fit PROBLEM.yaml --evaluate [--json]``: a PEtab problem's negative
     log-likelihood at its parameter table's nominal values (``--json``: one JSON object with
-    ``nllh`` and ``n_measurements`` on stdout, nothing else)."""
+    ``nllh`` and ``n_measurements`` on stdout, nothing else); ``immunesim fit PROBLEM.yaml -o
+    OUTDIR``: the multistart fit (:mod:`immunesim.io.fit`)."""
     import json
 
     from .fitting import evaluate, load_problem
 
-    if not args.evaluate:
-        raise _Usage("fit: multistart fitting is not implemented yet; --evaluate computes the "
-                     "objective at the nominal parameters")
-    problem = load_problem(args.problem)
-    r = evaluate(problem)
+    if args.evaluate:
+        problem = load_problem(args.problem)
+        r = evaluate(problem)
+        if args.json:
+            print(json.dumps({"nllh": r["nllh"], "n_measurements": r["n_measurements"]}))
+        else:
+            print(f"{args.problem}: nllh {r['nllh']:.10g} over {r['n_measurements']} "
+                  f"measurements at the nominal parameters ({len(r['statuses'])} simulation "
+                  "conditions)")
+        return 0
+    if args.output is None:
+        raise _Usage("fit: give -o OUTDIR for a fit, or --evaluate for the objective at the "
+                     "nominal parameters")
+    if not 1 <= args.starts <= 10_000:
+        raise _Usage(f"--starts: expected a number of starts in [1, 10000], got {args.starts}")
+    if not 1 <= args.max_iter <= 100_000:
+        raise _Usage(f"--max-iter: expected [1, 100000], got {args.max_iter}")
+    for flag, v in (("--workers", args.workers), ("--processes", args.processes)):
+        if v is not None and not 1 <= v <= 1024:
+            raise _Usage(f"{flag}: expected a number of processes in [1, 1024], got {v}")
+    from .io.fit import run_fit
+
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=args.starts, unit="start", desc=args.problem.stem, file=sys.stderr,
+                   dynamic_ncols=True)
+
+        def progress(done, total):
+            bar.update(done - bar.n)
+    try:
+        fit = run_fit(args.problem, args.output, n_starts=args.starts, seed=args.seed,
+                      processes=args.processes, workers=args.workers, scheduler=args.scheduler,
+                      max_iter=args.max_iter, with_profile=args.profile, resume=args.resume,
+                      progress=progress if bar else None, say=None if args.quiet else _progress)
+    finally:
+        if bar is not None:
+            bar.close()
     if args.json:
-        print(json.dumps({"nllh": r["nllh"], "n_measurements": r["n_measurements"]}))
+        print(json.dumps({"nllh": fit["nllh"], "n_measurements": fit["n_measurements"],
+                          "starts_at_best": fit["starts_at_best"], "output": str(args.output)}))
     else:
-        print(f"{args.problem}: nllh {r['nllh']:.10g} over {r['n_measurements']} measurements "
-              f"at the nominal parameters ({len(r['statuses'])} simulation conditions)")
+        print(f"{args.problem.stem}: best nllh {fit['nllh']:.10g} (start {fit['best_start']}; "
+              f"{fit['starts_at_best']} of {fit['n_starts']} starts reached it); wrote "
+              f"best.csv, starts.csv, fit.json and figures to {args.output}/")
     return 0
+
+
+def _sensitivity(args) -> int:
+    """``immunesim sensitivity SCENARIO -o OUTDIR`` (:mod:`immunesim.io.sensitivity`)."""
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    if sc.sensitivity is None:
+        raise _Usage(f"{args.scenario}: no sensitivity: block (method, samples, parameters, "
+                     "outputs; see the README)")
+    if args.threads is not None and not 1 <= args.threads <= 1024:
+        raise _Usage(f"--threads: expected [1, 1024], got {args.threads}")
+    from .io.sensitivity import run_sensitivity_files
+
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="run", desc=sc.name, file=sys.stderr, dynamic_ncols=True)
+
+        def progress(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+    try:
+        m = run_sensitivity_files(sc, args.output, scenario_file=str(args.scenario),
+                                  progress=progress if bar is not None else None,
+                                  say=None if args.quiet else _progress, threads=args.threads)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{sc.name}: {m['method']} sensitivity of {len(sc.sensitivity['outputs'])} output(s) "
+          f"to {len(m['parameters'])} parameter(s), {m['n_runs']} runs in "
+          f"{m['analysis_wall_s']:.1f} s; wrote {', '.join(m['outputs'])} and manifest.json to "
+          f"{args.output}/")
+    return 0 if not m["runs_failed"] else 3
 
 
 def _validate(args) -> int:
@@ -512,6 +584,13 @@ def main(argv=None) -> int:
                     "first N patients of the full trial)")
     tr.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
     tr.set_defaults(func=_trial)
+    se = sub.add_parser("sensitivity", help="global (sobol, morris, fast) or local sensitivity "
+                        "of a scenario's outputs: its sensitivity: block")
+    se.add_argument("scenario", type=Path)
+    se.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    se.add_argument("--threads", type=int, help="threads of the batched runs (default: the cores)")
+    se.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    se.set_defaults(func=_sensitivity)
     v = sub.add_parser("validate", help="check a scenario file (exit 0 valid, 2 invalid)")
     v.add_argument("scenario", type=Path)
     v.set_defaults(func=_validate)
@@ -542,6 +621,21 @@ def main(argv=None) -> int:
     f.add_argument("problem", type=Path, help="the PEtab problem's YAML file")
     f.add_argument("--evaluate", action="store_true", help="the objective at the nominal values")
     f.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    f.add_argument("-o", "--output", type=Path, help="fit: write best.csv, starts.csv, fit.json "
+                   "and figures to this folder")
+    f.add_argument("--starts", type=int, default=20, help="local optimisations (default 20)")
+    f.add_argument("--seed", type=int, default=0, help="seed of the start points (default 0)")
+    f.add_argument("--max-iter", type=int, default=500, help="iterations per start (default 500)")
+    f.add_argument("--profile", action="store_true", help="add profile likelihoods "
+                   "(profiles.csv, profiles.png) with 95%% intervals")
+    f.add_argument("--resume", action="store_true", help="run only the starts not yet saved in "
+                   "OUTDIR/starts")
+    f.add_argument("--processes", type=int, help="local worker processes (default: the cores)")
+    f.add_argument("--workers", type=int, help="run the starts on a local Dask cluster of N "
+                   "worker processes")
+    f.add_argument("--scheduler", help="run the starts on a running Dask scheduler "
+                   "(tcp://host:port)")
+    f.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     f.set_defaults(func=_fit)
     b = sub.add_parser("sbml", help="SBML: MODEL.yaml prints a model file as SBML L3V2; "
                        "'run MODEL.xml ...' simulates an SBML model; 'info MODEL.xml' says what "

@@ -27,30 +27,36 @@ def _run_chunk_single_threaded(scenario, index):
     return run_chunk(scenario, index)
 
 
+def dask_client(workers: int | None = None, scheduler: str | None = None):
+    """``(client, cluster or None)``: a client of the running scheduler at ``scheduler``, or of
+    a new local cluster of ``workers`` single-threaded worker processes (the environment's
+    ``IMMUNESIM_*`` and ``NUMBA_*`` settings passed on). Raises TrialError naming the option
+    where Dask distributed is missing, the address is malformed or cannot be reached."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise TrialError("--workers/--scheduler need Dask distributed: "
+                         "pip install 'immunesim[dask]'") from None
+    if scheduler:
+        if not re.match(r"^(tcp|tls|ws|wss|ucx|inproc)://[^\s/]+:\d{1,5}$", scheduler or ""):
+            raise TrialError(f"--scheduler {clip(scheduler)}: expected an address like "
+                             "tcp://host:8786")
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except (OSError, ValueError, TypeError) as exc:   # TimeoutError is an OSError
+            raise TrialError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+    env = {k: v for k, v in os.environ.items() if k.startswith(("IMMUNESIM_", "NUMBA_"))}
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, host="127.0.0.1", env=env or None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
 class DaskBackend:
     name = "dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise TrialError("--workers/--scheduler need Dask distributed: "
-                             "pip install 'immunesim[dask]'") from None
-        self._cluster = None
-        if scheduler:
-            if not re.match(r"^(tcp|tls|ws|wss|ucx|inproc)://[^\s/]+:\d{1,5}$", scheduler or ""):
-                raise TrialError(f"--scheduler {clip(scheduler)}: expected an address like "
-                                 "tcp://host:8786")
-            try:
-                self.client = Client(scheduler, timeout="20s")
-            except (OSError, ValueError, TypeError) as exc:   # TimeoutError is an OSError
-                raise TrialError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-        else:
-            env = {k: v for k, v in os.environ.items() if k.startswith(("IMMUNESIM_", "NUMBA_"))}
-            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, host="127.0.0.1",
-                                         env=env or None, silence_logs=logging.ERROR)
-            self.client = Client(self._cluster)
+        self.client, self._cluster = dask_client(workers, scheduler)
         n = len(self.client.scheduler_info()["workers"])
         self.width = max(2 * n, 2)      # chunks in flight: keep every worker busy
 

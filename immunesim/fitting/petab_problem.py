@@ -78,6 +78,41 @@ class Problem:
     def n_measurements(self) -> int:
         return int(len(self.petab.measurement_df))
 
+    @property
+    def estimated(self) -> list[str]:
+        """The ids of the parameters to estimate (``estimate`` = 1), in table order."""
+        df = self.petab.parameter_df
+        return [pid for pid in df.index if int(df.loc[pid, "estimate"]) == 1]
+
+    @property
+    def scales(self) -> dict[str, str]:
+        df = self.petab.parameter_df
+        return {pid: str(df.loc[pid, "parameterScale"]) for pid in df.index}
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Each parameter's (lower, upper) bound, linear scale."""
+        df = self.petab.parameter_df
+        return {pid: (float(df.loc[pid, "lowerBound"]), float(df.loc[pid, "upperBound"]))
+                for pid in df.index}
+
+    def formulas(self) -> dict:
+        """Observable id -> (observable formula, noise formula, transformation, distribution),
+        parsed once by the petab library's own parser."""
+        if "formulas" not in self._models:
+            from petab.v1.math import sympify_petab   # the petab library's formula parser
+
+            odf = self.petab.observable_df
+            out = {}
+            for oid in odf.index:
+                row = odf.loc[oid]
+                out[oid] = (_Formula(sympify_petab(row["observableFormula"]),
+                                     f"observable {oid}"),
+                            _Formula(sympify_petab(row["noiseFormula"]), f"noise of {oid}"),
+                            str(row.get("observableTransformation", "lin") or "lin"),
+                            str(row.get("noiseDistribution", "normal") or "normal"))
+            self._models["formulas"] = out
+        return self._models["formulas"]
+
 
 def load_problem(path) -> Problem:
     """Read a PEtab v1 problem (its YAML file) with the petab library."""
@@ -107,10 +142,25 @@ def load_problem(path) -> Problem:
     if "preequilibrationConditionId" in mdf and mdf["preequilibrationConditionId"].notna().any() \
             and (mdf["preequilibrationConditionId"].astype(str).str.strip() != "").any():
         raise PetabError(f"{path}: preequilibration is not supported yet")
+    for col in ("time", "measurement"):
+        values = pd_numeric(mdf[col]) if col in mdf else None
+        if values is None or not np.all(np.isfinite(values)):
+            raise PetabError(f"{path}: the measurement table's {col} column must hold finite "
+                             "numbers in every row")
+    if np.any(pd_numeric(mdf["time"]) < 0):
+        raise PetabError(f"{path}: a measurement time is negative")
     bad = sorted(set(problem.parameter_df["parameterScale"]) - set(SCALES))
     if bad:
         raise PetabError(f"{path}: parameterScale {bad}; allowed {', '.join(SCALES)}")
     return Problem(petab=problem, sbml=sbml_path.read_text(), path=path)
+
+
+def pd_numeric(column) -> np.ndarray | None:
+    """A table column as floats, or None where an entry is not a number."""
+    try:
+        return np.asarray(column, dtype=float)
+    except (TypeError, ValueError):
+        return None
 
 
 def _value(token, params: dict, where: str) -> float:
@@ -156,55 +206,96 @@ def nllh_term(y: float, m: float, sigma: float, transformation: str, distributio
     raise PetabError(f"noiseDistribution {distribution!r}; allowed normal, laplace")
 
 
-def evaluate(problem: Problem, params: dict | None = None) -> dict:
+def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = False) -> dict:
     """The negative log-likelihood at ``params`` (parameter table id -> linear value; default:
-    the nominal values), with the number of measurements and the simulations' statuses."""
-    from petab.v1.math import sympify_petab   # the petab library's own formula parser
+    the nominal values), with the number of measurements and the simulations' statuses.
 
+    ``gradient=True`` adds ``grad``: the derivative of the nllh with respect to each estimated
+    parameter on its own scale (``parameterScale``: ``d/d log10(theta)`` for a log10
+    parameter), from forward sensitivities (:func:`immunesim.simulate` ``sensitivities=``)
+    through the observable and noise formulas (their SymPy derivatives) and the noise model.
+    The start values' derivatives (initial assignments of the parameters) are taken by central
+    differences of the algebraic start map (:meth:`~immunesim.model.sbml.SBMLModel.start`, no
+    ODE solve; relative error ~1e-9)."""
     pt = problem.nominal()
     pt.update(params or {})
-    cdf, odf, mdf = (problem.petab.condition_df, problem.petab.observable_df,
-                     problem.petab.measurement_df)
-    obs = {}
-    for oid in odf.index:
-        row = odf.loc[oid]
-        obs[oid] = (_Formula(sympify_petab(row["observableFormula"]), f"observable {oid}"),
-                    _Formula(sympify_petab(row["noiseFormula"]), f"noise of {oid}"),
-                    str(row.get("observableTransformation", "lin") or "lin"),
-                    str(row.get("noiseDistribution", "normal") or "normal"))
+    mdf = problem.petab.measurement_df
+    obs = problem.formulas()
+    est = problem.estimated if gradient else []
     total, statuses = 0.0, {}
+    grad = np.zeros(len(est))
     for cid, rows in mdf.groupby("simulationConditionId", sort=False):
-        model, params, y0 = _condition_model(problem, cid, cdf, pt)
-        times = np.unique(np.concatenate([[0.0], rows["time"].to_numpy(dtype=float)]))
-        if times.size < 2:
-            times = np.array([0.0, max(times[-1], 1e-9)])
-        r = simulate(model, times, params=params, y0=y0, rtol=RTOL, atol=ATOL, kernels="generic",
-                     on_failure="flag")
-        statuses[cid] = r.message
-        if not r.ok:
+        run = _run_condition(problem, cid, pt, est)
+        statuses[cid] = run.message
+        if run.series is None:
             return {"nllh": math.inf, "n_measurements": problem.n_measurements,
-                    "statuses": statuses}
-        symbols = model.sbml.symbols
-        series = {sid: model.values(r, sid) for sid, s in symbols.items()
-                  if s.role != "inline" and s.kind in ("species", "parameter", "compartment")}
-        for sid, s in symbols.items():      # the run's parameter values, not the import's
-            if s.role == "parameter" and params is not None and s.name in params:
-                series[sid] = np.full(times.size, params[s.name])
-        for _, row in rows.iterrows():
-            oid = row["observableId"]
+                    "statuses": statuses} | ({"grad": dict.fromkeys(est, math.nan)}
+                                             if gradient else {})
+        for row in rows.itertuples(index=False):
+            oid = row.observableId
             formula, noise, transformation, distribution = obs[oid]
-            k = int(np.searchsorted(times, float(row["time"])))
-            env = {name: float(v[k]) for name, v in series.items()}
+            k = int(np.searchsorted(run.times, float(row.time)))
+            env = {name: float(v[k]) for name, v in run.series.items()}
             env.update(pt)
-            for n, v in enumerate(_overrides(row.get("observableParameters"), pt,
-                                             f"measurement of {oid}"), start=1):
+            o_over = _overrides(getattr(row, "observableParameters", None), pt,
+                                f"measurement of {oid}")
+            n_over = _overrides(getattr(row, "noiseParameters", None), pt,
+                                f"measurement of {oid}")
+            for n, v in enumerate(o_over, start=1):
                 env[f"observableParameter{n}_{oid}"] = v
-            for n, v in enumerate(_overrides(row.get("noiseParameters"), pt,
-                                             f"measurement of {oid}"), start=1):
+            for n, v in enumerate(n_over, start=1):
                 env[f"noiseParameter{n}_{oid}"] = v
-            m, s = formula(env), noise(env)
-            total += nllh_term(float(row["measurement"]), m, s, transformation, distribution)
-    return {"nllh": total, "n_measurements": problem.n_measurements, "statuses": statuses}
+            m, sd = formula(env), noise(env)
+            y = float(row.measurement)
+            total += nllh_term(y, m, sd, transformation, distribution)
+            if not gradient:
+                continue
+            dm_dm, dsd = _term_slopes(y, m, sd, transformation, distribution)
+            refs = {}         # placeholder -> the table parameter it stands for
+            for prefix, entry in (("observableParameter", getattr(row, "observableParameters",
+                                                                  None)),
+                                  ("noiseParameter", getattr(row, "noiseParameters", None))):
+                for n, tok in enumerate(_tokens(entry), start=1):
+                    if tok in pt:
+                        refs[f"{prefix}{n}_{oid}"] = tok
+            for j, theta in enumerate(est):
+                dm = formula.total(env, theta, run.dseries[j] if run.dseries else {}, k, refs)
+                ds = noise.total(env, theta, run.dseries[j] if run.dseries else {}, k, refs)
+                grad[j] += dm_dm * dm + dsd * ds
+    out = {"nllh": total, "n_measurements": problem.n_measurements, "statuses": statuses}
+    if gradient:
+        scale = problem.scales
+        out["grad"] = {theta: float(grad[j] * _scale_factor(scale[theta], pt[theta]))
+                       for j, theta in enumerate(est)}
+    return out
+
+
+def _scale_factor(scale: str, value: float) -> float:
+    """d theta / d (theta on ``scale``)."""
+    return {"lin": 1.0, "log": value, "log10": value * math.log(10.0)}[scale]
+
+
+def _tokens(entry) -> list[str]:
+    if entry is None or (isinstance(entry, float) and math.isnan(entry)):
+        return []
+    if isinstance(entry, (int, float, np.floating, np.integer)):
+        return []
+    return [x.strip() for x in str(entry).split(";") if x.strip()]
+
+
+def _term_slopes(y, m, sd, transformation, distribution) -> tuple[float, float]:
+    """(d term / d m, d term / d sd) of :func:`nllh_term`."""
+    if transformation in ("log", "log10"):
+        if not (y > 0 and m > 0):
+            return math.nan, math.nan
+        scale = math.log if transformation == "log" else math.log10
+        dmt = 1.0 / (m * (1.0 if transformation == "log" else math.log(10.0)))
+        r = scale(y) - scale(m)
+    else:
+        dmt, r = 1.0, y - m
+    if distribution == "normal":
+        return -r / sd**2 * dmt, 1.0 / sd - r * r / sd**3
+    return -math.copysign(1.0, r) / sd * dmt if r != 0 else 0.0, 1.0 / sd - abs(r) / sd**2
 
 
 class _Formula:
@@ -214,11 +305,35 @@ class _Formula:
 
     def __init__(self, expr, what: str):
         self.expr, self.what = expr, what
+        self._d = {}
         self.names = sorted(str(s) for s in expr.free_symbols)
         try:
             self.parsed = parse(from_sympy(expr), what)
         except ExpressionError:
             self.parsed = None
+
+    def derivative(self, name: str) -> "_Formula":
+        """The formula's partial derivative with respect to symbol ``name`` (SymPy's)."""
+        if name not in self._d:
+            sym = next(x for x in self.expr.free_symbols if str(x) == name)
+            self._d[name] = _Formula(self.expr.diff(sym), f"d({self.what})/d{name}")
+        return self._d[name]
+
+    def total(self, env: dict, theta: str, dseries: dict, k: int, refs: dict) -> float:
+        """d formula / d theta at ``env``: through the model's symbols (``dseries``: symbol ->
+        d value / d theta over time, at index ``k``), theta itself where the formula names it,
+        and the measurement's placeholders that stand for theta (``refs``)."""
+        out = 0.0
+        for name in self.names:
+            if name == theta or refs.get(name) == theta:
+                slope = 1.0
+            elif name in dseries and name not in refs:
+                slope = float(dseries[name][k])
+            else:
+                continue
+            if slope != 0.0:
+                out += self.derivative(name)(env) * slope
+        return out
 
     def __call__(self, env: dict) -> float:
         missing = [n for n in self.names if n not in env]
@@ -228,6 +343,129 @@ class _Formula:
         if self.parsed is not None:
             return evaluate_expression(self.parsed, {n: env[n] for n in self.names})
         return float(self.expr.subs({s: env[str(s)] for s in self.expr.free_symbols}))
+
+
+@dataclass
+class _Run:
+    """One condition's simulation: its ``times``, ``series`` (SBML id -> values over times; None
+    where the simulation failed), and per estimated parameter ``dseries`` (SBML id -> d values /
+    d parameter)."""
+
+    times: np.ndarray
+    series: dict | None
+    dseries: list
+    message: str
+
+
+def simulate_conditions(problem: Problem, params: dict | None = None,
+                        n_points: int = 200) -> list[dict]:
+    """The observables simulated at ``params`` (id -> linear value; default nominal) on a fine
+    time grid, with their data: one dict per (observable, condition) measured, with
+    ``observable``, ``condition``, ``t`` and ``value`` (the curve; the first measurement's
+    observable parameters), ``data_t``, ``data`` and ``sd`` (the noise at each data point)."""
+    pt = problem.nominal()
+    pt.update(params or {})
+    mdf = problem.petab.measurement_df
+    obs = problem.formulas()
+    out = []
+    for cid, rows in mdf.groupby("simulationConditionId", sort=False):
+        t_end = float(rows["time"].max())
+        grid = np.linspace(0.0, t_end if t_end > 0 else 1e-9, n_points)
+        run = _run_condition(problem, cid, pt, [], extra_times=grid)
+        if run.series is None:
+            continue
+        for oid, orows in rows.groupby("observableId", sort=False):
+            formula, noise, _, _ = obs[oid]
+            first = orows.iloc[0]
+            env0 = dict(pt)
+            for n, v in enumerate(_overrides(first.get("observableParameters"), pt,
+                                             f"measurement of {oid}"), start=1):
+                env0[f"observableParameter{n}_{oid}"] = v
+            curve = []
+            for t in grid:
+                k = int(np.searchsorted(run.times, t))
+                env = {name: float(v[k]) for name, v in run.series.items()} | env0
+                curve.append(formula(env))
+            sds = []
+            for row in orows.itertuples(index=False):
+                k = int(np.searchsorted(run.times, float(row.time)))
+                env = {name: float(v[k]) for name, v in run.series.items()} | dict(pt)
+                for n, v in enumerate(_overrides(getattr(row, "observableParameters", None), pt,
+                                                 f"measurement of {oid}"), start=1):
+                    env[f"observableParameter{n}_{oid}"] = v
+                for n, v in enumerate(_overrides(getattr(row, "noiseParameters", None), pt,
+                                                 f"measurement of {oid}"), start=1):
+                    env[f"noiseParameter{n}_{oid}"] = v
+                sds.append(noise(env))
+            out.append({"observable": oid, "condition": cid, "t": grid,
+                        "value": np.array(curve), "data_t": orows["time"].to_numpy(float),
+                        "data": orows["measurement"].to_numpy(float), "sd": np.array(sds)})
+    return out
+
+
+def _run_condition(problem: Problem, cid: str, pt: dict, est: list, extra_times=None) -> _Run:
+    cdf, mdf = problem.petab.condition_df, problem.petab.measurement_df
+    rows = mdf[mdf["simulationConditionId"] == cid]
+    model, params, y0 = _condition_model(problem, cid, cdf, pt)
+    times = np.unique(np.concatenate([[0.0], rows["time"].to_numpy(dtype=float),
+                                      [] if extra_times is None else extra_times]))
+    if times.size < 2:
+        times = np.array([0.0, max(times[-1], 1e-9)])
+    directions, slopes = [], None
+    if est:
+        if params is None:
+            raise PetabError(f"condition {cid}: the gradient needs a start that can be "
+                             "re-evaluated (the model has a fast reaction or rateOf)")
+        full = _start_slopes(problem, cid, cdf, pt, est, model)   # (n_p + n_y, n_est)
+        nonzero = np.flatnonzero(np.any(full != 0.0, axis=1))
+        names = list(model.parameter_names) + list(model.species_names)
+        directions = [names[i] for i in nonzero]
+        slopes = full[nonzero]
+    r = simulate(model, times, params=params, y0=y0, rtol=RTOL, atol=ATOL, kernels="generic",
+                 on_failure="flag", sensitivities=directions or None)
+    if not r.ok:
+        return _Run(times, None, [], str(r.message))
+    symbols = model.sbml.symbols
+    series, where = {}, {}
+    index = {n: i for i, n in enumerate(r.variables)}
+    for sid, sym in symbols.items():
+        if sym.role != "inline" and sym.kind in ("species", "parameter", "compartment"):
+            series[sid] = model.values(r, sid)
+            where[sid] = sym.name
+    for sid, sym in symbols.items():      # the run's parameter values, not the import's
+        if sym.role == "parameter" and params is not None and sym.name in params:
+            series[sid] = np.full(times.size, params[sym.name])
+    dseries = []
+    if est:
+        S = r.sensitivities.values if directions else np.zeros((times.size, len(index), 0))
+        dS = S @ slopes                                       # time x variable x n_est
+        p_index = model.parameter_index
+        for j in range(len(est)):
+            d = {}
+            for sid, name in where.items():
+                if name in index:
+                    d[sid] = dS[:, index[name], j]
+                elif name in p_index:
+                    d[sid] = np.full(times.size, full[p_index[name], j])
+            dseries.append(d)
+    return _Run(times, series, dseries, str(r.message))
+
+
+def _start_slopes(problem: Problem, cid: str, cdf, pt: dict, est: list, model) -> np.ndarray:
+    """d (p, y0) / d theta for the estimated parameters ``est`` (rows: the model's parameters
+    then its species; columns: ``est``), by central differences of the start map (algebraic:
+    initial assignments), with a relative step of 1e-6."""
+    n_p = len(model.parameter_names)
+    out = np.zeros((n_p + len(model.species_names), len(est)))
+    for j, theta in enumerate(est):
+        v = pt[theta]
+        h = 1e-6 * abs(v) if v != 0 else 1e-9
+        hi = _condition_model(problem, cid, cdf, {**pt, theta: v + h})
+        lo = _condition_model(problem, cid, cdf, {**pt, theta: v - h})
+        for part, off in ((1, 0), (2, n_p)):     # (model, params, y0): params, then y0
+            va, vb = (np.array(list(x[part].values())) for x in (hi, lo))
+            out[off:off + va.size, j] = (va - vb) / (2.0 * h)
+    return out
 
 
 def _condition_model(problem: Problem, cid: str, cdf, pt: dict):

@@ -41,6 +41,7 @@ SBML packages other than ``comp`` that a file requires, and math outside SBML's 
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
 import re
@@ -1209,6 +1210,13 @@ class _Importer:
         return "1"
 
 
+@functools.lru_cache(maxsize=8192)
+def _parse_start(text: str, sid: str):
+    """A start expression, parsed once: a fit or a cohort evaluates the same texts again with
+    other values (parsing is 3/4 of the start map's cost)."""
+    return parse(text, f"the start value of '{sid}'")
+
+
 def start_values(t0: dict[str, str], names: dict[str, str]) -> tuple[dict[str, float], list[str]]:
     """Every symbol's value at the start: initial assignments, assignment rules, declared
     values and reaction rates evaluated together in dependency order. ``t0``: SBML id ->
@@ -1221,7 +1229,7 @@ def start_values(t0: dict[str, str], names: dict[str, str]) -> tuple[dict[str, f
         if text == "nan":
             continue
         try:
-            parsed[sid] = parse(text, f"the start value of '{sid}'")
+            parsed[sid] = _parse_start(text, sid)
         except ExpressionError as exc:
             problems.append(str(exc))
     values: dict[str, float] = {}

@@ -1,0 +1,254 @@
+"""Multistart fitting and profile likelihoods of PEtab problems.
+
+The objective is the problem's negative log-likelihood (:func:`.petab_problem.evaluate`) as a
+function of the estimated parameters on their PEtab scales (``lin``, ``log``, ``log10``), with
+its gradient from forward sensitivities. Each start is a local optimisation by fides
+(Fröhlich & Sorger 2022, doi:10.1371/journal.pcbi.1010322: an interior trust-region method
+for box bounds, with a BFGS approximation of the Hessian here), from a point drawn uniformly
+inside the bounds on the parameter scale (a seeded generator: the same seed gives the same
+starts). Starts run in parallel: on this machine's cores in worker processes, or on Dask
+(``workers``/``scheduler``, as ``immunesim trial`` does). A start is a pure function of the
+problem file, its index and the seed, so where it runs does not change its result.
+
+Profile likelihoods: each estimated parameter is fixed at points stepping away from the best
+fit on its scale, the others re-optimised from the previous point's optimum (the usual
+continuation), until the nllh rises by more than the 95 % threshold
+``chi2(1, 0.95) / 2 = 1.92`` or a bound is reached. The 95 % interval is where the profile
+crosses that threshold (linear interpolation between points), ``-inf``/``inf`` where it does
+not cross inside the bounds (a practically non-identifiable direction).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .petab_problem import PetabError, Problem, evaluate, load_problem
+
+#: the nllh rise that bounds a 95 % profile-likelihood interval: chi2(1, 0.95) / 2
+PROFILE_THRESHOLD = 1.920729410347062
+EXIT = {-5: "maxtime", -4: "not finite", -3: "exceeded bounds", -2: "delta too small",
+        -1: "maxiter", 0: "did not finish", 1: "converged (f tolerance)",
+        2: "converged (x tolerance)", 3: "converged (gradient tolerance)"}
+
+
+def to_linear(scale: str, x: float) -> float:
+    """A parameter's linear value from its value on ``scale`` (PEtab's parameterScale)."""
+    return x if scale == "lin" else math.exp(x) if scale == "log" else 10.0 ** x
+
+
+def to_scale(scale: str, v: float) -> float:
+    """A parameter's value on ``scale`` from its linear value."""
+    return v if scale == "lin" else math.log(v) if scale == "log" else math.log10(v)
+
+
+@dataclass
+class Objective:
+    """The nllh and its gradient over the estimated parameters on their scales (a vector in
+    ``problem.estimated`` order); ``fixed``: ids held at given linear values (profiles)."""
+
+    problem: Problem
+    fixed: dict = field(default_factory=dict)
+    n_calls: int = 0
+
+    def __post_init__(self):
+        self.ids = [p for p in self.problem.estimated if p not in self.fixed]
+        scales, bounds = self.problem.scales, self.problem.bounds()
+        self.scales = [scales[p] for p in self.ids]
+        self.lb = np.array([to_scale(s, bounds[p][0]) for p, s in zip(self.ids, self.scales)])
+        self.ub = np.array([to_scale(s, bounds[p][1]) for p, s in zip(self.ids, self.scales)])
+
+    def values(self, x) -> dict:
+        return {**self.fixed, **{p: to_linear(s, float(v))
+                                 for p, s, v in zip(self.ids, self.scales, x)}}
+
+    def __call__(self, x) -> tuple[float, np.ndarray]:
+        self.n_calls += 1
+        r = evaluate(self.problem, self.values(x), gradient=True)
+        f = float(r["nllh"])
+        g = np.array([r["grad"][p] for p in self.ids], dtype=float)
+        if not (math.isfinite(f) and np.all(np.isfinite(g))):
+            return math.inf, np.full(len(self.ids), math.nan)
+        return f, g
+
+
+def draw_starts(problem: Problem, n_starts: int, seed: int) -> np.ndarray:
+    """``n_starts`` points uniform inside the bounds on each parameter's scale (rows)."""
+    obj = Objective(problem)
+    rng = np.random.default_rng(seed)
+    return obj.lb + rng.random((n_starts, len(obj.ids))) * (obj.ub - obj.lb)
+
+
+def local_fit(problem: Problem, x0, *, fixed: dict | None = None, max_iter: int = 500,
+              max_time: float = math.inf) -> dict:
+    """One local optimisation from ``x0`` (scaled): ``{nllh, x (scaled, by id), iterations,
+    n_evaluations, status, exitflag, time_s}``."""
+    import fides
+
+    obj = Objective(problem, dict(fixed or {}))
+    t0 = time.perf_counter()
+    x0 = np.clip(np.asarray(x0, dtype=float), obj.lb, obj.ub)
+    f0, _ = obj(x0)
+    out = {"nllh_start": f0}
+    if not math.isfinite(f0):
+        return out | {"nllh": math.inf, "x": dict(zip(obj.ids, x0)), "iterations": 0,
+                      "n_evaluations": obj.n_calls, "exitflag": -4,
+                      "status": "the start's simulation failed",
+                      "time_s": time.perf_counter() - t0}
+    opt = fides.Optimizer(obj, ub=obj.ub, lb=obj.lb, verbose=logging.ERROR,
+                          hessian_update=fides.BFGS(),
+                          options={fides.Options.MAXITER: int(max_iter),
+                                   fides.Options.MAXTIME: float(max_time),
+                                   fides.Options.FATOL: 1e-10, fides.Options.FRTOL: 1e-10,
+                                   fides.Options.GATOL: 1e-6})
+    logging.getLogger("fides").setLevel(logging.ERROR)
+    fval, x, _, _ = opt.minimize(x0)
+    flag = int(opt.exitflag)
+    return out | {"nllh": float(fval), "x": dict(zip(obj.ids, map(float, x))),
+                  "iterations": int(opt.iteration), "n_evaluations": obj.n_calls,
+                  "exitflag": flag, "status": EXIT.get(flag, str(opt.exitflag)),
+                  "time_s": time.perf_counter() - t0}
+
+
+_PROBLEMS: dict = {}
+
+
+def run_start(problem_path: str, x0, index: int, max_iter: int = 500) -> dict:
+    """Start ``index`` from ``x0``, in whatever process runs it (the problem is read once per
+    process)."""
+    import numba
+
+    numba.set_num_threads(1)        # one start per process: the pool parallelises
+    key = str(Path(problem_path).resolve())
+    if key not in _PROBLEMS:
+        _PROBLEMS[key] = load_problem(problem_path)
+    return {"start": int(index)} | local_fit(_PROBLEMS[key], x0, max_iter=max_iter)
+
+
+def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: int | None = None,
+               workers: int | None = None, scheduler: str | None = None, max_iter: int = 500,
+               done: dict | None = None, on_result=None, progress=None) -> list[dict]:
+    """Run ``n_starts`` local fits of the problem at ``problem_path`` from seeded random starts.
+
+    ``processes``: local worker processes (default: the cores); ``workers``/``scheduler``: run
+    the starts on Dask instead (a local cluster of N processes, or a running scheduler).
+    ``done``: start index -> result already computed (a resumed run; those are not run again);
+    ``on_result(result)`` is called as each start finishes (to save it); ``progress(n_done,
+    n_starts)``. Returns the results in start order."""
+    problem = load_problem(problem_path)
+    starts = draw_starts(problem, n_starts, seed)
+    results = dict(done or {})
+    todo = [i for i in range(n_starts) if i not in results]
+    if progress:
+        progress(len(results), n_starts)
+
+    def finish(r):
+        results[r["start"]] = r
+        if on_result:
+            on_result(r)
+        if progress:
+            progress(len(results), n_starts)
+
+    path = str(problem_path)
+    if workers is not None or scheduler is not None:
+        from ..cohort.dask_backend import dask_client
+
+        client, cluster = dask_client(workers, scheduler)
+        try:
+            from distributed import as_completed
+
+            futures = [client.submit(run_start, path, starts[i], i, max_iter, pure=False)
+                       for i in todo]
+            for fut in as_completed(futures):
+                finish(fut.result())
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif (processes or os.cpu_count() or 1) > 1 and len(todo) > 1:
+        import multiprocessing
+
+        from concurrent.futures import as_completed as done_as_completed
+
+        n = min(processes or os.cpu_count() or 1, len(todo))
+        # spawned (not forked: Numba's threading layer does not survive a fork), with this
+        # process's environment (the kernel cache, IMMUNESIM_* and NUMBA_* settings)
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(run_start, path, starts[i], i, max_iter) for i in todo]
+            for fut in done_as_completed(futures):
+                finish(fut.result())
+    else:
+        for i in todo:
+            finish(run_start(path, starts[i], i, max_iter))
+    return [results[i] for i in range(n_starts)]
+
+
+def profile(problem: Problem, best: dict, *, points: int = 12, step: float = 0.1,
+            max_iter: int = 200, progress=None) -> list[dict]:
+    """Profile likelihoods of the estimated parameters from the best fit ``best`` (id ->
+    scaled value): rows ``{parameter, value (scaled), value_linear, nllh, delta}``, on each side
+    up to ``points`` steps of ``step`` (on the parameter's scale, doubled while the nllh rises
+    by less than 0.1 per step) or until the nllh rises by more than twice the 95 % threshold."""
+    ids, scales, bounds = problem.estimated, problem.scales, problem.bounds()
+    f_best = evaluate(problem, {p: to_linear(scales[p], best[p]) for p in ids})["nllh"]
+    rows = []
+    for n, pid in enumerate(ids):
+        lo, hi = (to_scale(scales[pid], b) for b in bounds[pid])
+        rows.append({"parameter": pid, "value": best[pid],
+                     "value_linear": to_linear(scales[pid], best[pid]), "nllh": f_best,
+                     "delta": 0.0})
+        for direction in (-1.0, 1.0):
+            x_prev = {p: best[p] for p in ids if p != pid}
+            v, h, f_prev = best[pid], step, f_best
+            for _ in range(points):
+                v = min(max(v + direction * h, lo), hi)
+                fixed = {pid: to_linear(scales[pid], v)}
+                r = local_fit(problem, [x_prev[p] for p in ids if p != pid], fixed=fixed,
+                              max_iter=max_iter)
+                f = r["nllh"]
+                rows.append({"parameter": pid, "value": v,
+                             "value_linear": to_linear(scales[pid], v), "nllh": f,
+                             "delta": f - f_best})
+                if not math.isfinite(f) or f - f_best > 2 * PROFILE_THRESHOLD \
+                        or v in (lo, hi):
+                    break
+                if f - f_prev < 0.1:
+                    h *= 2.0
+                x_prev, f_prev = r["x"], f
+        if progress:
+            progress(n + 1, len(ids))
+    rows.sort(key=lambda r: (ids.index(r["parameter"]), r["value"]))
+    return rows
+
+
+def profile_intervals(rows: list[dict], ids) -> dict:
+    """Each parameter's 95 % profile interval (scaled) from :func:`profile`'s rows."""
+    out = {}
+    for pid in ids:
+        pts = [(r["value"], r["delta"]) for r in rows if r["parameter"] == pid]
+        k = int(np.argmin([d for _, d in pts]))
+        ends = []
+        for side in (range(k, -1, -1), range(k, len(pts))):
+            side = list(side)
+            end = None
+            for a, b in zip(side, side[1:]):
+                (va, da), (vb, db) = pts[a], pts[b]
+                if da <= PROFILE_THRESHOLD < db:
+                    end = va + (PROFILE_THRESHOLD - da) * (vb - va) / (db - da)
+                    break
+            ends.append(end)
+        lower = ends[0] if ends[0] is not None else -math.inf
+        upper = ends[1] if ends[1] is not None else math.inf
+        out[pid] = (lower, upper)
+    return out
+
+
+__all__ = ["EXIT", "Objective", "PROFILE_THRESHOLD", "PetabError", "draw_starts", "local_fit",
+           "multistart", "profile", "profile_intervals", "run_start"]
