@@ -57,12 +57,13 @@ from .sbml_source import (
     population_data,
     validate_source,
 )
+from .sensitivity_spec import validate_sensitivity
 from .strategy_spec import strategy_drugs
 from .tissue import validate_tissue
 
 TOP_KEYS = ("name", "description", "disease", "seed", "patient", "parameters", "initial", "time",
             "therapies", "arms", "compare", "treat_to_target", "solver", "outputs", "model",
-            "tissue", "population", "trial")
+            "tissue", "population", "trial", "sensitivity")
 
 
 class ScenarioError(ImmunesimError, ValueError):
@@ -102,6 +103,7 @@ class Scenario:
     population: Any = None       # immunesim.scenario.population.Population (immunesim trial)
     trial: Any = None            # immunesim.scenario.trial_spec.Trial
     sbml: SBMLSource | None = None   # an SBML model in place of the disease preset
+    sensitivity: dict | None = None  # immunesim sensitivity (scenario.sensitivity_spec)
     source: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -118,6 +120,8 @@ class Scenario:
             if trial["week"] == 7.0:     # days: hashes as before weeks could be other units
                 del trial["week"]
             content.update(population=self.population, trial=trial)
+        if self.sensitivity is not None:  # only scenarios with the block hash it
+            content.update(sensitivity=self.sensitivity)
         if self.sbml is not None:        # the file's content and the values set in it
             content.update(sbml={"sha256": self.sbml.sha256, "values": self.sbml.values})
         text = json.dumps(content, sort_keys=True, default=lambda o: dataclasses.asdict(o)
@@ -192,6 +196,18 @@ def validate(data: Any, *, origin: str = "scenario", base: Path | None = None) -
         problems.append(f"model: {model_kind} runs take therapies, not arms or treat_to_target")
     population, trial = sections.population_trial(data.get("population"), data.get("trial"), mdata,
                                                   arms, covariates, times, model_kind, problems)
+    sens = None
+    if "sensitivity" in data and mdata is not None:
+        full = sections.coupled_data(mdata, drugs, covariates, [])   # listed once, above
+        table = {p["name"]: (parameters.get(p["name"], p["value"]),
+                             tuple(p.get("bounds", (0.0, float("inf")))))
+                 for p in full["parameters"]}
+        sens = validate_sensitivity(data["sensitivity"], table,
+                                    {p["name"]: str(p.get("source", "")) for p in full["parameters"]},
+                                    sections.variable_names(full), seed,
+                                    times[-1] if times else None, problems)
+        if model_kind != "ode":
+            problems.append("sensitivity: runs on the ODE model (model: ode)")
     if problems:
         raise ScenarioError(problems)
     return Scenario(name=name, disease=disease, seed=seed, covariates=covariates,
@@ -200,7 +216,7 @@ def validate(data: Any, *, origin: str = "scenario", base: Path | None = None) -
                     summary_times=summary_times, figures=figures, formats=formats,
                     description=description, arms=arms, compare=compare, treat_to_target=strategy,
                     model_kind=model_kind, tissue=tissue, population=population, trial=trial,
-                    source=dict(data))
+                    sensitivity=sens, source=dict(data))
 
 
 def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list) -> Scenario:
@@ -251,13 +267,20 @@ def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list
                 if e.kind == CHALLENGE:
                     problems.append(f"trial.endpoints.{e.name}: a pathogen challenge needs a "
                                     "disease preset")
+        sens = None
+        if "sensitivity" in data and model is not None:
+            pdata = population_data(model)["parameters"]
+            sens = validate_sensitivity(
+                data["sensitivity"], {p["name"]: (p["value"], p["bounds"]) for p in pdata},
+                {p.name: p.source for p in model.parameters}, names, seed,
+                times[-1] if times else None, problems)
     if problems:
         raise ScenarioError(problems)
     return Scenario(name=name, disease="", seed=seed, covariates={}, parameters={}, initial={},
                     times=times, therapies=therapies, solver=solver, variables=variables or (),
                     readouts=readouts, summary_times=summary_times, figures=tuple(figures),
                     formats=formats, description=description, arms=arms, compare=compare,
-                    population=population,
+                    population=population, sensitivity=sens,
                     trial=trial, sbml=source, source=dict(data))
 
 

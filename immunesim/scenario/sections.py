@@ -305,6 +305,18 @@ def treat_to_target(raw, mdata, times, problems: list) -> dict | None:
     return validate_strategy(raw, variable_names(mdata), times, problems)
 
 
+def coupled_data(mdata, drugs: list, covariates: dict, problems: list) -> dict:
+    """The disease model's data with the run's drugs coupled (their PK species and parameters
+    added); the disease's alone where a drug cannot be coupled (the problem is listed)."""
+    if not drugs:
+        return mdata
+    try:
+        return couple(mdata, [resolve_drug(d) for d in drugs], covariates.get("body_weight", 70.0))
+    except ModelError as exc:
+        problems += [f"therapies: {p}" for p in exc.problems]
+        return mdata
+
+
 def outputs_variables(section: dict, disease_name: str, mdata, drugs: list, covariates: dict,
                       problems: list) -> tuple:
     """(variables, readouts): names of the disease model with the run's drugs coupled; the
@@ -312,13 +324,7 @@ def outputs_variables(section: dict, disease_name: str, mdata, drugs: list, cova
     if mdata is None:
         return None, None
     pr = preset(disease_name)
-    full = mdata
-    if drugs:
-        try:
-            full = couple(mdata, [resolve_drug(d) for d in drugs], covariates.get("body_weight", 70.0))
-        except ModelError as exc:
-            problems += [f"therapies: {p}" for p in exc.problems]
-    names = variable_names(full)
+    names = variable_names(coupled_data(mdata, drugs, covariates, problems))
     count_names = list((pr.get("counts") or {}).keys())
     variables = name_list(section.get("variables"), "outputs.variables", names, problems, "variables")
     readouts = name_list(section.get("readouts"), "outputs.readouts", names + count_names, problems,
