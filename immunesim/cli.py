@@ -625,7 +625,7 @@ def main(argv=None) -> int:
                    "and figures to this folder")
     f.add_argument("--starts", type=int, default=20, help="local optimisations (default 20)")
     f.add_argument("--seed", type=int, default=0, help="seed of the start points (default 0)")
-    f.add_argument("--max-iter", type=int, default=500, help="iterations per start (default 500)")
+    f.add_argument("--max-iter", type=int, default=250, help="iterations per start (default 250)")
     f.add_argument("--profile", action="store_true", help="add profile likelihoods "
                    "(profiles.csv, profiles.png) with 95%% intervals")
     f.add_argument("--resume", action="store_true", help="run only the starts not yet saved in "

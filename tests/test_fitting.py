@@ -91,4 +91,90 @@ def test_problems_that_cannot_be_evaluated_say_why(tmp_path):
         load_problem(dst / "Boehm_JProteomeRes2014.yaml")
     p = subprocess.run([sys.executable, "-m", "immunesim.cli", "fit", str(yaml_of("Boehm_JProteomeRes2014"))],
                        capture_output=True, text=True)
-    assert p.returncode == 2 and "--evaluate computes the objective" in p.stderr
+    assert p.returncode == 2 and "give -o OUTDIR" in p.stderr
+    lines = (src / "measurementData_Boehm_JProteomeRes2014.tsv").read_text().splitlines()
+    lines[2] = lines[2].replace("\t66.3634939682528\t", "\tmany\t")
+    m.write_text("\n".join(lines) + "\n")
+    with pytest.raises(PetabError, match="measurement column must hold finite numbers"):
+        load_problem(dst / "Boehm_JProteomeRes2014.yaml")
+
+
+@needs_problems
+def test_the_gradient_agrees_with_central_differences_on_boehm():
+    """Away from the optimum (where every component is far from zero): each component of the
+    forward-sensitivity gradient on the parameter's scale against central differences of the
+    objective with step 1e-4 on that scale, to 1e-4 relative (absolute below 1)."""
+    problem = load_problem(yaml_of("Boehm_JProteomeRes2014"))
+    rng = np.random.default_rng(1)
+    nominal, scales = problem.nominal(), problem.scales
+    point = {p: nominal[p] * 10 ** rng.uniform(-0.3, 0.3) for p in problem.estimated}
+    g = evaluate(problem, point, gradient=True)["grad"]
+    assert set(g) == set(problem.estimated)
+    for p in problem.estimated:
+        assert scales[p] == "log10"
+        h = 1e-4
+        up = evaluate(problem, {**point, p: point[p] * 10 ** h})["nllh"]
+        down = evaluate(problem, {**point, p: point[p] * 10 ** -h})["nllh"]
+        fd = (up - down) / (2 * h)
+        assert abs(g[p] - fd) <= 1e-4 * max(abs(fd), 1.0), (p, g[p], fd)
+
+
+DECAY = ROOT / "tests" / "data" / "petab_decay" / "decay.yaml"
+
+
+def decay_mle():
+    """The maximum-likelihood estimate of the decay problem in closed form: nonlinear least
+    squares for (A0, k) (SciPy), then sd = sqrt(RSS / n), nllh = n/2 log(2 pi sd^2) + n/2."""
+    import pandas as pd
+    from scipy.optimize import curve_fit
+
+    d = pd.read_csv(DECAY.parent / "measurements_decay.tsv", sep="\t")
+    t, y = d["time"].to_numpy(), d["measurement"].to_numpy()
+    (a0, k), _ = curve_fit(lambda t, a0, k: a0 * np.exp(-k * t), t, y, p0=[5.0, 0.1],
+                           xtol=1e-14, ftol=1e-14)
+    sd = math.sqrt(np.sum((y - a0 * np.exp(-k * t)) ** 2) / t.size)
+    return {"k": k, "A0": a0, "sd_A": sd}, 0.5 * t.size * math.log(2 * math.pi * sd * sd) + t.size / 2, t, y
+
+
+def test_a_multistart_fit_finds_the_closed_form_estimate_and_resumes(tmp_path):
+    mle, nllh, t, y = decay_mle()
+    out = tmp_path / "fit"
+    cmd = [sys.executable, "-m", "immunesim.cli", "fit", str(DECAY), "-o", str(out), "--starts",
+           "4", "--profile", "--json", "-q"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    summary = json.loads(p.stdout)
+    assert summary["nllh"] == pytest.approx(nllh, abs=1e-6)
+    assert summary["starts_at_best"] >= 3
+    import pandas as pd
+
+    best = pd.read_csv(out / "best.csv").set_index("parameter")
+    for name, v in mle.items():
+        assert best.loc[name, "value"] == pytest.approx(v, rel=1e-5)
+    starts = pd.read_csv(out / "starts.csv")
+    assert list(starts["start"]) == [0, 1, 2, 3] and (starts["nllh"] >= nllh - 1e-6).all()
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["nllh_fit"] == pytest.approx(fit["nllh"], abs=1e-6)   # fit vs tight tolerances
+    for f in ("waterfall.png", "fit_obs_A.png", "profiles.csv", "profiles.png", "manifest.json"):
+        assert (out / f).is_file(), f
+    # the 95 % profile interval of k against the profile in closed form: for a fixed k the
+    # best A0 is linear least squares and sd^2 = RSS/n, so nllh(k) = n/2 log(2 pi RSS/n) + n/2
+    def profile_nllh(log10k):
+        e = np.exp(-(10 ** log10k) * t)
+        a0 = np.dot(y, e) / np.dot(e, e)
+        rss = np.sum((y - a0 * e) ** 2)
+        return 0.5 * t.size * math.log(2 * math.pi * rss / t.size) + t.size / 2
+    from scipy.optimize import brentq
+
+    x = math.log10(mle["k"])
+    exact = [brentq(lambda u: profile_nllh(u) - nllh - 1.920729410347062, a, b)
+             for a, b in ((x - 1, x), (x, x + 1))]
+    lo, hi = fit["intervals_95_scaled"]["k"]
+    assert lo == pytest.approx(exact[0], abs=0.01) and hi == pytest.approx(exact[1], abs=0.01)
+    # --resume: every start is saved, so nothing runs again and the results are the same
+    before = (out / "starts.csv").read_text()
+    p = subprocess.run(cmd[:-3] + ["--resume", "-q"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert (out / "starts.csv").read_text() == before
+    p = subprocess.run(cmd[:-3] + ["--resume", "--seed", "5", "-q"], capture_output=True, text=True)
+    assert p.returncode == 2 and "another problem, seed or number of starts" in p.stderr

@@ -6,8 +6,9 @@ Sampling and indices are SALib's (Herman & Usher 2017, doi:10.21105/joss.00097; 
 2022, doi:10.18174/sesmo.18155):
 
 - ``sobol``: Saltelli's extension of Sobol' sequences (``SALib.sample.sobol``, N (D + 2) runs,
-  no second-order indices) and Sobol' first-order and total indices ``S1``, ``ST`` with
-  bootstrap 95 % confidence intervals (``SALib.analyze.sobol``);
+  or N (2 D + 2) with ``second_order``) and Sobol' first-order and total indices ``S1``, ``ST``
+  (and ``S2`` for each pair, rows ``a:b``) with bootstrap 95 % confidence intervals
+  (``SALib.analyze.sobol``);
 - ``morris``: elementary effects on a 4-level grid, ``mu``, ``mu_star`` (with its bootstrap
   interval) and ``sigma``;
 - ``fast``: the extended Fourier amplitude sensitivity test, ``S1`` and ``ST``;
@@ -71,7 +72,7 @@ def sample(spec: dict) -> np.ndarray:
     if method == "sobol":
         from SALib.sample import sobol as s
 
-        return s.sample(problem, n, calc_second_order=False, seed=seed)
+        return s.sample(problem, n, calc_second_order=spec.get("second_order", False), seed=seed)
     if method == "morris":
         from SALib.sample import morris as s
 
@@ -192,12 +193,21 @@ def analyse(spec: dict, X: np.ndarray, Y: np.ndarray, names: list, outputs: list
         if spec["method"] == "sobol":
             from SALib.analyze import sobol
 
-            si = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+            second = spec.get("second_order", False)
+            si = sobol.analyze(problem, y, calc_second_order=second, seed=seed)
             keys = ("S1", "S1_conf", "ST", "ST_conf")
+            if second:      # S2 of each pair k < l, in rows named "k:l" after the others
+                pairs = [{"output": name, "parameter": f"{p}:{q}", "S2": float(si["S2"][k, m]),
+                          "S2_conf": float(si["S2_conf"][k, m]), "note": ""}
+                         for k, p in enumerate(names) for m, q in enumerate(names) if m > k]
         elif spec["method"] == "fast":
             from SALib.analyze import fast
 
-            si = fast.analyze(problem, y, M=4, seed=seed)
+            import warnings
+
+            with warnings.catch_warnings():   # SALib: its bootstrap intervals for FAST are
+                warnings.simplefilter("ignore", UserWarning)   # indicative (README says so)
+                si = fast.analyze(problem, y, M=4, seed=seed)
             keys = ("S1", "S1_conf", "ST", "ST_conf")
         else:
             from SALib.analyze import morris
@@ -207,6 +217,8 @@ def analyse(spec: dict, X: np.ndarray, Y: np.ndarray, names: list, outputs: list
         for k, p in enumerate(names):
             rows.append({"output": name, "parameter": p,
                          **{key: float(np.asarray(si[key])[k]) for key in keys}, "note": ""})
+        if spec["method"] == "sobol" and spec.get("second_order", False):
+            rows += pairs
     return rows
 
 

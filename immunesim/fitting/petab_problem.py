@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ExpressionError, ImmunesimError
+from ..errors import ExpressionError, ImmunesimError, ModelError
 from ..model.expr import evaluate as evaluate_expression
 from ..model.expr import from_sympy, parse
 from ..model.sbml import load_sbml
@@ -116,7 +116,11 @@ class Problem:
 
 def load_problem(path) -> Problem:
     """Read a PEtab v1 problem (its YAML file) with the petab library."""
-    import petab.v1           # heavy (pandas, SymPy, ANTLR): only when a problem is read
+    try:
+        import petab.v1       # heavy (pandas, SymPy, ANTLR): only when a problem is read
+    except ImportError:
+        raise PetabError("PEtab problems need the petab library: pip install "
+                         "'immunesim[fit]'") from None
     import yaml
 
     path = Path(path)
@@ -206,17 +210,20 @@ def nllh_term(y: float, m: float, sigma: float, transformation: str, distributio
     raise PetabError(f"noiseDistribution {distribution!r}; allowed normal, laplace")
 
 
-def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = False) -> dict:
+def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = False,
+             rtol: float = RTOL, atol: float = ATOL) -> dict:
     """The negative log-likelihood at ``params`` (parameter table id -> linear value; default:
     the nominal values), with the number of measurements and the simulations' statuses.
+    ``rtol``, ``atol``: the simulations' tolerances (default :data:`RTOL`, :data:`ATOL`).
 
-    ``gradient=True`` adds ``grad``: the derivative of the nllh with respect to each estimated
+    ``gradient=True`` adds ``fim`` (the expected Fisher information matrix on the parameters'
+    scales, in ``problem.estimated`` order: a positive semi-definite Gauss-Newton approximation
+    of the nllh's Hessian) and ``grad``: the derivative of the nllh with respect to each estimated
     parameter on its own scale (``parameterScale``: ``d/d log10(theta)`` for a log10
     parameter), from forward sensitivities (:func:`immunesim.simulate` ``sensitivities=``)
     through the observable and noise formulas (their SymPy derivatives) and the noise model.
-    The start values' derivatives (initial assignments of the parameters) are taken by central
-    differences of the algebraic start map (:meth:`~immunesim.model.sbml.SBMLModel.start`, no
-    ODE solve; relative error ~1e-9)."""
+    The start values' derivatives (initial assignments that read the parameters) are exact
+    (:meth:`~immunesim.model.sbml.SBMLModel.start_slopes`)."""
     pt = problem.nominal()
     pt.update(params or {})
     mdf = problem.petab.measurement_df
@@ -224,8 +231,9 @@ def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = F
     est = problem.estimated if gradient else []
     total, statuses = 0.0, {}
     grad = np.zeros(len(est))
+    fim = np.zeros((len(est), len(est)))
     for cid, rows in mdf.groupby("simulationConditionId", sort=False):
-        run = _run_condition(problem, cid, pt, est)
+        run = _run_condition(problem, cid, pt, est, tolerances=(rtol, atol))
         statuses[cid] = run.message
         if run.series is None:
             return {"nllh": math.inf, "n_measurements": problem.n_measurements,
@@ -258,15 +266,23 @@ def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = F
                 for n, tok in enumerate(_tokens(entry), start=1):
                     if tok in pt:
                         refs[f"{prefix}{n}_{oid}"] = tok
-            for j, theta in enumerate(est):
-                dm = formula.total(env, theta, run.dseries[j] if run.dseries else {}, k, refs)
-                ds = noise.total(env, theta, run.dseries[j] if run.dseries else {}, k, refs)
-                grad[j] += dm_dm * dm + dsd * ds
+            dm = np.array([formula.total(env, theta, run.dseries[j] if run.dseries else {}, k,
+                                         refs) for j, theta in enumerate(est)])
+            ds = np.array([noise.total(env, theta, run.dseries[j] if run.dseries else {}, k,
+                                       refs) for j, theta in enumerate(est)])
+            grad += dm_dm * dm + dsd * ds
+            # the expected Fisher information of this measurement (normal: location 1/s^2 and
+            # scale 2/s^2; Laplace: 1/s^2 and 1/s^2), on the transformed scale of m
+            dmt = 1.0 if transformation == "lin" else 1.0 / (
+                m * (1.0 if transformation == "log" else math.log(10.0)))
+            w_s = 2.0 if distribution == "normal" else 1.0
+            fim += (dmt * dmt * np.outer(dm, dm) + w_s * np.outer(ds, ds)) / (sd * sd)
     out = {"nllh": total, "n_measurements": problem.n_measurements, "statuses": statuses}
     if gradient:
         scale = problem.scales
-        out["grad"] = {theta: float(grad[j] * _scale_factor(scale[theta], pt[theta]))
-                       for j, theta in enumerate(est)}
+        d = np.array([_scale_factor(scale[theta], pt[theta]) for theta in est])
+        out["grad"] = {theta: float(grad[j] * d[j]) for j, theta in enumerate(est)}
+        out["fim"] = fim * np.outer(d, d)
     return out
 
 
@@ -403,7 +419,8 @@ def simulate_conditions(problem: Problem, params: dict | None = None,
     return out
 
 
-def _run_condition(problem: Problem, cid: str, pt: dict, est: list, extra_times=None) -> _Run:
+def _run_condition(problem: Problem, cid: str, pt: dict, est: list, extra_times=None,
+                   tolerances=(RTOL, ATOL)) -> _Run:
     cdf, mdf = problem.petab.condition_df, problem.petab.measurement_df
     rows = mdf[mdf["simulationConditionId"] == cid]
     model, params, y0 = _condition_model(problem, cid, cdf, pt)
@@ -421,8 +438,8 @@ def _run_condition(problem: Problem, cid: str, pt: dict, est: list, extra_times=
         names = list(model.parameter_names) + list(model.species_names)
         directions = [names[i] for i in nonzero]
         slopes = full[nonzero]
-    r = simulate(model, times, params=params, y0=y0, rtol=RTOL, atol=ATOL, kernels="generic",
-                 on_failure="flag", sensitivities=directions or None)
+    r = simulate(model, times, params=params, y0=y0, rtol=tolerances[0], atol=tolerances[1],
+                 kernels="generic", on_failure="flag", sensitivities=directions or None)
     if not r.ok:
         return _Run(times, None, [], str(r.message))
     symbols = model.sbml.symbols
@@ -453,8 +470,28 @@ def _run_condition(problem: Problem, cid: str, pt: dict, est: list, extra_times=
 
 def _start_slopes(problem: Problem, cid: str, cdf, pt: dict, est: list, model) -> np.ndarray:
     """d (p, y0) / d theta for the estimated parameters ``est`` (rows: the model's parameters
-    then its species; columns: ``est``), by central differences of the start map (algebraic:
-    initial assignments), with a relative step of 1e-6."""
+    then its species; columns: ``est``): exact, by the chain rule through the initial
+    assignments (:meth:`~immunesim.model.sbml.SBMLModel.start_slopes`); by central differences
+    of the start map (relative step 1e-6) where a derivative cannot be written."""
+    values, _ = _start_values(problem, cid, cdf, pt, model)
+    sets = {theta: [sid for sid, tok in _start_tokens(problem, cid, cdf, pt, model).items()
+                    if tok == theta] for theta in est}
+    wrt = sorted({sid for sids in sets.values() for sid in sids})
+    n_p = len(model.parameter_names)
+    out = np.zeros((n_p + len(model.species_names), len(est)))
+    try:
+        dy0, dp = model.start_slopes(values, wrt) if wrt else (None, None)
+    except ModelError:
+        return _start_differences(problem, cid, cdf, pt, est, model)
+    for j, theta in enumerate(est):
+        for sid in sets[theta]:
+            k = wrt.index(sid)
+            out[:n_p, j] += dp[:, k]
+            out[n_p:, j] += dy0[:, k]
+    return out
+
+
+def _start_differences(problem: Problem, cid: str, cdf, pt: dict, est: list, model) -> np.ndarray:
     n_p = len(model.parameter_names)
     out = np.zeros((n_p + len(model.species_names), len(est)))
     for j, theta in enumerate(est):
@@ -468,12 +505,30 @@ def _start_slopes(problem: Problem, cid: str, cdf, pt: dict, est: list, model) -
     return out
 
 
-def _condition_model(problem: Problem, cid: str, cdf, pt: dict):
-    """``(model, params, y0)`` for condition ``cid`` at the table's values ``pt``: the SBML model
-    imported once per condition with the condition's numbers set, and the table's parameters
-    and the condition's parameter references set in its start
-    (:meth:`~immunesim.model.sbml.SBMLModel.start`: initial assignments re-evaluated, no new
-    import)."""
+def _start_tokens(problem: Problem, cid: str, cdf, pt: dict, model) -> dict:
+    """SBML id -> the parameter table id whose value the start sets it to (the table's own
+    parameters, and the condition's columns that name one)."""
+    recipe = model.start_recipe
+    numbers, refs = _condition_entries(cid, cdf, pt)
+    out = {pid: pid for pid in pt
+           if pid in recipe.t0 and pid not in recipe.fixed and pid not in numbers}
+    for col in refs:
+        out[col] = str(cdf.loc[cid, col]).strip()
+    return out
+
+
+def _start_values(problem: Problem, cid: str, cdf, pt: dict, model) -> tuple[dict, dict]:
+    """(SBML id -> value set in the start, the condition's numbers)."""
+    recipe = model.start_recipe
+    numbers, refs = _condition_entries(cid, cdf, pt)
+    values = {pid: v for pid, v in pt.items()
+              if pid in recipe.t0 and pid not in recipe.fixed and pid not in numbers}
+    return {**values, **refs}, numbers
+
+
+def _condition_entries(cid: str, cdf, pt: dict) -> tuple[dict, dict]:
+    """The condition's columns: (SBML id -> number, SBML id -> value of the table parameter
+    it names)."""
     numbers, refs = {}, {}
     if cid in cdf.index:
         for col in cdf.columns:
@@ -484,17 +539,25 @@ def _condition_model(problem: Problem, cid: str, cdf, pt: dict):
                 numbers[col] = float(raw)
             except (TypeError, ValueError):
                 refs[col] = _value(raw, pt, f"condition {cid}, column {col}")
+    return numbers, refs
+
+
+def _condition_model(problem: Problem, cid: str, cdf, pt: dict):
+    """``(model, params, y0)`` for condition ``cid`` at the table's values ``pt``: the SBML model
+    imported once per condition with the condition's numbers set, and the table's parameters
+    and the condition's parameter references set in its start
+    (:meth:`~immunesim.model.sbml.SBMLModel.start`: initial assignments re-evaluated, no new
+    import)."""
+    numbers, refs = _condition_entries(cid, cdf, pt)
     if cid not in problem._models:
         problem._models[cid] = load_sbml(problem.sbml, values=numbers, report_rates=False)
     model = problem._models[cid]
-    recipe = model.start_recipe
-    if recipe is None:                 # a start that cannot be re-evaluated: import with them
+    if model.start_recipe is None:     # a start that cannot be re-evaluated: import with them
         model = load_sbml(problem.sbml, values={**numbers, **refs, **_settable(problem, pt)},
                           report_rates=False)
         return model, None, None
-    values = {pid: v for pid, v in pt.items()
-              if pid in recipe.t0 and pid not in recipe.fixed and pid not in numbers}
-    y0, p = model.start({**values, **refs})
+    values, _ = _start_values(problem, cid, cdf, pt, model)
+    y0, p = model.start(values)
     return model, dict(zip(model.parameter_names, p)), dict(zip(model.species_names, y0))
 
 

@@ -132,8 +132,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
                  and r["nllh"] <= best["nllh"] + 1e-3 * max(1.0, abs(best["nllh"])))
     fit = {"problem": str(problem_path), "files": files, **settings,
            "optimizer": "fides (trust region, BFGS Hessian approximation)",
-           "nllh": best["nllh"], "best_start": best["start"],
-           "nllh_check": check["nllh"], "n_measurements": problem.n_measurements,
+           "nllh": check["nllh"], "best_start": best["start"],
+           "nllh_fit": best["nllh"], "n_measurements": problem.n_measurements,
            "starts_at_best": n_conv,
            "parameters": {p: linear[p] for p in problem.estimated},
            "parameters_scaled": best["x"], "scales": {p: scales[p] for p in problem.estimated},
@@ -147,7 +147,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     outputs.append("fit.json")
     write_manifest(outdir, "fit", status=0, message="ok", outputs=outputs, started=started,
                    seed=seed, model=problem_path.stem, model_file=str(problem_path),
-                   model_hash=files[problem_path.name][:20], nllh=best["nllh"])
+                   model_hash=files[problem_path.name][:20], nllh=check["nllh"])
     return fit
 
 

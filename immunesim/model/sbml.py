@@ -150,6 +150,58 @@ class SBMLModel(Model):
                 p[self.parameter_index[name]] = v
         return y0, p
 
+    def start_slopes(self, values: dict, wrt) -> tuple[np.ndarray, np.ndarray]:
+        """``(dy0, dp)``: the derivatives of :meth:`start`'s ``(y0, p)`` at ``values`` with
+        respect to each SBML id of ``wrt`` (ids among ``values``), as arrays (species x wrt,
+        parameters x wrt). Exact: the chain rule through the initial assignments and assignment
+        rules, each expression's partial derivatives taken once by SymPy
+        (:func:`_start_partials`). Raises ModelError where :meth:`start` would, or where a
+        derivative cannot be written (the caller may then difference :meth:`start`)."""
+        recipe = self.start_recipe
+        if recipe is None:
+            raise ModelError(f"model '{self.name}': its start cannot be re-evaluated")
+        wrt = list(wrt)
+        missing = [w for w in wrt if w not in values]
+        if missing:
+            raise ModelError(f"start_slopes: {', '.join(missing)} not among the values set")
+        t0 = dict(recipe.t0)
+        for sid, v in values.items():
+            if sid not in t0 or sid in recipe.fixed:
+                raise ModelError(f"'{sid}': cannot be set at the start")
+            t0[sid] = _number(float(v))
+        start, problems = start_values(t0, recipe.names)
+        if problems:
+            raise ModelError(problems)
+        names = recipe.names
+        env = {names[sid]: v for sid, v in start.items() if sid in names}
+        env[TIME] = 0.0
+        by_name = {names[sid]: sid for sid in t0 if sid in names}
+        unit = {w: np.eye(len(wrt))[k] for k, w in enumerate(wrt)}
+        slope: dict[str, np.ndarray] = {}
+        for sid in _dependency_order(t0, by_name):
+            if sid in unit:
+                slope[sid] = unit[sid]
+                continue
+            d = np.zeros(len(wrt))
+            if t0[sid] != "nan":
+                for name, partial in _start_partials(t0[sid], sid):
+                    dep = by_name.get(name)
+                    if dep is not None and np.any(slope[dep]):
+                        d = d + evaluate(partial, env) * slope[dep]
+            slope[sid] = d
+        dy0 = np.zeros((len(self.species), len(wrt)))
+        dp = np.zeros((len(self.parameters), len(wrt)))
+        for name, (sid, comp) in recipe.recipes.items():
+            zero = np.zeros(len(wrt))
+            d = slope.get(sid, zero)
+            if comp:
+                d = d * start.get(comp, math.nan) + start.get(sid, math.nan) * slope.get(comp, zero)
+            if name in self.species_index:
+                dy0[self.species_index[name]] = d
+            elif name in self.parameter_index:
+                dp[self.parameter_index[name]] = d
+        return dy0, dp
+
     def values(self, result, sbml_id: str, as_: str | None = None):
         """The time course of SBML symbol ``sbml_id`` in ``result`` (a simulation of this model,
         one patient), as an array over ``result.time``: the symbol's value, or for a species
@@ -1215,6 +1267,52 @@ def _parse_start(text: str, sid: str):
     """A start expression, parsed once: a fit or a cohort evaluates the same texts again with
     other values (parsing is 3/4 of the start map's cost)."""
     return parse(text, f"the start value of '{sid}'")
+
+
+@functools.lru_cache(maxsize=4096)
+def _start_partials(text: str, sid: str) -> tuple:
+    """``((name, d expression / d name), ...)`` of a start expression, over the names it
+    uses (SymPy's derivatives in the expression language, parsed and checked)."""
+    import sympy as sp   # with the derivatives only
+
+    expr = _parse_start(text, sid)
+    table = {n: sp.Symbol(n, real=True) for n in expr.names}
+    e = to_sympy(expr, table, f"the start value of '{sid}'")
+    out = []
+    for n in sorted(expr.names):
+        d = sp.diff(e, table[n])
+        if d != 0:
+            try:
+                out.append((n, parse(from_sympy(d), f"d(start of '{sid}')/d{n}")))
+            except ExpressionError as exc:
+                raise ModelError(f"the start value of '{sid}': its derivative cannot be "
+                                 f"written ({exc})") from None
+    return tuple(out)
+
+
+def _dependency_order(t0: dict, by_name: dict) -> list[str]:
+    """The ids of ``t0`` with each after the ids its expression reads (depth first, no
+    recursion); :func:`start_values` has already refused cycles."""
+    order, done = [], set()
+    for root in t0:
+        if root in done:
+            continue
+        stack = [(root, False)]
+        while stack:
+            sid, expanded = stack.pop()
+            if sid in done:
+                continue
+            if expanded:
+                done.add(sid)
+                order.append(sid)
+                continue
+            stack.append((sid, True))
+            if t0[sid] != "nan":
+                for n in _parse_start(t0[sid], sid).names:
+                    dep = by_name.get(n)
+                    if dep is not None and dep not in done and dep != sid:
+                        stack.append((dep, False))
+    return order
 
 
 def start_values(t0: dict[str, str], names: dict[str, str]) -> tuple[dict[str, float], list[str]]:

@@ -45,6 +45,7 @@ from ..validation import clip, closest
 from .components import Event, Process, Rule, Species
 from .expr import TIME, from_sympy, parse, to_sympy
 from .model import Model
+from .symbolic import symbolic_budget
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,6 @@ def sensitivity_model(model: Model, names) -> tuple[Model, SensitivityLayout]:
     directions ``names`` (parameters, or species for their initial values) added; the first
     species, parameters, rules and processes are the model's own, unchanged."""
     import sympy as sp
-
-    from .symbolic import symbolic_budget
 
     directions, kinds = check_directions(model, names)
     prefix = _prefix(model)

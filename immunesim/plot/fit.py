@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fitting.multistart import PROFILE_THRESHOLD
 from .png import save_png
 
 
@@ -69,8 +70,6 @@ def write_fit_figures(curves: list[dict], outdir) -> list[Path]:
 def write_profile_figure(rows: list[dict], intervals: dict, scales: dict, path) -> Path:
     """``profiles.png``: each parameter's profile (nllh rise over the best) with the 95 %
     threshold and interval."""
-    from ..fitting.multistart import PROFILE_THRESHOLD
-
     plt = _plt()
     ids = list(dict.fromkeys(r["parameter"] for r in rows))
     n = len(ids)

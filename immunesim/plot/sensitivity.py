@@ -26,7 +26,7 @@ def write_sensitivity_figures(method: str, rows: list[dict], outputs: list, outd
 
     paths = []
     for out in outputs:
-        rs = [r for r in rows if r["output"] == out]
+        rs = [r for r in rows if r["output"] == out and "S2" not in r]   # pairs: indices.csv
         fig, ax = plt.subplots(figsize=(7, 0.9 + 0.32 * max(len(rs), 1)))
         if any(r.get("note") for r in rs):
             ax.text(0.5, 0.5, rs[0]["note"], ha="center", va="center", wrap=True)

@@ -7,6 +7,7 @@
       samples: 1024          # SALib's base sample size N (sobol: N (D + 2) runs; morris: N
                              # trajectories, N (D + 1) runs; fast: N D runs); local: unused
       seed: 1                # default: the scenario's seed
+      second_order: false    # sobol: also the second-order indices S2 (N (2 D + 2) runs)
       parameters:            # each: [low, high] in the parameter's unit, or "20%" (+- around
         k_act: [0.25, 0.4]   # the scenario's value), or calibrated: "20%" for every parameter
         r_eff: "20%"         # whose source says it was calibrated
@@ -33,12 +34,9 @@ from ..units import days
 from ..validation import check_keys, clip, did_you_mean, mapping
 
 METHODS = ("sobol", "morris", "fast", "local")
-KEYS = ("method", "samples", "seed", "parameters", "outputs", "threads")
+KEYS = ("method", "samples", "seed", "parameters", "outputs", "threads", "second_order")
 OUTPUT_KEYS = ("variable", "at", "auc", "improvement", "below", "from")
 _PERCENT = re.compile(r"^\s*(?:\+-|±)?\s*(\d+(?:\.\d*)?)\s*%\s*$")
-#: runs per SALib base sample and parameter count (sobol without second order: N (D + 2))
-RUNS = {"sobol": lambda n, d: n * (d + 2), "morris": lambda n, d: n * (d + 1),
-        "fast": lambda n, d: n * d, "local": lambda n, d: 1}
 
 
 def _percent(value) -> float | None:
@@ -73,6 +71,11 @@ def validate_sensitivity(raw, params: dict, sources: dict, names, seed: int, t_e
     if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2**32:
         problems.append(f"sensitivity.seed: expected an integer in [0, 2**32), got {clip(s)}")
         s = 0
+    second = section.get("second_order", False)
+    if not isinstance(second, bool):
+        problems.append(f"sensitivity.second_order: expected true or false, got {clip(second)}")
+    elif second and method != "sobol":
+        problems.append("sensitivity.second_order: only with method sobol")
     threads = section.get("threads")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                 or threads < 1):
@@ -122,7 +125,7 @@ def validate_sensitivity(raw, params: dict, sources: dict, names, seed: int, t_e
     ranges = {k: v for k, v in ranges.items() if v is not None}
     outputs = _outputs(section.get("outputs"), names, t_end, method, problems)
     return {"method": method, "samples": int(n), "seed": int(s), "ranges": ranges,
-            "outputs": outputs, "threads": threads}
+            "outputs": outputs, "threads": threads, "second_order": second is True}
 
 
 def _relative(name, entry, frac, path, problems):
@@ -215,4 +218,4 @@ def _outputs(raw, names, t_end, method, problems) -> list[dict]:
     return out
 
 
-__all__ = ["METHODS", "RUNS", "validate_sensitivity"]
+__all__ = ["METHODS", "validate_sensitivity"]
