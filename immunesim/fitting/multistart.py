@@ -133,16 +133,32 @@ def local_fit(problem: Problem, x0, *, fixed: dict | None = None, max_iter: int 
 _PROBLEMS: dict = {}
 
 
-def run_start(problem_path: str, x0, index: int, max_iter: int = 250) -> dict:
+#: draws of a new start point where the objective cannot be computed at the drawn one
+RESAMPLE = 20
+
+
+def run_start(problem_path: str, x0, index: int, max_iter: int = 250, seed: int = 0) -> dict:
     """Start ``index`` from ``x0``, in whatever process runs it (the problem is read once per
-    process)."""
+    process). Where the simulation fails at ``x0`` (extreme rates at the edge of wide bounds),
+    the start is drawn again, up to :data:`RESAMPLE` times, from a generator seeded by
+    ``(seed, index, attempt)`` (as pyPESTO's start-point resampling does); ``resampled`` says
+    how often."""
     import numba
 
     numba.set_num_threads(1)        # one start per process: the pool parallelises
     key = str(Path(problem_path).resolve())
     if key not in _PROBLEMS:
         _PROBLEMS[key] = load_problem(problem_path)
-    return {"start": int(index)} | local_fit(_PROBLEMS[key], x0, max_iter=max_iter)
+    problem = _PROBLEMS[key]
+    r = local_fit(problem, x0, max_iter=max_iter)
+    attempt = 0
+    while not math.isfinite(r["nllh_start"]) and attempt < RESAMPLE:
+        attempt += 1
+        obj = Objective(problem)
+        rng = np.random.default_rng([int(seed), int(index), attempt])
+        x0 = obj.lb + rng.random(len(obj.ids)) * (obj.ub - obj.lb)
+        r = local_fit(problem, x0, max_iter=max_iter)
+    return {"start": int(index), "resampled": attempt} | r
 
 
 def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: int | None = None,
@@ -177,7 +193,7 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         try:
             from distributed import as_completed
 
-            futures = [client.submit(run_start, path, starts[i], i, max_iter, pure=False)
+            futures = [client.submit(run_start, path, starts[i], i, max_iter, seed, pure=False)
                        for i in todo]
             for fut in as_completed(futures):
                 finish(fut.result())
@@ -194,12 +210,12 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         # spawned (not forked: Numba's threading layer does not survive a fork), with this
         # process's environment (the kernel cache, IMMUNESIM_* and NUMBA_* settings)
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(run_start, path, starts[i], i, max_iter) for i in todo]
+            futures = [pool.submit(run_start, path, starts[i], i, max_iter, seed) for i in todo]
             for fut in done_as_completed(futures):
                 finish(fut.result())
     else:
         for i in todo:
-            finish(run_start(path, starts[i], i, max_iter))
+            finish(run_start(path, starts[i], i, max_iter, seed))
     return [results[i] for i in range(n_starts)]
 
 

@@ -107,7 +107,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     write_csv(outdir / "starts.csv", [
         {"start": r["start"], "nllh": repr(float(r["nllh"])), "iterations": r["iterations"],
          "n_evaluations": r["n_evaluations"], "status": r["status"], "exitflag": r["exitflag"],
-         "time_s": r["time_s"], "nllh_start": repr(float(r["nllh_start"])), "rank": k + 1}
+         "time_s": r["time_s"], "nllh_start": repr(float(r["nllh_start"])),
+         "resampled": r.get("resampled", 0), "rank": k + 1}
         for k, r in sorted(((order.index(i), results[i]) for i in range(n_starts)),
                            key=lambda kr: kr[1]["start"])])
     outputs += ["best.csv", "starts.csv"]
