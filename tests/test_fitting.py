@@ -178,3 +178,52 @@ def test_a_multistart_fit_finds_the_closed_form_estimate_and_resumes(tmp_path):
     assert (out / "starts.csv").read_text() == before
     p = subprocess.run(cmd[:-3] + ["--resume", "--seed", "5", "-q"], capture_output=True, text=True)
     assert p.returncode == 2 and "another problem, seed or number of starts" in p.stderr
+
+
+def test_starts_give_the_same_results_in_this_process_and_on_dask():
+    pytest.importorskip("distributed", reason="Dask distributed (the dask extra) is not installed")
+    from immunesim.fitting.multistart import multistart
+
+    here = multistart(DECAY, 2, seed=4, processes=1, max_iter=60)
+    there = multistart(DECAY, 2, seed=4, workers=1, max_iter=60)
+    for a, b in zip(here, there):
+        assert a["start"] == b["start"] and a["iterations"] == b["iterations"]
+        assert a["nllh"] == b["nllh"] and a["x"] == b["x"]       # a start is a pure function
+
+
+def test_priors_enter_the_fit_objective_as_their_densities(tmp_path):
+    """A normal prior on log10 k (parameterScaleNormal) and a log-normal prior on A0: the fit's
+    objective is nllh - log prior, the densities are SciPy's, and the gradient agrees with
+    central differences."""
+    from immunesim.fitting.multistart import Objective
+    from immunesim.fitting.petab_problem import log_prior
+
+    dst = tmp_path / "decay"
+    shutil.copytree(DECAY.parent, dst)
+    table = dst / "parameters_decay.tsv"
+    lines = table.read_text().splitlines()
+    lines[0] += "\tobjectivePriorType\tobjectivePriorParameters"
+    lines[1] += "\tparameterScaleNormal\t-0.5;0.2"          # k
+    lines[2] += "\tlogNormal\t2.0;0.5"                        # A0
+    lines[3] += "\t\t"
+    table.write_text("\n".join(lines) + "\n")
+    problem = load_problem(dst / "decay.yaml")
+    values = {"k": 0.25, "A0": 9.0, "sd_A": 0.3}
+    lp, _ = log_prior(problem, values)
+    expected = (stats.norm.logpdf(math.log10(0.25), -0.5, 0.2)
+                + stats.lognorm.logpdf(9.0, 0.5, scale=math.exp(2.0)))
+    assert lp == pytest.approx(expected, rel=1e-12)
+    obj = Objective(problem)
+    x = np.array([math.log10(values[p]) for p in obj.ids])
+    f, g, fim = obj(x)
+    nllh = evaluate(problem, values, gradient=True, rtol=1e-8, atol=1e-12)["nllh"]
+    assert f == pytest.approx(nllh - lp, rel=1e-12)
+    for k in range(x.size):
+        h = np.zeros(x.size)
+        h[k] = 1e-5
+        fd = (obj(x + h)[0] - obj(x - h)[0]) / 2e-5
+        assert g[k] == pytest.approx(fd, rel=1e-4, abs=1e-4)
+    assert np.all(np.linalg.eigvalsh(fim) >= -1e-9)             # Fisher information: PSD
+    table.write_text(table.read_text().replace("logNormal", "cauchy"))
+    with pytest.raises(PetabError, match="objectivePriorType 'cauchy'"):
+        log_prior(load_problem(dst / "decay.yaml"), values)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .petab_problem import PetabError, Problem, evaluate, load_problem
+from .petab_problem import PetabError, Problem, evaluate, load_problem, log_prior
 
 #: the simulations' tolerances while fitting (the reported best nllh is evaluated again at the
 #: objective's own, tighter, 1e-10 / 1e-14: ``nllh_check`` in fit.json)
@@ -77,16 +77,21 @@ class Objective:
                                  for p, s, v in zip(self.ids, self.scales, x)}}
 
     def __call__(self, x) -> tuple[float, np.ndarray, np.ndarray]:
-        """``(nllh, gradient, Fisher information)`` at ``x`` (scaled)."""
+        """``(nllh - log prior, gradient, Fisher information)`` at ``x`` (scaled); without priors
+        the negative log-likelihood."""
         self.n_calls += 1
-        r = evaluate(self.problem, self.values(x), gradient=True, rtol=FIT_RTOL, atol=FIT_ATOL)
-        f = float(r["nllh"])
-        g = np.array([r["grad"][p] for p in self.ids], dtype=float)
+        values = self.values(x)
+        r = evaluate(self.problem, values, gradient=True, rtol=FIT_RTOL, atol=FIT_ATOL)
+        curv = {}
+        lp, lp_grad = log_prior(self.problem, {**self.problem.nominal(), **values}, curv)
+        f = float(r["nllh"]) - lp
+        g = np.array([r["grad"][p] - lp_grad.get(p, 0.0) for p in self.ids], dtype=float)
         n = len(self.ids)
         if not (math.isfinite(f) and np.all(np.isfinite(g))):
             return math.inf, np.full(n, math.nan), np.full((n, n), math.nan)
         keep = [self.problem.estimated.index(p) for p in self.ids]
-        return f, g, r["fim"][np.ix_(keep, keep)]
+        fim = r["fim"][np.ix_(keep, keep)] + np.diag([curv.get(p, 0.0) for p in self.ids])
+        return f, g, fim
 
 
 def draw_starts(problem: Problem, n_starts: int, seed: int) -> np.ndarray:

@@ -27,8 +27,11 @@ The negative log-likelihood of a measurement ``y`` with simulated ``m`` and nois
 with ``log``/``log10`` transformations the residual is taken between the transformed values
 and ``log(y)`` (``log(y ln 10)`` for log10) is added, the density's change of variable.
 
-Not supported yet, refused by name: preequilibration, several models; priors are read but
-not added to the objective.
+Priors (``objectivePriorType``/``objectivePriorParameters``, or the older ``priorType``/
+``priorParameters``) are :func:`log_prior`: the fit minimises ``nllh - log prior`` (the negative
+log posterior); ``--evaluate`` reports the likelihood alone, as PEtab's reference values are.
+
+Not supported yet, refused by name: preequilibration, several models.
 """
 
 from __future__ import annotations
@@ -284,6 +287,70 @@ def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = F
         out["grad"] = {theta: float(grad[j] * d[j]) for j, theta in enumerate(est)}
         out["fim"] = fim * np.outer(d, d)
     return out
+
+
+PRIORS = ("uniform", "normal", "laplace", "logNormal", "logLaplace", "parameterScaleUniform",
+          "parameterScaleNormal", "parameterScaleLaplace")
+
+
+def priors(problem: Problem) -> dict:
+    """Estimated parameter id -> (prior type, (a, b)) for those with an objective prior."""
+    df = problem.petab.parameter_df
+    out = {}
+    for type_col, par_col in (("objectivePriorType", "objectivePriorParameters"),
+                              ("priorType", "priorParameters")):
+        if type_col not in df:
+            continue
+        for pid in problem.estimated:
+            kind = df.loc[pid, type_col]
+            if pid in out or not isinstance(kind, str) or not kind.strip():
+                continue
+            kind = kind.strip()
+            if kind not in PRIORS:
+                raise PetabError(f"parameter {pid}: {type_col} {kind!r}; allowed "
+                                 f"{', '.join(PRIORS)}")
+            try:
+                a, b = (float(x) for x in str(df.loc[pid, par_col]).split(";"))
+            except (TypeError, ValueError, KeyError):
+                raise PetabError(f"parameter {pid}: {par_col} must be two numbers 'a;b', got "
+                                 f"{df.loc[pid, par_col] if par_col in df else None!r}") from None
+            out[pid] = (kind, (a, b))
+    return out
+
+
+def log_prior(problem: Problem, params: dict, curvature: dict | None = None) -> tuple[float, dict]:
+    """``(log prior density, its derivative on each parameter's scale)`` at ``params``
+    (linear values; PEtab v1 priors: the ``parameterScale*`` kinds act on the parameter's
+    scale, the others on its linear value, ``log*`` on its natural log). ``curvature``, when
+    given, receives each normal prior's Fisher information on the parameter's scale."""
+    total, grad = 0.0, {}
+    scales = problem.scales
+    for pid, (kind, (a, b)) in priors(problem).items():
+        x = params[pid]
+        scale = scales[pid]
+        if kind.startswith("parameterScale"):
+            u = {"lin": x, "log": math.log(x), "log10": math.log10(x)}[scale]
+            du = 1.0                                  # d u / d (parameter on its scale)
+            base = kind[len("parameterScale"):].lower()
+        elif kind.startswith("log"):
+            u, du = math.log(x), _scale_factor(scale, x) / x
+            base = kind[3:].lower()
+            total -= u                                # density of x: 1/x times that of log x
+            grad[pid] = grad.get(pid, 0.0) - du
+        else:
+            u, du, base = x, _scale_factor(scale, x), kind
+        if base == "uniform":
+            inside = a <= u <= b
+            total += -math.log(b - a) if inside else -math.inf
+        elif base == "normal":
+            total += -0.5 * math.log(2 * math.pi * b * b) - 0.5 * ((u - a) / b) ** 2
+            grad[pid] = grad.get(pid, 0.0) - (u - a) / (b * b) * du
+            if curvature is not None:
+                curvature[pid] = du * du / (b * b)
+        else:                                         # laplace
+            total += -math.log(2 * b) - abs(u - a) / b
+            grad[pid] = grad.get(pid, 0.0) - math.copysign(1.0, u - a) / b * du
+    return total, grad
 
 
 def _scale_factor(scale: str, value: float) -> float:

@@ -25,7 +25,8 @@ from ..durable import sha256_file, write_csv, write_text_atomic
 from ..errors import InputError
 from ..fitting.multistart import (PROFILE_THRESHOLD, multistart, profile, profile_intervals,
                                   to_linear, to_scale)
-from ..fitting.petab_problem import evaluate, load_problem, simulate_conditions
+from ..fitting.petab_problem import (evaluate, load_problem, log_prior, priors,
+                                     simulate_conditions)
 from ..plot.fit import write_fit_figures, write_profile_figure, write_waterfall
 from ..provenance import versions
 from . import begin_outputs, to_json, write_manifest
@@ -115,6 +116,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     outputs.append(write_waterfall([r["nllh"] for r in results], outdir / "waterfall.png",
                                    problem_path.stem).name)
     check = evaluate(problem, linear)
+    has_priors = bool(priors(problem))
     curves = simulate_conditions(problem, linear)
     outputs += [p.name for p in write_fit_figures(curves, outdir)]
     intervals = None
@@ -135,11 +137,16 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
            "optimizer": "fides (trust region, BFGS Hessian approximation)",
            "nllh": check["nllh"], "best_start": best["start"],
            "nllh_fit": best["nllh"], "n_measurements": problem.n_measurements,
+           "objective": ("negative log posterior (nllh - log prior)" if has_priors
+                         else "negative log-likelihood"),
            "starts_at_best": n_conv,
            "parameters": {p: linear[p] for p in problem.estimated},
            "parameters_scaled": best["x"], "scales": {p: scales[p] for p in problem.estimated},
            "nominal_nllh": evaluate(problem)["nllh"],
            "time_s": time.perf_counter() - started, "versions": versions()}
+    if has_priors:
+        fit["log_prior"] = log_prior(problem, linear)[0]
+        fit["neg_log_posterior"] = check["nllh"] - fit["log_prior"]
     if intervals is not None:
         fit["profile_threshold"] = PROFILE_THRESHOLD
         fit["intervals_95_scaled"] = {p: list(v) for p, v in intervals.items()}
