@@ -105,11 +105,11 @@ def sobol_ra() -> dict:
     t0 = time.perf_counter()
     res = run_sensitivity(sc)
     wall = time.perf_counter() - t0
-    top = sorted((r for r in res.rows if r["output"] == "DAS28_CRP@365" and "ST" in r),
+    top = sorted((r for r in res.rows if r["output"] == res.outputs[0] and "ST" in r),
                  key=lambda r: -r["ST"])[:3]
     return {"sobol_ra_s": wall, "sobol_ra_runs": int(res.X.shape[0]),
             "sobol_ra_failed": len(res.failed),
-            "sobol_ra_top_total_indices_DAS28": {r["parameter"]: round(r["ST"], 3) for r in top}}
+            "sobol_ra_top_total_indices": {res.outputs[0]: {r["parameter"]: round(r["ST"], 3) for r in top}}}
 
 
 def main(argv=None) -> int:
