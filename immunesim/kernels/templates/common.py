@@ -104,7 +104,10 @@ def initial_step(t, y, p, u, f0, rtol, atol, order, hmax, span, y1, f1, sc):
     d2 = rms_norm(f1, sc) / h0
     dmax = max(d1, d2)
     h1 = max(1e-6, h0 * 1e-3) if dmax <= 1e-15 else (0.01 / dmax) ** (1.0 / (order + 1))
-    return min(100.0 * h0, h1, hmax, span)
+    # at least 1000 minimum steps (the heuristic's guess can fall to min_step itself, from
+    # where one rejected step is a step-size underflow; the error control shrinks it from
+    # here when the dynamics need smaller steps)
+    return min(max(min(100.0 * h0, h1), 1e3 * min_step(t)), hmax, span)
 
 
 def dense_assemble(jv, inv_gh, A, p):
