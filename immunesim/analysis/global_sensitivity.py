@@ -26,6 +26,7 @@ a value below a threshold, as a trial's endpoints define them.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,8 +155,6 @@ def run_sensitivity(scenario: Scenario, *, progress=None, say=None,
             Y0, P, bad = patient_starts(model, P, names)
             failed.update({a + i: m for i, m in bad.items()})
             Y0 = np.where(np.isfinite(Y0), Y0, 0.0)
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)   # failures are collected below
             r = simulate_batch(model, P, t, y0=Y0 if Y0 is not None else y0, events=events,
@@ -202,8 +201,6 @@ def analyse(spec: dict, X: np.ndarray, Y: np.ndarray, names: list, outputs: list
                          for k, p in enumerate(names) for m, q in enumerate(names) if m > k]
         elif spec["method"] == "fast":
             from SALib.analyze import fast
-
-            import warnings
 
             with warnings.catch_warnings():   # SALib: its bootstrap intervals for FAST are
                 warnings.simplefilter("ignore", UserWarning)   # indicative (README says so)

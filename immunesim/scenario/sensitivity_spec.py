@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Mapping
 
 from ..limits import MAX_POPULATION
 from ..units import days
-from ..validation import check_keys, clip, did_you_mean, mapping
+from ..validation import check_keys, clip, did_you_mean, each_mapping, mapping
 
 METHODS = ("sobol", "morris", "fast", "local")
 KEYS = ("method", "samples", "seed", "parameters", "outputs", "threads", "second_order")
@@ -147,12 +146,8 @@ def _outputs(raw, names, t_end, method, problems) -> list[dict]:
                         "at: [\"1 year\"]}, {auc: Dmg}]")
         return []
     out = []
-    for i, item in enumerate(raw):
-        path = f"sensitivity.outputs[{i}]"
-        if not isinstance(item, Mapping):
-            problems.append(f"{path}: expected a mapping, got {clip(item)}")
-            continue
-        check_keys(item, OUTPUT_KEYS, f"{path}.", problems)
+    for _, path, item in each_mapping(raw, "sensitivity.outputs", OUTPUT_KEYS, problems,
+                                      "a mapping", "outputs"):
         if "auc" in item:
             v = item["auc"]
             if v not in names:
