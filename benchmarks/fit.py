@@ -14,7 +14,8 @@
   of its calibrated parameters (+-20 %), N = 1024: 22,528 runs of one year (target <= 60 s on 2
   cores), kernels compiled beforehand (cached) so that the time is the analysis'.
 
-Run:  python benchmarks/fit.py [--starts 20] [--skip-fits] [--out benchmarks/results/fit.json]
+Run:  python benchmarks/fit.py [--starts 20] [--problems boehm,fujita] [--skip-fits] [--skip-sobol]
+      [--out benchmarks/results/fit.json]
 """
 
 from __future__ import annotations
@@ -70,8 +71,9 @@ def gradient_timings(key: str) -> dict:
             f"{key}_gradient_max_rel_err_vs_fd": worst}
 
 
-def fit(key: str, starts: int) -> dict:
-    with tempfile.TemporaryDirectory() as out:
+def fit(key: str, starts: int, keep: Path | None = None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(keep / key) if keep else tmp
         t0 = time.perf_counter()
         p = subprocess.run([sys.executable, "-m", "immunesim.cli", "fit",
                             str(SHARED / PROBLEMS[key] / f"{PROBLEMS[key]}.yaml"), "-o", out,
@@ -117,17 +119,25 @@ def main(argv=None) -> int:
     ap.add_argument("--starts", type=int, default=20)
     ap.add_argument("--skip-fits", action="store_true")
     ap.add_argument("--skip-sobol", action="store_true")
+    ap.add_argument("--keep", type=Path, help="write each fit's OUTDIR to KEEP/<problem> "
+                    "(watch its starts/ as it runs) instead of a temporary folder")
+    ap.add_argument("--problems", default=",".join(PROBLEMS),
+                    help="which PEtab problems (comma-separated; default both)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fit.json")
     args = ap.parse_args(argv)
     out = {"machine": f"{os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d")}
+    keys = [k.strip() for k in args.problems.split(",") if k.strip()]
+    if set(keys) - set(PROBLEMS):
+        ap.error(f"--problems: expected some of {', '.join(PROBLEMS)}, got {args.problems}")
     if SHARED.is_dir():
-        for key in PROBLEMS:
+        for key in keys:
             out.update(gradient_timings(key))
             print(json.dumps({k: v for k, v in out.items() if k.startswith(key)}), flush=True)
-        out["gradient_speedup_vs_fd"] = out["fujita_gradient_speedup_vs_fd"]
+        if "fujita" in keys:
+            out["gradient_speedup_vs_fd"] = out["fujita_gradient_speedup_vs_fd"]
         if not args.skip_fits:
-            for key in PROBLEMS:
-                out.update(fit(key, args.starts))
+            for key in keys:
+                out.update(fit(key, args.starts, args.keep))
                 print(key, out.get(f"{key}_fit_best_nllh"), out.get(f"{key}_fit_s"), flush=True)
     else:
         print(f"the shared PEtab problems are absent ({SHARED}): gradients and fits skipped")

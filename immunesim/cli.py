@@ -346,6 +346,7 @@ def _fit(args) -> int:
         fit = run_fit(args.problem, args.output, n_starts=args.starts, seed=args.seed,
                       processes=args.processes, workers=args.workers, scheduler=args.scheduler,
                       max_iter=args.max_iter, with_profile=args.profile, resume=args.resume,
+                      hierarchical=not args.no_hierarchical,
                       progress=progress if bar else None, say=None if args.quiet else _progress)
     finally:
         if bar is not None:
@@ -625,11 +626,15 @@ def main(argv=None) -> int:
                    "and figures to this folder")
     f.add_argument("--starts", type=int, default=20, help="local optimisations (default 20)")
     f.add_argument("--seed", type=int, default=0, help="seed of the start points (default 0)")
-    f.add_argument("--max-iter", type=int, default=250, help="iterations per start (default 250)")
+    f.add_argument("--max-iter", type=int, default=1000, help="iterations per start "
+                   "(default 1000, fides' own)")
     f.add_argument("--profile", action="store_true", help="add profile likelihoods "
                    "(profiles.csv, profiles.png) with 95%% intervals")
     f.add_argument("--resume", action="store_true", help="run only the starts not yet saved in "
                    "OUTDIR/starts")
+    f.add_argument("--no-hierarchical", action="store_true", help="optimise the observables' "
+                   "scaling factors like the other parameters (default: each set to its "
+                   "closed-form optimum given the others)")
     f.add_argument("--processes", type=int, help="local worker processes (default: the cores)")
     f.add_argument("--workers", type=int, help="run the starts on a local Dask cluster of N "
                    "worker processes")

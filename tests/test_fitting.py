@@ -177,7 +177,7 @@ def test_a_multistart_fit_finds_the_closed_form_estimate_and_resumes(tmp_path):
     assert p.returncode == 0, p.stderr
     assert (out / "starts.csv").read_text() == before
     p = subprocess.run(cmd[:-3] + ["--resume", "--seed", "5", "-q"], capture_output=True, text=True)
-    assert p.returncode == 2 and "another problem, seed or number of starts" in p.stderr
+    assert p.returncode == 2 and "another problem, seed, number of starts" in p.stderr
 
 
 def test_starts_give_the_same_results_in_this_process_and_on_dask():
@@ -227,3 +227,77 @@ def test_priors_enter_the_fit_objective_as_their_densities(tmp_path):
     table.write_text(table.read_text().replace("logNormal", "cauchy"))
     with pytest.raises(PetabError, match="objectivePriorType 'cauchy'"):
         log_prior(load_problem(dst / "decay.yaml"), values)
+
+
+def scaled_decay(tmp_path, formula="observableParameter1_obs_A * A", upper="1000"):
+    """The decay problem measured through a scaling factor ``scale_A`` (an observable parameter
+    of every measurement) with A0 fixed at 10: the same likelihood as the decay problem with
+    A0 = 10 scale_A."""
+    dst = tmp_path / "scaled"
+    shutil.copytree(DECAY.parent, dst)
+    (dst / "observables_decay.tsv").write_text(
+        "observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution\n"
+        f"obs_A\t{formula}\tnoiseParameter1_obs_A\tlin\tnormal\n")
+    m = dst / "measurements_decay.tsv"
+    lines = m.read_text().splitlines()
+    m.write_text("\n".join([lines[0] + "\tobservableParameters"]
+                           + [line + "\tscale_A" for line in lines[1:]]) + "\n")
+    t = dst / "parameters_decay.tsv"
+    lines = t.read_text().splitlines()
+    lines = [line.replace("A0\tlog10\t0.01\t1000\t10\t1", "A0\tlog10\t0.01\t1000\t10\t0")
+             for line in lines] + [f"scale_A\tlog10\t0.001\t{upper}\t1\t1"]
+    t.write_text("\n".join(lines) + "\n")
+    return dst / "decay.yaml"
+
+
+def test_scaling_factors_are_set_to_their_closed_form_optimum(tmp_path):
+    """Hierarchical optimisation: the scaling factor's value is the 1-D minimiser of the nllh
+    (SciPy), the reduced objective's gradient agrees with its central differences (also with
+    the factor held at a bound), and a fit over (k, sd) alone reaches the closed-form MLE of
+    the unscaled problem (A0 = 10 scale_A), as the fit over all three does."""
+    from scipy.optimize import minimize_scalar
+
+    from immunesim.fitting.multistart import Objective, local_fit
+    from immunesim.fitting.petab_problem import analytic_scalings
+
+    problem = load_problem(scaled_decay(tmp_path))
+    assert analytic_scalings(problem) == ["scale_A"]
+    assert analytic_scalings(load_problem(DECAY)) == []
+    values = {"k": 0.2, "sd_A": 0.5}
+    r = evaluate(problem, values, optimal_scalings=["scale_A"])
+    one_d = minimize_scalar(lambda u: evaluate(problem, {**values, "scale_A": 10 ** u})["nllh"],
+                            bounds=(-3, 3), method="bounded", options={"xatol": 1e-10})
+    assert math.log10(r["scalings"]["scale_A"]) == pytest.approx(one_d.x, abs=1e-6)
+    assert r["nllh"] <= one_d.fun + 1e-9
+    obj = Objective(problem)
+    assert obj.ids == ["k", "sd_A"] and obj.scalings == ["scale_A"]
+    x = np.log10([0.2, 0.5])
+    f, g, fim = obj(x)
+    at = evaluate(problem, values, gradient=True, rtol=1e-8, atol=1e-12,
+                  optimal_scalings=["scale_A"])
+    assert f == pytest.approx(evaluate(problem, {**values, **at["scalings"]}, gradient=True,
+                                       rtol=1e-8, atol=1e-12)["nllh"], rel=1e-12)
+    for k in range(2):
+        h = np.zeros(2)
+        h[k] = 1e-5
+        fd = (obj(x + h)[0] - obj(x - h)[0]) / 2e-5
+        assert g[k] == pytest.approx(fd, rel=1e-5, abs=1e-6)
+    assert np.all(np.linalg.eigvalsh(fim) >= -1e-9)
+    mle, nllh, _, _ = decay_mle()
+    for hierarchical in (True, False):
+        fit = local_fit(problem, {"k": -1.5, "sd_A": 0.5, "scale_A": 1.5}, max_iter=200,
+                        hierarchical=hierarchical)
+        assert fit["nllh"] == pytest.approx(nllh, abs=1e-6), hierarchical
+        assert 10 ** fit["x"]["k"] == pytest.approx(mle["k"], rel=1e-5)
+        assert 10 * 10 ** fit["x"]["scale_A"] == pytest.approx(mle["A0"], rel=1e-5)
+    # the optimum (about 1) above the upper bound 0.5: held there, and the gradient is still exact
+    capped = Objective(load_problem(scaled_decay(tmp_path / "capped", upper="0.5")))
+    f, g, _ = capped(x)
+    assert capped.complete(x)["scale_A"] == pytest.approx(math.log10(0.5), abs=1e-12)
+    for k in range(2):
+        h = np.zeros(2)
+        h[k] = 1e-5
+        assert g[k] == pytest.approx((capped(x + h)[0] - capped(x - h)[0]) / 2e-5, rel=1e-5, abs=1e-6)
+    # not a factor of the observable: optimised like the others
+    assert analytic_scalings(load_problem(scaled_decay(tmp_path / "offset",
+                                                       "observableParameter1_obs_A * A + 1"))) == []

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .petab_problem import PetabError, Problem, evaluate, load_problem, log_prior
+from .petab_problem import (PetabError, Problem, analytic_scalings, evaluate,
+                            load_problem, log_prior)
 
 #: the simulations' tolerances while fitting (the reported best nllh is evaluated again at the
 #: objective's own, tighter, 1e-10 / 1e-14: ``nllh_check`` in fit.json)
@@ -59,14 +60,27 @@ def to_scale(scale: str, v: float) -> float:
 @dataclass
 class Objective:
     """The nllh and its gradient over the estimated parameters on their scales (a vector in
-    ``problem.estimated`` order); ``fixed``: ids held at given linear values (profiles)."""
+    ``ids`` order: ``problem.estimated`` less ``fixed`` and the analytic scalings);
+    ``fixed``: ids held at given linear values (profiles).
+
+    ``hierarchical`` (default): the scaling factors of observables that have a closed-form
+    optimum (:func:`.petab_problem.analytic_scalings`) are not optimised over but set to that
+    optimum at each point, so the optimiser sees the nllh minimised over them (Loos et al. 2018,
+    doi:10.1093/bioinformatics/bty514: it converges from many more starts). Its gradient is
+    the partial one at the optimum (they are optimal, or held at a bound) and its Fisher
+    information the Schur complement of theirs (the Gauss-Newton matrix of the reduced
+    problem). ``complete(x)`` gives every estimated parameter, the scalings included."""
 
     problem: Problem
     fixed: dict = field(default_factory=dict)
     n_calls: int = 0
+    hierarchical: bool = True
 
     def __post_init__(self):
-        self.ids = [p for p in self.problem.estimated if p not in self.fixed]
+        self.scalings = [p for p in analytic_scalings(self.problem) if p not in self.fixed] \
+            if self.hierarchical else []
+        self.ids = [p for p in self.problem.estimated
+                    if p not in self.fixed and p not in self.scalings]
         scales, bounds = self.problem.scales, self.problem.bounds()
         self.scales = [scales[p] for p in self.ids]
         self.lb = np.array([to_scale(s, bounds[p][0]) for p, s in zip(self.ids, self.scales)])
@@ -76,12 +90,26 @@ class Objective:
         return {**self.fixed, **{p: to_linear(s, float(v))
                                  for p, s, v in zip(self.ids, self.scales, x)}}
 
+    def complete(self, x) -> dict:
+        """Every estimated, non-fixed parameter on its scale at ``x``: the optimised ones, and
+        the analytic scalings at their optimum there."""
+        out = dict(zip(self.ids, map(float, x)))
+        if self.scalings:
+            r = evaluate(self.problem, self.values(x), rtol=FIT_RTOL, atol=FIT_ATOL,
+                         optimal_scalings=self.scalings)
+            scales = self.problem.scales
+            sc = r.get("scalings") or {p: self.problem.nominal()[p] for p in self.scalings}
+            out.update({p: to_scale(scales[p], v) for p, v in sc.items()})
+        return {p: out[p] for p in self.problem.estimated if p in out}
+
     def __call__(self, x) -> tuple[float, np.ndarray, np.ndarray]:
         """``(nllh - log prior, gradient, Fisher information)`` at ``x`` (scaled); without priors
         the negative log-likelihood."""
         self.n_calls += 1
         values = self.values(x)
-        r = evaluate(self.problem, values, gradient=True, rtol=FIT_RTOL, atol=FIT_ATOL)
+        r = evaluate(self.problem, values, gradient=True, rtol=FIT_RTOL, atol=FIT_ATOL,
+                     optimal_scalings=self.scalings)
+        values.update(r.get("scalings") or {})
         curv = {}
         lp, lp_grad = log_prior(self.problem, {**self.problem.nominal(), **values}, curv)
         f = float(r["nllh"]) - lp
@@ -89,34 +117,48 @@ class Objective:
         n = len(self.ids)
         if not (math.isfinite(f) and np.all(np.isfinite(g))):
             return math.inf, np.full(n, math.nan), np.full((n, n), math.nan)
-        keep = [self.problem.estimated.index(p) for p in self.ids]
-        fim = r["fim"][np.ix_(keep, keep)] + np.diag([curv.get(p, 0.0) for p in self.ids])
+        est = self.problem.estimated
+        keep = [est.index(p) for p in self.ids]
+        fim = r["fim"][np.ix_(keep, keep)]
+        bounds = self.problem.bounds()
+        inner = [est.index(p) for p in self.scalings
+                 if bounds[p][0] < values[p] < bounds[p][1]]     # those held at a bound stay
+        if inner:
+            f_oi = r["fim"][np.ix_(keep, inner)]
+            fim = fim - f_oi @ np.linalg.pinv(r["fim"][np.ix_(inner, inner)]) @ f_oi.T
+        fim = 0.5 * (fim + fim.T) + np.diag([curv.get(p, 0.0) for p in self.ids])
         return f, g, fim
 
 
-def draw_starts(problem: Problem, n_starts: int, seed: int) -> np.ndarray:
-    """``n_starts`` points uniform inside the bounds on each parameter's scale (rows)."""
-    obj = Objective(problem)
+def draw_starts(problem: Problem, n_starts: int, seed: int,
+                hierarchical: bool = True) -> np.ndarray:
+    """``n_starts`` points uniform inside the bounds on each parameter's scale (rows, in
+    ``Objective(problem, hierarchical=hierarchical).ids`` order)."""
+    obj = Objective(problem, hierarchical=hierarchical)
     rng = np.random.default_rng(seed)
     return obj.lb + rng.random((n_starts, len(obj.ids))) * (obj.ub - obj.lb)
 
 
-def local_fit(problem: Problem, x0, *, fixed: dict | None = None, max_iter: int = 250,
-              max_time: float = math.inf) -> dict:
-    """One local optimisation from ``x0`` (scaled): ``{nllh, x (scaled, by id), iterations,
-    n_evaluations, status, exitflag, time_s}``."""
+def local_fit(problem: Problem, x0, *, fixed: dict | None = None, max_iter: int = 1000,
+              max_time: float = math.inf, hierarchical: bool = True) -> dict:
+    """One local optimisation from ``x0`` (scaled: a vector in :class:`Objective`'s ``ids``
+    order, or id -> value): ``{nllh, x (every estimated, non-fixed parameter, scaled, by id),
+    iterations, n_evaluations, status, exitflag, time_s}``."""
     try:
         import fides
     except ImportError:
         raise PetabError("fitting needs the fides optimiser: pip install 'immunesim[fit]'") from None
 
-    obj = Objective(problem, dict(fixed or {}))
+    obj = Objective(problem, dict(fixed or {}), hierarchical=hierarchical)
     t0 = time.perf_counter()
+    if isinstance(x0, dict):
+        x0 = [x0[p] for p in obj.ids]
     x0 = np.clip(np.asarray(x0, dtype=float), obj.lb, obj.ub)
     f0 = obj(x0)[0]
     out = {"nllh_start": f0}
     if not math.isfinite(f0):
-        return out | {"nllh": math.inf, "x": dict(zip(obj.ids, x0)), "iterations": 0,
+        return out | {"nllh": math.inf, "x": dict(zip(obj.ids, map(float, x0))),
+                      "iterations": 0,
                       "n_evaluations": obj.n_calls, "exitflag": -4,
                       "status": "the start's simulation failed",
                       "time_s": time.perf_counter() - t0}
@@ -129,7 +171,7 @@ def local_fit(problem: Problem, x0, *, fixed: dict | None = None, max_iter: int 
     logging.getLogger("fides").setLevel(logging.ERROR)
     fval, x, _, _ = opt.minimize(x0)
     flag = int(opt.exitflag)
-    return out | {"nllh": float(fval), "x": dict(zip(obj.ids, map(float, x))),
+    return out | {"nllh": float(fval), "x": obj.complete(x),
                   "iterations": int(opt.iteration), "n_evaluations": obj.n_calls,
                   "exitflag": flag, "status": EXIT.get(flag, str(opt.exitflag)),
                   "time_s": time.perf_counter() - t0}
@@ -142,7 +184,8 @@ _PROBLEMS: dict = {}
 RESAMPLE = 20
 
 
-def run_start(problem_path: str, x0, index: int, max_iter: int = 250, seed: int = 0) -> dict:
+def run_start(problem_path: str, x0, index: int, max_iter: int = 1000, seed: int = 0,
+              hierarchical: bool = True) -> dict:
     """Start ``index`` from ``x0``, in whatever process runs it (the problem is read once per
     process). Where the simulation fails at ``x0`` (extreme rates at the edge of wide bounds),
     the start is drawn again, up to :data:`RESAMPLE` times, from a generator seeded by
@@ -155,29 +198,31 @@ def run_start(problem_path: str, x0, index: int, max_iter: int = 250, seed: int 
     if key not in _PROBLEMS:
         _PROBLEMS[key] = load_problem(problem_path)
     problem = _PROBLEMS[key]
-    r = local_fit(problem, x0, max_iter=max_iter)
+    r = local_fit(problem, x0, max_iter=max_iter, hierarchical=hierarchical)
     attempt = 0
     while not math.isfinite(r["nllh_start"]) and attempt < RESAMPLE:
         attempt += 1
-        obj = Objective(problem)
+        obj = Objective(problem, hierarchical=hierarchical)
         rng = np.random.default_rng([int(seed), int(index), attempt])
         x0 = obj.lb + rng.random(len(obj.ids)) * (obj.ub - obj.lb)
-        r = local_fit(problem, x0, max_iter=max_iter)
+        r = local_fit(problem, x0, max_iter=max_iter, hierarchical=hierarchical)
     return {"start": int(index), "resampled": attempt} | r
 
 
 def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: int | None = None,
-               workers: int | None = None, scheduler: str | None = None, max_iter: int = 250,
-               done: dict | None = None, on_result=None, progress=None) -> list[dict]:
+               workers: int | None = None, scheduler: str | None = None, max_iter: int = 1000,
+               done: dict | None = None, on_result=None, progress=None,
+               hierarchical: bool = True) -> list[dict]:
     """Run ``n_starts`` local fits of the problem at ``problem_path`` from seeded random starts.
 
     ``processes``: local worker processes (default: the cores); ``workers``/``scheduler``: run
     the starts on Dask instead (a local cluster of N processes, or a running scheduler).
     ``done``: start index -> result already computed (a resumed run; those are not run again);
     ``on_result(result)`` is called as each start finishes (to save it); ``progress(n_done,
-    n_starts)``. Returns the results in start order."""
+    n_starts)``. ``hierarchical``: the observables' scaling factors set to their closed-form
+    optimum (:class:`Objective`). Returns the results in start order."""
     problem = load_problem(problem_path)
-    starts = draw_starts(problem, n_starts, seed)
+    starts = draw_starts(problem, n_starts, seed, hierarchical)
     results = dict(done or {})
     todo = [i for i in range(n_starts) if i not in results]
     if progress:
@@ -198,7 +243,8 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         try:
             from distributed import as_completed
 
-            futures = [client.submit(run_start, path, starts[i], i, max_iter, seed, pure=False)
+            futures = [client.submit(run_start, path, starts[i], i, max_iter, seed,
+                                     hierarchical, pure=False)
                        for i in todo]
             for fut in as_completed(futures):
                 finish(fut.result())
@@ -215,17 +261,18 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         # spawned (not forked: Numba's threading layer does not survive a fork), with this
         # process's environment (the kernel cache, IMMUNESIM_* and NUMBA_* settings)
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(run_start, path, starts[i], i, max_iter, seed) for i in todo]
+            futures = [pool.submit(run_start, path, starts[i], i, max_iter, seed, hierarchical)
+                       for i in todo]
             for fut in done_as_completed(futures):
                 finish(fut.result())
     else:
         for i in todo:
-            finish(run_start(path, starts[i], i, max_iter, seed))
+            finish(run_start(path, starts[i], i, max_iter, seed, hierarchical))
     return [results[i] for i in range(n_starts)]
 
 
 def profile(problem: Problem, best: dict, *, points: int = 12, step: float = 0.1,
-            max_iter: int = 200, progress=None) -> list[dict]:
+            max_iter: int = 200, progress=None, hierarchical: bool = True) -> list[dict]:
     """Profile likelihoods of the estimated parameters from the best fit ``best`` (id ->
     scaled value): rows ``{parameter, value (scaled), value_linear, nllh, delta}``, on each side
     up to ``points`` steps of ``step`` (on the parameter's scale, doubled while the nllh rises
@@ -244,8 +291,8 @@ def profile(problem: Problem, best: dict, *, points: int = 12, step: float = 0.1
             for _ in range(points):
                 v = min(max(v + direction * h, lo), hi)
                 fixed = {pid: to_linear(scales[pid], v)}
-                r = local_fit(problem, [x_prev[p] for p in ids if p != pid], fixed=fixed,
-                              max_iter=max_iter)
+                r = local_fit(problem, x_prev, fixed=fixed, max_iter=max_iter,
+                              hierarchical=hierarchical)
                 f = r["nllh"]
                 rows.append({"parameter": pid, "value": v,
                              "value_linear": to_linear(scales[pid], v), "nllh": f,

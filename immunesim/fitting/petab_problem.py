@@ -213,8 +213,68 @@ def nllh_term(y: float, m: float, sigma: float, transformation: str, distributio
     raise PetabError(f"noiseDistribution {distribution!r}; allowed normal, laplace")
 
 
+def analytic_scalings(problem: Problem) -> list[str]:
+    """The estimated parameters whose best value given all the others has a closed form: scaling
+    factors of observables (Weber et al. 2011, doi:10.1186/1471-2105-12-247; Loos et al. 2018,
+    doi:10.1093/bioinformatics/bty514, "hierarchical optimisation").
+
+    A parameter qualifies where it enters the likelihood only through measurements'
+    ``observableParameters``, each time in the place of a placeholder that the observable's
+    formula multiplies (``formula = placeholder * g``, g free of it), with ``lin`` transformation,
+    ``normal`` noise whose formula does not read it, and no other such parameter in the same
+    measurement; it is not a model, condition, formula or noise symbol and has no prior. The nllh
+    is then a convex quadratic in it: the optimum ``sum(g y / s^2) / sum(g^2 / s^2)``, clipped to
+    the bounds, is exact (:func:`evaluate` ``optimal_scalings=``)."""
+    if "scalings" in problem._models:
+        return problem._models["scalings"]
+    import libsbml   # compiled; loaded with SBML work only
+
+    sbml = libsbml.readSBMLFromString(problem.sbml).getModel()
+    obs = problem.formulas()
+    cdf = problem.petab.condition_df
+    named = {str(v).strip() for v in cdf.to_numpy().ravel()} if cdf is not None else set()
+    named |= set(cdf.columns) if cdf is not None else set()
+    for formula, noise, _, _ in obs.values():
+        named |= set(formula.names) | set(noise.names)
+    mdf = problem.petab.measurement_df
+    for entry in (mdf["noiseParameters"] if "noiseParameters" in mdf else []):
+        named |= set(_tokens(entry))
+    with_prior = set(priors(problem))
+    candidates = {p for p in problem.estimated
+                  if p not in named and p not in with_prior and sbml.getElementBySId(p) is None}
+    bad, used = set(), set()
+    for row in mdf.itertuples(index=False):
+        toks = _tokens(getattr(row, "observableParameters", None))
+        here = [(n, t) for n, t in enumerate(toks, start=1) if t in candidates]
+        if not here:
+            continue
+        formula, noise, transformation, distribution = obs[row.observableId]
+        ok = len(here) == 1 and transformation == "lin" and distribution == "normal"
+        for n, tok in here:
+            ph = f"observableParameter{n}_{row.observableId}"
+            used.add(tok)
+            ok = ok and ph not in noise.names and _is_factor(formula, ph) \
+                and sum(t == tok for t in toks) == 1
+        if not ok:
+            bad |= {t for _, t in here}
+    out = [p for p in problem.estimated if p in used and p not in bad]
+    problem._models["scalings"] = out
+    return out
+
+
+def _is_factor(formula: "_Formula", name: str) -> bool:
+    """Whether ``formula`` is ``name * g`` with g free of ``name`` (SymPy)."""
+    if name not in formula.names:
+        return False
+    import sympy
+
+    sym = next(x for x in formula.expr.free_symbols if str(x) == name)
+    g = formula.expr.diff(sym)
+    return sym not in g.free_symbols and sympy.simplify(formula.expr - sym * g) == 0
+
+
 def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = False,
-             rtol: float = RTOL, atol: float = ATOL) -> dict:
+             rtol: float = RTOL, atol: float = ATOL, optimal_scalings=()) -> dict:
     """The negative log-likelihood at ``params`` (parameter table id -> linear value; default:
     the nominal values), with the number of measurements and the simulations' statuses.
     ``rtol``, ``atol``: the simulations' tolerances (default :data:`RTOL`, :data:`ATOL`).
@@ -226,7 +286,12 @@ def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = F
     parameter), from forward sensitivities (:func:`immunesim.simulate` ``sensitivities=``)
     through the observable and noise formulas (their SymPy derivatives) and the noise model.
     The start values' derivatives (initial assignments that read the parameters) are exact
-    (:meth:`~immunesim.model.sbml.SBMLModel.start_slopes`)."""
+    (:meth:`~immunesim.model.sbml.SBMLModel.start_slopes`).
+
+    ``optimal_scalings``: ids of :func:`analytic_scalings` to set to their best values given
+    the others (their values in ``params`` are not used); ``scalings`` in the result holds
+    those values (linear). The gradient is then the partial one at them, which is the total
+    derivative of the nllh minimised over them (they are optimal, or held at a bound)."""
     pt = problem.nominal()
     pt.update(params or {})
     mdf = problem.petab.measurement_df
@@ -235,13 +300,18 @@ def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = F
     total, statuses = 0.0, {}
     grad = np.zeros(len(est))
     fim = np.zeros((len(est), len(est)))
+    runs = {}
     for cid, rows in mdf.groupby("simulationConditionId", sort=False):
-        run = _run_condition(problem, cid, pt, est, tolerances=(rtol, atol))
+        runs[cid] = run = _run_condition(problem, cid, pt, est, tolerances=(rtol, atol))
         statuses[cid] = run.message
         if run.series is None:
             return {"nllh": math.inf, "n_measurements": problem.n_measurements,
                     "statuses": statuses} | ({"grad": dict.fromkeys(est, math.nan)}
                                              if gradient else {})
+    if optimal_scalings:
+        pt.update(_optimal_scalings(problem, list(optimal_scalings), runs, pt))
+    for cid, rows in mdf.groupby("simulationConditionId", sort=False):
+        run = runs[cid]
         for row in rows.itertuples(index=False):
             oid = row.observableId
             formula, noise, transformation, distribution = obs[oid]
@@ -281,11 +351,56 @@ def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = F
             w_s = 2.0 if distribution == "normal" else 1.0
             fim += (dmt * dmt * np.outer(dm, dm) + w_s * np.outer(ds, ds)) / (sd * sd)
     out = {"nllh": total, "n_measurements": problem.n_measurements, "statuses": statuses}
+    if optimal_scalings:
+        out["scalings"] = {p: pt[p] for p in optimal_scalings}
     if gradient:
         scale = problem.scales
         d = np.array([_scale_factor(scale[theta], pt[theta]) for theta in est])
         out["grad"] = {theta: float(grad[j] * d[j]) for j, theta in enumerate(est)}
         out["fim"] = fim * np.outer(d, d)
+    return out
+
+
+def _optimal_scalings(problem: Problem, ids: list, runs: dict, pt: dict) -> dict:
+    """The best value of each scaling in ``ids`` (:func:`analytic_scalings`) given the
+    simulations ``runs`` and the other values ``pt``: ``sum(g y / s^2) / sum(g^2 / s^2)`` over
+    its measurements (g: the observable with the scaling at 1), clipped to its bounds."""
+    unknown = sorted(set(ids) - set(analytic_scalings(problem)))
+    if unknown:
+        raise PetabError(f"optimal_scalings: {', '.join(unknown)} is not a scaling factor "
+                         "with a closed-form optimum (see analytic_scalings)")
+    obs = problem.formulas()
+    num, den = dict.fromkeys(ids, 0.0), dict.fromkeys(ids, 0.0)
+    mdf = problem.petab.measurement_df
+    for cid, rows in mdf.groupby("simulationConditionId", sort=False):
+        run = runs[cid]
+        for row in rows.itertuples(index=False):
+            toks = _tokens(getattr(row, "observableParameters", None))
+            mine = [(n, t) for n, t in enumerate(toks, start=1) if t in num]
+            if not mine:
+                continue
+            oid = row.observableId
+            formula, noise = obs[oid][:2]
+            k = int(np.searchsorted(run.times, float(row.time)))
+            env = {name: float(v[k]) for name, v in run.series.items()}
+            env.update(pt)
+            for n, v in enumerate(_overrides(getattr(row, "observableParameters", None), pt,
+                                             f"measurement of {oid}"), start=1):
+                env[f"observableParameter{n}_{oid}"] = v
+            for n, v in enumerate(_overrides(getattr(row, "noiseParameters", None), pt,
+                                             f"measurement of {oid}"), start=1):
+                env[f"noiseParameter{n}_{oid}"] = v
+            (n, pid), = mine
+            env[f"observableParameter{n}_{oid}"] = 1.0
+            g, sd = formula(env), noise(env)
+            num[pid] += g * float(row.measurement) / (sd * sd)
+            den[pid] += g * g / (sd * sd)
+    bounds, out = problem.bounds(), {}
+    for pid in ids:
+        lo, hi = bounds[pid]
+        best = num[pid] / den[pid] if den[pid] > 0 and math.isfinite(num[pid] / den[pid]) \
+            else pt[pid]              # no information on it: the objective does not depend on it
+        out[pid] = min(max(best, lo), hi)
     return out
 
 
@@ -512,9 +627,11 @@ def _run_condition(problem: Problem, cid: str, pt: dict, est: list, extra_times=
     symbols = model.sbml.symbols
     series, where = {}, {}
     index = {n: i for i, n in enumerate(r.variables)}
-    for sid, sym in symbols.items():
+    Y = np.asarray(r.dataset["y"].values, dtype=float)     # time x variable, read once
+    for sid, sym in symbols.items():         # each symbol's value (as model.values(r, sid))
         if sym.role != "inline" and sym.kind in ("species", "parameter", "compartment"):
-            series[sid] = model.values(r, sid)
+            series[sid] = Y[:, index[sym.name]] if sym.name in index else np.full(
+                times.size, model.parameters[model.parameter_index[sym.name]].value)
             where[sid] = sym.name
     for sid, sym in symbols.items():      # the run's parameter values, not the import's
         if sym.role == "parameter" and params is not None and sym.name in params:
@@ -579,8 +696,9 @@ def _start_tokens(problem: Problem, cid: str, cdf, pt: dict, model) -> dict:
     numbers, refs = _condition_entries(cid, cdf, pt)
     out = {pid: pid for pid in pt
            if pid in recipe.t0 and pid not in recipe.fixed and pid not in numbers}
+    cells = dict(_condition_cells(cid, cdf))
     for col in refs:
-        out[col] = str(cdf.loc[cid, col]).strip()
+        out[col] = str(cells[col]).strip()
     return out
 
 
@@ -597,16 +715,32 @@ def _condition_entries(cid: str, cdf, pt: dict) -> tuple[dict, dict]:
     """The condition's columns: (SBML id -> number, SBML id -> value of the table parameter
     it names)."""
     numbers, refs = {}, {}
-    if cid in cdf.index:
-        for col in cdf.columns:
-            raw = cdf.loc[cid, col]
-            if col == "conditionName" or (isinstance(raw, float) and math.isnan(raw)):
-                continue                                 # NaN: the model's own value
-            try:
-                numbers[col] = float(raw)
-            except (TypeError, ValueError):
-                refs[col] = _value(raw, pt, f"condition {cid}, column {col}")
+    for col, raw in _condition_cells(cid, cdf):
+        try:
+            numbers[col] = float(raw)
+        except (TypeError, ValueError):
+            refs[col] = _value(raw, pt, f"condition {cid}, column {col}")
     return numbers, refs
+
+
+_CELLS: dict = {}
+
+
+def _condition_cells(cid: str, cdf) -> list:
+    """The condition's set cells ``(column, raw value)`` (not conditionName, not NaN: the
+    model's own value), read from the table once per table (a fit reads them thousands of
+    times)."""
+    key = (id(cdf), cid)
+    hit = _CELLS.get(key)
+    if hit is None or hit[0] is not cdf:
+        cells = []
+        if cid in cdf.index:
+            for col in cdf.columns:
+                raw = cdf.loc[cid, col]
+                if col != "conditionName" and not (isinstance(raw, float) and math.isnan(raw)):
+                    cells.append((col, raw))
+        hit = _CELLS[key] = (cdf, cells)
+    return hit[1]
 
 
 def _condition_model(problem: Problem, cid: str, cdf, pt: dict):

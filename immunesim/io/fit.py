@@ -25,8 +25,8 @@ from ..durable import sha256_file, write_csv, write_text_atomic
 from ..errors import InputError
 from ..fitting.multistart import (PROFILE_THRESHOLD, multistart, profile, profile_intervals,
                                   to_linear, to_scale)
-from ..fitting.petab_problem import (evaluate, load_problem, log_prior, priors,
-                                     simulate_conditions)
+from ..fitting.petab_problem import (analytic_scalings, evaluate, load_problem, log_prior,
+                                     priors, simulate_conditions)
 from ..plot.fit import write_fit_figures, write_profile_figure, write_waterfall
 from ..provenance import versions
 from . import begin_outputs, to_json, write_manifest
@@ -53,25 +53,29 @@ def problem_files(path: Path) -> dict:
 
 def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
             processes: int | None = None, workers: int | None = None,
-            scheduler: str | None = None, max_iter: int = 500, with_profile: bool = False,
-            resume: bool = False, progress=None, say=None) -> dict:
+            scheduler: str | None = None, max_iter: int = 1000, with_profile: bool = False,
+            resume: bool = False, progress=None, say=None, hierarchical: bool = True) -> dict:
     """Fit the PEtab problem at ``problem_path`` and write OUTDIR (module docstring); returns
-    the contents of fit.json."""
+    the contents of fit.json. ``hierarchical``: the observables' scaling factors with a
+    closed-form optimum are set to it instead of optimised over
+    (:class:`~immunesim.fitting.multistart.Objective`)."""
     started = time.perf_counter()
     problem_path = Path(problem_path)
     problem = load_problem(problem_path)
     if not problem.estimated:
         raise InputError(f"{problem_path}: no parameter has estimate = 1; nothing to fit")
     files = problem_files(problem_path)
-    settings = {"n_starts": int(n_starts), "seed": int(seed), "max_iter": int(max_iter)}
+    settings = {"n_starts": int(n_starts), "seed": int(seed), "max_iter": int(max_iter),
+                "hierarchical": bool(hierarchical)}
     outdir = begin_outputs(outdir)
     saved = outdir / "starts"
     done = {}
     stamp = {"files": files, **settings}
     if resume and (saved / "run.json").is_file():
         if json.loads((saved / "run.json").read_text()) != stamp:
-            raise InputError(f"--resume: {saved} holds starts of another problem, seed or number "
-                             "of starts; use another OUTDIR or run without --resume")
+            raise InputError(f"--resume: {saved} holds starts of another problem, seed, number "
+                             "of starts, --max-iter or --no-hierarchical; use another OUTDIR or "
+                             "run without --resume")
         for f in sorted(saved.glob("start_*.json")):
             r = json.loads(f.read_text())
             done[int(r["start"])] = r
@@ -89,7 +93,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
 
     results = multistart(problem_path, n_starts, seed=seed, processes=processes,
                          workers=workers, scheduler=scheduler, max_iter=max_iter, done=done,
-                         on_result=save, progress=progress)
+                         on_result=save, progress=progress, hierarchical=hierarchical)
     order = sorted(range(n_starts), key=lambda i: (not math.isfinite(results[i]["nllh"]),
                                                    results[i]["nllh"]))
     best = results[order[0]]
@@ -123,7 +127,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     if with_profile:
         if say:
             say(f"profiles of {len(problem.estimated)} parameters")
-        prows = profile(problem, {p: best["x"][p] for p in problem.estimated})
+        prows = profile(problem, {p: best["x"][p] for p in problem.estimated},
+                        hierarchical=hierarchical)
         intervals = profile_intervals(prows, problem.estimated)
         write_csv(outdir / "profiles.csv", [
             {"parameter": r["parameter"], "value_scaled": repr(r["value"]),
@@ -134,7 +139,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     n_conv = sum(1 for r in results if math.isfinite(r["nllh"])
                  and r["nllh"] <= best["nllh"] + 1e-3 * max(1.0, abs(best["nllh"])))
     fit = {"problem": str(problem_path), "files": files, **settings,
-           "optimizer": "fides (trust region, BFGS Hessian approximation)",
+           "optimizer": "fides (interior trust region; Fisher information, then BFGS)",
+           "analytic_scalings": analytic_scalings(problem) if hierarchical else [],
            "nllh": check["nllh"], "best_start": best["start"],
            "nllh_fit": best["nllh"], "n_measurements": problem.n_measurements,
            "objective": ("negative log posterior (nllh - log prior)" if has_priors
