@@ -301,3 +301,44 @@ def test_scaling_factors_are_set_to_their_closed_form_optimum(tmp_path):
     # not a factor of the observable: optimised like the others
     assert analytic_scalings(load_problem(scaled_decay(tmp_path / "offset",
                                                        "observableParameter1_obs_A * A + 1"))) == []
+
+
+def test_a_killed_fit_leaves_no_start_running(tmp_path):
+    """The local pool's workers exit when the fit's process dies (they would otherwise finish
+    their start, minutes of work each): a worker busy with a long task is gone within seconds
+    of its parent's SIGKILL."""
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import multiprocessing, os, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from immunesim.fitting.multistart import exit_with_parent\n"
+        "if __name__ == '__main__':\n"
+        "    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn'),\n"
+        "                             initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:\n"
+        "        print(pool.submit(os.getpid).result(), flush=True)\n"
+        "        pool.submit(time.sleep, 120)\n"
+        "        time.sleep(120)\n")
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(p.stdout.readline())
+    time.sleep(0.5)                                        # the worker is in its long task
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+
+    def alive(pid):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 10.0
+    while alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    still = alive(worker)
+    if still:
+        os.kill(worker, signal.SIGKILL)
+    assert not still, "the pool's worker outlived the killed fit"

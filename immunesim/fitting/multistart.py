@@ -180,6 +180,22 @@ def local_fit(problem: Problem, x0, *, fixed: dict | None = None, max_iter: int 
 _PROBLEMS: dict = {}
 
 
+def exit_with_parent(parent_pid: int, every: float = 0.5) -> None:
+    """Make this (worker) process exit when process ``parent_pid`` is gone: a start runs for
+    minutes, and a pool's worker only notices its parent's death between tasks, so a killed
+    ``immunesim fit`` would leave its starts computing. A daemon thread checks the parent every
+    ``every`` seconds (a process whose parent dies is given another one)."""
+    import threading
+
+    def watch():
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 #: draws of a new start point where the objective cannot be computed at the drawn one
 RESAMPLE = 20
 
@@ -260,7 +276,8 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         n = min(processes or os.cpu_count() or 1, len(todo))
         # spawned (not forked: Numba's threading layer does not survive a fork), with this
         # process's environment (the kernel cache, IMMUNESIM_* and NUMBA_* settings)
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(run_start, path, starts[i], i, max_iter, seed, hierarchical)
                        for i in todo]
             for fut in done_as_completed(futures):
@@ -331,5 +348,6 @@ def profile_intervals(rows: list[dict], ids) -> dict:
     return out
 
 
-__all__ = ["EXIT", "Objective", "PROFILE_THRESHOLD", "PetabError", "draw_starts", "local_fit",
+__all__ = ["EXIT", "Objective", "PROFILE_THRESHOLD", "PetabError", "draw_starts", "exit_with_parent",
+           "local_fit",
            "multistart", "profile", "profile_intervals", "run_start"]
