@@ -273,6 +273,22 @@ def _is_factor(formula: "_Formula", name: str) -> bool:
     return sym not in g.free_symbols and sympy.simplify(formula.expr - sym * g) == 0
 
 
+def _measurement_env(row, run: "_Run", pt: dict) -> tuple[dict, int]:
+    """``(env, k)`` for one measurement row: the model's symbols at the row's time (index ``k``
+    of ``run.times``), the table's values ``pt``, and the row's observable and noise
+    placeholders filled from its overrides."""
+    oid = row.observableId
+    k = int(np.searchsorted(run.times, float(row.time)))
+    env = {name: float(v[k]) for name, v in run.series.items()}
+    env.update(pt)
+    for prefix, column in (("observableParameter", "observableParameters"),
+                           ("noiseParameter", "noiseParameters")):
+        for n, v in enumerate(_overrides(getattr(row, column, None), pt,
+                                         f"measurement of {oid}"), start=1):
+            env[f"{prefix}{n}_{oid}"] = v
+    return env, k
+
+
 def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = False,
              rtol: float = RTOL, atol: float = ATOL, optimal_scalings=()) -> dict:
     """The negative log-likelihood at ``params`` (parameter table id -> linear value; default:
@@ -315,17 +331,7 @@ def evaluate(problem: Problem, params: dict | None = None, *, gradient: bool = F
         for row in rows.itertuples(index=False):
             oid = row.observableId
             formula, noise, transformation, distribution = obs[oid]
-            k = int(np.searchsorted(run.times, float(row.time)))
-            env = {name: float(v[k]) for name, v in run.series.items()}
-            env.update(pt)
-            o_over = _overrides(getattr(row, "observableParameters", None), pt,
-                                f"measurement of {oid}")
-            n_over = _overrides(getattr(row, "noiseParameters", None), pt,
-                                f"measurement of {oid}")
-            for n, v in enumerate(o_over, start=1):
-                env[f"observableParameter{n}_{oid}"] = v
-            for n, v in enumerate(n_over, start=1):
-                env[f"noiseParameter{n}_{oid}"] = v
+            env, k = _measurement_env(row, run, pt)
             m, sd = formula(env), noise(env)
             y = float(row.measurement)
             total += nllh_term(y, m, sd, transformation, distribution)
@@ -381,15 +387,7 @@ def _optimal_scalings(problem: Problem, ids: list, runs: dict, pt: dict) -> dict
                 continue
             oid = row.observableId
             formula, noise = obs[oid][:2]
-            k = int(np.searchsorted(run.times, float(row.time)))
-            env = {name: float(v[k]) for name, v in run.series.items()}
-            env.update(pt)
-            for n, v in enumerate(_overrides(getattr(row, "observableParameters", None), pt,
-                                             f"measurement of {oid}"), start=1):
-                env[f"observableParameter{n}_{oid}"] = v
-            for n, v in enumerate(_overrides(getattr(row, "noiseParameters", None), pt,
-                                             f"measurement of {oid}"), start=1):
-                env[f"noiseParameter{n}_{oid}"] = v
+            env, _ = _measurement_env(row, run, pt)
             (n, pid), = mine
             env[f"observableParameter{n}_{oid}"] = 1.0
             g, sd = formula(env), noise(env)
@@ -586,15 +584,7 @@ def simulate_conditions(problem: Problem, params: dict | None = None,
                 curve.append(formula(env))
             sds = []
             for row in orows.itertuples(index=False):
-                k = int(np.searchsorted(run.times, float(row.time)))
-                env = {name: float(v[k]) for name, v in run.series.items()} | dict(pt)
-                for n, v in enumerate(_overrides(getattr(row, "observableParameters", None), pt,
-                                                 f"measurement of {oid}"), start=1):
-                    env[f"observableParameter{n}_{oid}"] = v
-                for n, v in enumerate(_overrides(getattr(row, "noiseParameters", None), pt,
-                                                 f"measurement of {oid}"), start=1):
-                    env[f"noiseParameter{n}_{oid}"] = v
-                sds.append(noise(env))
+                sds.append(noise(_measurement_env(row, run, pt)[0]))
             out.append({"observable": oid, "condition": cid, "t": grid,
                         "value": np.array(curve), "data_t": orows["time"].to_numpy(float),
                         "data": orows["measurement"].to_numpy(float), "sd": np.array(sds)})
