@@ -120,7 +120,7 @@ def test_bad_population_and_trial_fields_are_named():
     bad["population"]["parameters"]["k_inj_TNFF"] = {"lognormal": 0.3}
     bad["population"]["parameters"]["w_b_apc"] = {"gamma": 2}
     bad["population"]["correlation"] = [[1, 2], [2, 1]]
-    bad["population"]["constraints"] = [{"readout": "DAS28", "above": 5.1}]
+    bad["population"]["constraints"] = [{"readout": "DAS28CRP", "above": 5.1}]
     bad["trial"]["endpoints"]["ACR20"]["weeks"] = [30]
     bad["trial"]["control"] = "plac"
     bad["trial"]["chunk"] = 100
@@ -130,7 +130,7 @@ def test_bad_population_and_trial_fields_are_named():
     for part in ("population.parameters.k_inj_TNFF: not a parameter of the model; did you mean 'k_inj_TNF'?",
                  "population.parameters.w_b_apc: expected one of {lognormal: CV}",
                  "population.correlation: shape (2, 2), expected (4, 4)",
-                 "population.constraints[0].readout: 'DAS28' is not a variable of the model; did you mean 'DAS28_CRP'?",
+                 "population.constraints[0].readout: 'DAS28CRP' is not a variable of the model; did you mean 'DAS28_CRP'?",
                  "trial.endpoints.ACR20.weeks: week 30 is after the trial's end (week 24)",
                  "trial.control: 'plac' is not an arm", "trial.chunk: expected a positive multiple of 64"):
         assert part in text, text

@@ -23,14 +23,15 @@ import numpy as np
 import xarray as xr
 
 from ..drugs.regimen import regimen_events
-from ..events import Bolus
+from ..events import Bolus, window_events
 from ..result import Result
 from ..scenario.build import scenario_model
-from ..scenario.endpoints import CHALLENGE
+from ..scenario.endpoints import ACR, CHALLENGE
 from ..scenario.population import BLOCK
 from ..scenario.sbml_source import dose_events, patient_starts
 from ..scenario.strategy import run_strategy
 from ..simulate import choose_tier, simulate_batch
+from . import clinical as clin_mod
 from .endpoints import challenge_outcome, evaluate
 
 _MODELS: dict = {}
@@ -63,6 +64,13 @@ def _batch(model, P, t, y0, events, solver):
         return simulate_batch(model, P, t, y0=y0, events=events, on_failure="flag", **solver)
 
 
+def _window(events, a: float, b: float, last: bool):
+    """The events (one list, or one list per patient) inside ``[a, b)`` (``[a, b]`` if ``last``)."""
+    if events and isinstance(events[0], list):
+        return [window_events(e, a, b, last) for e in events]
+    return window_events(events, a, b, last)
+
+
 def _arm_events(regimens, weights: np.ndarray, extra=()):
     """Engine events for each patient: one shared list when no dose depends on weight."""
     if any(r.per_kg for r in regimens):
@@ -77,7 +85,7 @@ class _ArmRunner:
 
     def __init__(self, scenario, model, arm, P, Y0, weights, solver):
         self.sc, self.model, self.P, self.Y0, self.w, self.solver = scenario, model, P, Y0, weights, solver
-        self.regs = scenario.arms[arm]["therapies"]
+        self.regs = (*scenario.population.background, *scenario.arms[arm]["therapies"])
         self.rules = scenario.arms[arm]["treat_to_target"]
 
     def __call__(self, t, extra=()):
@@ -86,6 +94,8 @@ class _ArmRunner:
                 ev = dose_events(self.model, self.regs) + list(extra)
             else:
                 ev = _arm_events(self.regs, self.w, extra=extra)
+            if self.sc.population.background:   # its doses before baseline were the run-in's
+                ev = _window(ev, float(t[0]), float(t[-1]), last=True)
             return _batch(self.model, self.P, t, self.Y0, ev, self.solver)
         return self._strategy(t, extra)
 
@@ -140,8 +150,12 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     base_state = np.zeros((n_cand, n_sp))
     base_vals = np.full((n_cand, len(names)), np.nan)
     if idx.size:
-        if trial.baseline > 0:
-            r = _batch(model, P[idx], [0.0, trial.baseline], Y0[idx], [], solver)
+        if trial.baseline > 0:      # untreated, or on the population's background therapy
+            bg = pop.background
+            ev = (_arm_events(bg, cov["body_weight"][idx]) if bg and scenario.sbml is None
+                  else dose_events(model, bg) if bg else [])
+            ev = _window(ev, 0.0, trial.baseline, last=False)
+            r = _batch(model, P[idx], [0.0, trial.baseline], Y0[idx], ev, solver)
             last = r.dataset["y"].values[:, -1, :]
             good = np.asarray(r.ok)
             for j in np.flatnonzero(~good):
@@ -152,16 +166,22 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
             last = r.dataset["y"].values[:, -1, :]
         base_state[idx] = last[:, :n_sp]
         base_vals[idx] = last
+    t = trial.times()
+    t_weeks = (t - trial.baseline) / trial.week
+    clin = trial.clinical
+    if clin is not None:      # each candidate's measurement variation, and its baseline visit
+        draws = clin_mod.patient_draws(clin, scenario.seed, cov["candidate"], t.size)
+        base_measured = {k: v[:, 0] for k, v in clin_mod.measure(
+            clin, draws, {v: base_vals[:, [names.index(v)]] for v in clin.latents}, t_weeks[:1]).items()}
     for con in pop.constraints:
-        x = base_vals[:, names.index(con.readout)]
+        x = base_measured[con.readout] if trial.measured(con.readout) else base_vals[:, names.index(con.readout)]
         fail = ok & ~con.passes(x)
         for i in np.flatnonzero(fail):
             reasons[i] = f"baseline {con.describe()} not met ({con.readout} = {x[i]:.4g})"
         ok &= ~fail
     acc = np.flatnonzero(ok)
-    t = trial.times()
     keep = list(dict.fromkeys([*trial.variables, *(e.readout for e in trial.endpoints if e.readout
-                                                   and e.kind != CHALLENGE)]))
+                                                   and e.kind != CHALLENGE and not trial.measured(e.readout))]))
     kcols = [names.index(v) for v in keep]
     arms = list(scenario.arms)
     n, T = acc.size, t.size
@@ -169,7 +189,8 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     status = np.zeros((len(arms), n), dtype=np.int64)
     message = np.full((len(arms), n), "", dtype=object)
     outcomes = {}      # (endpoint, week) -> (arms x patients) responder / value
-    t_weeks = (t - trial.baseline) / trial.week
+    if clin is not None:
+        draws = clin_mod.take(draws, acc)
     for a, arm in enumerate(arms):
         if n == 0:
             continue
@@ -179,6 +200,14 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
         traj[a] = y[:, :, kcols]
         status[a] = r.status
         message[a] = np.asarray(r.message, dtype=object)
+        measured = out_week = None
+        if clin is not None:
+            measured = clin_mod.measure(clin, draws, {v: y[:, :, names.index(v)] for v in clin.latents},
+                                        t_weeks)
+            if trial.dropout is not None:
+                out_week = clin_mod.dropout_weeks(clin, trial.dropout, draws, measured, t_weeks)
+                out_week = np.where(out_week <= trial.weeks, out_week, np.inf)   # completers: inf
+                _store_extra(outcomes, "dropout:week", a, len(arms), n, out_week)
         for ep in trial.endpoints:
             if ep.kind == CHALLENGE:
                 tc = trial.baseline + trial.week * ep.value
@@ -191,7 +220,13 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
                 _store(outcomes, ep, a, len(arms), n, res, (ep.value,))
                 _store_extra(outcomes, f"{ep.name}:peak", a, len(arms), n, res["peak"])
                 continue
-            res = evaluate(ep, t_weeks, y[:, :, names.index(ep.readout)], y[:, 0, names.index(ep.readout)])
+            if ep.kind == ACR:
+                res = clin_mod.acr_outcome(clin, measured, ep.value / 100.0, t_weeks, ep.weeks)
+            else:
+                yy = measured[ep.readout] if trial.measured(ep.readout) else y[:, :, names.index(ep.readout)]
+                res = evaluate(ep, t_weeks, yy, yy[:, 0])
+            if out_week is not None and not ep.time_to_event and not ep.lower_is_better:
+                res["responder"] = res["responder"] & ~(out_week[:, None] <= np.asarray(ep.weeks)[None, :] + 1e-9)
             if ep.time_to_event:
                 _store_extra(outcomes, f"{ep.name}:time", a, len(arms), n, res["time"])
                 _store_extra(outcomes, f"{ep.name}:event", a, len(arms), n, res["event"].astype(float))
@@ -208,10 +243,15 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     }
     for k in ("body_weight", "age", "female", *[c for c in cov if c.endswith("_alleles")]):
         data[k] = (("patient",), np.asarray(cov[k])[acc].astype(float))
+    coords = {}
+    if clin is not None:       # the measured baseline visit (instruments, DAS28)
+        data["clinical_baseline"] = (("patient", "instrument"),
+                                     np.stack([base_measured[k][acc] for k in clin.names], axis=1))
+        coords["instrument"] = list(clin.names)
     for key, arr in outcomes.items():
         data[f"outcome:{key}"] = (("arm", "patient"), arr)
-    coords = {"arm": arms, "patient": cand[acc], "time": t, "variable": keep, "readout": names,
-              "parameter": list(model.parameter_names), "candidate": cand}
+    coords.update({"arm": arms, "patient": cand[acc], "time": t, "variable": keep, "readout": names,
+                   "parameter": list(model.parameter_names), "candidate": cand})
     return xr.Dataset(data, coords=coords, attrs={"chunk": index, "n_candidates": n_cand,
                                                   "n_accepted": int(n)})
 

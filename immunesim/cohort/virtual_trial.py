@@ -106,7 +106,8 @@ class TrialResult:
         """``trial.json``: the arms table, infection risk, Pareto front, calibration, the
         personalised rule, failures and the regimen search."""
         search = self.search
-        return {"arms": self.rows, "infection_risk": self.risk, "pareto_front": self.front,
+        return {"arms": self.rows, "baseline": baseline_table(self),
+                "infection_risk": self.risk, "pareto_front": self.front,
                 "calibration": self.calibration, "personalised_rule": self.rule,
                 "failures": self.failures,
                 "regimen_search": None if search is None else {
@@ -217,6 +218,22 @@ def trial(scenario, outdir=None, *, resume=False, workers=None, scheduler=None,
                        search=search, primary=(ep, week))
 
 
+def baseline_table(res: TrialResult) -> dict:
+    """Mean, SD and quartiles of each measured baseline instrument over the trial's patients
+    (those that completed every arm): to set beside a trial's published baseline table."""
+    ds = res.trajectories
+    if "clinical_baseline" not in ds:
+        return {}
+    out = {}
+    for j, ins in enumerate(ds["instrument"].values):
+        x = ds["clinical_baseline"].values[res.ok, j]
+        if x.size:
+            q = np.percentile(x, [25, 50, 75])
+            out[str(ins)] = {"mean": float(x.mean()), "sd": float(x.std(ddof=1)) if x.size > 1 else 0.0,
+                             "q25": float(q[0]), "median": float(q[1]), "q75": float(q[2])}
+    return out
+
+
 def patient_frames(res: TrialResult):
     """The patients table, one DataFrame per arm (one row per patient): covariates, baseline
     biomarkers, status, every outcome, and the calibration weight and selection. Built
@@ -229,6 +246,9 @@ def patient_frames(res: TrialResult):
         common[c] = ds[c].values
     for b in spec.biomarkers:
         common[f"baseline_{b}"] = ds["baseline"].values[:, names.index(b)]
+    if "clinical_baseline" in ds:            # the measured baseline visit
+        for j, ins in enumerate(ds["instrument"].values):
+            common[f"baseline_{ins}"] = ds["clinical_baseline"].values[:, j]
     if weights is not None:
         common["weight"] = weights
         common["selected"] = selected.astype(int)

@@ -18,11 +18,12 @@ from ..model.loader import model_from_dict
 from ..model.model import Model
 from ..safe_yaml import load_yaml
 from ..validation import clip, closest
+from .clinical import Clinical, parse_clinical
 from .modules import MODULES
 from .covariates import apply_covariates
 
 PRESET_KEYS = {"name", "title", "aliases", "description", "references", "tissue", "start",
-               "parameters", "initial", "readouts", "counts", "chronic_state", "t_end"}
+               "parameters", "initial", "readouts", "counts", "chronic_state", "t_end", "clinical"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -44,7 +45,7 @@ def _read_preset(name: str) -> dict:
 def diseases() -> dict[str, dict]:
     """Preset name -> its metadata (title, description, tissue, start, references)."""
     return {n: {k: v for k, v in _read_preset(n).items()
-                if k not in ("parameters", "initial", "readouts", "counts")}
+                if k not in ("parameters", "initial", "readouts", "counts", "clinical")}
             for n in _preset_names()}
 
 
@@ -95,6 +96,18 @@ def model_data(disease: str = "healthy") -> dict[str, Any]:
     return {"name": f"immunesim_{data['name']}", "time_unit": "day",
             "description": data.get("description", ""), "references": data.get("references", []),
             "species": species, "parameters": parameters, "rules": rules, "processes": processes}
+
+
+@functools.lru_cache(maxsize=None)
+def clinical(disease: str) -> Clinical | None:
+    """The preset's clinical instruments (:mod:`.clinical`), or None where it defines none."""
+    name = resolve_disease(disease)
+    raw = _read_preset(name).get("clinical")
+    if raw is None:
+        return None
+    data = model_data(name)
+    variables = {x["name"] for part in ("species", "rules") for x in data[part]}
+    return parse_clinical(raw, f"preset '{name}': clinical", variables)
 
 
 def disease_model_data(disease: str = "healthy", covariates: Mapping[str, float] | None = None) -> dict:

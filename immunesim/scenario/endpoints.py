@@ -16,10 +16,19 @@ contains every endpoint week. Kinds:
 - ``flare_above: x`` (flare- or relapse-free survival): time from ``after_week`` to the first
   output time with the readout above ``x``, censored at the end; reported as Kaplan-Meier
   event-free survival at each week;
+- ``acr: 20`` (or 50, 70; any level in percent): the ACR response by its definition (Felson et
+  al. 1995) on the disease's measured clinical instruments
+  (:mod:`immunesim.diseases.clinical`): both joint counts and 3 of the 5 other core-set
+  measures improved by that percentage from the baseline visit;
 - ``challenge_week: w`` with ``cleared_within: days``: a pathogen inoculum (1 unit into
   ``Pathogen``) given at week ``w`` in a second run of the arm; responder = cleared (load below
   1e-3 of the inoculum) within the given days. Its clearance time is the arm's infection-risk
   proxy.
+
+A threshold endpoint's ``readout`` may be a model variable (noise-free) or one of the disease's
+clinical instruments (measured as at a trial visit, e.g. RA's ``DAS28``, ``TJC68``, ``HAQ``).
+With ``trial.dropout``, patients who have withdrawn or escaped to rescue therapy by an
+endpoint's week count as non-responders (non-responder imputation), harms excepted.
 
 ``harm: true`` marks any threshold endpoint as a harm (e.g. an immune-related adverse event
 ``{readout: Teff, above: 5}``): its NNT becomes a number needed to harm, and the biomarker
@@ -35,9 +44,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE = (
-    "improvement", "decrease_by", "below", "above", "increase_above", "flare_above", "challenge_week")
-KINDS = (IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE)
+IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE, ACR = (
+    "improvement", "decrease_by", "below", "above", "increase_above", "flare_above", "challenge_week",
+    "acr")
+KINDS = (IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE, ACR)
 #: kinds whose "responders" are patients with a bad outcome (lower rate is better)
 HARMS = (INCREASE,)
 

@@ -98,6 +98,7 @@ class Population:
     effects: tuple = ()                                   # CovariateEffect
     constraints: tuple = ()                               # Constraint (immunesim.scenario.endpoints)
     max_candidates: int | None = None
+    background: tuple = ()     # Regimen: therapies of every patient, run-in and every arm (e.g. MTX)
 
     def draw(self, seed: int, first_block: int, n_blocks: int, model, pk_drugs=(),
              overrides=None) -> tuple[np.ndarray, dict]:

@@ -22,7 +22,7 @@ from .population import (
 )
 
 POP_KEYS = ("size", "max_candidates", "parameters", "correlation", "covariates",
-            "covariate_effects", "constraints")
+            "covariate_effects", "constraints", "background")
 COV_KEYS = ("body_weight", "age", "sex", "genotypes")
 MAX_SIZE = MAX_POPULATION
 

@@ -119,6 +119,9 @@ class Scenario:
             trial = dataclasses.asdict(self.trial)
             if trial["week"] == 7.0:     # days: hashes as before weeks could be other units
                 del trial["week"]
+            for key in ("clinical", "dropout"):   # hashed only where a disease or trial has them
+                if trial[key] is None:
+                    del trial[key]
             content.update(population=self.population, trial=trial)
         if self.sensitivity is not None:  # only scenarios with the block hash it
             content.update(sensitivity=self.sensitivity)
@@ -147,7 +150,7 @@ class Scenario:
         """Every drug any arm may give (its therapies and its rules), in order of appearance."""
         if self.sbml is not None:
             return []
-        out = []
+        out = [r.drug for r in self.population.background] if self.population is not None else []
         for spec in self.arms.values():
             out += [r.drug for r in spec["therapies"]]
             if spec["treat_to_target"]:
@@ -195,7 +198,8 @@ def validate(data: Any, *, origin: str = "scenario", base: Path | None = None) -
     if model_kind != "ode" and (arms or strategy):
         problems.append(f"model: {model_kind} runs take therapies, not arms or treat_to_target")
     population, trial = sections.population_trial(data.get("population"), data.get("trial"), mdata,
-                                                  arms, covariates, times, model_kind, problems)
+                                                  arms, covariates, times, model_kind, problems,
+                                                  clinical=sections.clinical_of(disease, mdata, problems))
     sens = None
     if "sensitivity" in data and mdata is not None:
         full = sections.coupled_data(mdata, drugs, covariates, [])   # listed once, above

@@ -14,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..diseases.build import model_data, preset, resolve_disease
+from ..diseases.build import clinical, model_data, preset, resolve_disease
 from ..diseases.covariates import COVARIATES, apply_covariates
 from ..drugs.couple import couple
 from ..drugs.library import resolve_drug
@@ -74,6 +74,17 @@ def disease(raw, problems: list) -> tuple:
         except ModelError as exc:
             problems.append(f"disease: {exc}")
     return raw, None
+
+
+def clinical_of(disease, mdata, problems: list):
+    """The preset's clinical instruments (:mod:`immunesim.diseases.clinical`), or None."""
+    if mdata is None:
+        return None
+    try:
+        return clinical(disease)
+    except ModelError as exc:
+        problems += exc.problems
+        return None
 
 
 def patient(raw, mdata, problems: list) -> dict:
@@ -385,17 +396,30 @@ def trial_names(mdata, arms: dict, covariates: dict, problems: list) -> list:
 
 
 def population_trial(raw_population, raw_trial, mdata, arms: dict, covariates: dict, times,
-                     model_kind: str, problems: list, *, names=None, week: float = 7.0) -> tuple:
+                     model_kind: str, problems: list, *, names=None, week: float = 7.0,
+                     clinical=None) -> tuple:
     """(population, trial) of ``immunesim trial``: each needs the other, both need the ODE
     model, and a chunk's trajectories must fit in memory (:data:`MAX_CHUNK_VALUES`). ``names``
     (an SBML model's variables) stand in for those of ``mdata`` with the arms' drugs; ``week``
-    is a week in the scenario's time unit."""
+    is a week in the scenario's time unit; ``clinical``: the disease's clinical instruments
+    (constraints and endpoints may name them)."""
     if raw_population is None and raw_trial is None:
         return None, None
     if names is None:
         names = trial_names(mdata, arms, covariates, problems) if mdata is not None else []
-    population = validate_population(raw_population, mdata, names, problems)
-    trial = validate_trial(raw_trial, arms, names, times, problems, week_length=week)
+    measured = list(clinical.names) if clinical is not None else []
+    population = validate_population(raw_population, mdata, [*names, *measured], problems)
+    if population is not None and isinstance(raw_population, Mapping) and raw_population.get("background"):
+        import dataclasses
+
+        background = tuple(parse_therapies(raw_population["background"], "population.background",
+                                           times, problems))
+        population = dataclasses.replace(population, background=background)
+        if any(spec.get("treat_to_target") for spec in arms.values()):
+            problems.append("population.background: not yet combined with treat_to_target arms; "
+                            "give the background therapy as an entry of each arm instead")
+    trial = validate_trial(raw_trial, arms, names, times, problems, week_length=week,
+                           clinical=clinical)
     if raw_trial is not None and raw_population is None:
         problems.append("population: required by trial (population.size, parameters, covariates, constraints)")
     if raw_population is not None and raw_trial is None:

@@ -40,6 +40,14 @@ is validated by :mod:`immunesim.scenario.population_spec`.
         - {arm: placebo, endpoint: ACR20, week: 24, rate: 0.2}
         - {arm: adalimumab, endpoint: ACR20, week: 24, rate: 0.6}
       chunk: 512                               # candidates per chunk (fixed by the population)
+      dropout:                                 # non-responder imputation (clinical endpoints)
+        per_year: 0.1                          # withdrawals for other reasons, share per year
+        escape: {week: 16, improvement_below: 0.2}   # rescue when both joint counts improved < 20 %
+
+On a disease with clinical instruments (a preset's ``clinical`` block, e.g. RA's ``TJC68``,
+``SJC66``, ``HAQ``, ``DAS28``), endpoints and population constraints may name them (measured as
+at a visit: :mod:`immunesim.diseases.clinical`), and ``{acr: 20, weeks: [24]}`` is the ACR20
+response by its definition.
 
 The arms are the scenario's ``arms`` (as for ``immunesim compare``); their therapies' ``start``
 is in scenario time and must be at or after ``trial.baseline``.
@@ -64,14 +72,23 @@ from ..validation import (
     name_list,
     number,
 )
-from .endpoints import CHALLENGE, KINDS, Endpoint
+from .endpoints import ACR, CHALLENGE, KINDS, Endpoint
 from .population import BLOCK
 from .regimen_search import check, expand
 
 TRIAL_KEYS = ("baseline", "weeks", "output_every", "control", "primary", "endpoints", "variables",
-              "biomarkers", "calibration", "chunk", "regimen_search")
+              "biomarkers", "calibration", "chunk", "regimen_search", "dropout")
 ENDPOINT_KEYS = ("readout", "weeks", "after_week", "cleared_within", "harm") + KINDS
 DEFAULT_BIOMARKERS = ("CRP", "TNF", "IL6", "IL17", "IFNg", "AutoAb", "Treg_Teff_ratio")
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Withdrawals and escape to rescue therapy, counted as non-responders."""
+
+    per_year: float = 0.0                    # share withdrawing within a year, other reasons
+    escape_week: float | None = None         # escape visit (weeks after baseline)
+    escape_below: float = 0.2                # escape when both joint counts improved less
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,12 @@ class Trial:
     chunk: int = 512           # candidates per chunk, a multiple of the 64-candidate block
     regimen_search: object = None   # immunesim.scenario.regimen_search.RegimenSearch
     week: float = 7.0          # a week in the scenario's time unit (an SBML model's may differ)
+    clinical: object = None    # the disease's clinical instruments (immunesim.diseases.clinical)
+    dropout: Dropout | None = None
+
+    def measured(self, readout: str) -> bool:
+        """Whether ``readout`` is a clinical instrument (measured with visit variation)."""
+        return self.clinical is not None and readout in self.clinical.names
 
     def times(self) -> np.ndarray:
         """Output times (days, or an SBML model's time unit): every ``output_every`` from
@@ -100,9 +123,11 @@ class Trial:
         return np.array(sorted(grid))
 
 
-def validate_trial(raw, arms: dict, names, times, problems, *, week_length: float = 7.0) -> Trial | None:
+def validate_trial(raw, arms: dict, names, times, problems, *, week_length: float = 7.0,
+                   clinical=None) -> Trial | None:
     """The ``trial`` block (needs ``arms``), or None. ``week_length``: a week in the scenario's
-    time unit (7 days; an SBML model's time unit may differ)."""
+    time unit (7 days; an SBML model's time unit may differ); ``clinical``: the disease's
+    clinical instruments (:class:`immunesim.diseases.clinical.Clinical`) or None."""
 
     if raw is None:
         return None
@@ -130,7 +155,7 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
                                     f"trial.baseline (day {baseline:g}); the run-in is untreated")
     endpoints = []
     for name, spec in mapping(tr.get("endpoints"), "trial.endpoints", problems).items():
-        ep = _endpoint(str(name), spec, f"trial.endpoints.{name}", names, weeks, problems)
+        ep = _endpoint(str(name), spec, f"trial.endpoints.{name}", names, weeks, problems, clinical)
         if ep is not None:
             endpoints.append(ep)
     if not endpoints and "endpoints" in tr:
@@ -174,6 +199,7 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
     if search is not None:
 
         check(search, endpoints, problems)
+    dropout = _dropout(tr.get("dropout"), clinical, weeks, problems)
     if None in (baseline, weeks, every) or not is_one_of(control, arms):
         return None
     if times is not None and baseline + 7 * weeks > times[-1] + 1e-6:
@@ -182,10 +208,33 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
     return Trial(baseline=baseline, weeks=weeks, output_every=every, control=control,
                  primary=primary, endpoints=tuple(endpoints), variables=variables or (),
                  biomarkers=biomarkers, calibration=tuple(cal), chunk=chunk,
-                 regimen_search=search, week=week_length)
+                 regimen_search=search, week=week_length, clinical=clinical, dropout=dropout)
 
 
-def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None:
+def _dropout(raw, clinical, weeks_total, problems) -> Dropout | None:
+    if raw is None:
+        return None
+    d = mapping(raw, "trial.dropout", problems)
+    check_keys(d, ("per_year", "escape"), "trial.dropout.", problems)
+    per_year = number(d.get("per_year", 0.0), "trial.dropout.per_year", problems, 0.0, 0.99)
+    escape_week, below = None, 0.2
+    if d.get("escape") is not None:
+        e = mapping(d["escape"], "trial.dropout.escape", problems)
+        check_keys(e, ("week", "improvement_below"), "trial.dropout.escape.", problems)
+        escape_week = number(e.get("week"), "trial.dropout.escape.week", problems, 0.0,
+                             weeks_total if weeks_total is not None else np.inf, open_lo=True)
+        below = number(e.get("improvement_below", 0.2), "trial.dropout.escape.improvement_below",
+                       problems, 0.0, 1.0)
+        if clinical is None or not clinical.acr_joints:
+            problems.append("trial.dropout.escape: needs a disease whose clinical instruments name "
+                            "the joint counts (the ACR core set)")
+            return None
+    if per_year is None or below is None:
+        return None
+    return Dropout(per_year, escape_week, below)
+
+
+def _endpoint(name, spec, path, names, weeks_total, problems, clinical=None) -> Endpoint | None:
 
     if not isinstance(spec, Mapping):
         problems.append(f"{path}: expected a mapping like {{readout: DAS28_CRP, improvement: 0.2, weeks: [24]}}")
@@ -197,8 +246,13 @@ def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None
         return None
     kind = kinds[0]
     value = number(spec[kind], f"{path}.{kind}", problems,
-                    0.0 if kind in ("improvement", CHALLENGE) else -np.inf,
-                    1.0 if kind == "improvement" else np.inf)
+                   0.0 if kind in ("improvement", CHALLENGE, ACR) else -np.inf,
+                   1.0 if kind == "improvement" else 100.0 if kind == ACR else np.inf,
+                   open_lo=kind == ACR)
+    if kind == ACR and (clinical is None or not clinical.acr_core):
+        problems.append(f"{path}.acr: the disease defines no ACR core set (a preset's clinical "
+                        "instruments; RA has one)")
+        return None
     if kind == CHALLENGE:
         within = days(spec.get("cleared_within", "14 d"), f"{path}.cleared_within", problems)
         if value is None or within is None:
@@ -207,8 +261,14 @@ def _endpoint(name, spec, path, names, weeks_total, problems) -> Endpoint | None
             problems.append(f"{path}.challenge_week: {value:g} is not within the trial's {weeks_total:g} weeks")
             return None
         return Endpoint(name, kind, value, "Pathogen", (value,), cleared_within=within)
-    readout = spec.get("readout")
-    if readout is None or (names and readout not in names):
+    readout = spec.get("readout", "" if kind == ACR else None)
+    if kind == ACR:
+        if readout:
+            problems.append(f"{path}.readout: an ACR endpoint reads the core set, not a readout")
+            return None
+    elif clinical is not None and readout in clinical.names:
+        pass
+    elif readout is None or (names and readout not in names):
         problems.append(f"{path}.readout: {'required' if readout is None else repr(readout) + ' is not a variable'}; "
                         + did_you_mean(readout, names, "see `immunesim list variables DISEASE`"))
         return None

@@ -1,0 +1,208 @@
+"""Clinical instruments, ACR responses by their definition, regression to the mean, dropouts
+(immunesim.diseases.clinical, immunesim.cohort.clinical), and a trial on a background-MTX
+population end to end."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import yaml
+from scipy import stats as sst
+
+from immunesim.cli import main
+from immunesim.cohort import clinical as cm
+from immunesim.diseases.build import clinical
+from immunesim.diseases.clinical import Clinical, Instrument
+from immunesim.scenario.schema import ScenarioError, validate
+from immunesim.scenario.trial_spec import Dropout
+
+
+def _instrument(name, **kw):
+    base = dict(unit="1", description="", latent="x", scale=1.0, patient_cv=0.0, other_median=0.0,
+                other_cv=0.0, visit_cv=0.0, expectation_mean=0.0, expectation_sd=0.0,
+                maximum=np.inf, integer=False, source="test")
+    return Instrument(name, **{**base, **kw})
+
+
+CORE = ("PtGA", "PhGA", "pain", "HAQ", "CRP")
+ACR_ONLY = Clinical(tuple(_instrument(n) for n in ("TJC", "SJC", *CORE)), ("TJC", "SJC"), CORE)
+
+
+def _felson(base: dict, now: dict, level: float) -> bool:
+    """ACR-N by the words of Felson et al. 1995, one patient, written out."""
+    def improved(name):
+        return base[name] > 0 and (base[name] - now[name]) / base[name] >= level
+    return improved("TJC") and improved("SJC") and sum(improved(n) for n in CORE) >= 3
+
+
+def test_acr_responses_follow_felsons_definition():
+    rng = np.random.default_rng(0)
+    n = 400
+    base = {k: rng.uniform(5, 60, n) for k in ACR_ONLY.names}
+    now = {k: base[k] * rng.uniform(0.0, 1.3, n) for k in ACR_ONLY.names}
+    base["HAQ"][:10] = 0.0                       # nothing to improve: never counts as improved
+    measured = {k: np.stack([base[k], now[k]], axis=1) for k in ACR_ONLY.names}
+    for level in (0.2, 0.5, 0.7):
+        resp, score = cm.acr(ACR_ONLY, measured, level)
+        want = [_felson({k: base[k][i] for k in base}, {k: now[k][i] for k in now}, level) for i in range(n)]
+        assert resp[:, 1].tolist() == want
+        assert not resp[:, 0].any()              # the baseline visit is no improvement
+    # the graded score is the largest level reached, and ACR70 implies ACR50 implies ACR20
+    r20, r50, r70 = (cm.acr(ACR_ONLY, measured, lv)[0][:, 1] for lv in (0.2, 0.5, 0.7))
+    assert np.all(r50 <= r20) and np.all(r70 <= r50)
+    assert 0 < r70.sum() < r50.sum() < r20.sum() < n
+
+
+def test_a_patient_with_two_of_five_core_measures_improved_is_not_a_responder():
+    b = {k: 10.0 for k in ACR_ONLY.names}
+    now = dict(b, TJC=1.0, SJC=1.0, PtGA=1.0, PhGA=1.0)        # joints and 2 of 5 at -90 %
+    m = {k: np.array([[b[k], now[k]]]) for k in b}
+    assert not cm.acr(ACR_ONLY, m, 0.2)[0][0, 1]
+    m["HAQ"] = np.array([[10.0, 5.0]])                          # a third core measure at -50 %
+    resp, score = cm.acr(ACR_ONLY, m, 0.2)
+    assert resp[0, 1] and score[0, 1] == pytest.approx(0.5)
+
+
+def test_regression_to_the_mean_after_selection_on_a_noisy_baseline_matches_the_closed_form():
+    # one instrument, constant latent, lognormal visit variation with sd s on the log scale:
+    # selecting log y0 > c gives E[log y1 - log y0 | selected] = -s * phi(a) / (1 - Phi(a)),
+    # a = c / s (the inverse Mills ratio), and no change without selection
+    cv = 0.3
+    ins = _instrument("y", visit_cv=cv)
+    c = Clinical((ins,))
+    n = 40_000
+    draws = cm.patient_draws(c, 7, np.arange(n), 2)
+    y = cm.measure(c, draws, {"x": np.ones((n, 2))}, np.array([0.0, 12.0]))["y"]
+    s = np.sqrt(np.log1p(cv * cv))
+    d = np.log(y[:, 1]) - np.log(y[:, 0])
+    assert abs(d.mean()) < 4 * d.std() / np.sqrt(n)
+    cut = 0.25
+    sel = np.log(y[:, 0]) > cut
+    a = cut / s
+    want = -s * sst.norm.pdf(a) / sst.norm.sf(a)
+    assert d[sel].mean() == pytest.approx(want, abs=4 * d[sel].std() / np.sqrt(sel.sum()))
+
+
+def test_measurement_draws_are_a_function_of_seed_and_candidate_only():
+    c = clinical("ra")
+    a = cm.patient_draws(c, 11, np.arange(100, 164), 10)
+    b = cm.patient_draws(c, 11, np.array([130, 100]), 10)       # another chunking, order, length
+    for name in ("TJC68", "HAQ"):
+        for part in ("factor", "other", "expectation"):
+            assert b[name][part][0] == a[name][part][30] and b[name][part][1] == a[name][part][0]
+        assert np.array_equal(b[name]["visit"][0], a[name]["visit"][30])
+    other = cm.patient_draws(c, 12, np.array([130]), 10)
+    assert other["TJC68"]["factor"][0] != a["TJC68"]["factor"][30]
+
+
+def test_instrument_spread_expectation_and_caps_follow_their_specification():
+    ins = _instrument("v", scale=2.0, patient_cv=0.5, other_median=3.0, other_cv=0.0,
+                      expectation_mean=0.2, expectation_sd=0.0, maximum=100.0, integer=True)
+    c = Clinical((ins,), expectation_onset_weeks=2.0)
+    n = 20_000
+    d = cm.patient_draws(c, 3, np.arange(n), 3)
+    f = d["v"]["factor"]
+    assert np.median(f) == pytest.approx(1.0, rel=0.03) and f.std() / f.mean() == pytest.approx(0.5, rel=0.05)
+    latent = np.full((n, 3), 10.0)
+    y = cm.measure(c, d, {"x": latent}, np.array([0.0, 2.0, 100.0]))["v"]
+    assert np.array_equal(y, np.round(y)) and y.max() <= 100
+    # expectation: none at baseline, 1 - exp(-1) of it at one onset time, all of it late
+    want = (2.0 * 10.0 * f + 3.0)
+    assert np.allclose(y[:, 0], np.minimum(100, np.round(want)))
+    assert np.allclose(y[:, 2], np.minimum(100, np.round(want * 0.8)))
+    assert np.allclose(y[:, 1], np.minimum(100, np.round(want * (1 - 0.2 * (1 - np.exp(-1))))))
+
+
+def test_withdrawals_follow_their_yearly_share_and_escape_follows_the_joint_count_rule():
+    c = clinical("ra")
+    n = 20_000
+    d = cm.patient_draws(c, 5, np.arange(n), 1)
+    w = cm.withdrawal_weeks(d, 0.2)
+    share = np.mean(w <= 365.25 / 7)
+    assert share == pytest.approx(0.2, abs=4 * np.sqrt(0.2 * 0.8 / n))
+    assert np.isinf(cm.withdrawal_weeks(d, 0.0)).all()
+    # escape at week 16 when tender and swollen counts both improved < 20 %
+    tj = np.array([[20, 18], [20, 10], [20, 18], [20, 15]], float)
+    sj = np.array([[10, 9], [10, 9], [10, 5], [10, 8]], float)
+    meas = {"TJC68": tj, "SJC66": sj}
+    esc = cm.escape_weeks(c, meas, np.array([0.0, 16.0]), 16.0, 0.2)
+    assert esc.tolist() == [16.0, np.inf, np.inf, np.inf]       # the last: 25 % and 20 %: stays
+    both = cm.dropout_weeks(c, Dropout(0.0, 16.0, 0.2), cm.take(d, np.arange(4)), meas,
+                            np.array([0.0, 16.0]))
+    assert both.tolist() == esc.tolist()
+
+
+def _training(tmp_path, size=64, **trial):
+    data = yaml.safe_load(open("scenarios/ra_trials_training.yaml"))
+    data["population"]["size"] = size
+    data["time"]["end"] = "561 d"                        # 28 weeks after the run-in
+    data["trial"].update(weeks=28, endpoints={
+        "ACR20": {"acr": 20, "weeks": [12, 24]}, "ACR50": {"acr": 50, "weeks": [24]},
+        "ACR70": {"acr": 70, "weeks": [24]}, "remission": {"readout": "DAS28", "below": 2.6, "weeks": [24]}},
+        **trial)
+    path = tmp_path / "training.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def training_trial(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("training")
+    path = _training(tmp)
+    assert main(["trial", str(path), "-o", str(tmp / "out"), "--quiet"]) == 0
+    return tmp / "out"
+
+
+def test_background_mtx_trial_reports_graded_acr_with_nonresponder_imputation(training_trial):
+    import pandas as pd
+
+    arms = pd.read_csv(training_trial / "arms.csv")
+    pts = pd.read_csv(training_trial / "patients.csv")
+    summary = json.loads((training_trial / "trial.json").read_text())
+    rate = {(r.arm, r.endpoint, r.week): r.rate for r in arms.itertuples()}
+    # a placebo response exists (expectation, regression to the mean) and ACR70 is reachable
+    assert 0.03 <= rate[("placebo", "ACR20", 12)] <= 0.6
+    assert rate[("adalimumab", "ACR70", 24)] > 0
+    for arm in ("placebo", "adalimumab", "tocilizumab"):
+        assert rate[(arm, "ACR70", 24)] <= rate[(arm, "ACR50", 24)] <= rate[(arm, "ACR20", 24)]
+    # responses are graded: the ACR-N score takes many values, not two
+    assert len(np.unique(np.round(pts.loc[pts.arm == "adalimumab", "ACR20_24_value"], 2))) > 20
+    # who left by week 24 is a non-responder, whatever the measurements say
+    gone = pts.dropout_week <= 24
+    assert gone.any() and not pts.loc[gone, "ACR20_24_responder"].astype(bool).any()
+    assert pts.loc[pts.arm == "placebo", "dropout_week"].le(16).mean() > pts.loc[
+        pts.arm == "adalimumab", "dropout_week"].le(16).mean()            # escape at week 16
+    # the measured baseline visit is reported, and met the entry criteria
+    assert (pts.baseline_SJC66 >= 6).all() and (pts.baseline_TJC68 >= 8).all()
+    assert summary["baseline"]["DAS28"]["sd"] > 0.4
+    assert set(summary["baseline"]) == set(clinical("ra").names)
+
+
+def test_clinical_fields_are_validated_with_their_paths(tmp_path):
+    data = yaml.safe_load(open("scenarios/ra_trials_training.yaml"))
+    bad = json.loads(json.dumps(data))
+    bad["trial"]["endpoints"]["ACR20"] = {"acr": 120, "weeks": [24]}
+    bad["trial"]["endpoints"]["x"] = {"readout": "DAS29", "below": 2.6, "weeks": [24]}
+    bad["trial"]["dropout"] = {"per_year": 2, "escape": {"week": 99}}
+    bad["population"]["constraints"].append({"readout": "SJC67", "above": 3})
+    with pytest.raises(ScenarioError) as exc:
+        validate(bad)
+    text = str(exc.value)
+    for field in ("trial.endpoints.ACR20.acr", "trial.endpoints.x.readout", "trial.dropout.per_year",
+                  "trial.dropout.escape.week", "population.constraints[3].readout"):
+        assert field in text, field
+    sle = json.loads(json.dumps(data))
+    sle["disease"] = "sle"
+    sle["population"]["constraints"] = []
+    with pytest.raises(ScenarioError, match=r"trial.endpoints.ACR20.acr: the disease defines no ACR core set"):
+        validate(sle)
+
+
+def test_every_shipped_preset_clinical_block_parses_with_sources():
+    c = clinical("ra")
+    assert c.acr_joints == ("TJC68", "SJC66") and len(c.acr_core) == 5 and c.das28 is not None
+    assert all(i.source.strip() for i in c.instruments)
+    for name in ("healthy", "sle", "ms", "t1d", "crohns", "psoriasis"):
+        clinical(name)       # parses (or is None)
+    assert list(itertools.chain(c.names)).count("DAS28") == 1
