@@ -140,7 +140,7 @@ def _training(tmp_path, size=64, **trial):
     data["trial"].update(weeks=28, endpoints={
         "ACR20": {"acr": 20, "weeks": [12, 24]}, "ACR50": {"acr": 50, "weeks": [24]},
         "ACR70": {"acr": 70, "weeks": [24]}, "remission": {"readout": "DAS28", "below": 2.6, "weeks": [24]}},
-        **trial)
+        published=[p for p in data["trial"]["published"] if p["week"] == 24], **trial)
     path = tmp_path / "training.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -179,6 +179,31 @@ def test_background_mtx_trial_reports_graded_acr_with_nonresponder_imputation(tr
     assert set(summary["baseline"]) == set(clinical("ra").names)
 
 
+def test_report_sets_published_rates_beside_simulated_ones_in_one_self_contained_page(training_trial):
+    import pandas as pd
+
+    summary = json.loads((training_trial / "trial.json").read_text())
+    arms = pd.read_csv(training_trial / "arms.csv")
+    pub = summary["published"]
+    assert len(pub) == 14 and {p["trial"] for p in pub} == {"ARMADA", "OPTION"}
+    for p in pub:
+        row = arms[(arms.arm == p["arm"]) & (arms.endpoint == p["endpoint"]) & (arms.week == p["week"])].iloc[0]
+        assert p["simulated"] == pytest.approx(row.rate)
+        assert p["inside"] == (row.ci_low <= p["published"] <= row.ci_high)
+        # the published interval is Wilson's from the published arm size
+        k = round(p["published"] * p["n_published"])
+        lo, hi = sst.binomtest(k, p["n_published"]).proportion_ci(method="wilson")
+        assert (p["published_ci_low"], p["published_ci_high"]) == pytest.approx((lo, hi), abs=1e-9)
+    page = (training_trial / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "ARMADA" in page and "Weinblatt" in page
+    assert page.count("data:image/png;base64,") >= 2                  # figures embedded
+    assert "src='http" not in page and "<script" not in page and "<link" not in page
+    manifest = json.loads((training_trial / "manifest.json").read_text())
+    assert "report.html" in manifest["outputs"] and manifest["scenario_hash"][:16] in page
+    # the manifest is still the last file written
+    assert (training_trial / "manifest.json").stat().st_mtime_ns >= (training_trial / "report.html").stat().st_mtime_ns
+
+
 def test_clinical_fields_are_validated_with_their_paths(tmp_path):
     data = yaml.safe_load(open("scenarios/ra_trials_training.yaml"))
     bad = json.loads(json.dumps(data))
@@ -186,11 +211,14 @@ def test_clinical_fields_are_validated_with_their_paths(tmp_path):
     bad["trial"]["endpoints"]["x"] = {"readout": "DAS29", "below": 2.6, "weeks": [24]}
     bad["trial"]["dropout"] = {"per_year": 2, "escape": {"week": 99}}
     bad["population"]["constraints"].append({"readout": "SJC67", "above": 3})
+    bad["trial"]["published"].append({"arm": "adalimumab", "endpoint": "ACR50", "week": 30, "rate": 0.5, "n": 10})
+    bad["trial"]["published"].append({"arm": "adalimumab", "endpoint": "ACR50", "week": 24, "rate": 0.5, "n": 0})
     with pytest.raises(ScenarioError) as exc:
         validate(bad)
     text = str(exc.value)
     for field in ("trial.endpoints.ACR20.acr", "trial.endpoints.x.readout", "trial.dropout.per_year",
-                  "trial.dropout.escape.week", "population.constraints[3].readout"):
+                  "trial.dropout.escape.week", "population.constraints[3].readout",
+                  "trial.published[22].week", "trial.published[23].n"):
         assert field in text, field
     sle = json.loads(json.dumps(data))
     sle["disease"] = "sle"

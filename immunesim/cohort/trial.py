@@ -44,11 +44,11 @@ def chunk_hash(scenario) -> str:
     """Identity of the chunks: the scenario's hash without what chunk ``i`` does not depend on:
     the population size and candidate cap (a finished trial can be extended to more patients
     with ``--resume``) and the analysis-only fields (control arm, primary endpoint,
-    calibration targets: a new calibration reuses every chunk)."""
+    calibration targets, published rates: a new calibration reuses every chunk)."""
     import dataclasses
 
     pop = dataclasses.replace(scenario.population, size=0, max_candidates=None)
-    trial = dataclasses.replace(scenario.trial, control="", primary="", calibration=())
+    trial = dataclasses.replace(scenario.trial, control="", primary="", calibration=(), published=())
     return dataclasses.replace(scenario, population=pop, trial=trial).hash
 
 

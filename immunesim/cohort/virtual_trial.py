@@ -107,6 +107,7 @@ class TrialResult:
         personalised rule, failures and the regimen search."""
         search = self.search
         return {"arms": self.rows, "baseline": baseline_table(self),
+                "published": published_rows(self),
                 "infection_risk": self.risk, "pareto_front": self.front,
                 "calibration": self.calibration, "personalised_rule": self.rule,
                 "failures": self.failures,
@@ -216,6 +217,27 @@ def trial(scenario, outdir=None, *, resume=False, workers=None, scheduler=None,
                        ok=ok, failures=fails, calibration=cal, weights=weights, selected=selected,
                        rows=rows, biomarker_rows=bio_rows, rule=rule, risk=risk, front=front,
                        search=search, primary=(ep, week))
+
+
+def published_rows(res: TrialResult) -> list[dict]:
+    """Each published rate of ``trial.published`` beside the simulated one: the published
+    rate with its Wilson 95 % interval (from the trial's arm size), the simulated rate with
+    its interval, and ``inside``: the published rate lies inside the simulated 95 % interval."""
+    from .stats import wilson
+
+    sim = {(r["arm"], r["endpoint"], float(r["week"])): r for r in res.rows}
+    out = []
+    for p in res.scenario.trial.published:
+        r = sim.get((p["arm"], p["endpoint"], float(p["week"])))
+        if r is None:
+            continue
+        lo, hi = wilson(round(p["rate"] * p["n"]), p["n"])
+        out.append({"trial": p["trial"], "arm": p["arm"], "endpoint": p["endpoint"], "week": p["week"],
+                    "published": p["rate"], "published_ci_low": lo, "published_ci_high": hi,
+                    "n_published": p["n"], "simulated": r["rate"], "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"], "n": r["n"],
+                    "inside": bool(r["ci_low"] <= p["rate"] <= r["ci_high"]), "source": p["source"]})
+    return out
 
 
 def baseline_table(res: TrialResult) -> dict:

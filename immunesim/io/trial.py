@@ -11,7 +11,8 @@ from typing import Callable
 from ..cohort.virtual_trial import TrialResult, patient_frames, trial
 from ..durable import atomic_path, write_csv, write_text_atomic
 from ..plot.trial import write_trial_figures
-from . import begin_outputs, to_json, write_manifest
+from . import MANIFEST, begin_outputs, to_json, write_manifest
+from .report import write_report
 
 
 def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, scenario_file=None,
@@ -22,9 +23,9 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
     outdir = begin_outputs(outdir)     # before the first chunk is written
     res = trial(scenario, outdir, resume=resume, workers=workers, scheduler=scheduler,
                 progress=progress, say=say)
-    outputs = write_trial(res, outdir)
+    outputs = write_trial(res, outdir) + ["report.html"]
     excluded = int((~res.ok).sum())
-    return write_manifest(
+    manifest = write_manifest(
         outdir, "trial", status=3 if excluded else 0,
         message=(f"{excluded} patient(s) excluded for failed integrations" if excluded
                  else f"{scenario.population.size} patients x {len(scenario.arms)} arms"),
@@ -32,6 +33,11 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
         scenario_file=scenario_file, arms=list(scenario.arms), patients=scenario.population.size,
         patients_excluded=excluded, **{f"execution_{k}": v for k, v in res.execution.items()},
         candidates=res.trajectories.attrs["candidates"])
+    figures = sorted(p for p in outdir.glob("*.png") if p.name in outputs)
+    write_report(outdir, res.summary, manifest, figures, f"Virtual trial: {scenario.name}")
+    # the manifest stays the last file written (its presence says the run finished)
+    write_text_atomic(outdir / MANIFEST, json.dumps(manifest, indent=2, default=to_json) + "\n")
+    return manifest
 
 
 def write_trial(res: TrialResult, outdir) -> list[str]:

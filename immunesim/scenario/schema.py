@@ -119,8 +119,8 @@ class Scenario:
             trial = dataclasses.asdict(self.trial)
             if trial["week"] == 7.0:     # days: hashes as before weeks could be other units
                 del trial["week"]
-            for key in ("clinical", "dropout"):   # hashed only where a disease or trial has them
-                if trial[key] is None:
+            for key in ("clinical", "dropout", "published"):   # hashed only where present
+                if not trial[key]:
                     del trial[key]
             content.update(population=self.population, trial=trial)
         if self.sensitivity is not None:  # only scenarios with the block hash it

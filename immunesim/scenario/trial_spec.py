@@ -77,7 +77,7 @@ from .population import BLOCK
 from .regimen_search import check, expand
 
 TRIAL_KEYS = ("baseline", "weeks", "output_every", "control", "primary", "endpoints", "variables",
-              "biomarkers", "calibration", "chunk", "regimen_search", "dropout")
+              "biomarkers", "calibration", "chunk", "regimen_search", "dropout", "published")
 ENDPOINT_KEYS = ("readout", "weeks", "after_week", "cleared_within", "harm") + KINDS
 DEFAULT_BIOMARKERS = ("CRP", "TNF", "IL6", "IL17", "IFNg", "AutoAb", "Treg_Teff_ratio")
 
@@ -106,6 +106,7 @@ class Trial:
     regimen_search: object = None   # immunesim.scenario.regimen_search.RegimenSearch
     week: float = 7.0          # a week in the scenario's time unit (an SBML model's may differ)
     clinical: object = None    # the disease's clinical instruments (immunesim.diseases.clinical)
+    published: tuple = ()      # dicts {arm, endpoint, week, rate, n, trial, source}: report.html
     dropout: Dropout | None = None
 
     def measured(self, readout: str) -> bool:
@@ -200,6 +201,7 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
 
         check(search, endpoints, problems)
     dropout = _dropout(tr.get("dropout"), clinical, weeks, problems)
+    published = _published(tr.get("published"), arms, by_name, problems)
     if None in (baseline, weeks, every) or not is_one_of(control, arms):
         return None
     if times is not None and baseline + 7 * weeks > times[-1] + 1e-6:
@@ -208,7 +210,42 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
     return Trial(baseline=baseline, weeks=weeks, output_every=every, control=control,
                  primary=primary, endpoints=tuple(endpoints), variables=variables or (),
                  biomarkers=biomarkers, calibration=tuple(cal), chunk=chunk,
-                 regimen_search=search, week=week_length, clinical=clinical, dropout=dropout)
+                 regimen_search=search, week=week_length, clinical=clinical, dropout=dropout,
+                 published=published)
+
+
+PUBLISHED_KEYS = ("arm", "endpoint", "week", "rate", "n", "trial", "source")
+
+
+def _published(raw, arms, endpoints: dict, problems) -> tuple:
+    """``trial.published``: published arm-level rates to set beside the simulated ones."""
+    out = []
+    for i, c in enumerate(as_list(raw, "trial.published", problems)):
+        path = f"trial.published[{i}]"
+        if not isinstance(c, Mapping) or not {"arm", "endpoint", "week", "rate", "n"} <= set(c):
+            problems.append(f"{path}: expected {{arm, endpoint, week, rate, n, trial, source}}, got {clip(c)}")
+            continue
+        check_keys(c, PUBLISHED_KEYS, f"{path}.", problems)
+        if not is_one_of(c["arm"], arms):
+            problems.append(f"{path}.arm: {clip(c['arm'])} is not an arm; " + did_you_mean(c["arm"], arms, ""))
+            continue
+        ep = endpoints.get(c["endpoint"]) if isinstance(c["endpoint"], str) else None
+        if ep is None or ep.time_to_event or ep.kind == CHALLENGE:
+            problems.append(f"{path}.endpoint: {clip(c['endpoint'])} is not a responder endpoint of trial.endpoints")
+            continue
+        week = number(c["week"], f"{path}.week", problems, 0.0)
+        rate = number(c["rate"], f"{path}.rate", problems, 0.0, 1.0)
+        n = c["n"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            problems.append(f"{path}.n: expected the arm's number of patients (a positive integer), got {clip(n)}")
+            continue
+        if week is not None and week not in ep.weeks:
+            problems.append(f"{path}.week: {week:g} is not one of {c['endpoint']}'s weeks {list(ep.weeks)}")
+            continue
+        if week is not None and rate is not None:
+            out.append({"arm": c["arm"], "endpoint": ep.name, "week": week, "rate": rate, "n": n,
+                        "trial": str(c.get("trial", "")), "source": str(c.get("source", ""))})
+    return tuple(out)
 
 
 def _dropout(raw, clinical, weeks_total, problems) -> Dropout | None:
