@@ -5,6 +5,7 @@ population end to end."""
 import itertools
 import json
 
+import golden
 import numpy as np
 import pytest
 import yaml
@@ -157,6 +158,7 @@ def training_trial(tmp_path_factory):
 def test_background_mtx_trial_reports_graded_acr_with_nonresponder_imputation(training_trial):
     import pandas as pd
 
+    golden.check("ra_trials_training.64w28.arms.csv", training_trial / "arms.csv")
     arms = pd.read_csv(training_trial / "arms.csv")
     pts = pd.read_csv(training_trial / "patients.csv")
     summary = json.loads((training_trial / "trial.json").read_text())
