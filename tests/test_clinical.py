@@ -115,6 +115,42 @@ def test_instrument_spread_expectation_and_caps_follow_their_specification():
     assert np.allclose(y[:, 1], np.minimum(100, np.round(want * (1 - 0.2 * (1 - np.exp(-1))))))
 
 
+def test_disease_activity_fluctuates_as_a_stationary_ar1_process_shared_by_the_instruments():
+    import dataclasses
+
+    a, b = _instrument("a", latent="x"), _instrument("b", latent="x", scale=2.0)
+    c = dataclasses.replace(Clinical((a, b)), fluctuation_cv=0.3, fluctuation_weeks=4.0)
+    n = 30_000
+    t = np.array([0.0, 1.0, 4.0, 12.0])
+    d = cm.patient_draws(c, 9, np.arange(n), t.size)
+    m = cm.measure(c, d, {"x": np.ones((n, t.size))}, t)
+    g = np.log(m["a"])
+    s = np.sqrt(np.log1p(0.09))
+    assert np.allclose(g.std(axis=0), s, rtol=0.03)                       # stationary
+    assert np.allclose(m["b"], 2.0 * m["a"])                              # one activity, every instrument
+    for j in (1, 2, 3):
+        r = np.corrcoef(g[:, 0], g[:, j])[0, 1]
+        assert r == pytest.approx(np.exp(-t[j] / 4.0), abs=0.02)          # correlation exp(-dt/tau)
+    # a baseline-only measurement sees the same first visit as the whole course
+    first = cm.measure(c, d, {"x": np.ones((n, 1))}, t[:1])["a"][:, 0]
+    assert np.array_equal(first, m["a"][:, 0])
+
+
+def test_measured_das28_follow_the_published_formulas():
+    c = clinical("ra")
+    n = 50
+    d = cm.patient_draws(c, 1, np.arange(n), 2)
+    lat = {"TJC28": np.full((n, 2), 12.0), "SJC28": np.full((n, 2), 9.0), "PGA": np.full((n, 2), 50.0),
+           "CRP": np.full((n, 2), 20.0)}
+    m = cm.measure(c, d, lat, np.array([0.0, 24.0]))
+    t28 = np.minimum(28, np.round(m["TJC68"] * 0.6))
+    s28 = np.minimum(28, np.round(m["SJC66"] * 0.7))
+    # Wells et al. 2009 (CRP in mg/L) and Prevoo et al. 1995 (ESR in mm/h)
+    crp = 0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28) + 0.36 * np.log(m["CRP_lab"] + 1) + 0.014 * m["PtGA"] + 0.96
+    esr = 0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28) + 0.70 * np.log(m["ESR_lab"]) + 0.014 * m["PtGA"]
+    assert np.allclose(m["DAS28"], crp) and np.allclose(m["DAS28_ESR"], esr)
+
+
 def test_withdrawals_follow_their_yearly_share_and_escape_follows_the_joint_count_rule():
     c = clinical("ra")
     n = 20_000

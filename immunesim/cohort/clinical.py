@@ -29,11 +29,13 @@ def patient_draws(clinical: Clinical, seed: int, candidates, n_visits: int) -> d
     n, k = len(candidates), len(clinical.instruments)
     z = np.empty((n, k, 3 + n_visits))
     u = np.empty(n)
+    zf = np.empty((n, n_visits))
     for row, cand in enumerate(candidates):
         rng = np.random.default_rng([int(seed), STREAM, int(cand)])
         z[row] = rng.standard_normal((k, 3 + n_visits))
         u[row] = rng.random()
-    out = {"withdraw_u": u}
+        zf[row] = rng.standard_normal(n_visits)
+    out = {"withdraw_u": u, "fluctuation_z": zf}
     for j, ins in enumerate(clinical.instruments):
         out[ins.name] = {
             "factor": lognormal(z[:, j, 0], 1.0, ins.patient_cv),
@@ -50,12 +52,13 @@ def measure(clinical: Clinical, draws: dict, latent: dict, t_weeks: np.ndarray) 
     variation), and the measured ``DAS28`` when the disease defines it."""
     t = np.maximum(np.asarray(t_weeks, dtype=float), 0.0)
     ramp = 1.0 - np.exp(-t / clinical.expectation_onset_weeks)
+    fluct = fluctuation(clinical, draws["fluctuation_z"][:, : t.size], np.asarray(t_weeks, dtype=float))
     out = {}
     for ins in clinical.instruments:
         d = draws[ins.name]
         x = np.asarray(latent[ins.latent], dtype=float)
         v = d["visit"][:, : x.shape[1]]
-        y = (ins.scale * x * d["factor"][:, None] + d["other"][:, None]) * v
+        y = (ins.scale * x * d["factor"][:, None] * fluct + d["other"][:, None]) * v
         y = y * (1.0 - d["expectation"][:, None] * ramp[None, :])
         y = np.clip(y, 0.0, ins.maximum)
         out[ins.name] = np.round(y) if ins.integer else y
@@ -65,7 +68,25 @@ def measure(clinical: Clinical, draws: dict, latent: dict, t_weeks: np.ndarray) 
         s28 = np.minimum(28.0, np.round(out[das.swollen] * das.swollen_28_share))
         out["DAS28"] = (0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28)
                         + 0.36 * np.log(out[das.crp] + 1.0) + 0.014 * out[das.global_] + 0.96)
+        if das.esr:            # Prevoo et al. 1995; ESR in mm/h (at least 1: the log)
+            out["DAS28_ESR"] = (0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28)
+                                + 0.70 * np.log(np.maximum(out[das.esr], 1.0)) + 0.014 * out[das.global_])
     return out
+
+
+def fluctuation(clinical: Clinical, z: np.ndarray, t_weeks: np.ndarray) -> np.ndarray:
+    """Each patient's disease-activity multiplier at the visits (patients x visits): a
+    stationary AR(1) process on the log scale, SD from ``fluctuation_cv``, correlation
+    ``exp(-dt / fluctuation_weeks)`` between visits ``dt`` weeks apart, median 1."""
+    s = np.sqrt(np.log1p(clinical.fluctuation_cv ** 2))
+    if s == 0.0:
+        return np.ones(z.shape)
+    g = np.empty(z.shape)
+    g[:, 0] = z[:, 0]
+    for j in range(1, z.shape[1]):
+        rho = np.exp(-(t_weeks[j] - t_weeks[j - 1]) / clinical.fluctuation_weeks)
+        g[:, j] = rho * g[:, j - 1] + np.sqrt(1.0 - rho * rho) * z[:, j]
+    return np.exp(s * g)
 
 
 def improvement(base: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -109,7 +130,7 @@ def escape_weeks(clinical: Clinical, measured: dict, t_weeks: np.ndarray, week: 
 
 def take(draws: dict, rows) -> dict:
     """The draws of patients ``rows`` (an index array)."""
-    return {k: (v[rows] if k == "withdraw_u" else {p: a[rows] for p, a in v.items()})
+    return {k: (v[rows] if isinstance(v, np.ndarray) else {p: a[rows] for p, a in v.items()})
             for k, v in draws.items()}
 
 

@@ -38,6 +38,7 @@ from . import analysis
 from .biomarkers import auc_table, personalised_rule
 from .calibrate import calibrate
 from .regimens import fronts
+from .stats import wilson
 from .trial import execute
 
 
@@ -223,8 +224,6 @@ def published_rows(res: TrialResult) -> list[dict]:
     """Each published rate of ``trial.published`` beside the simulated one: the published
     rate with its Wilson 95 % interval (from the trial's arm size), the simulated rate with
     its interval, and ``inside``: the published rate lies inside the simulated 95 % interval."""
-    from .stats import wilson
-
     sim = {(r["arm"], r["endpoint"], float(r["week"])): r for r in res.rows}
     out = []
     for p in res.scenario.trial.published:

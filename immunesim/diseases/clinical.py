@@ -8,13 +8,17 @@ preset's ``clinical`` block says how each instrument relates to the latent state
 cohort (:mod:`immunesim.cohort.clinical`) draws the patients' and visits' variation. For one
 instrument ``X`` of patient ``i`` at visit ``t`` (weeks after baseline)::
 
-    X = min(max, (scale * latent(t) * a_i + o_i) * e_it * (1 - x_i * (1 - exp(-t / onset))))
+    X = min(max, (scale * latent(t) * a_i * f_it + o_i) * e_it * (1 - x_i * (1 - exp(-t / onset))))
 
 - ``a_i`` (lognormal, median 1, CV ``patient_cv``): how strongly this patient's inflammation
   shows in the instrument (e.g. which joints the synovitis involves);
 - ``o_i`` (lognormal, median ``other.median``, CV ``other.cv``): the part that inflammation does
   not explain and therapy does not reach (pain sensitisation, osteoarthritis, fibromyalgia,
   damage, comorbidity);
+- ``f_it`` (lognormal, median 1, CV ``fluctuation.cv``), the patient's disease activity
+  fluctuating around the model's course, shared by every instrument at a visit and correlated
+  between visits (a stationary AR(1) process on the log scale with correlation time
+  ``fluctuation.weeks``): flares and good spells that no drug caused;
 - ``e_it`` (lognormal, median 1, CV ``visit_cv``), independent per visit: measurement error
   and short-term fluctuation (between-visit variability). Selecting patients on a measured
   baseline (``population.constraints`` on an instrument) then makes regression to the mean;
@@ -28,7 +32,9 @@ et al. 1995, Arthritis Rheum 38:727, doi:10.1002/art.1780380602): ACR20/50/70 is
 improvement of at least 20/50/70 % in both joint counts and in 3 of the 5 others.
 ``das28: {tender, swollen, tender_28_share, swollen_28_share, crp, global}`` gives the measured
 DAS28-CRP (Wells et al. 2009, doi:10.1136/ard.2007.084459) as the instrument ``DAS28``, with
-28-joint counts taken as a share of the full counts.
+28-joint counts taken as a share of the full counts; ``esr: INSTRUMENT`` in it adds the
+DAS28-ESR (Prevoo et al. 1995, doi:10.1002/art.1780380107), the DAS28 of the pivotal trials of
+the 2000s, as ``DAS28_ESR``.
 """
 
 from __future__ import annotations
@@ -41,9 +47,9 @@ from ..validation import check_keys, clip, number
 
 INSTRUMENT_KEYS = ("name", "unit", "description", "latent", "scale", "patient_cv", "other",
                    "visit_cv", "expectation", "max", "integer", "source")
-CLINICAL_KEYS = ("instruments", "acr", "das28", "expectation_onset_weeks", "source")
-DAS28 = "DAS28"
-DAS28_KEYS = ("tender", "swollen", "tender_28_share", "swollen_28_share", "crp", "global")
+CLINICAL_KEYS = ("instruments", "acr", "das28", "expectation_onset_weeks", "fluctuation", "source")
+DAS28, DAS28_ESR = "DAS28", "DAS28_ESR"
+DAS28_KEYS = ("tender", "swollen", "tender_28_share", "swollen_28_share", "crp", "global", "esr")
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Das28:
     swollen_28_share: float
     crp: str
     global_: str
+    esr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,11 +93,20 @@ class Clinical:
     das28: Das28 | None = None
     expectation_onset_weeks: float = 2.0
     source: str = ""
+    fluctuation_cv: float = 0.0
+    fluctuation_weeks: float = 4.0
+
+    @property
+    def composites(self) -> tuple:
+        """The measured composite scores (DAS28, DAS28_ESR) the disease defines."""
+        if self.das28 is None:
+            return ()
+        return (DAS28,) + ((DAS28_ESR,) if self.das28.esr else ())
 
     @property
     def names(self) -> tuple:
-        """Every instrument a trial can name (the measured DAS28 included)."""
-        return tuple(i.name for i in self.instruments) + ((DAS28,) if self.das28 else ())
+        """Every instrument a trial can name (the measured composites included)."""
+        return tuple(i.name for i in self.instruments) + self.composites
 
     @property
     def latents(self) -> tuple:
@@ -157,17 +173,24 @@ def parse_clinical(raw, where: str, variables) -> Clinical:
     das = None
     if raw.get("das28") is not None:
         d = raw["das28"]
-        if not isinstance(d, Mapping) or set(d) != set(DAS28_KEYS):
-            problems.append(f"{where}.das28: expected the keys {', '.join(DAS28_KEYS)}")
-        elif not {d["tender"], d["swollen"], d["crp"], d["global"]} <= set(names):
-            problems.append(f"{where}.das28: tender, swollen, crp and global must name instruments")
+        if not isinstance(d, Mapping) or not set(DAS28_KEYS) - {"esr"} <= set(d) <= set(DAS28_KEYS):
+            problems.append(f"{where}.das28: expected the keys {', '.join(DAS28_KEYS)} (esr optional)")
+        elif not {d["tender"], d["swollen"], d["crp"], d["global"], d.get("esr", d["crp"])} <= set(names):
+            problems.append(f"{where}.das28: tender, swollen, crp, global and esr must name instruments")
         else:
             shares = [number(d[k], f"{where}.das28.{k}", problems, 0.0, 1.0, open_lo=True)
                       for k in ("tender_28_share", "swollen_28_share")]
             if None not in shares:
-                das = Das28(d["tender"], d["swollen"], *shares, d["crp"], d["global"])
+                das = Das28(d["tender"], d["swollen"], *shares, d["crp"], d["global"], d.get("esr"))
     onset = number(raw.get("expectation_onset_weeks", 2.0), f"{where}.expectation_onset_weeks",
                    problems, 0.0, open_lo=True)
+    fl = raw.get("fluctuation", {"cv": 0.0, "weeks": 4.0})
+    if not isinstance(fl, Mapping) or set(fl) != {"cv", "weeks"}:
+        problems.append(f"{where}.fluctuation: expected {{cv, weeks}}, got {clip(fl)}")
+        fl = {"cv": 0.0, "weeks": 4.0}
+    fcv = number(fl["cv"], f"{where}.fluctuation.cv", problems, 0.0, 5.0)
+    fweeks = number(fl["weeks"], f"{where}.fluctuation.weeks", problems, 0.0, open_lo=True)
     if problems:
         raise ModelError(problems)
-    return Clinical(tuple(instruments), joints, core, das, onset, str(raw.get("source", "")))
+    return Clinical(tuple(instruments), joints, core, das, onset, str(raw.get("source", "")),
+                    fcv, fweeks)
