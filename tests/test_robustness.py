@@ -1,0 +1,36 @@
+"""Robustness of a preset's documented state to joint perturbations of its calibrated
+parameters (immunesim.analysis.robustness; numbers per preset in benchmarks/robustness.py)."""
+
+import numpy as np
+import pytest
+
+import immunesim as im
+from immunesim.analysis.robustness import calibrated_parameters, robustness
+from immunesim.diseases.build import preset
+from immunesim.diseases.readouts import chronic_check
+
+
+def test_unperturbed_draws_keep_the_documented_state():
+    r = robustness("ra", n=3, spread=0.0)
+    assert r["kept"] == 1.0 and r["criteria"] == {} and r["failed_integrations"] == 0
+    assert len(r["parameters"]) == 26 and "r_eff" in r["parameters"] and "w_b_apc" in r["parameters"]
+
+
+def test_each_draw_is_judged_as_a_single_run_of_the_perturbed_preset():
+    n, spread = 6, 0.4
+    r = robustness("ra", n=n, spread=spread, seed=3)
+    model = im.disease_model("ra")
+    names = calibrated_parameters(model)
+    rng = np.random.default_rng([3, n])
+    factors = rng.uniform(1 - spread, 1 + spread, (n, len(names)))
+    pr = preset("ra")
+    t = np.append(np.arange(0.0, pr["t_end"], 7.0), pr["t_end"])
+    kept = []
+    for f in factors:
+        base = model.parameter_vector()
+        params = {p: base[model.parameter_index[p]] * x for p, x in zip(names, f)}
+        res = im.simulate(model, t, params=params)
+        values = {v: res[v].values for v in model.variable_names}
+        kept.append(all(row["ok"] for row in chronic_check(t, values, pr["chronic_state"])))
+    assert r["kept"] == pytest.approx(np.mean(kept))
+    assert 0 < r["kept"] < 1          # at +-40 % some draws leave chronic RA, some keep it
