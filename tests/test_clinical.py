@@ -272,3 +272,16 @@ def test_every_shipped_preset_clinical_block_parses_with_sources():
     for name in ("healthy", "sle", "ms", "t1d", "crohns", "psoriasis"):
         clinical(name)       # parses (or is None)
     assert list(itertools.chain(c.names)).count("DAS28") == 1
+
+
+def test_oral_solo_monotherapy_population_after_a_methotrexate_washout(tmp_path):
+    import pandas as pd
+
+    path = "scenarios/ra_trials_oral_solo.yaml"
+    data = yaml.safe_load(open(path))
+    assert data["population"]["background"][0]["until"] == "330 d"       # stopped before baseline
+    assert all(th["drug"] != "methotrexate" for arm in data["arms"].values() for th in arm)
+    assert main(["trial", path, "-o", str(tmp_path / "out"), "-q", "--size", "64"]) == 0
+    golden.check("ra_trials_oral_solo.64.arms.csv", tmp_path / "out" / "arms.csv")
+    arms = pd.read_csv(tmp_path / "out" / "arms.csv").set_index(["arm", "endpoint", "week"]).rate
+    assert arms["tofacitinib", "ACR20", 12] > arms["placebo", "ACR20", 12] > 0
