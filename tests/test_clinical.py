@@ -232,12 +232,13 @@ def test_report_sets_published_rates_beside_simulated_ones_in_one_self_contained
         k = round(p["published"] * p["n_published"])
         lo, hi = sst.binomtest(k, p["n_published"]).proportion_ci(method="wilson")
         assert (p["published_ci_low"], p["published_ci_high"]) == pytest.approx((lo, hi), abs=1e-9)
+        assert p["within_published_ci"] == (lo <= row.rate <= hi)
     page = (training_trial / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "ARMADA" in page and "Weinblatt" in page
     assert page.count("data:image/png;base64,") >= 2                  # figures embedded
     assert "src='http" not in page and "<script" not in page and "<link" not in page
     manifest = json.loads((training_trial / "manifest.json").read_text())
-    assert "report.html" in manifest["outputs"] and manifest["scenario_hash"][:16] in page
+    assert {"report.html", "published.png"} <= set(manifest["outputs"]) and manifest["scenario_hash"][:16] in page
     # the manifest is still the last file written
     assert (training_trial / "manifest.json").stat().st_mtime_ns >= (training_trial / "report.html").stat().st_mtime_ns
 

@@ -223,7 +223,9 @@ def trial(scenario, outdir=None, *, resume=False, workers=None, scheduler=None,
 def published_rows(res: TrialResult) -> list[dict]:
     """Each published rate of ``trial.published`` beside the simulated one: the published
     rate with its Wilson 95 % interval (from the trial's arm size), the simulated rate with
-    its interval, and ``inside``: the published rate lies inside the simulated 95 % interval."""
+    its interval, ``inside``: the published rate lies inside the simulated 95 % interval, and
+    ``within_published_ci``: the simulated rate lies inside the published one (a trial arm of
+    60 patients has a wide interval)."""
     sim = {(r["arm"], r["endpoint"], float(r["week"])): r for r in res.rows}
     out = []
     for p in res.scenario.trial.published:
@@ -235,7 +237,8 @@ def published_rows(res: TrialResult) -> list[dict]:
                     "published": p["rate"], "published_ci_low": lo, "published_ci_high": hi,
                     "n_published": p["n"], "simulated": r["rate"], "ci_low": r["ci_low"],
                     "ci_high": r["ci_high"], "n": r["n"],
-                    "inside": bool(r["ci_low"] <= p["rate"] <= r["ci_high"]), "source": p["source"]})
+                    "inside": bool(r["ci_low"] <= p["rate"] <= r["ci_high"]),
+                    "within_published_ci": bool(lo <= r["rate"] <= hi), "source": p["source"]})
     return out
 
 

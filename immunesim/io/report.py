@@ -45,16 +45,19 @@ def render(summary: dict, manifest: dict, figures: list[Path], title: str) -> st
     pub = summary.get("published") or []
     if pub:
         hits = sum(p["inside"] for p in pub)
+        within = sum(p["within_published_ci"] for p in pub)
         parts.append(f"<h2>Simulated against published</h2><p>{hits} of {len(pub)} published rates "
-                     "lie inside the simulated 95 % interval (Wilson; published intervals from the "
-                     "trials' arm sizes).</p>")
+                     "lie inside the simulated 95 % interval; "
+                     f"{within} of {len(pub)} simulated rates lie inside the published 95 % interval "
+                     "(Wilson intervals; the published ones from the trials' arm sizes).</p>")
         parts.append(_table(
             ["trial", "arm", "endpoint", "week", "published %", "published 95 % CI", "simulated %",
-             "simulated 95 % CI", "inside", "source"],
+             "simulated 95 % CI", "inside", "sim. in published CI", "source"],
             [[p["trial"], p["arm"], p["endpoint"], f"{p['week']:g}", _pct(p["published"]),
               f"{_pct(p['published_ci_low'])}-{_pct(p['published_ci_high'])} (n={p['n_published']})",
               _pct(p["simulated"]), f"{_pct(p['ci_low'])}-{_pct(p['ci_high'])} (n={p['n']})",
-              "yes" if p["inside"] else "no", p["source"]] for p in pub],
+              "yes" if p["inside"] else "no", "yes" if p["within_published_ci"] else "no",
+              p["source"]] for p in pub],
             left=3, row_class=["hit" if p["inside"] else "miss" for p in pub]))
     base = summary.get("baseline") or {}
     if base:

@@ -8,9 +8,9 @@ import json
 import time
 from typing import Callable
 
-from ..cohort.virtual_trial import TrialResult, patient_frames, trial
+from ..cohort.virtual_trial import TrialResult, patient_frames, published_rows, trial
 from ..durable import atomic_path, write_csv, write_text_atomic
-from ..plot.trial import write_trial_figures
+from ..plot.trial import write_published_figure, write_trial_figures
 from . import MANIFEST, begin_outputs, to_json, write_manifest
 from .report import write_report
 
@@ -54,5 +54,8 @@ def write_trial(res: TrialResult, outdir) -> list[str]:
         outputs += ["regimens.csv", "patient_regimens.csv"]
     figures = write_trial_figures(outdir, res.trajectories, res.scenario.trial, res.rows, res.risk,
                                   res.front, res.primary)
+    extra = write_published_figure(outdir, published_rows(res))
+    if extra is not None:
+        figures.append(extra)
     write_text_atomic(outdir / "trial.json", json.dumps(res.summary, indent=2, default=to_json) + "\n")
     return outputs + [p.name for p in figures]

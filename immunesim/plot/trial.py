@@ -34,16 +34,19 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
     written = []
     # waterfall: per-patient value of the primary endpoint at its last week, sorted, per arm
     vals = outcome(ds, f"{ep.name}:{week:g}:value")[:, ok]
+    relative = ep.kind in ("improvement", "acr")      # values are fractional improvements
+    line = ep.value if ep.kind == "improvement" else ep.value / 100.0
     fig, axes = plt.subplots(1, len(arms), figsize=(3.2 * len(arms), 3.6), sharey=True, squeeze=False)
     for a, arm in enumerate(arms):
-        v = np.sort(vals[a])[::-1] if ep.kind != "improvement" else np.sort(-100 * vals[a])[::-1]
+        v = np.sort(vals[a])[::-1] if not relative else np.sort(-100 * vals[a])[::-1]
         # a filled step curve: one bar per patient, drawn as one polygon (fast at 10^5 patients)
         axes[0, a].fill_between(np.arange(v.size), v, step="mid", color=f"C{a % 10}", lw=0)
         axes[0, a].set_title(arm, fontsize=9)
         axes[0, a].set_xlabel("patients")
-        if ep.kind == "improvement":
-            axes[0, a].axhline(-100 * ep.value, color="k", lw=0.8, ls="--")
-    axes[0, 0].set_ylabel(f"{ep.readout} change from baseline, week {week:g} (%)" if ep.kind == "improvement"
+        if relative:
+            axes[0, a].axhline(-100 * line, color="k", lw=0.8, ls="--")
+    axes[0, 0].set_ylabel(f"ACR-N (improvement reached), week {week:g} (-%)" if ep.kind == "acr"
+                          else f"{ep.readout} change from baseline, week {week:g} (%)" if relative
                           else f"{ep.readout} week {week:g}")
     written.append(save_png(fig, outdir / "waterfall.png"))
     # percentile bands of the primary readout over time, per arm
@@ -92,3 +95,34 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
         ax.set_ylabel(f"{ep.name} rate, week {week:g}")
         written.append(_finish(fig, ax, outdir / "efficacy_safety.png"))
     return written
+
+
+def write_published_figure(outdir, published: list[dict]) -> Path | None:
+    """``published.png``: each published rate (with its Wilson interval from the trial's arm
+    size) beside the simulated one (with its interval), one row per trial, arm, endpoint and
+    week; None without published rates."""
+    if not published:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(published)
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * n + 1.2))
+    y = np.arange(n)[::-1]
+    for k, p in enumerate(published):
+        ax.errorbar(100 * p["published"], y[k] + 0.15,
+                    xerr=[[100 * (p["published"] - p["published_ci_low"])],
+                          [100 * (p["published_ci_high"] - p["published"])]],
+                    fmt="s", color="k", ms=4, lw=1, label="published" if k == 0 else None)
+        ax.errorbar(100 * p["simulated"], y[k] - 0.15,
+                    xerr=[[100 * (p["simulated"] - p["ci_low"])], [100 * (p["ci_high"] - p["simulated"])]],
+                    fmt="o", color="C0" if p["inside"] else "C3", ms=4, lw=1,
+                    label="simulated" if k == 0 else None)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{p['trial']} {p['arm']} {p['endpoint']} wk{p['week']:g}" for p in published],
+                       fontsize=7)
+    ax.set_xlabel("responders (%), 95 % intervals (red: published outside the simulated interval)")
+    ax.set_xlim(0, 100)
+    return _finish(fig, ax, Path(outdir) / "published.png")
