@@ -43,6 +43,11 @@ is validated by :mod:`immunesim.scenario.population_spec`.
       dropout:                                 # non-responder imputation (clinical endpoints)
         per_year: 0.1                          # withdrawals for other reasons, share per year
         escape: {week: 16, improvement_below: 0.2}   # rescue when both joint counts improved < 20 %
+      published:                               # published arm-level rates, set beside the simulated
+        - {trial: OPTION, arm: tocilizumab, endpoint: ACR20, week: 24, rate: 0.59, n: 205, source: "..."}
+
+``population.background`` (therapies, as an arm's) is taken by every patient in the run-in and
+in every arm: e.g. methotrexate for an MTX-IR population (``until:`` for a washout).
 
 On a disease with clinical instruments (a preset's ``clinical`` block, e.g. RA's ``TJC68``,
 ``SJC66``, ``HAQ``, ``DAS28``), endpoints and population constraints may name them (measured as
