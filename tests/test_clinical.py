@@ -286,3 +286,28 @@ def test_oral_solo_monotherapy_population_after_a_methotrexate_washout(tmp_path)
     golden.check("ra_trials_oral_solo.64.arms.csv", tmp_path / "out" / "arms.csv")
     arms = pd.read_csv(tmp_path / "out" / "arms.csv").set_index(["arm", "endpoint", "week"]).rate
     assert arms["tofacitinib", "ACR20", 12] > arms["placebo", "ACR20", 12] > 0
+
+
+def test_responses_are_graded_and_relapse_after_the_drug_stops(tmp_path):
+    # issue 21, item 1: remission reachable, relapse after stopping. Adalimumab for 24 weeks
+    # then stopped: the week-24 responders lose their response by week 52, while a continued
+    # arm keeps it (elective TNF-inhibitor withdrawal: about half of patients in sustained
+    # remission relapse within a year; after 6 months of therapy, more)
+    import pandas as pd
+
+    data = yaml.safe_load(open("scenarios/ra_trials_training.yaml"))
+    data["population"]["size"] = 64
+    ada = data["arms"]["adalimumab"][0]
+    data["arms"] = {"placebo": [], "continued": [ada], "stopped": [{**ada, "count": 12}]}
+    data["trial"].update(primary="ACR50", endpoints={"ACR50": {"acr": 50, "weeks": [24, 52]},
+                                    "remission": {"readout": "DAS28_ESR", "below": 2.6, "weeks": [24, 52]}})
+    for key in ("published", "dropout"):
+        data["trial"].pop(key)
+    path = tmp_path / "stop.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q"]) == 0
+    rate = pd.read_csv(tmp_path / "out" / "arms.csv").set_index(["arm", "endpoint", "week"]).rate
+    assert rate["stopped", "ACR50", 24] == rate["continued", "ACR50", 24] > rate["placebo", "ACR50", 24] + 0.2
+    assert rate["stopped", "remission", 24] > 0.1                                    # remission is reachable
+    assert rate["continued", "ACR50", 52] > rate["placebo", "ACR50", 52] + 0.2
+    assert rate["stopped", "ACR50", 52] < rate["placebo", "ACR50", 52] + 0.1         # relapsed
