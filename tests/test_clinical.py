@@ -211,6 +211,14 @@ def test_background_mtx_trial_reports_graded_acr_with_nonresponder_imputation(tr
     assert gone.any() and not pts.loc[gone, "ACR20_24_responder"].astype(bool).any()
     assert pts.loc[pts.arm == "placebo", "dropout_week"].le(16).mean() > pts.loc[
         pts.arm == "adalimumab", "dropout_week"].le(16).mean()            # escape at week 16
+    # instruments in trial.variables are kept as measured: their week 0 is the baseline visit
+    import immunesim as im
+
+    traj = im.open_trajectories(training_trial).load()
+    assert {"DAS28_ESR", "DAS28", "DAS28_CRP"} <= set(traj["variable"].values)
+    first = traj["trajectory"].sel(variable="DAS28_ESR").values[:, :, 0]
+    base = traj["clinical_baseline"].sel(instrument="DAS28_ESR").values
+    assert np.allclose(first, base[None, :])
     # the measured baseline visit is reported, and met the entry criteria
     assert (pts.baseline_SJC66 >= 6).all() and (pts.baseline_TJC68 >= 8).all()
     assert summary["baseline"]["DAS28"]["sd"] > 0.4

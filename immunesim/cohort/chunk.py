@@ -182,7 +182,9 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     acc = np.flatnonzero(ok)
     keep = list(dict.fromkeys([*trial.variables, *(e.readout for e in trial.endpoints if e.readout
                                                    and e.kind != CHALLENGE and not trial.measured(e.readout))]))
-    kcols = [names.index(v) for v in keep]
+    # kept trajectories: model variables from the solver, clinical instruments as measured
+    kmodel = [(j, names.index(v)) for j, v in enumerate(keep) if not trial.measured(v)]
+    kmeasured = [(j, v) for j, v in enumerate(keep) if trial.measured(v)]
     arms = list(scenario.arms)
     n, T = acc.size, t.size
     traj = np.full((len(arms), n, T, len(keep)), np.nan)
@@ -197,7 +199,8 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
         run_arm = _ArmRunner(scenario, model, arm, P[acc], base_state[acc], cov["body_weight"][acc], solver)
         r = run_arm(t)
         y = r.dataset["y"].values
-        traj[a] = y[:, :, kcols]
+        if kmodel:
+            traj[a][:, :, [j for j, _ in kmodel]] = y[:, :, [k for _, k in kmodel]]
         status[a] = r.status
         message[a] = np.asarray(r.message, dtype=object)
         measured = out_week = None
@@ -208,6 +211,8 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
                 out_week = clin_mod.dropout_weeks(clin, trial.dropout, draws, measured, t_weeks)
                 out_week = np.where(out_week <= trial.weeks, out_week, np.inf)   # completers: inf
                 _store_extra(outcomes, "dropout:week", a, len(arms), n, out_week)
+            for j, v in kmeasured:
+                traj[a][:, :, j] = measured[v]
         for ep in trial.endpoints:
             if ep.kind == CHALLENGE:
                 tc = trial.baseline + trial.week * ep.value

@@ -172,7 +172,9 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
     threshold_eps = [e.name for e in endpoints if not e.time_to_event]
     if endpoints and primary not in threshold_eps:
         problems.append(f"trial.primary: '{primary}' is not a responder endpoint; one of {', '.join(threshold_eps)}")
-    variables = name_list(tr.get("variables"), "trial.variables", names, problems, "variables")
+    measured = list(clinical.names) if clinical is not None else []
+    variables = name_list(tr.get("variables"), "trial.variables", [*names, *measured], problems,
+                          "variables")       # clinical instruments are kept as measured
     biomarkers = name_list(tr.get("biomarkers"), "trial.biomarkers", names, problems, "variables")
     if biomarkers is None:
         biomarkers = tuple(b for b in DEFAULT_BIOMARKERS if b in names)
