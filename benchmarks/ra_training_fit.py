@@ -89,11 +89,9 @@ def main() -> None:
             m = cm.measure(clin, draws, latent[arm], weeks)
             gone = cm.dropout_weeks(clin, sc.trial.dropout, draws, m, weeks)
             for p in (p for p in sc.trial.published if p["arm"] == arm):
-                j = int(np.argmin(np.abs(weeks - p["week"])))
                 ep = next(e for e in sc.trial.endpoints if e.name == p["endpoint"])
-                resp = (cm.acr(clin, m, ep.value / 100.0)[0][:, j] if ep.kind == "acr"
-                        else m[ep.readout][:, j] < ep.value)
-                rate = float((resp & ~(gone <= p["week"] + 1e-9)).mean())
+                res = cm.impute_dropouts(cm.endpoint_outcome(clin, ep, m, weeks), ep, gone)
+                rate = float(res["responder"][:, list(ep.weeks).index(p["week"])].mean())
                 q = max(p["rate"] * (1 - p["rate"]), 0.01)
                 total += ((rate - p["rate"]) / np.sqrt(q / n + q / p["n"])) ** 2
                 rows.append({**{k: p[k] for k in ("trial", "arm", "endpoint", "week", "rate")}, "simulated": rate})

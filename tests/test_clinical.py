@@ -2,7 +2,6 @@
 (immunesim.diseases.clinical, immunesim.cohort.clinical), and a trial on a background-MTX
 population end to end."""
 
-import itertools
 import json
 
 import golden
@@ -274,13 +273,20 @@ def test_clinical_fields_are_validated_with_their_paths(tmp_path):
         validate(sle)
 
 
+def test_a_trial_that_names_no_instrument_draws_no_measurement():
+    from immunesim.scenario import load_scenario
+
+    assert not load_scenario("scenarios/ra_trial.yaml").trial.uses_instruments      # DAS28_CRP proxies
+    assert load_scenario("scenarios/ra_trials_training.yaml").trial.uses_instruments
+
+
 def test_every_shipped_preset_clinical_block_parses_with_sources():
     c = clinical("ra")
     assert c.acr_joints == ("TJC68", "SJC66") and len(c.acr_core) == 5 and c.das28 is not None
     assert all(i.source.strip() for i in c.instruments)
+    assert c.names[-2:] == ("DAS28", "DAS28_ESR")
     for name in ("healthy", "sle", "ms", "t1d", "crohns", "psoriasis"):
-        clinical(name)       # parses (or is None)
-    assert list(itertools.chain(c.names)).count("DAS28") == 1
+        assert clinical(name) is None       # only RA has trial instruments so far
 
 
 def test_oral_solo_monotherapy_population_after_a_methotrexate_washout(tmp_path):

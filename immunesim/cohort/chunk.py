@@ -168,7 +168,9 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
         base_vals[idx] = last
     t = trial.times()
     t_weeks = (t - trial.baseline) / trial.week
-    clin = trial.clinical
+    # a trial that names no instrument runs as before: no measurement draws, no baseline visit
+    clin = trial.clinical if trial.uses_instruments or any(
+        trial.measured(c.readout) for c in pop.constraints) else None
     if clin is not None:      # each candidate's measurement variation, and its baseline visit
         draws = clin_mod.patient_draws(clin, scenario.seed, cov["candidate"], t.size)
         base_measured = {k: v[:, 0] for k, v in clin_mod.measure(
@@ -225,13 +227,12 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
                 _store(outcomes, ep, a, len(arms), n, res, (ep.value,))
                 _store_extra(outcomes, f"{ep.name}:peak", a, len(arms), n, res["peak"])
                 continue
-            if ep.kind == ACR:
-                res = clin_mod.acr_outcome(clin, measured, ep.value / 100.0, t_weeks, ep.weeks)
+            if ep.kind == ACR or trial.measured(ep.readout):
+                res = clin_mod.endpoint_outcome(clin, ep, measured, t_weeks)
             else:
-                yy = measured[ep.readout] if trial.measured(ep.readout) else y[:, :, names.index(ep.readout)]
-                res = evaluate(ep, t_weeks, yy, yy[:, 0])
-            if out_week is not None and not ep.time_to_event and not ep.lower_is_better:
-                res["responder"] = res["responder"] & ~(out_week[:, None] <= np.asarray(ep.weeks)[None, :] + 1e-9)
+                j = names.index(ep.readout)
+                res = evaluate(ep, t_weeks, y[:, :, j], y[:, 0, j])
+            res = clin_mod.impute_dropouts(res, ep, out_week)
             if ep.time_to_event:
                 _store_extra(outcomes, f"{ep.name}:time", a, len(arms), n, res["time"])
                 _store_extra(outcomes, f"{ep.name}:event", a, len(arms), n, res["event"].astype(float))

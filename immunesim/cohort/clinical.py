@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..diseases.clinical import Clinical
+from ..scenario.endpoints import ACR
+from .endpoints import evaluate
 
 STREAM = 0xC11  # the clinical draws' own stream beside the population's parameters and covariates
 
@@ -150,3 +152,20 @@ def acr_outcome(clinical: Clinical, measured: dict, level: float, t_weeks, weeks
     cols = [int(np.argmin(np.abs(np.asarray(t_weeks) - w))) for w in weeks]
     resp, score = acr(clinical, measured, level)
     return {"responder": resp[:, cols], "value": score[:, cols]}
+
+
+def endpoint_outcome(clinical: Clinical, ep, measured: dict, t_weeks) -> dict:
+    """An ACR endpoint, or a threshold endpoint on an instrument, from the measured visits."""
+    if ep.kind == ACR:
+        return acr_outcome(clinical, measured, ep.value / 100.0, t_weeks, ep.weeks)
+    x = measured[ep.readout]
+    return evaluate(ep, t_weeks, x, x[:, 0])
+
+
+def impute_dropouts(res: dict, ep, out_week) -> dict:
+    """Non-responder imputation: a patient who left by an endpoint's week (``out_week``, None
+    without dropouts) is no responder there; harms and time-to-event endpoints are untouched."""
+    if out_week is None or ep.time_to_event or ep.lower_is_better:
+        return res
+    gone = np.asarray(out_week)[:, None] <= np.asarray(ep.weeks)[None, :] + 1e-9
+    return {**res, "responder": res["responder"] & ~gone}

@@ -8,7 +8,7 @@ import json
 import time
 from typing import Callable
 
-from ..cohort.virtual_trial import TrialResult, patient_frames, published_rows, trial
+from ..cohort.virtual_trial import TrialResult, patient_frames, trial
 from ..durable import atomic_path, write_csv, write_text_atomic
 from ..plot.trial import write_published_figure, write_trial_figures
 from . import MANIFEST, begin_outputs, to_json, write_manifest
@@ -23,7 +23,8 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
     outdir = begin_outputs(outdir)     # before the first chunk is written
     res = trial(scenario, outdir, resume=resume, workers=workers, scheduler=scheduler,
                 progress=progress, say=say)
-    outputs = write_trial(res, outdir) + ["report.html"]
+    summary = res.summary
+    outputs = write_trial(res, outdir, summary) + ["report.html"]
     excluded = int((~res.ok).sum())
     manifest = write_manifest(
         outdir, "trial", status=3 if excluded else 0,
@@ -34,14 +35,16 @@ def run_trial(scenario, outdir, *, resume=False, workers=None, scheduler=None, s
         patients_excluded=excluded, **{f"execution_{k}": v for k, v in res.execution.items()},
         candidates=res.trajectories.attrs["candidates"])
     figures = sorted(p for p in outdir.glob("*.png") if p.name in outputs)
-    write_report(outdir, res.summary, manifest, figures, f"Virtual trial: {scenario.name}")
+    write_report(outdir, summary, manifest, figures, f"Virtual trial: {scenario.name}")
     # the manifest stays the last file written (its presence says the run finished)
     write_text_atomic(outdir / MANIFEST, json.dumps(manifest, indent=2, default=to_json) + "\n")
     return manifest
 
 
-def write_trial(res: TrialResult, outdir) -> list[str]:
-    """The trial's tables and figures (not the manifest); returns their names."""
+def write_trial(res: TrialResult, outdir, summary: dict | None = None) -> list[str]:
+    """The trial's tables and figures (not the manifest); returns their names. ``summary``:
+    ``res.summary`` when the caller has it already."""
+    summary = res.summary if summary is None else summary
     write_csv(outdir / "arms.csv", res.rows)
     write_csv(outdir / "biomarkers.csv", res.biomarker_rows)
     with atomic_path(outdir / "patients.csv") as tmp, open(tmp, "w", newline="") as fh:
@@ -54,8 +57,8 @@ def write_trial(res: TrialResult, outdir) -> list[str]:
         outputs += ["regimens.csv", "patient_regimens.csv"]
     figures = write_trial_figures(outdir, res.trajectories, res.scenario.trial, res.rows, res.risk,
                                   res.front, res.primary)
-    extra = write_published_figure(outdir, published_rows(res))
+    extra = write_published_figure(outdir, summary["published"])
     if extra is not None:
         figures.append(extra)
-    write_text_atomic(outdir / "trial.json", json.dumps(res.summary, indent=2, default=to_json) + "\n")
+    write_text_atomic(outdir / "trial.json", json.dumps(summary, indent=2, default=to_json) + "\n")
     return outputs + [p.name for p in figures]

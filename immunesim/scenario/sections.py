@@ -10,6 +10,7 @@ its model data (``mdata``; ``None`` when the disease is invalid, and they skip t
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Mapping
 
 import numpy as np
@@ -410,8 +411,6 @@ def population_trial(raw_population, raw_trial, mdata, arms: dict, covariates: d
     measured = list(clinical.names) if clinical is not None else []
     population = validate_population(raw_population, mdata, [*names, *measured], problems)
     if population is not None and isinstance(raw_population, Mapping) and raw_population.get("background"):
-        import dataclasses
-
         background = tuple(parse_therapies(raw_population["background"], "population.background",
                                            times, problems))
         population = dataclasses.replace(population, background=background)

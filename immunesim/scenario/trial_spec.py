@@ -118,6 +118,13 @@ class Trial:
         """Whether ``readout`` is a clinical instrument (measured with visit variation)."""
         return self.clinical is not None and readout in self.clinical.names
 
+    @property
+    def uses_instruments(self) -> bool:
+        """Whether an endpoint, kept variable or dropout rule needs the measured visits."""
+        return self.clinical is not None and (
+            self.dropout is not None or any(self.measured(v) for v in self.variables)
+            or any(e.kind == ACR or self.measured(e.readout) for e in self.endpoints))
+
     def times(self) -> np.ndarray:
         """Output times (days, or an SBML model's time unit): every ``output_every`` from
         baseline, every endpoint week."""
@@ -186,20 +193,9 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
         if not isinstance(c, Mapping) or set(c) != {"arm", "endpoint", "week", "rate"}:
             problems.append(f"{path}: expected {{arm, endpoint, week, rate}}, got {clip(c)}")
             continue
-        if not is_one_of(c["arm"], arms):
-            problems.append(f"{path}.arm: {clip(c['arm'])} is not an arm; " + did_you_mean(c["arm"], arms, ""))
-            continue
-        ep = by_name.get(c["endpoint"]) if isinstance(c["endpoint"], str) else None
-        if ep is None or ep.time_to_event:
-            problems.append(f"{path}.endpoint: {clip(c['endpoint'])} is not a responder endpoint of trial.endpoints")
-            continue
-        week = number(c["week"], f"{path}.week", problems, 0.0)
-        rate = number(c["rate"], f"{path}.rate", problems, 0.0, 1.0)
-        if week is not None and week not in ep.weeks and ep.kind != CHALLENGE:
-            problems.append(f"{path}.week: {week:g} is not one of {c['endpoint']}'s weeks {list(ep.weeks)}")
-            continue
-        if week is not None and rate is not None:
-            cal.append({"arm": c["arm"], "endpoint": ep.name, "week": week, "rate": rate})
+        entry = _rate_entry(c, path, arms, by_name, problems)
+        if entry is not None:
+            cal.append(entry)
     chunk = tr.get("chunk", 512)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < BLOCK or chunk % BLOCK:
         problems.append(f"trial.chunk: expected a positive multiple of {BLOCK} (candidates per chunk), got {clip(chunk)}")
@@ -224,6 +220,26 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
 PUBLISHED_KEYS = ("arm", "endpoint", "week", "rate", "n", "trial", "source")
 
 
+def _rate_entry(c: Mapping, path: str, arms, endpoints: dict, problems) -> dict | None:
+    """``{arm, endpoint, week, rate}`` of an arm-level rate (a calibration target or a published
+    rate): an arm, a responder endpoint of ``endpoints`` and one of its weeks, a rate in [0, 1]."""
+    if not is_one_of(c["arm"], arms):
+        problems.append(f"{path}.arm: {clip(c['arm'])} is not an arm; " + did_you_mean(c["arm"], arms, ""))
+        return None
+    ep = endpoints.get(c["endpoint"]) if isinstance(c["endpoint"], str) else None
+    if ep is None or ep.time_to_event:
+        problems.append(f"{path}.endpoint: {clip(c['endpoint'])} is not a responder endpoint of trial.endpoints")
+        return None
+    week = number(c["week"], f"{path}.week", problems, 0.0)
+    rate = number(c["rate"], f"{path}.rate", problems, 0.0, 1.0)
+    if week is not None and week not in ep.weeks and ep.kind != CHALLENGE:
+        problems.append(f"{path}.week: {week:g} is not one of {c['endpoint']}'s weeks {list(ep.weeks)}")
+        return None
+    if week is None or rate is None:
+        return None
+    return {"arm": c["arm"], "endpoint": ep.name, "week": week, "rate": rate}
+
+
 def _published(raw, arms, endpoints: dict, problems) -> tuple:
     """``trial.published``: published arm-level rates to set beside the simulated ones."""
     out = []
@@ -233,25 +249,13 @@ def _published(raw, arms, endpoints: dict, problems) -> tuple:
             problems.append(f"{path}: expected {{arm, endpoint, week, rate, n, trial, source}}, got {clip(c)}")
             continue
         check_keys(c, PUBLISHED_KEYS, f"{path}.", problems)
-        if not is_one_of(c["arm"], arms):
-            problems.append(f"{path}.arm: {clip(c['arm'])} is not an arm; " + did_you_mean(c["arm"], arms, ""))
-            continue
-        ep = endpoints.get(c["endpoint"]) if isinstance(c["endpoint"], str) else None
-        if ep is None or ep.time_to_event or ep.kind == CHALLENGE:
-            problems.append(f"{path}.endpoint: {clip(c['endpoint'])} is not a responder endpoint of trial.endpoints")
-            continue
-        week = number(c["week"], f"{path}.week", problems, 0.0)
-        rate = number(c["rate"], f"{path}.rate", problems, 0.0, 1.0)
         n = c["n"]
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             problems.append(f"{path}.n: expected the arm's number of patients (a positive integer), got {clip(n)}")
             continue
-        if week is not None and week not in ep.weeks:
-            problems.append(f"{path}.week: {week:g} is not one of {c['endpoint']}'s weeks {list(ep.weeks)}")
-            continue
-        if week is not None and rate is not None:
-            out.append({"arm": c["arm"], "endpoint": ep.name, "week": week, "rate": rate, "n": n,
-                        "trial": str(c.get("trial", "")), "source": str(c.get("source", ""))})
+        entry = _rate_entry(c, path, arms, endpoints, problems)
+        if entry is not None:
+            out.append({**entry, "n": n, "trial": str(c.get("trial", "")), "source": str(c.get("source", ""))})
     return tuple(out)
 
 
@@ -306,13 +310,11 @@ def _endpoint(name, spec, path, names, weeks_total, problems, clinical=None) -> 
             return None
         return Endpoint(name, kind, value, "Pathogen", (value,), cleared_within=within)
     readout = spec.get("readout", "" if kind == ACR else None)
-    if kind == ACR:
-        if readout:
-            problems.append(f"{path}.readout: an ACR endpoint reads the core set, not a readout")
-            return None
-    elif clinical is not None and readout in clinical.names:
-        pass
-    elif readout is None or (names and readout not in names):
+    instruments = clinical.names if clinical is not None else ()
+    if kind == ACR and readout:
+        problems.append(f"{path}.readout: an ACR endpoint reads the core set, not a readout")
+        return None
+    if kind != ACR and readout not in instruments and (readout is None or (names and readout not in names)):
         problems.append(f"{path}.readout: {'required' if readout is None else repr(readout) + ' is not a variable'}; "
                         + did_you_mean(readout, names, "see `immunesim list variables DISEASE`"))
         return None
