@@ -367,15 +367,22 @@ def test_shipped_lupus_trial_rituximab_response_wanes_as_b_cells_return(tmp_path
     assert sri["rituximab", 52] < sri["rituximab", 24]            # long-lived plasma cells persist
 
 
-def test_shipped_checkpoint_study_combination_is_most_toxic_and_calibration_reports_misfit(tmp_path):
-    arms, summary = _shipped("checkpoint_trial", tmp_path, 32)
-    ir = arms[(arms.endpoint == "irAE") & (arms.week == 12)].set_index("arm").rate
-    assert ir["combination"] > max(ir["nivolumab"], ir["ipilimumab"])   # CheckMate 067 ordering
-    assert (arms[arms.endpoint == "irAE"].nnt_ci.astype(str) != "").all()
-    # the model cannot make nivolumab less toxic than ipilimumab: that target is missed, and says so
-    cal = summary["calibration"]
-    assert not cal["converged"]
-    assert any(abs(t["residual"]) > 0.02 for t in cal["targets"] if t["arm"] == "nivolumab")
+@pytest.mark.slow
+def test_shipped_checkpoint_study_reproduces_checkmate_067_without_reweighting(tmp_path):
+    # 300 patients per arm, the scenario as shipped (~1 min once its kernels are compiled)
+    arms, summary = _shipped("checkpoint_trial", tmp_path, 300)
+    ever = arms[(arms.endpoint == "irAE") & (arms.week == 52)].set_index("arm").rate
+    assert ever["combination"] > ever["ipilimumab"] > ever["nivolumab"]        # CheckMate 067's order
+    for pub in summary["published"]:                                            # and its rates, +-10 points
+        assert abs(ever[pub["arm"]] - pub["published"]) <= 0.10, pub
+    assert "calibration" not in summary or not summary["calibration"]           # nothing reweighted
+    # managed (drugs stopped, prednisone) most irAEs have resolved by week 52
+    active = arms[(arms.endpoint == "irAE_active") & (arms.week == 52)].set_index("arm").rate
+    assert (active < 0.6 * ever).all()
+    # onset: anti-CTLA-4 (priming) within the induction, anti-PD-1 (tissue) later
+    p = _csv(tmp_path / "out" / "patients.csv")
+    onset = p[np.isfinite(p.management_week)].groupby("arm").management_week.median()
+    assert onset["combination"] <= onset["ipilimumab"] <= 12 < onset["nivolumab"]
 
 
 def test_shipped_regimen_search_reports_the_pareto_front(tmp_path):

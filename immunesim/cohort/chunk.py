@@ -89,15 +89,44 @@ class _ArmRunner:
         self.rules = scenario.arms[arm]["treat_to_target"]
 
     def __call__(self, t, extra=()):
-        if not self.rules:
-            if self.sc.sbml is not None:      # doses into an SBML model's species
-                ev = dose_events(self.model, self.regs) + list(extra)
-            else:
-                ev = _arm_events(self.regs, self.w, extra=extra)
-            if self.sc.population.background:   # its doses before baseline were the run-in's
-                ev = _window(ev, float(t[0]), float(t[-1]), last=True)
-            return _batch(self.model, self.P, t, self.Y0, ev, self.solver)
-        return self._strategy(t, extra)
+        """The arm's Result over output times ``t``, and the index into ``t`` of each patient's
+        management decision (-1: none; None without ``trial.management``)."""
+        if self.rules:
+            return self._strategy(t, extra), None
+        r = _batch(self.model, self.P, t, self.Y0, self._events(self.regs, t, extra), self.solver)
+        mg = self.sc.trial.management
+        if mg is None:
+            return r, None
+        # management: the patients whose readout crossed the limit run again with their own
+        # schedule, the stopped drugs' later doses dropped and the courses added at the decision;
+        # the same course up to it (the step before it now ends on it: the solver's tolerance)
+        j = list(self.model.variable_names).index(mg.readout)
+        y = r.dataset["y"].values
+        k = mg.decision_index(t, float(t[0]), y[:, :, j])
+        hit = np.flatnonzero((k >= 0) & (np.asarray(r.status) == 0))
+        if hit.size:
+            ev = [self._events(mg.regimens(self.regs, float(t[k[i]])), t, extra, self.w[i:i + 1])
+                  for i in hit]
+            r2 = _batch(self.model, self.P[hit], t, self.Y0[hit],
+                        [e[0] if e and isinstance(e[0], list) else e for e in ev], self.solver)
+            ds = r.dataset.copy(deep=True)
+            ds["y"].values[hit] = r2.dataset["y"].values
+            ds["status"].values[hit] = np.asarray(r2.status)
+            message = np.asarray(r.message, dtype=object)
+            message[hit] = np.asarray(r2.message, dtype=object)
+            ds["message"] = (ds["message"].dims, message.astype(str))
+            r = Result(ds)
+        return r, k
+
+    def _events(self, regs, t, extra, weights=None):
+        w = self.w if weights is None else weights
+        if self.sc.sbml is not None:      # doses into an SBML model's species
+            ev = dose_events(self.model, regs) + list(extra)
+        else:
+            ev = _arm_events(regs, w, extra=extra)
+        if self.sc.population.background:   # its doses before baseline were the run-in's
+            ev = _window(ev, float(t[0]), float(t[-1]), last=True)
+        return ev
 
     def _strategy(self, t, extra):
         import dataclasses
@@ -199,7 +228,10 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
         if n == 0:
             continue
         run_arm = _ArmRunner(scenario, model, arm, P[acc], base_state[acc], cov["body_weight"][acc], solver)
-        r = run_arm(t)
+        r, decided = run_arm(t)
+        if decided is not None:     # weeks after baseline of the management decision (inf: none)
+            _store_extra(outcomes, "management:week", a, len(arms), n,
+                         np.where(decided >= 0, t_weeks[np.maximum(decided, 0)], np.inf))
         y = r.dataset["y"].values
         if kmodel:
             traj[a][:, :, [j for j, _ in kmodel]] = y[:, :, [k for _, k in kmodel]]
@@ -219,7 +251,7 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
             if ep.kind == CHALLENGE:
                 tc = trial.baseline + trial.week * ep.value
                 tcg = np.union1d(t, np.arange(tc, t[-1] + 1e-9, CHALLENGE_DT))  # clearance to the hour
-                rc = run_arm(tcg, extra=[Bolus(time=tc, target="Pathogen", amount=1.0)])
+                rc, _ = run_arm(tcg, extra=[Bolus(time=tc, target="Pathogen", amount=1.0)])
                 bad = (np.asarray(rc.status) != 0) & (status[a] == 0)
                 status[a][bad] = np.asarray(rc.status)[bad]
                 message[a][bad] = [f"challenge run: {m}" for m in np.asarray(rc.message)[bad]]

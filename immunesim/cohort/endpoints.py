@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scenario.endpoints import ABOVE, BELOW, DECREASE, FLARE, IMPROVEMENT, INCREASE, Endpoint
+from ..scenario.endpoints import ABOVE, BELOW, DECREASE, EVER, FLARE, IMPROVEMENT, INCREASE, Endpoint
 
 CLEARED = 1e-3    # pathogen load (inoculum units) counted as cleared
 
@@ -25,6 +25,10 @@ def evaluate(ep: Endpoint, t_weeks: np.ndarray, y: np.ndarray, base: np.ndarray)
         time = np.where(any_hit, t_weeks[first], t_weeks[-1]) - ep.after_week
         return {"time": time, "event": any_hit}
     cols = [int(np.argmin(np.abs(t_weeks - w))) for w in ep.weeks]
+    if ep.kind == EVER:     # the highest level after baseline up to each endpoint week
+        after = t_weeks > 1e-9
+        peak = np.maximum.accumulate(np.where(after[None, :], y, -np.inf), axis=1)[:, cols]
+        return {"responder": peak > ep.value, "value": peak}
     v = y[:, cols]
     b = base[:, None]
     if ep.kind == IMPROVEMENT:

@@ -13,6 +13,10 @@ contains every endpoint week. Kinds:
   below / above ``x``;
 - ``increase_above: d`` (progression of irreversible damage): an event when
   ``value - baseline > d``; its rate is the share of progressors (lower is better);
+- ``ever_above: x`` (cumulative incidence, e.g. of a grade 3-4 adverse event): an event when
+  the readout was above ``x`` at any output time after baseline up to the endpoint week,
+  whether or not it resolved since; its rate is the share of patients with the event (lower is
+  better), its value the highest level reached;
 - ``flare_above: x`` (flare- or relapse-free survival): time from ``after_week`` to the first
   output time with the readout above ``x``, censored at the end; reported as Kaplan-Meier
   event-free survival at each week;
@@ -44,12 +48,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE, ACR = (
-    "improvement", "decrease_by", "below", "above", "increase_above", "flare_above", "challenge_week",
-    "acr")
-KINDS = (IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, FLARE, CHALLENGE, ACR)
+IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, EVER, FLARE, CHALLENGE, ACR = (
+    "improvement", "decrease_by", "below", "above", "increase_above", "ever_above", "flare_above",
+    "challenge_week", "acr")
+KINDS = (IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, EVER, FLARE, CHALLENGE, ACR)
 #: kinds whose "responders" are patients with a bad outcome (lower rate is better)
-HARMS = (INCREASE,)
+HARMS = (INCREASE, EVER)
 
 
 @dataclass(frozen=True)

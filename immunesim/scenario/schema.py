@@ -119,7 +119,7 @@ class Scenario:
             trial = dataclasses.asdict(self.trial)
             if trial["week"] == 7.0:     # days: hashes as before weeks could be other units
                 del trial["week"]
-            for key in ("clinical", "dropout", "published"):   # hashed only where present
+            for key in ("clinical", "dropout", "published", "management"):   # hashed only where present
                 if not trial[key]:
                     del trial[key]
             content.update(population=self.population, trial=trial)
@@ -155,6 +155,8 @@ class Scenario:
             out += [r.drug for r in spec["therapies"]]
             if spec["treat_to_target"]:
                 out += strategy_drugs(spec["treat_to_target"])
+        if self.trial is not None and self.trial.management is not None:
+            out += [r.drug for r in self.trial.management.give]
         return list(dict.fromkeys(out))
 
     def drugs(self) -> list[str]:

@@ -45,6 +45,11 @@ is validated by :mod:`immunesim.scenario.population_spec`.
         escape: {week: 16, improvement_below: 0.2}   # rescue when both joint counts improved < 20 %
       published:                               # published arm-level rates, set beside the simulated
         - {trial: OPTION, arm: tocilizumab, endpoint: ACR20, week: 24, rate: 0.59, n: 205, source: "..."}
+      management:                              # what clinicians do when a readout crosses a limit
+        when: {readout: Teff, above: 5}        # checked at every output time after baseline
+        stop: [nivolumab, ipilimumab]          # no further doses (what was given stays in the body)
+        give:                                  # courses started then (start: after the decision)
+          - {drug: prednisone, dose: "1 mg/kg", route: oral, every: "1 d", count: 14}
 
 ``population.background`` (therapies, as an arm's) is taken by every patient in the run-in and
 in every arm: e.g. methotrexate for an MTX-IR population (``until:`` for a washout).
@@ -82,7 +87,8 @@ from .population import BLOCK
 from .regimen_search import check, expand
 
 TRIAL_KEYS = ("baseline", "weeks", "output_every", "control", "primary", "endpoints", "variables",
-              "biomarkers", "calibration", "chunk", "regimen_search", "dropout", "published")
+              "biomarkers", "calibration", "chunk", "regimen_search", "dropout", "published",
+              "management")
 ENDPOINT_KEYS = ("readout", "weeks", "after_week", "cleared_within", "harm") + KINDS
 DEFAULT_BIOMARKERS = ("CRP", "TNF", "IL6", "IL17", "IFNg", "AutoAb", "Treg_Teff_ratio")
 
@@ -94,6 +100,45 @@ class Dropout:
     per_year: float = 0.0                    # share withdrawing within a year, other reasons
     escape_week: float | None = None         # escape visit (weeks after baseline)
     escape_below: float = 0.2                # escape when both joint counts improved less
+
+
+@dataclass(frozen=True)
+class Management:
+    """What clinicians do for a patient whose ``readout`` crosses a limit (e.g. a grade 3-4
+    immune-related adverse event): from the first output time after baseline at which it is past
+    the limit, the ``stop`` drugs get no further doses and the ``give`` courses start (their
+    ``start`` counted from that time)."""
+
+    readout: str
+    op: str                    # "above" or "below"
+    value: float
+    stop: tuple = ()           # drug names
+    give: tuple = ()           # Regimen, start (and until) relative to the decision
+
+    def decision_index(self, t: np.ndarray, baseline: float, y: np.ndarray) -> np.ndarray:
+        """Per patient (rows of ``y``, the readout at times ``t``), the index of the first output
+        time after ``baseline`` at which the limit is crossed, -1 where it never is."""
+        past = (y > self.value) if self.op == "above" else (y < self.value)
+        past &= (t > baseline + 1e-9)[None, :]
+        return np.where(past.any(axis=1), np.argmax(past, axis=1), -1)
+
+    def regimens(self, regimens, t_decision: float) -> list:
+        """``regimens`` with the ``stop`` drugs' doses after ``t_decision`` dropped, and the
+        ``give`` courses started at ``t_decision``."""
+        import dataclasses
+
+        out = []
+        for reg in regimens:
+            if reg.drug in self.stop:
+                until = t_decision if reg.until is None else min(reg.until, t_decision)
+                reg = dataclasses.replace(reg, until=until, count=None if reg.every else reg.count)
+                if not reg.every and reg.start >= t_decision:
+                    continue                      # a single dose not yet given
+            out.append(reg)
+        for reg in self.give:
+            out.append(dataclasses.replace(reg, start=reg.start + t_decision,
+                                           until=None if reg.until is None else reg.until + t_decision))
+        return out
 
 
 @dataclass(frozen=True)
@@ -113,6 +158,7 @@ class Trial:
     clinical: object = None    # the disease's clinical instruments (immunesim.diseases.clinical)
     published: tuple = ()      # dicts {arm, endpoint, week, rate, n, trial, source}: report.html
     dropout: Dropout | None = None
+    management: Management | None = None
 
     def measured(self, readout: str) -> bool:
         """Whether ``readout`` is a clinical instrument (measured with visit variation)."""
@@ -205,6 +251,7 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
         check(search, endpoints, problems)
     dropout = _dropout(tr.get("dropout"), clinical, weeks, problems)
     published = _published(tr.get("published"), arms, by_name, problems)
+    management = _management(tr.get("management"), arms, names, clinical, times, problems)
     if None in (baseline, weeks, every) or not is_one_of(control, arms):
         return None
     if times is not None and baseline + 7 * weeks > times[-1] + 1e-6:
@@ -214,7 +261,7 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
                  primary=primary, endpoints=tuple(endpoints), variables=variables or (),
                  biomarkers=biomarkers, calibration=tuple(cal), chunk=chunk,
                  regimen_search=search, week=week_length, clinical=clinical, dropout=dropout,
-                 published=published)
+                 published=published, management=management)
 
 
 PUBLISHED_KEYS = ("arm", "endpoint", "week", "rate", "n", "trial", "source")
@@ -257,6 +304,67 @@ def _published(raw, arms, endpoints: dict, problems) -> tuple:
         if entry is not None:
             out.append({**entry, "n": n, "trial": str(c.get("trial", "")), "source": str(c.get("source", ""))})
     return tuple(out)
+
+
+def _management(raw, arms: dict, names, clinical, times, problems) -> Management | None:
+    """``trial.management``: stop drugs and give courses when a readout crosses a limit."""
+    if raw is None:
+        return None
+    m = mapping(raw, "trial.management", problems)
+    check_keys(m, ("when", "stop", "give"), "trial.management.", problems)
+    when = mapping(m.get("when"), "trial.management.when", problems)
+    check_keys(when, ("readout", "above", "below"), "trial.management.when.", problems)
+    readout = when.get("readout")
+    ops = [k for k in ("above", "below") if k in when]
+    ok = True
+    if clinical is not None and readout in clinical.names:
+        problems.append(f"trial.management.when.readout: {readout!r} is a clinical instrument; a "
+                        "management rule reads a model variable (the decision is taken on the "
+                        "course itself, not on a noisy visit)")
+        ok = False
+    elif not isinstance(readout, str) or (names and readout not in names):
+        problems.append("trial.management.when.readout: " + (
+            "required" if readout is None else f"{clip(readout)} is not a variable; "
+            + did_you_mean(readout, names, "see `immunesim list variables DISEASE`")))
+        ok = False
+    if len(ops) != 1:
+        problems.append(f"trial.management.when: give exactly one of above, below; got {ops or 'none'}")
+        return None
+    value = number(when[ops[0]], f"trial.management.when.{ops[0]}", problems)
+    if any(not hasattr(r, "drug") for spec in arms.values() for r in spec["therapies"]):
+        problems.append("trial.management: needs a disease preset's drugs (an SBML model's arms "
+                        "dose species)")
+        return None
+    given = {r.drug for spec in arms.values() for r in spec["therapies"]}
+    stop = m.get("stop", [])
+    if not isinstance(stop, list) or not all(isinstance(x, str) for x in stop):
+        problems.append(f"trial.management.stop: expected a list of drug names, got {clip(stop)}")
+        stop = None
+    else:
+        for i, x in enumerate(stop):
+            if x not in given:
+                problems.append(f"trial.management.stop[{i}]: {clip(x)} is not given in any arm; "
+                                + did_you_mean(x, sorted(given), "drugs given: " + ", ".join(sorted(given))))
+    if any(spec.get("treat_to_target") for spec in arms.values()):
+        problems.append("trial.management: not combined with treat_to_target arms (their rules "
+                        "decide per patient already); put the rule into each arm's treat_to_target")
+        ok = False
+    give = []
+    raw_give = as_list(m.get("give"), "trial.management.give", problems)
+    for i, th in enumerate(raw_give):
+        if isinstance(th, Mapping) and th.get("every") is not None and th.get("count") is None \
+                and th.get("until") is None:
+            problems.append(f"trial.management.give[{i}]: a course needs count (or until, counted "
+                            "from the decision)")
+            ok = False
+    if raw_give:
+        give = parse_therapies(raw_give, "trial.management.give", times, problems)
+    if not stop and not give:
+        problems.append("trial.management: name drugs to stop, courses to give, or both")
+        ok = False
+    if not ok or value is None or stop is None:
+        return None
+    return Management(readout, ops[0], value, tuple(stop), tuple(give))
 
 
 def _dropout(raw, clinical, weeks_total, problems) -> Dropout | None:

@@ -7,7 +7,10 @@
   with mature DCs and the HLA risk multiplier ``m_hla``.
 - Costimulation (CD80/86 on mature DCs) is an explicit factor: CTLA-4 on Tregs strips it
   (trans-endocytosis, Qureshi et al. 2011, Science 332:600, doi:10.1126/science.1202947);
-  ``block_CD80`` is the hook for CTLA-4-Ig (abatacept).
+  ``block_CD80`` is the hook for CTLA-4-Ig (abatacept). ``costim`` is the costimulation of
+  priming in lymphoid organs, ``costim_tissue`` that of effector restimulation in the target
+  tissue: equal untreated; anti-CTLA-4 (``block_CTLA4``) acts on the first and only by
+  ``w_ctla4_tissue`` on the second (tcells module).
 - Activated autoreactive B cells present self antigen too: their BCR concentrates it, and
   activated B cells carry CD80/86 (weight ``w_b_apc``, 0 unless a preset sets it). B cells are
   efficient antigen-presenting cells in rheumatoid synovium, and the loss of that function is
@@ -47,6 +50,7 @@ PARAMETERS = [
     P("K_treg_ctla4", 1.43, "cells/uL", "assumed: Treg density halving available costimulation; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("block_CD80", 0.0, "1", "drug hook: fraction of CD80/86 blocked (CTLA-4-Ig); 0 untreated", FRACTION),
     P("block_CTLA4", 0.0, "1", "drug hook: fraction of Treg CTLA-4 blocked (anti-CTLA-4); 0 untreated", FRACTION),
+    P("w_ctla4_tissue", 0.2, "1", "assumed: share of CTLA-4 blockade that reaches effector restimulation in the target tissue; CTLA-4 acts mainly at priming in lymphoid organs, where Tregs strip CD80/86 from dendritic cells (Wing et al. 2008, Science 322:271, doi:10.1126/science.1160062), PD-1 mainly on effector cells in peripheral tissue (Fife & Bluestone 2008, Immunol Rev 224:166, doi:10.1111/j.1600-065X.2008.00662.x); untreated the two costimulation terms are equal. Not fitted: 0 or 0.4 instead move the CheckMate 067 rates of scenarios/checkpoint_trial.yaml by at most 4 points (ipilimumab 22 or 28 % instead of 24 %)", FRACTION),
     P("Mac0", 5.0, "cells/uL", "assumed: resting macrophage pool"),
     P("k_mac", 0.5, "1/day", "assumed: maximal macrophage activation rate"),
     P("mac_basal", 0.02, "1", "assumed: tonic activation signal"),
@@ -58,7 +62,9 @@ RULES = [
     R("danger", "danger0 + w_danger_tnf*sig_TNF + w_danger_dmg*Dmg/(Dmg + K_danger_dmg)"
       " + w_bystander*Pathogen/(Pathogen + K_path)", "1", "danger signal for DC maturation"),
     R("costim", "(1 - block_CD80)/(1 + ctla4_function*(1 - block_CTLA4)*m_ctla4*treg_potency*Treg/K_treg_ctla4)", "1",
-      "CD80/86 costimulation left after CTLA-4 removal and blockade"),
+      "CD80/86 costimulation left after CTLA-4 removal and blockade, at priming (lymphoid organs)"),
+    R("costim_tissue", "(1 - block_CD80)/(1 + ctla4_function*(1 - w_ctla4_tissue*block_CTLA4)*m_ctla4*treg_potency*Treg/K_treg_ctla4)", "1",
+      "CD80/86 costimulation of effector restimulation in the target tissue (equal to costim untreated; anti-CTLA-4 acts here only by w_ctla4_tissue)"),
     R("presentation", "m_hla*(DC + w_b_apc*b_activation*B)/K_dc", "1",
       "self-antigen presentation strength (dendritic cells and activated B cells)"),
 ]

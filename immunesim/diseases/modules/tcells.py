@@ -10,6 +10,19 @@
   so it divides the signal before the threshold; a PD-1 agonist antibody (``agon_PD1``)
   engages PD-1 without its ligands; PD-L1 rises with IFN-gamma signalling
   (adaptive resistance). ``pd1_function = 0`` removes the checkpoint.
+- The same signal is read in two places: at priming of naive cells in lymphoid organs
+  (``priming``, which drives ``act_flux``) and at restimulation of effector cells in the
+  target tissue (``activation``, which drives their expansion and IL-2). Untreated the two are
+  equal. The checkpoint antibodies act where their checkpoint mostly works: CTLA-4 blockade
+  at priming (``costim``; only ``w_ctla4_tissue`` of it reaches ``costim_tissue``), PD-1
+  blockade in tissue (``pd1_brake``; only ``w_pd1_prime`` of it reaches ``pd1_brake_prime``)
+  (Fife & Bluestone 2008, Immunol Rev 224:166, doi:10.1111/j.1600-065X.2008.00662.x; Wei,
+  Duffy & Allison 2018, Cancer Discov 8:1069, doi:10.1158/2159-8290.CD-18-0367). So
+  anti-CTLA-4 recruits new autoreactive clones and anti-PD-1 releases the effectors already in
+  the tissue: their toxicities differ in frequency and onset (scenarios/checkpoint_trial.yaml).
+- Glucocorticoid-receptor signalling (``supp_cytokine``, the prednisone hook) also drives
+  effector cells into apoptosis (``k_gc_eff``), which is how high-dose steroids end an
+  immune-related adverse event.
 - Effector expansion needs IL-2 or, for a share ``il2_floor``, the other common-gamma-chain
   cytokines (IL-7, IL-15, IL-21); all signal through JAK1/JAK3 (Rochman, Spolski & Leonard 2009,
   Nat Rev Immunol 9:480, doi:10.1038/nri2580), so JAK inhibitors slow both. Tregs depend on
@@ -55,6 +68,7 @@ PARAMETERS = [
     P("a_pdl1", 0.85, "1", "assumed: PD-L1 induction at full IFN-gamma signalling; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("block_PD1", 0.0, "1", "drug hook: fraction of PD-1 blocked (anti-PD-1); 0 untreated", (0, 1)),
     P("agon_PD1", 0.0, "1", "drug hook: fraction of PD-1 engaged by an agonist antibody; 0 untreated", (0, 1)),
+    P("w_pd1_prime", 0.3, "1", "assumed: share of PD-1 blockade that acts at priming; PD-1 restrains effector cells in peripheral tissue where parenchymal cells express PD-L1, CTLA-4 the priming in lymphoid organs (Keir et al. 2008, Annu Rev Immunol 26:677, doi:10.1146/annurev.immunol.26.021607.090331; Fife & Bluestone 2008, doi:10.1111/j.1600-065X.2008.00662.x); untreated the priming and tissue brakes are equal. Value fitted to CheckMate 067 (Larkin et al. 2015, doi:10.1056/NEJMoa1504030) in scenarios/checkpoint_trial.yaml: grade 3-4 irAE by week 52, nivolumab / ipilimumab / combination, 9 / 24 / 51 % at 0.2, 14 / 24 / 60 % at 0.3, 18 / 24 / 65 % at 0.4 (published 16 / 27 / 55 %); above ~0.5 nivolumab becomes the more toxic drug", (0, 1)),
     P("k_pd1_agon", 1.0, "1", "assumed: PD-1 inhibition at full agonist engagement, equal to that of PD-L1 at full IFN-gamma induction (k_pd1 x (1 + a_pdl1) ~ 1): an agonist cannot signal more than the natural ligands engage"),
     P("supp_prolif", 0.0, "1", "drug hook: fraction of lymphocyte proliferation blocked (antimetabolites); 0 untreated", (0, 1)),
     P("w_supp_il10", 2.0, "1", "assumed: IL-10 suppression weight"),
@@ -71,6 +85,7 @@ PARAMETERS = [
     P("K_cap", 25.0, "cells/uL", "assumed: effector niche capacity halving expansion; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("il2_floor", 0.25, "1", "assumed: IL-2-independent share of effector expansion, carried by the other common-gamma-chain cytokines (IL-7, IL-15, IL-21), which signal through JAK1/JAK3 like IL-2 (Rochman, Spolski & Leonard 2009, doi:10.1038/nri2580); value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("d_eff", 0.3, "1/day", "assumed: effector lifetime ~3 days without stimulation"),
+    P("k_gc_eff", 1.0, "1/day", "assumed: extra effector T-cell death at full glucocorticoid-receptor repression (supp_cytokine = 1): glucocorticoids drive activated T cells into apoptosis (Herold, McPherson & Reichardt 2006, Cell Mol Life Sci 63:60, doi:10.1007/s00018-005-5390-y), which is how high-dose steroids end most immune-related adverse events of checkpoint inhibitors within weeks (Brahmer et al. 2018, J Clin Oncol 36:1714, doi:10.1200/JCO.2017.77.6385)"),
     P("s_treg", 0.1, "cells/uL/day", "assumed: thymic Treg output for this specificity pool"),
     P("r_treg", 0.58, "1/day", "assumed: maximal IL-2-driven Treg expansion; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("d_treg", 0.056, "1/day", "assumed: Treg turnover with ample IL-2; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
@@ -84,12 +99,16 @@ RULES = [
       "share of Treg suppression left in the inflammatory milieu (IL-6/TNF resistance)"),
     R("soluble_supp", "1/(1 + treg_potency*(w_supp_il10*sig_IL10 + w_supp_tgfb*sig_TGFb))", "1",
       "fraction left after IL-10/TGF-beta suppression"),
-    R("stim", "presentation*costim", "1", "signal 1 x signal 2"),
-    R("activation", "hill(stim*m_ptpn22*pd1_brake, K_act, n_act)*soluble_supp", "1",
-      "T-cell activation (0..1)"),
+    R("pd1_brake_prime", "1/(1 + pd1_function*((1 - w_pd1_prime*block_PD1)*k_pd1*(1 + a_pdl1*sig_IFNg) + k_pd1_agon*agon_PD1))", "1",
+      "fraction of T-cell signalling left after PD-1 at priming (equal to pd1_brake untreated; anti-PD-1 acts here only by w_pd1_prime)"),
+    R("stim", "presentation*costim", "1", "signal 1 x signal 2 at priming"),
+    R("priming", "hill(stim*m_ptpn22*pd1_brake_prime, K_act, n_act)*soluble_supp", "1",
+      "activation of naive T cells at priming (0..1)"),
+    R("activation", "hill(presentation*costim_tissue*m_ptpn22*pd1_brake, K_act, n_act)*soluble_supp", "1",
+      "restimulation of effector T cells in the target tissue (0..1; equal to priming untreated)"),
     R("w_total", "w_th0 + w_th1*sig_IL12 + w_th17*sig_IL6*sig_TGFb + w_itreg*sig_TGFb*sig_IL2/(1 + sig_IL6/K_il6_itreg)",
       "1", "sum of commitment weights"),
-    R("act_flux", "k_act*Tn*activation", "cells/uL/day", "naive cells activated per day"),
+    R("act_flux", "k_act*Tn*priming", "cells/uL/day", "naive cells activated per day"),
     R("Teff", "Th1 + Th17", "cells/uL", "autoreactive effector T cells"),
     R("sig_gc_eff", "il2_floor*jak_gc", "1",
       "IL-2-independent common-gamma-chain (IL-7, IL-15, IL-21) support of effector expansion, JAK1/JAK3"),
@@ -107,8 +126,8 @@ PROCESSES = [
       {"Treg": 1}, "induced Tregs; IL-6 blocks their induction"),
     X("th1_expansion", "expansion*Th1", {"Th1": 1}),
     X("th17_expansion", "expansion*Th17", {"Th17": 1}),
-    X("th1_death", "d_eff*Th1", {"Th1": -1}),
-    X("th17_death", "d_eff*Th17", {"Th17": -1}),
+    X("th1_death", "(d_eff + k_gc_eff*supp_cytokine)*Th1", {"Th1": -1}),
+    X("th17_death", "(d_eff + k_gc_eff*supp_cytokine)*Th17", {"Th17": -1}),
     X("treg_thymic", "s_treg", {"Treg": 1}),
     X("treg_expansion", "r_treg*sig_IL2_treg*(1 - supp_prolif)*Treg", {"Treg": 1}),
     X("treg_death", "(d_treg + k_treg_il2dep*(1 - sig_IL2_treg))*Treg", {"Treg": -1}),
