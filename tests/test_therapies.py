@@ -33,6 +33,20 @@ def test_il6r_blockade_normalises_crp_within_two_weeks():
     assert r["block_IL6R"].values[t >= 380].min() > 0.95         # >= 95 % occupancy at troughs
 
 
+def test_serum_il6_rises_on_il6r_blockade_then_falls_with_disease_activity():
+    # Nishimoto et al. 2008 (Blood 112:3959, doi:10.1182/blood-2008-05-155846): free serum IL-6
+    # rises markedly after tocilizumab, because IL-6R-mediated consumption is blocked, while CRP
+    # normalises; the raised IL-6 then reflects the production, which falls as the disease does
+    sc, r = run({**RA_YEAR, "therapies": [{"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv",
+                                           "infusion_hours": 1, "every": "4 w", "start": "365 d"}]})
+    t, il6, crp = r.time, r["IL6"].values, r["CRP"].values
+    before = il6[t == 364][0]
+    first_week = il6[(t > 365) & (t <= 372)]
+    assert first_week.max() > 3 * before                         # several-fold rise
+    assert crp[t == 372][0] < 3.0 < crp[t == 364][0]             # while CRP normalises
+    assert il6[t == 365 + 168][0] < 0.5 * first_week.max()       # falling with disease activity
+
+
 def test_tnf_neutralisation_lowers_activity_and_stops_erosions():
     sc, r = run({**RA_YEAR, "therapies": [{"drug": "adalimumab", "dose": "40 mg", "route": "sc",
                                            "every": "14 d", "start": "365 d"}]})

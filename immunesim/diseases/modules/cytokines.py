@@ -10,7 +10,10 @@ intervention can act on the ligand, the receptor or the downstream kinase::
 
 Each cytokine is produced, decays, and is consumed by its receptors (``k_up_X * occ_X``:
 blocked receptors consume none); IL-2's consumption is the explicit CD25 (Treg) and effector
-uptake. Basal sources include what balances receptor uptake at the healthy level
+uptake. Most of IL-6's first-order clearance is uptake through the IL-6 receptor
+(``f_IL6R_clear``), which IL-6R antagonists block: serum IL-6 rises several-fold on
+tocilizumab and then falls as disease activity does (Nishimoto et al. 2008, Blood 112:3959,
+doi:10.1182/blood-2008-05-155846); untreated the clearance is the same. Basal sources include what balances receptor uptake at the healthy level
 (``p_X_up0``), so adding uptake does not move the healthy state.
 
 Cell-intrinsic drug hooks act on production: ``supp_cytokine`` (glucocorticoid-receptor
@@ -74,6 +77,7 @@ PARAMETERS += [P(f"inh_{j}", 0.0, "1", f"drug hook: fractional inhibition of {j}
                for j in JAKS]
 
 PARAMETERS += [
+    P("f_IL6R_clear", 0.8, "1", "assumed: share of IL-6's first-order clearance taken up through the IL-6 receptor (hepatocytes and other IL-6R-bearing cells), which IL-6R antagonists block; free serum IL-6 rises markedly on tocilizumab because IL-6R-mediated consumption is inhibited (Nishimoto et al. 2008, Blood 112:3959, doi:10.1182/blood-2008-05-155846; the fold rise was not retrieved here): 0.8 gives a ~4-fold rise within 2 days of 8 mg/kg in the RA preset; untreated the clearance is unchanged", FRACTION),
     P("supp_cytokine", 0.0, "1", "drug hook: fraction of inflammatory cytokine transcription repressed "
       "(glucocorticoid receptor); 0 untreated", FRACTION),
     P("inh_PDE4", 0.0, "1", "drug hook: fractional inhibition of PDE4; 0 untreated", FRACTION),
@@ -138,7 +142,8 @@ PROCESSES = [
     X("IL10_production", "p_IL10_0 + p_IL10_up0 + (p_IL10_treg*Treg + p_IL10_mac*Mac)*(1 + k_pde4_il10*inh_PDE4)", {"IL10": 1}),
     X("TGFb_production", "p_TGFb_0 + p_TGFb_up0 + p_TGFb_treg*Treg", {"TGFb": 1}),
     X("IL12_production", "p_IL12*DC*(0.5 + sig_IFNg)*tx_inflam", {"IL12": 1}),
-] + [X(f"{name}_decay", f"d_{name}*{name}", {name: -1}) for name in _CYTOKINES] + [
+] + [X(f"{name}_decay", f"d_{name}*{name}" if name != "IL6" else "d_IL6*(1 - f_IL6R_clear*block_IL6R)*IL6",
+        {name: -1}) for name in _CYTOKINES] + [
     X(f"{name}_uptake", f"k_up_{name}*occ_{name}", {name: -1},
       "receptor-mediated consumption of the free ligand")
     for name in _CYTOKINES if name != "IL2"]
