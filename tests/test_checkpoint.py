@@ -82,6 +82,8 @@ def test_an_irae_resolves_when_the_drug_stops_and_prednisone_is_given():
     kept = stop_only.regimens(base, onset)[0].dose_times()
     assert kept == [d for d in base[0].dose_times() if d < onset] and len(kept) < 4
     assert [x.start for x in managed.regimens(base, onset)[1:]] == [onset, onset + 14, onset + 28]
+    # stopping after a course has ended adds no dose (the count still ends it)
+    assert stop_only.regimens(base, 365.0 + 200)[0].dose_times() == base[0].dose_times()
     _, r_stop = _simulate(hla=1, end="600 d", regimens=stop_only.regimens(base, onset))
     _, r_pred = _simulate(hla=1, end="600 d", regimens=managed.regimens(base, onset))
     # the same course up to the decision (its last step now ends there: the solver's tolerance)

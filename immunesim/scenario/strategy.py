@@ -159,8 +159,7 @@ def _apply(kind, arg, t, active, Regimen, t_end) -> str:
         for i, reg in enumerate(active):
             if reg.drug == drug:
                 until = t if reg.until is None else min(reg.until, t)
-                active[i] = dataclasses.replace(reg, until=until,
-                                                count=None if reg.every else reg.count)
+                active[i] = dataclasses.replace(reg, until=until)   # a count still ends it
                 found = True
         return found
 

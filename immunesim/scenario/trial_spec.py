@@ -130,10 +130,10 @@ class Management:
         out = []
         for reg in regimens:
             if reg.drug in self.stop:
-                until = t_decision if reg.until is None else min(reg.until, t_decision)
-                reg = dataclasses.replace(reg, until=until, count=None if reg.every else reg.count)
                 if not reg.every and reg.start >= t_decision:
                     continue                      # a single dose not yet given
+                until = t_decision if reg.until is None else min(reg.until, t_decision)
+                reg = dataclasses.replace(reg, until=until)   # and its count, if it has one
             out.append(reg)
         for reg in self.give:
             out.append(dataclasses.replace(reg, start=reg.start + t_decision,
