@@ -12,7 +12,8 @@ def run(scenario, drugs=None):
     """Validate and simulate; ``drugs`` couples more drugs than the therapies use (undosed, they
     change nothing), so several calls share one compiled kernel."""
     sc = validate(scenario)
-    r = im.simulate(scenario_model(sc, drugs=drugs), np.asarray(sc.times), events=scenario_events(sc), **sc.solver)
+    r = im.simulate(scenario_model(sc, drugs=drugs), np.asarray(sc.times), params=sc.parameters or None,
+                    events=scenario_events(sc), **sc.solver)
     assert r.ok, r.message
     return sc, r
 
@@ -45,6 +46,30 @@ def test_serum_il6_rises_on_il6r_blockade_then_falls_with_disease_activity():
     assert first_week.max() > 3 * before                         # several-fold rise
     assert crp[t == 372][0] < 3.0 < crp[t == 364][0]             # while CRP normalises
     assert il6[t == 365 + 168][0] < 0.5 * first_week.max()       # falling with disease activity
+
+
+def test_crp_is_normal_only_while_tocilizumab_stays_above_about_1_ug_per_ml():
+    # Nishimoto et al. 2008 (doi:10.1182/blood-2008-05-155846): CRP normalised in patients as
+    # long as free tocilizumab was >= 1 ug/mL, and rose when it fell below. A patient whose
+    # synovitis persists on treatment (macrophage-driven injury 7.5x the preset's), so IL-6
+    # production goes on: troughs of ~10 (8 mg/kg), ~1 (4 mg/kg) and ~0.25 ug/mL (2 mg/kg)
+    crp_at = {}
+    for dose in ("8 mg/kg", "4 mg/kg", "2 mg/kg"):
+        sc, r = run({**RA_YEAR, "parameters": {"k_inj_mac": 0.03},
+                     "therapies": [{"drug": "tocilizumab", "dose": dose, "route": "iv",
+                                    "infusion_hours": 1, "every": "4 w", "start": "365 d"}]},
+                    drugs=["tocilizumab"])
+        t, crp, c = r.time, r["CRP"].values, r["tocilizumab_C"].values
+        troughs = [int(np.flatnonzero(t == 365 + 28 * k - 1)[0]) for k in range(3, 12)]
+        crp_at[dose] = (c[troughs], crp[troughs])
+        # a week or more after each infusion (CRP's half-life is ~19 h: it lags the drug)
+        days = [int(np.flatnonzero(t == 365 + 28 * k + d)[0]) for k in range(2, 11) for d in (7, 14, 21, 27)]
+        assert np.all(crp[days][c[days] >= 1.5] < 3.0), dose       # normal while well above 1 ug/mL
+        assert np.all(c[days][crp[days] > 3.0] < 1.2), dose         # raised only below ~1 ug/mL
+    c8, crp8 = crp_at["8 mg/kg"]
+    assert c8.min() > 5.0 and crp8.max() < 3.0                     # 8 mg/kg: normal throughout
+    c2, crp2 = crp_at["2 mg/kg"]
+    assert c2.max() < 0.5 and crp2.max() > 5.0                    # low troughs: CRP back up
 
 
 def test_tnf_neutralisation_lowers_activity_and_stops_erosions():
