@@ -6,7 +6,7 @@ import pytest
 
 import immunesim as im
 from immunesim.cohort.endpoints import evaluate
-from immunesim.drugs.regimen import Regimen
+from immunesim.drugs.regimen import Regimen, regimen_events
 from immunesim.scenario import validate
 from immunesim.scenario.build import scenario_events, scenario_model
 from immunesim.scenario.endpoints import Endpoint
@@ -29,8 +29,6 @@ def _simulate(disease="healthy", parameters=None, therapies=(), hla=0, end="60 d
     model = scenario_model(sc, drugs=DRUGS)
     events = scenario_events(sc)
     if regimens is not None:
-        from immunesim.drugs.regimen import regimen_events
-
         events = regimen_events(regimens, sc.body_weight)
     r = im.simulate(model, np.asarray(sc.times), params=sc.parameters, events=events)
     assert r.ok, r.message

@@ -105,10 +105,9 @@ class _ArmRunner:
         k = mg.decision_index(t, float(t[0]), y[:, :, j])
         hit = np.flatnonzero((k >= 0) & (np.asarray(r.status) == 0))
         if hit.size:
-            ev = [self._events(mg.regimens(self.regs, float(t[k[i]])), t, extra, self.w[i:i + 1])
+            ev = [self._events(mg.regimens(self.regs, float(t[k[i]])), t, extra, float(self.w[i]))
                   for i in hit]
-            r2 = _batch(self.model, self.P[hit], t, self.Y0[hit],
-                        [e[0] if e and isinstance(e[0], list) else e for e in ev], self.solver)
+            r2 = _batch(self.model, self.P[hit], t, self.Y0[hit], ev, self.solver)
             ds = r.dataset.copy(deep=True)
             ds["y"].values[hit] = r2.dataset["y"].values
             ds["status"].values[hit] = np.asarray(r2.status)
@@ -118,12 +117,15 @@ class _ArmRunner:
             r = Result(ds)
         return r, k
 
-    def _events(self, regs, t, extra, weights=None):
-        w = self.w if weights is None else weights
+    def _events(self, regs, t, extra, weight=None):
+        """The arm's engine events (one list, or one per patient), or one patient's for
+        ``weight`` (kg)."""
         if self.sc.sbml is not None:      # doses into an SBML model's species
             ev = dose_events(self.model, regs) + list(extra)
+        elif weight is not None:
+            ev = regimen_events(regs, weight) + list(extra)
         else:
-            ev = _arm_events(regs, w, extra=extra)
+            ev = _arm_events(regs, self.w, extra=extra)
         if self.sc.population.background:   # its doses before baseline were the run-in's
             ev = _window(ev, float(t[0]), float(t[-1]), last=True)
         return ev

@@ -65,6 +65,7 @@ is in scenario time and must be at or after ``trial.baseline``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -125,8 +126,6 @@ class Management:
     def regimens(self, regimens, t_decision: float) -> list:
         """``regimens`` with the ``stop`` drugs' doses after ``t_decision`` dropped, and the
         ``give`` courses started at ``t_decision``."""
-        import dataclasses
-
         out = []
         for reg in regimens:
             if reg.drug in self.stop:
