@@ -4,6 +4,7 @@ immunosuppression's infection cost, low-dose IL-2, the classes side by side in R
 agonism in MS and PDE4 inhibition in psoriasis."""
 
 import csv
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -154,10 +155,41 @@ def test_low_dose_il2_expands_tregs_selectively_in_sle():
     assert r["agon_IL2_treg"].values.max() > 0.3
     assert r["agon_IL2_eff"].values.max() < 0.02
     assert r["agon_IL2_treg"].values.max() > 20 * r["agon_IL2_eff"].values.max()
-    assert at("Treg", 378) > 2.0 * at("Treg", 364)    # He et al. 2016: Tregs expand within a cycle
-    assert at("Teff", 435) < 0.5 * at("Teff", 364)
-    assert at("anti_dsDNA", 435) < at("anti_dsDNA", 364) and at("C3", 435) > at("C3", 364)
-    assert at("SLEDAI_2K", 435) < at("SLEDAI_2K", 364)
+    # He et al. 2016: Tregs expand within a cycle (blood counts: the body's pool) and fall back
+    # between cycles; the Tregs of this response expand with them
+    assert at("Treg_body", 378) > 2.0 and at("Treg_body", 392) < 0.8 * at("Treg_body", 378)
+    assert at("Treg", 378) > 1.5 * at("Treg", 364)
+    # effectors and autoantibodies fall, complement recovers: modestly, because inflammation
+    # leaves Tregs little potency in established SLE (tcells: treg_potency); since the bounded
+    # Treg expansion (issue #21) the SLEDAI-2K of this one patient no longer crosses a threshold
+    assert at("Teff", 378) < 0.8 * at("Teff", 364) and at("Teff", 435) < 0.8 * at("Teff", 364)
+    assert at("anti_dsDNA", 435) < 0.95 * at("anti_dsDNA", 364) and at("C3", 435) > at("C3", 364)
+    assert at("SLEDAI_2K", 435) <= at("SLEDAI_2K", 364)
+
+
+def test_daily_low_dose_il2_expands_tregs_a_few_fold_bounded_and_fading_after_the_course():
+    """Koreth et al. 2016 (Blood 128:130, doi:10.1182/blood-2016-02-702852): daily 1 MIU/m2
+    for 12 weeks raised Treg counts more than fivefold, and they fell during the 4-week hiatus;
+    plasma IL-2 and Treg proliferation fall over the weeks of daily dosing (Whangbo et al.
+    2019, doi:10.1182/bloodadvances.2019000631). Before the body's pool took up the dose,
+    daily dosing expanded Tregs ~800-fold by week 4 and without bound."""
+    sc = load_scenario(ROOT / "scenarios" / "sle_low_dose_il2.yaml")
+    # 1 MIU/m2 x 1.7 m2 = 1.7 MIU ~ 0.1 mg (PROLEUKIN: 22 MIU per 1.3 mg), daily for 12 weeks
+    daily = Regimen.parse("aldesleukin", dose="0.1 mg", route="sc", every="1 d", count=84, start="365 d")
+    sc = dataclasses.replace(sc, therapies=(daily,))
+    r = im.simulate(scenario_model(sc), np.asarray(sc.times), events=scenario_events(sc), **sc.solver)
+    assert r.ok, r.message
+    t = r.time
+    at = lambda v, day: r[v].values[np.argmin(np.abs(t - day))]       # noqa: E731
+    assert at("Treg_body", 364) == 1.0                                # untreated: the set point
+    fold = {w: at("Treg_body", 365 + 7 * w) for w in (4, 8, 12, 16)}
+    assert 4.0 < fold[12] < 10.0, fold                                # a few-fold, > 5 published
+    assert fold[12] < 1.15 * fold[8], fold                            # bounded: a plateau
+    assert fold[16] - 1 < 0.4 * (fold[12] - 1), fold                  # fading after the course
+    # the Tregs of this response stay within a few-fold too, and effectors are not expanded
+    treg = r["Treg"].values[(t >= 365) & (t <= 365 + 84)]
+    assert treg.max() < 5.0 * at("Treg", 364)
+    assert at("Teff", 365 + 84) < at("Teff", 364)
 
 
 def _compare(tmp_path, scenario: dict) -> dict:

@@ -94,9 +94,11 @@ RULES += [
       "share of inflammatory cytokine transcription left (glucocorticoid, PDE4 inhibition)"),
     R("jak_gc", "(1 - inh_JAK1)*(1 - inh_JAK3)", "1",
       "JAK1/JAK3 activity left for the common-gamma-chain receptors (IL-2, IL-7, IL-15, IL-21)"),
-    R("sig_IL2_treg", "(1 - (1 - occ_IL2)*(1 - agon_IL2_treg))*jak_gc", "1",
+    R("il2_share", "1/(1 + f_il2_sink*(Treg_body - 1))", "1",
+      "share of a low dose of exogenous IL-2 left for each cell as the body's Treg pool, which takes it up, expands"),
+    R("sig_IL2_treg", "(1 - (1 - occ_IL2)*(1 - agon_IL2_treg*il2_share))*jak_gc", "1",
       "IL-2 signalling in CD25-high Tregs (endogenous + exogenous IL-2, JAK1/JAK3)"),
-    R("sig_IL2_eff", "(1 - (1 - occ_IL2)*(1 - agon_IL2_eff))*jak_gc", "1",
+    R("sig_IL2_eff", "(1 - (1 - occ_IL2)*(1 - agon_IL2_eff*il2_share))*jak_gc", "1",
       "IL-2 signalling in effector T cells (endogenous + exogenous IL-2, JAK1/JAK3)"),
 ]
 

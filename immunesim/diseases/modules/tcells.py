@@ -45,6 +45,13 @@
   read ``sig_IL2_treg`` and effectors ``sig_IL2_eff``, equal without drug, different under
   low-dose IL-2 (CD25 gives Tregs ~100x the IL-2 affinity of effectors)
   (Malek 2008, Annu Rev Immunol 26:453, doi:10.1146/annurev.immunol.26.021607.090357).
+- Low-dose IL-2 expands the body's whole CD25-high Treg pool (``Treg_body``, a fold of its
+  untreated size, which blood Treg counts measure), and that pool takes up the dose: the
+  exogenous IL-2 each cell receives falls as the pool grows (``il2_share``). So daily dosing
+  raises Tregs a few-fold and holds them there instead of expanding them without bound, and
+  they return to baseline at the Treg turnover after the course (Koreth et al. 2016, Blood
+  128:130, doi:10.1182/blood-2016-02-702852; Whangbo et al. 2019, Blood Adv 3:2550,
+  doi:10.1182/bloodadvances.2019000631). Untreated ``Treg_body`` stays at 1.
 """
 
 from ._entry import P, R, S, X
@@ -54,6 +61,8 @@ SPECIES = [
     S("Th1", "cells/uL", 0.0159, "autoreactive Th1 effector cells"),
     S("Th17", "cells/uL", 0.00174, "autoreactive Th17 effector cells"),
     S("Treg", "cells/uL", 1.3, "regulatory T cells acting on this response (thymic and induced)"),
+    S("Treg_body", "1", 1.0, "the body's polyclonal CD25-high Treg pool, as a fold of its untreated size "
+      "(what blood Treg counts measure); moves only under exogenous IL-2"),
 ]
 
 PARAMETERS = [
@@ -90,6 +99,7 @@ PARAMETERS = [
     P("r_treg", 0.58, "1/day", "assumed: maximal IL-2-driven Treg expansion; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("d_treg", 0.056, "1/day", "assumed: Treg turnover with ample IL-2; value calibrated with the others marked so, so that health is a stable tolerant state with a bistable window in presentation"),
     P("k_treg_il2dep", 0.05, "1/day", "assumed: extra Treg death without IL-2"),
+    P("f_il2_sink", 1.0, "1", "assumed: share of a low dose of exogenous IL-2 taken up by the CD25-high cells of the body's Treg pool (receptor-mediated clearance), so that the dose reaching each cell falls as 1/(1 + f_il2_sink (Treg_body - 1)) as the pool expands: plasma IL-2 and Treg proliferation fall over weeks of continued daily low-dose IL-2 while Tregs expand (Whangbo et al. 2019, Blood Adv 3:2550, doi:10.1182/bloodadvances.2019000631); 1 is the limit where CD25 uptake dominates the clearance at low doses. With it daily 1 MIU/m2 raises the pool ~4-5-fold and holds it there (Koreth et al. 2016, Blood 128:130, doi:10.1182/blood-2016-02-702852: >5-fold over 12 weeks)", (0, 1)),
 ]
 
 RULES = [
@@ -131,4 +141,8 @@ PROCESSES = [
     X("treg_thymic", "s_treg", {"Treg": 1}),
     X("treg_expansion", "r_treg*sig_IL2_treg*(1 - supp_prolif)*Treg", {"Treg": 1}),
     X("treg_death", "(d_treg + k_treg_il2dep*(1 - sig_IL2_treg))*Treg", {"Treg": -1}),
+    X("treg_body_expansion", "r_treg*agon_IL2_treg*il2_share*jak_gc*(1 - supp_prolif)*Treg_body", {"Treg_body": 1},
+      "the body's Treg pool expands with the exogenous IL-2 share each cell receives"),
+    X("treg_body_return", "d_treg*(Treg_body - 1)", {"Treg_body": -1},
+      "and returns to its set point at the Treg turnover when the course ends"),
 ]
