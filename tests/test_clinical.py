@@ -302,6 +302,26 @@ def test_oral_solo_monotherapy_population_after_a_methotrexate_washout(tmp_path)
     assert arms["tofacitinib", "ACR20", 12] > arms["placebo", "ACR20", 12] > 0
 
 
+def test_validation_trial_not_fitted_is_judged_against_its_published_rates(tmp_path):
+    # van de Putte 2004 (DE011): not in ../shared/trials/ and in no fit; its 18 published rates
+    # are reported beside the simulated ones (README: what the model gets wrong there)
+    import pandas as pd
+
+    path = "scenarios/ra_validation_adalimumab_monotherapy.yaml"
+    data = yaml.safe_load(open(path))
+    assert {p["trial"] for p in data["trial"]["published"]} == {"DE011"}
+    assert main(["trial", path, "-o", str(tmp_path / "out"), "-q", "--size", "128"]) == 0
+    summary = json.loads((tmp_path / "out" / "trial.json").read_text())
+    assert len(summary["published"]) == 18
+    assert "DE011" in (tmp_path / "out" / "report.html").read_text()
+    rate = pd.read_csv(tmp_path / "out" / "arms.csv").set_index(["arm", "endpoint", "week"]).rate
+    for arm in ("adalimumab_40mg_eow", "adalimumab_40mg_weekly"):
+        assert rate[arm, "ACR20", 26] > rate["placebo", "ACR20", 26] + 0.1
+        assert rate[arm, "ACR50", 26] > rate["placebo", "ACR50", 26] + 0.1
+    # the two regimens share their first dose: identical responses until the second
+    assert rate["adalimumab_40mg_eow", "ACR20", 1] == rate["adalimumab_40mg_weekly", "ACR20", 1]
+
+
 def test_responses_are_graded_and_relapse_after_the_drug_stops(tmp_path):
     # issue 21, item 1: remission reachable, relapse after stopping. Adalimumab for 24 weeks
     # then stopped: the week-24 responders lose their response by week 52, while a continued
