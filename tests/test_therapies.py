@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import immunesim as im
+from immunesim.drugs.regimen import Regimen
 from immunesim.scenario import validate
 from immunesim.scenario.build import scenario_events, scenario_model
 
@@ -207,6 +208,24 @@ def test_interval_lengthening_and_time_to_flare_after_stopping():
     assert r["DAS28_CRP"].values[t == 899][0] < 3.2
     assert 14 < flare < 365                                             # the disease returns
     assert r["DAS28_CRP"].values[t == 900 + flare][0] > 3.2
+
+
+def test_a_stop_drops_single_and_loading_doses_not_yet_given():
+    # a single infusion planned for day 420 (rituximab's second course dose, say) and a
+    # loading dose after the decision are dropped by a stop on day 400, as repeating doses are
+    single = Regimen.parse("rituximab", dose="1000 mg", route="iv", start="420 d", until="400 d")
+    assert single.dose_times() == []
+    loaded = Regimen.parse("tocilizumab", dose="8 mg/kg", route="iv", every="8 w", count=3,
+                           loading="0,2,6 w", start="365 d", until="400 d")
+    assert loaded.dose_times() == [365.0, 379.0]
+    sc, (r, decisions, _) = _t2t(
+        [{"at": "400 d", "then": {"stop": "rituximab"}}],
+        therapies=[{"drug": "rituximab", "dose": "1000 mg", "route": "iv", "infusion_hours": 4, "start": "365 d"},
+                   {"drug": "rituximab", "dose": "1000 mg", "route": "iv", "infusion_hours": 4, "start": "420 d"}])
+    assert [d["action"] for d in decisions] == ["stop rituximab"]
+    t, central = r.time, r["rituximab_Central"].values
+    assert central[t == 366][0] > 0                                   # the first infusion was given
+    assert np.all(np.diff(central[t >= 400]) <= 1e-9)                 # the second never comes
 
 
 def test_treat_to_target_is_validated():

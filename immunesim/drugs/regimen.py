@@ -114,7 +114,13 @@ def schedule_times(s, what: str) -> list[float]:
     times = [s.start + t for t in s.loading]
     t0 = times[-1] + (s.every or 0.0) if times else s.start
     if s.every is None:
-        return times or [s.start]
+        times = times or [s.start]
+    if s.until is not None:
+        # ``until`` ends every dose, loading and single ones too: a drug stopped (a
+        # treat-to-target or management decision) before a dose not yet given does not give it
+        times = [t for t in times if t < s.until - 1e-9]
+    if s.every is None:
+        return times
     k = 0
     while True:
         t = t0 + k * s.every
