@@ -1,6 +1,8 @@
 """Checkpoint immunotoxicity by mechanism (CTLA-4 at priming, PD-1 in tissue), its management
 (the checkpoint inhibitors stopped, prednisone given) and the endpoints that count it."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,8 @@ from immunesim.scenario.build import scenario_events, scenario_model
 from immunesim.scenario.endpoints import Endpoint
 from immunesim.scenario.schema import ScenarioError
 from immunesim.scenario.trial_spec import Management
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DRUGS = ["nivolumab", "ipilimumab", "prednisone"]
 IPI = {"drug": "ipilimumab", "dose": "3 mg/kg", "route": "iv", "infusion_hours": 1.5, "every": "3 w",
@@ -121,7 +125,7 @@ def test_management_fields_are_named():
                          "give": [{"drug": "prednisone", "dose": "1 mg/kg", "route": "oral", "every": "1 d"}]}))
     text = "\n".join(e.value.problems)
     for part in ("trial.management.when.readout: 'Tef' is not a variable; did you mean 'Teff'?",
-                 "trial.management.stop[0]: 'nivolumab' is not given in any arm",
+                 "trial.management.stop[0]: 'nivolumab' is not given in any arm or as background",
                  "trial.management.give[0]: a course needs count"):
         assert part in text, text
     with pytest.raises(ScenarioError, match="trial.management.when: give exactly one of above, below"):
@@ -137,3 +141,37 @@ def test_management_fields_are_named():
                           "give": [{"drug": "prednisone", "dose": "1 mg/kg", "route": "oral", "every": "1 d",
                                     "count": 14}]}))
     assert sc.trial.management.stop == ("ipilimumab",) and "prednisone" in sc.arm_drugs()
+
+
+def test_management_stops_a_background_drug(tmp_path):
+    # a drug every patient takes as background (methotrexate in an MTX-IR population) can be
+    # stopped by the management rule like an arm's drug (it was refused: "not given in any arm")
+    import yaml
+
+    from immunesim.cli import main
+    from immunesim.scenario import load_scenario
+
+    data = yaml.safe_load(open(ROOT / "scenarios" / "ra_trials_training.yaml"))
+    data["population"]["size"] = 16
+    data["arms"] = {"placebo": []}
+    data["time"]["end"] = "400 d"
+    data["trial"].update(weeks=4, primary="ACR20", endpoints={"ACR20": {"acr": 20, "weeks": [4]}},
+                         management={"when": {"readout": "CRP", "below": 1e6}, "stop": ["methotrexate"]})
+    for key in ("published", "dropout", "variables"):
+        data["trial"].pop(key, None)
+    path = tmp_path / "mtx.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    sc = load_scenario(path)
+    mg = sc.trial.management
+    assert mg.stop == ("methotrexate",)
+    kept = mg.regimens(sc.population.background, 372.0)
+    assert kept and all(d < 372.0 for r in kept for d in r.dose_times())
+    assert max(d for r in sc.population.background for d in r.dose_times()) > 372.0
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q"]) == 0
+    pts = (tmp_path / "out" / "patients.csv").read_text().splitlines()
+    week = pts[0].split(",").index("management_week")
+    assert {float(row.split(",")[week]) for row in pts[1:]} == {1.0}   # decided at week 1
+    # no model variable stored (an ACR endpoint, no trial.variables): the report is still
+    # written, without the bands figure (it raised an IndexError before)
+    assert (tmp_path / "out" / "report.html").is_file()
+    assert not (tmp_path / "out" / "bands.png").exists()

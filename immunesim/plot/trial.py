@@ -52,21 +52,24 @@ def write_trial_figures(outdir, ds, trial, rows, risk, front, primary) -> list[P
     # percentile bands of the primary readout over time, per arm
     traj = open_trajectories(outdir, max_patients=BAND_PATIENTS)
     try:
-        var = ep.readout if ep.readout in list(traj["variable"].values) else str(traj["variable"].values[0])
-        sub = traj["trajectory"].sel(variable=var).isel(patient=slice(0, BAND_PATIENTS)).values
+        stored = list(traj["variable"].values)
+        var = ep.readout if ep.readout in stored else (str(stored[0]) if stored else None)
+        if var is not None:
+            sub = traj["trajectory"].sel(variable=var).isel(patient=slice(0, BAND_PATIENTS)).values
         weeks = (traj["time"].values - trial.baseline) / 7.0
     finally:
         traj.close()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for a, arm in enumerate(arms):
-        q = np.nanpercentile(sub[a], [5, 25, 50, 75, 95], axis=0)
-        c = f"C{a % 10}"
-        ax.fill_between(weeks, q[0], q[4], color=c, alpha=0.12)
-        ax.fill_between(weeks, q[1], q[3], color=c, alpha=0.25)
-        ax.plot(weeks, q[2], color=c, label=arm)
-    ax.set_xlabel("weeks from baseline")
-    ax.set_ylabel(f"{var} (median, 25-75 %, 5-95 %)")
-    written.append(_finish(fig, ax, outdir / "bands.png"))
+    if var is not None:    # nothing stored (an ACR endpoint without trial.variables): no bands
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for a, arm in enumerate(arms):
+            q = np.nanpercentile(sub[a], [5, 25, 50, 75, 95], axis=0)
+            c = f"C{a % 10}"
+            ax.fill_between(weeks, q[0], q[4], color=c, alpha=0.12)
+            ax.fill_between(weeks, q[1], q[3], color=c, alpha=0.25)
+            ax.plot(weeks, q[2], color=c, label=arm)
+        ax.set_xlabel("weeks from baseline")
+        ax.set_ylabel(f"{var} (median, 25-75 %, 5-95 %)")
+        written.append(_finish(fig, ax, outdir / "bands.png"))
     for e in trial.endpoints:      # Kaplan-Meier per flare endpoint
         if not e.time_to_event:
             continue

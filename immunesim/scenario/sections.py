@@ -418,7 +418,8 @@ def population_trial(raw_population, raw_trial, mdata, arms: dict, covariates: d
             problems.append("population.background: not yet combined with treat_to_target arms; "
                             "give the background therapy as an entry of each arm instead")
     trial = validate_trial(raw_trial, arms, names, times, problems, week_length=week,
-                           clinical=clinical)
+                           clinical=clinical,
+                           background=population.background if population is not None else ())
     if raw_trial is not None and raw_population is None:
         problems.append("population: required by trial (population.size, parameters, covariates, constraints)")
     if raw_population is not None and raw_trial is None:

@@ -182,10 +182,11 @@ class Trial:
 
 
 def validate_trial(raw, arms: dict, names, times, problems, *, week_length: float = 7.0,
-                   clinical=None) -> Trial | None:
+                   clinical=None, background=()) -> Trial | None:
     """The ``trial`` block (needs ``arms``), or None. ``week_length``: a week in the scenario's
     time unit (7 days; an SBML model's time unit may differ); ``clinical``: the disease's
-    clinical instruments (:class:`immunesim.diseases.clinical.Clinical`) or None."""
+    clinical instruments (:class:`immunesim.diseases.clinical.Clinical`) or None;
+    ``background``: the population's background regimens (``trial.management`` may stop them)."""
 
     if raw is None:
         return None
@@ -250,7 +251,8 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
         check(search, endpoints, problems)
     dropout = _dropout(tr.get("dropout"), clinical, weeks, problems)
     published = _published(tr.get("published"), arms, by_name, problems)
-    management = _management(tr.get("management"), arms, names, clinical, times, problems)
+    management = _management(tr.get("management"), arms, names, clinical, times, problems,
+                             background)
     if None in (baseline, weeks, every) or not is_one_of(control, arms):
         return None
     if times is not None and baseline + 7 * weeks > times[-1] + 1e-6:
@@ -305,7 +307,8 @@ def _published(raw, arms, endpoints: dict, problems) -> tuple:
     return tuple(out)
 
 
-def _management(raw, arms: dict, names, clinical, times, problems) -> Management | None:
+def _management(raw, arms: dict, names, clinical, times, problems,
+                background=()) -> Management | None:
     """``trial.management``: stop drugs and give courses when a readout crosses a limit."""
     if raw is None:
         return None
@@ -334,7 +337,9 @@ def _management(raw, arms: dict, names, clinical, times, problems) -> Management
         problems.append("trial.management: needs a disease preset's drugs (an SBML model's arms "
                         "dose species)")
         return None
+    # an arm's drugs and the population's background ones (each arm runs both)
     given = {r.drug for spec in arms.values() for r in spec["therapies"]}
+    given |= {r.drug for r in background if hasattr(r, "drug")}
     stop = m.get("stop", [])
     if not isinstance(stop, list) or not all(isinstance(x, str) for x in stop):
         problems.append(f"trial.management.stop: expected a list of drug names, got {clip(stop)}")
@@ -342,7 +347,8 @@ def _management(raw, arms: dict, names, clinical, times, problems) -> Management
     else:
         for i, x in enumerate(stop):
             if x not in given:
-                problems.append(f"trial.management.stop[{i}]: {clip(x)} is not given in any arm; "
+                problems.append(f"trial.management.stop[{i}]: {clip(x)} is not given in any arm "
+                                "or as background; "
                                 + did_you_mean(x, sorted(given), "drugs given: " + ", ".join(sorted(given))))
     if any(spec.get("treat_to_target") for spec in arms.values()):
         problems.append("trial.management: not combined with treat_to_target arms (their rules "
