@@ -9,6 +9,7 @@ maintenance doses every ``every`` from the last loading dose (or from ``start``)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -211,6 +212,12 @@ class Regimen:
 
     def dose_times(self) -> list[float]:
         return schedule_times(self, f"regimen of {self.drug}")
+
+    def stopped(self, t: float) -> "Regimen":
+        """This regimen with no dose at or after ``t`` (a decision to stop the drug): what was
+        given stays given, a ``count`` still ends it earlier, and single or loading doses not
+        yet given are dropped too (``until`` ends every dose)."""
+        return dataclasses.replace(self, until=t if self.until is None else min(self.until, t))
 
     def describe(self) -> str:
         """One line: drug, dose, route, schedule."""

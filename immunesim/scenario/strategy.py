@@ -158,8 +158,7 @@ def _apply(kind, arg, t, active, Regimen, t_end) -> str:
         found = False
         for i, reg in enumerate(active):
             if reg.drug == drug:
-                until = t if reg.until is None else min(reg.until, t)
-                active[i] = dataclasses.replace(reg, until=until)   # a count still ends it
+                active[i] = reg.stopped(t)
                 found = True
         return found
 

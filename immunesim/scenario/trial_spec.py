@@ -128,12 +128,7 @@ class Management:
         ``give`` courses started at ``t_decision``."""
         out = []
         for reg in regimens:
-            if reg.drug in self.stop:
-                if not reg.every and reg.start >= t_decision:
-                    continue                      # a single dose not yet given
-                until = t_decision if reg.until is None else min(reg.until, t_decision)
-                reg = dataclasses.replace(reg, until=until)   # and its count, if it has one
-            out.append(reg)
+            out.append(reg.stopped(t_decision) if reg.drug in self.stop else reg)
         for reg in self.give:
             out.append(dataclasses.replace(reg, start=reg.start + t_decision,
                                            until=None if reg.until is None else reg.until + t_decision))
