@@ -156,7 +156,7 @@ TRIAL = {
                                                 "then": {"switch": {"from": "adalimumab", "to": {
                                                     "drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv",
                                                     "infusion_hours": 1, "every": "4 w"}}}}]}}},
-    "population": {"size": 60, "parameters": {"m_hla": {"lognormal": 0.3},   # some stay tolerant
+    "population": {"size": 60, "parameters": {"m_hla": {"lognormal": 0.6},   # some stay tolerant: two chunks
                                               "k_inj_TNF": {"lognormal": 0.6},
                                               "p_TNF_mac": {"lognormal": 0.5},
                                               "p_IL6_dmg": {"lognormal": 0.5}},
@@ -205,7 +205,7 @@ def test_trial_writes_arm_rates_with_intervals_paired_differences_and_nnt(local_
     for arm in ("adalimumab", "tocilizumab"):       # each drug beats placebo, and says by how much
         assert acr.rate[arm] > acr.rate["placebo"] + 0.3
         assert acr.diff_ci_low[arm] > 0
-        assert acr.nnt[arm] == pytest.approx(1 / acr.diff_vs_control[arm])
+        assert acr.nnt[arm] == pytest.approx(1 / acr.diff_vs_control[arm], rel=1e-5)   # 6 digits in the csv
     prog = arms[arms.endpoint == "progression"].set_index("arm")
     assert prog.rate["placebo"] > prog.rate["adalimumab"]       # erosions slow on treatment
     patients = _csv(out / "patients.csv")
