@@ -175,3 +175,38 @@ def test_management_stops_a_background_drug(tmp_path):
     # written, without the bands figure (it raised an IndexError before)
     assert (tmp_path / "out" / "report.html").is_file()
     assert not (tmp_path / "out" / "bands.png").exists()
+
+
+def test_background_and_management_drugs_can_be_stored_as_trial_variables(tmp_path):
+    # the trial's model couples the population's background drugs and the management's courses
+    # as well as the arms' drugs, so their variables can be kept (they were refused as unknown)
+    import yaml
+
+    import immunesim as im
+    from immunesim.cli import main
+
+    data = yaml.safe_load(open(ROOT / "scenarios" / "ra_trials_training.yaml"))
+    data["population"]["size"] = 16
+    data["arms"] = {"placebo": []}
+    data["time"]["end"] = "400 d"
+    data["trial"].update(weeks=4, primary="ACR20", endpoints={"ACR20": {"acr": 20, "weeks": [4]}},
+                         management={"when": {"readout": "CRP", "below": 1e6},
+                                     "give": [{"drug": "prednisone", "dose": "10 mg", "route": "oral",
+                                               "every": "1 d", "count": 7}]},
+                         variables=["methotrexate_C", "prednisone_C", "CRP"])
+    for key in ("published", "dropout"):
+        data["trial"].pop(key, None)
+    path = tmp_path / "vars.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q"]) == 0
+    ds = im.open_trajectories(tmp_path / "out").load()
+    tr = ds["trajectory"].sel(arm="placebo")
+    t = ds["time"].values
+    mtx, pred = tr.sel(variable="methotrexate_C").values, tr.sel(variable="prednisone_C").values
+    assert (mtx[:, t >= 365].max(axis=1) > 0).all()               # on background methotrexate
+    assert (pred[:, (t > 365 + 7) & (t <= 365 + 14)].max(axis=1) > 0).all()   # the course, after week 1
+    assert (pred[:, t <= 365].max(axis=1) == 0).all()              # and not before the decision
+    # a drug in no arm, background or course is still refused, with the field named
+    data["trial"]["variables"] = ["tocilizumab_C"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["validate", str(path)]) == 2

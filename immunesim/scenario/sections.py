@@ -384,9 +384,25 @@ def figures_formats(section: dict, problems: list) -> tuple[tuple, tuple]:
     return tuple(figures), tuple(formats)
 
 
-def trial_names(mdata, arms: dict, covariates: dict, problems: list) -> list:
-    """Variable names of a trial's model: the disease model with every arm's drugs."""
-    drugs = list(dict.fromkeys(r.drug for spec in arms.values() for r in spec["therapies"]))
+def _raw_drugs(entries) -> list[str]:
+    """The library drugs named by raw therapy entries (``population.background``,
+    ``trial.management.give``), resolved; entries that are not valid are left to their own
+    validation, which names the field."""
+    out = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("drug"), str):
+            try:
+                out.append(resolve_drug(entry["drug"]))
+            except ModelError:
+                pass
+    return out
+
+
+def trial_names(mdata, arms: dict, covariates: dict, problems: list, extra_drugs=()) -> list:
+    """Variable names of a trial's model: the disease model with every arm's drugs and
+    ``extra_drugs`` (the population's background therapy and the management's courses, which
+    the trial's model couples too)."""
+    drugs = list(dict.fromkeys([*extra_drugs, *(r.drug for spec in arms.values() for r in spec["therapies"])]))
     full = mdata
     if drugs:
         try:
@@ -406,8 +422,13 @@ def population_trial(raw_population, raw_trial, mdata, arms: dict, covariates: d
     (constraints and endpoints may name them)."""
     if raw_population is None and raw_trial is None:
         return None, None
-    if names is None:
-        names = trial_names(mdata, arms, covariates, problems) if mdata is not None else []
+    if names is None and mdata is not None:
+        extra = _raw_drugs(raw_population.get("background") if isinstance(raw_population, Mapping) else None)
+        management = raw_trial.get("management") if isinstance(raw_trial, Mapping) else None
+        extra += _raw_drugs(management.get("give") if isinstance(management, Mapping) else None)
+        names = trial_names(mdata, arms, covariates, problems, extra)
+    elif names is None:
+        names = []
     measured = list(clinical.names) if clinical is not None else []
     population = validate_population(raw_population, mdata, [*names, *measured], problems)
     if population is not None and isinstance(raw_population, Mapping) and raw_population.get("background"):
