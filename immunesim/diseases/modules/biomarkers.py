@@ -2,10 +2,12 @@
 
 CRP is made by hepatocytes on IL-6 signalling (IL-6R/gp130, JAK1: so IL-6R blockade and JAK
 inhibitors lower it) and has a plasma half-life of ~19 h (Pepys & Hirschfield 2003, J Clin
-Invest 111:1805, doi:10.1172/JCI18921). Disease-activity composites live with each preset. ``tnf_pain`` is the share of tenderness and
-pain left at the current TNF signal: TNF sensitises nociceptors, and blocking it relieves pain
-within a day, before the inflammation resolves (Hess et al. 2011, PNAS 108:3731,
-doi:10.1073/pnas.1011774108); presets multiply their tenderness and pain proxies by it.
+Invest 111:1805, doi:10.1172/JCI18921). Disease-activity composites live with each preset.
+
+``tnf_pain`` is the share of tenderness and pain left at the current TNF signal: TNF
+sensitises nociceptors, and blocking it relieves pain within a day, before the inflammation
+resolves (Hess et al. 2011, PNAS 108:3731, doi:10.1073/pnas.1011774108); presets multiply
+their tenderness and pain proxies by it.
 """
 
 from ._entry import FRACTION, P, R, S, X
