@@ -143,24 +143,32 @@ def test_management_fields_are_named():
     assert sc.trial.management.stop == ("ipilimumab",) and "prednisone" in sc.arm_drugs()
 
 
-def test_management_stops_a_background_drug(tmp_path):
-    # a drug every patient takes as background (methotrexate in an MTX-IR population) can be
-    # stopped by the management rule like an arm's drug (it was refused: "not given in any arm")
+def _mtx_trial(tmp_path, management: dict, variables=None):
+    """A 16-patient, 4-week placebo trial on the training scenario's MTX-IR population (every
+    patient on background methotrexate) with ``management`` and ``trial.variables``; returns the
+    written scenario's path and its data."""
     import yaml
-
-    from immunesim.cli import main
-    from immunesim.scenario import load_scenario
 
     data = yaml.safe_load(open(ROOT / "scenarios" / "ra_trials_training.yaml"))
     data["population"]["size"] = 16
     data["arms"] = {"placebo": []}
     data["time"]["end"] = "400 d"
-    data["trial"].update(weeks=4, primary="ACR20", endpoints={"ACR20": {"acr": 20, "weeks": [4]}},
-                         management={"when": {"readout": "CRP", "below": 1e6}, "stop": ["methotrexate"]})
     for key in ("published", "dropout", "variables"):
         data["trial"].pop(key, None)
+    data["trial"].update(weeks=4, primary="ACR20", endpoints={"ACR20": {"acr": 20, "weeks": [4]}},
+                         management=management, **({"variables": variables} if variables else {}))
     path = tmp_path / "mtx.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path, data
+
+
+def test_management_stops_a_background_drug(tmp_path):
+    # a drug every patient takes as background (methotrexate in an MTX-IR population) can be
+    # stopped by the management rule like an arm's drug (it was refused: "not given in any arm")
+    from immunesim.cli import main
+    from immunesim.scenario import load_scenario
+
+    path, _ = _mtx_trial(tmp_path, {"when": {"readout": "CRP", "below": 1e6}, "stop": ["methotrexate"]})
     sc = load_scenario(path)
     mg = sc.trial.management
     assert mg.stop == ("methotrexate",)
@@ -177,27 +185,16 @@ def test_management_stops_a_background_drug(tmp_path):
     assert not (tmp_path / "out" / "bands.png").exists()
 
 
-def test_background_and_management_drugs_can_be_stored_as_trial_variables(tmp_path):
+def test_background_and_management_drugs_can_be_stored_as_trial_variables(tmp_path, capsys):
     # the trial's model couples the population's background drugs and the management's courses
     # as well as the arms' drugs, so their variables can be kept (they were refused as unknown)
     import yaml
 
-    import immunesim as im
     from immunesim.cli import main
 
-    data = yaml.safe_load(open(ROOT / "scenarios" / "ra_trials_training.yaml"))
-    data["population"]["size"] = 16
-    data["arms"] = {"placebo": []}
-    data["time"]["end"] = "400 d"
-    data["trial"].update(weeks=4, primary="ACR20", endpoints={"ACR20": {"acr": 20, "weeks": [4]}},
-                         management={"when": {"readout": "CRP", "below": 1e6},
-                                     "give": [{"drug": "prednisone", "dose": "10 mg", "route": "oral",
-                                               "every": "1 d", "count": 7}]},
-                         variables=["methotrexate_C", "prednisone_C", "CRP"])
-    for key in ("published", "dropout"):
-        data["trial"].pop(key, None)
-    path = tmp_path / "vars.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    course = {"drug": "prednisone", "dose": "10 mg", "route": "oral", "every": "1 d", "count": 7}
+    path, data = _mtx_trial(tmp_path, {"when": {"readout": "CRP", "below": 1e6}, "give": [course]},
+                            variables=["methotrexate_C", "prednisone_C", "CRP"])
     assert main(["trial", str(path), "-o", str(tmp_path / "out"), "-q"]) == 0
     ds = im.open_trajectories(tmp_path / "out").load()
     tr = ds["trajectory"].sel(arm="placebo")
@@ -209,4 +206,6 @@ def test_background_and_management_drugs_can_be_stored_as_trial_variables(tmp_pa
     # a drug in no arm, background or course is still refused, with the field named
     data["trial"]["variables"] = ["tocilizumab_C"]
     path.write_text(yaml.safe_dump(data, sort_keys=False))
+    capsys.readouterr()
     assert main(["validate", str(path)]) == 2
+    assert "trial.variables" in capsys.readouterr().err

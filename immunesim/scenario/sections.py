@@ -384,17 +384,19 @@ def figures_formats(section: dict, problems: list) -> tuple[tuple, tuple]:
     return tuple(figures), tuple(formats)
 
 
-def _raw_drugs(entries) -> list[str]:
-    """The library drugs named by raw therapy entries (``population.background``,
-    ``trial.management.give``), resolved; entries that are not valid are left to their own
-    validation, which names the field."""
+def _course_drugs(raw_trial) -> list[str]:
+    """The library drugs of ``trial.management.give``, read before the trial block is validated
+    (its readouts need the model's names, which include these drugs). An entry that is not
+    valid is skipped here: ``validate_trial`` parses the courses and names the field."""
+    management = raw_trial.get("management") if isinstance(raw_trial, Mapping) else None
+    give = management.get("give") if isinstance(management, Mapping) else None
     out = []
-    for entry in entries if isinstance(entries, list) else []:
+    for entry in give if isinstance(give, list) else []:
         if isinstance(entry, Mapping) and isinstance(entry.get("drug"), str):
             try:
                 out.append(resolve_drug(entry["drug"]))
             except ModelError:
-                pass
+                continue                  # reported, with its field, by validate_trial
     return out
 
 
@@ -422,18 +424,16 @@ def population_trial(raw_population, raw_trial, mdata, arms: dict, covariates: d
     (constraints and endpoints may name them)."""
     if raw_population is None and raw_trial is None:
         return None, None
-    if names is None and mdata is not None:
-        extra = _raw_drugs(raw_population.get("background") if isinstance(raw_population, Mapping) else None)
-        management = raw_trial.get("management") if isinstance(raw_trial, Mapping) else None
-        extra += _raw_drugs(management.get("give") if isinstance(management, Mapping) else None)
-        names = trial_names(mdata, arms, covariates, problems, extra)
-    elif names is None:
-        names = []
-    measured = list(clinical.names) if clinical is not None else []
-    population = validate_population(raw_population, mdata, [*names, *measured], problems)
-    if population is not None and isinstance(raw_population, Mapping) and raw_population.get("background"):
+    background = ()
+    if isinstance(raw_population, Mapping) and raw_population.get("background"):
         background = tuple(parse_therapies(raw_population["background"], "population.background",
                                            times, problems))
+    if names is None:      # the trial's model couples the background drugs and courses too
+        names = [] if mdata is None else trial_names(
+            mdata, arms, covariates, problems, [*(r.drug for r in background), *_course_drugs(raw_trial)])
+    measured = list(clinical.names) if clinical is not None else []
+    population = validate_population(raw_population, mdata, [*names, *measured], problems)
+    if population is not None and background:
         population = dataclasses.replace(population, background=background)
         if any(spec.get("treat_to_target") for spec in arms.values()):
             problems.append("population.background: not yet combined with treat_to_target arms; "

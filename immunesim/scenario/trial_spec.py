@@ -334,7 +334,7 @@ def _management(raw, arms: dict, names, clinical, times, problems,
         return None
     # an arm's drugs and the population's background ones (each arm runs both)
     given = {r.drug for spec in arms.values() for r in spec["therapies"]}
-    given |= {r.drug for r in background if hasattr(r, "drug")}
+    given |= {r.drug for r in background}
     stop = m.get("stop", [])
     if not isinstance(stop, list) or not all(isinstance(x, str) for x in stop):
         problems.append(f"trial.management.stop: expected a list of drug names, got {clip(stop)}")
