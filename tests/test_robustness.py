@@ -34,3 +34,11 @@ def test_each_draw_is_judged_as_a_single_run_of_the_perturbed_preset():
         kept.append(all(row["ok"] for row in chronic_check(t, values, pr["chronic_state"])))
     assert r["kept"] == pytest.approx(np.mean(kept))
     assert 0 < r["kept"] < 1          # at +-40 % some draws leave chronic RA, some keep it
+
+
+def test_ms_relapse_cycle_is_not_a_knife_edge():
+    # the relapsing-remitting cycle of effectors and Tregs survives joint +-20 % perturbations
+    # of the calibrated parameters (94 % of 1,000 draws in benchmarks/robustness.py; 34 % with
+    # the shared switch-like Treg resistance, where relapses stopped or lesions never resolved)
+    r = robustness("ms", n=100, seed=5)
+    assert r["kept"] >= 0.85, r["criteria"]
