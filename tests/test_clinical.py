@@ -276,8 +276,9 @@ def test_clinical_fields_are_validated_with_their_paths(tmp_path):
 def test_a_trial_that_names_no_instrument_draws_no_measurement():
     from immunesim.scenario import load_scenario
 
-    assert not load_scenario("scenarios/ra_trial.yaml").trial.uses_instruments      # DAS28_CRP proxies
+    assert not load_scenario("scenarios/ra_regimen_search.yaml").trial.uses_instruments   # DAS28_CRP proxies
     assert load_scenario("scenarios/ra_trials_training.yaml").trial.uses_instruments
+    assert load_scenario("scenarios/ra_trial.yaml").trial.uses_instruments
 
 
 def test_every_shipped_preset_clinical_block_parses_with_sources():

@@ -335,7 +335,8 @@ def test_failed_integrations_are_excluded_visibly(tmp_path):
 
 
 def test_shipped_ra_trial_runs_its_first_patients(tmp_path):
-    # the first 12 patients of scenarios/ra_trial.yaml (the full 500 take ~35 s): five arms
+    # the first 12 patients of scenarios/ra_trial.yaml (the full 500 take ~2 min): five arms on
+    # background methotrexate, ACR by definition
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "scenarios" / "ra_trial.yaml"
