@@ -189,3 +189,57 @@ def test_list_commands():
     assert p.returncode == 2 and "needs a disease" in p.stderr
     p = cli("list", "parameters", "lupis")
     assert p.returncode == 2 and "did you mean" in p.stderr
+
+
+def test_a_population_is_taken_from_another_scenario_file_once_written(tmp_path):
+    import yaml
+
+    training = load_scenario(ROOT / "scenarios" / "ra_trials_training.yaml")
+    solo = yaml.safe_load((ROOT / "scenarios" / "ra_trials_oral_solo.yaml").read_text())
+    assert set(solo["population"]) == {"from", "background"}
+    sc = load_scenario(ROOT / "scenarios" / "ra_trials_oral_solo.yaml")
+    # everything but the background is the training population's; the stored source holds the
+    # resolved block (what the hash, a resumed trial and the Dask workers see)
+    assert sc.population.parameters == training.population.parameters
+    assert sc.population.constraints == training.population.constraints
+    assert sc.population.size == training.population.size
+    assert sc.population.background != training.population.background
+    assert "from" not in sc.source["population"] and "correlation" in sc.source["population"]
+    # a key given beside `from` replaces the named file's; paths are relative to the naming file
+    (tmp_path / "sub").mkdir()
+    base = {"disease": "ra", "time": {"end": "400 d", "output_every": "7 d"},
+            "arms": {"placebo": []}, "trial": {"baseline": "365 d", "weeks": 4, "control": "placebo",
+                                               "endpoints": {"CRP": {"readout": "CRP", "below": 5, "weeks": [4]}}}}
+    (tmp_path / "sub" / "a.yaml").write_text(yaml.safe_dump(
+        {**base, "population": {"from": "../b.yaml", "size": 7}}))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(
+        {**base, "population": {"size": 3, "parameters": {"k_inj_TNF": {"lognormal": 0.5}}}}))
+    a = load_scenario(tmp_path / "sub" / "a.yaml")
+    assert a.population.size == 7 and list(a.population.parameters) == ["k_inj_TNF"]
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "population.from: .*missing.yaml"),
+    ("no_population", "population.from: .*no_population.yaml: has no population block to take"),
+    ("cycle", r"population.from: .*a cycle of population references \(c1.yaml -> c2.yaml -> c1.yaml\)"),
+    ("other_disease", "population.from: .*sle.yaml: its population is of disease 'sle', this scenario's of disease 'ra'"),
+    ("not_a_path", r"population.from: expected the path of a scenario file .*got \[1, 2\]"),
+])
+def test_population_from_refuses_what_it_cannot_take_naming_the_field(tmp_path, case, message):
+    import yaml
+
+    body = {"disease": "ra", "time": {"end": "400 d", "output_every": "7 d"}, "arms": {"placebo": []},
+            "trial": {"baseline": "365 d", "weeks": 4, "control": "placebo",
+                      "endpoints": {"CRP": {"readout": "CRP", "below": 5, "weeks": [4]}}}}
+    write = lambda name, data: (tmp_path / name).write_text(yaml.safe_dump(data))
+    write("no_population.yaml", {"disease": "ra"})
+    write("sle.yaml", {"disease": "sle", "population": {"size": 3}})
+    write("c1.yaml", {**body, "population": {"from": "c2.yaml"}})
+    write("c2.yaml", {**body, "population": {"from": "c1.yaml"}})
+    ref = {"missing": "missing.yaml", "no_population": "no_population.yaml", "cycle": "c2.yaml",
+           "other_disease": "sle.yaml", "not_a_path": [1, 2]}[case]
+    path = tmp_path / ("c1.yaml" if case == "cycle" else "s.yaml")
+    if case != "cycle":
+        write("s.yaml", {**body, "population": {"from": ref, "size": 3}})
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(path)

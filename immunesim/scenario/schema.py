@@ -45,7 +45,7 @@ from ..drugs.regimen import parse_therapies
 from ..errors import ImmunesimError, problem_lines
 from ..safe_yaml import read_yaml
 from ..units import TIME_UNITS, time_unit
-from ..validation import check_keys, mapping, name_list
+from ..validation import check_keys, clip, mapping, name_list
 from . import sections
 from .endpoints import CHALLENGE
 from .sbml_source import (
@@ -167,15 +167,19 @@ class Scenario:
         return list(dict.fromkeys([r.drug for r in self.therapies] + extra))
 
 
-def validate(data: Any, *, origin: str = "scenario", base: Path | None = None) -> Scenario:
+def validate(data: Any, *, origin: str = "scenario", base: Path | None = None,
+             path: Path | None = None) -> Scenario:
     """Validate parsed scenario data section by section (:mod:`immunesim.scenario.sections`);
     :class:`ScenarioError` listing every problem. ``base``: the folder relative paths in it
-    (an SBML ``model:``) are read from (default: the working directory)."""
+    (an SBML ``model:``, ``population.from``) are read from (default: the working directory);
+    ``path``: the file ``data`` was read from, if any (a chain of ``population.from`` that
+    returns to it is a cycle)."""
     problems: list[str] = []
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level, "
                             f"got {type(data).__name__}")
     check_keys(data, TOP_KEYS, "", problems)
+    data = population_from(data, base, problems, (str(Path(path).resolve()),) if path else ())
     if names_sbml(data.get("model")):
         return _validate_sbml(data, origin, base, problems)
     disease, mdata = sections.disease(data.get("disease"), problems)
@@ -223,6 +227,67 @@ def validate(data: Any, *, origin: str = "scenario", base: Path | None = None) -
                     description=description, arms=arms, compare=compare, treat_to_target=strategy,
                     model_kind=model_kind, tissue=tissue, population=population, trial=trial,
                     sensitivity=sens, source=dict(data))
+
+
+#: how many scenario files a chain of ``population.from`` references may pass through
+MAX_POPULATION_FROM = 8
+
+
+def population_from(data: Mapping, base: Path | None, problems: list, _chain: tuple = ()) -> Mapping:
+    """``data`` with ``population.from`` resolved: the ``population`` block of the scenario file it
+    names (relative to ``base``, the folder of the file that names it; default the working
+    directory), with the keys given beside ``from`` in place of that block's own (so a scenario
+    takes a calibrated population once written and changes, say, its background therapy). The
+    named file may itself take its population ``from`` another, up to
+    :data:`MAX_POPULATION_FROM` files; a cycle is refused. Problems are appended, each naming
+    ``population.from``; the result never holds ``from``, so the scenario's stored source (its
+    hash, a trial's resume check, the Dask workers) carries the population that was used."""
+    pop = data.get("population")
+    if not isinstance(pop, Mapping) or "from" not in pop:
+        return data
+    own = {k: v for k, v in pop.items() if k != "from"}
+    ref = pop["from"]
+    if not isinstance(ref, str) or not ref.strip():
+        problems.append(f"population.from: expected the path of a scenario file (relative to this "
+                        f"one), got {clip(ref)}")
+        return {**data, "population": own}
+    path = Path(ref.strip()).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    key = str(path.resolve())
+    if key in _chain:
+        problems.append(f"population.from: {ref}: a cycle of population references "
+                        f"({' -> '.join(Path(c).name for c in (*_chain, key))})")
+        return {**data, "population": own}
+    if len(_chain) >= MAX_POPULATION_FROM:
+        problems.append(f"population.from: {ref}: more than {MAX_POPULATION_FROM} files in a chain "
+                        "of population references")
+        return {**data, "population": own}
+    try:
+        other = read_yaml(path, ScenarioError, "scenario file")
+    except ScenarioError as exc:
+        problems += [f"population.from: {p}" for p in exc.problems]
+        return {**data, "population": own}
+    if not isinstance(other, Mapping) or not isinstance(other.get("population"), Mapping):
+        problems.append(f"population.from: {ref}: has no population block to take")
+        return {**data, "population": own}
+    if _subject(other, path.parent) != _subject(data, base):
+        problems.append(f"population.from: {ref}: its population is of {_subject(other, path.parent)}, "
+                        f"this scenario's of {_subject(data, base)}")
+        return {**data, "population": own}
+    inner: list[str] = []
+    other = population_from(other, path.parent, inner, (*_chain, key))
+    problems += [f"population.from: {ref}: {p}" for p in inner]
+    return {**data, "population": {**other["population"], **own}}
+
+
+def _subject(data: Mapping, base: Path | None) -> str:
+    """What a scenario's population is drawn for: its disease preset, or its SBML file."""
+    model = data.get("model")
+    if names_sbml(model):
+        path = Path(model.strip()).expanduser()
+        return f"the SBML model {(base / path if base is not None and not path.is_absolute() else path).resolve()}"
+    return f"disease {clip(data.get('disease'))}"
 
 
 def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list) -> Scenario:
@@ -295,6 +360,6 @@ def load_scenario(path) -> Scenario:
     path = Path(path)
     data = read_yaml(path, ScenarioError, "scenario file")
     try:
-        return validate(data, origin=path.stem, base=path.parent)
+        return validate(data, origin=path.stem, base=path.parent, path=path)
     except ScenarioError as exc:
         raise ScenarioError([f"{path}: {p}" for p in exc.problems]) from None
