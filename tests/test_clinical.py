@@ -276,9 +276,18 @@ def test_clinical_fields_are_validated_with_their_paths(tmp_path):
 def test_a_trial_that_names_no_instrument_draws_no_measurement():
     from immunesim.scenario import load_scenario
 
-    assert not load_scenario("scenarios/ra_regimen_search.yaml").trial.uses_instruments   # DAS28_CRP proxies
-    assert load_scenario("scenarios/ra_trials_training.yaml").trial.uses_instruments
-    assert load_scenario("scenarios/ra_trial.yaml").trial.uses_instruments
+    from pathlib import Path
+
+    scenarios = Path(__file__).resolve().parents[1] / "scenarios"
+    for name in ("ra_trials_training", "ra_trial", "ra_regimen_search"):
+        assert load_scenario(scenarios / f"{name}.yaml").trial.uses_instruments, name
+    data = yaml.safe_load((scenarios / "ra_trial.yaml").read_text())
+    data["trial"]["endpoints"] = {"ACR20": {"readout": "DAS28_CRP", "improvement": 0.2, "weeks": [24]}}
+    data["trial"]["variables"] = ["DAS28_CRP"]                # the model's proxies: nothing measured
+    data["population"]["constraints"] = [{"readout": "DAS28_CRP", "above": 5.1}]
+    for key in ("dropout", "published"):                      # the escape rule reads the measured joints
+        data["trial"].pop(key)
+    assert not validate(data, base=scenarios).trial.uses_instruments
 
 
 def test_every_shipped_preset_clinical_block_parses_with_sources():
