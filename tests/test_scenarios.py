@@ -224,6 +224,7 @@ def test_a_population_is_taken_from_another_scenario_file_once_written(tmp_path)
     ("cycle", r"population.from: .*a cycle of population references \(c1.yaml -> c2.yaml -> c1.yaml\)"),
     ("other_disease", "population.from: .*sle.yaml: its population is of disease 'sle', this scenario's of disease 'ra'"),
     ("not_a_path", r"population.from: expected the path of a scenario file .*got \[1, 2\]"),
+    ("null_byte", r"population.from: .*not a usable path \(ValueError\)"),
 ])
 def test_population_from_refuses_what_it_cannot_take_naming_the_field(tmp_path, case, message):
     import yaml
@@ -237,7 +238,7 @@ def test_population_from_refuses_what_it_cannot_take_naming_the_field(tmp_path, 
     write("c1.yaml", {**body, "population": {"from": "c2.yaml"}})
     write("c2.yaml", {**body, "population": {"from": "c1.yaml"}})
     ref = {"missing": "missing.yaml", "no_population": "no_population.yaml", "cycle": "c2.yaml",
-           "other_disease": "sle.yaml", "not_a_path": [1, 2]}[case]
+           "other_disease": "sle.yaml", "not_a_path": [1, 2], "null_byte": "a\0b.yaml"}[case]
     path = tmp_path / ("c1.yaml" if case == "cycle" else "s.yaml")
     if case != "cycle":
         write("s.yaml", {**body, "population": {"from": ref, "size": 3}})

@@ -251,10 +251,14 @@ def population_from(data: Mapping, base: Path | None, problems: list, _chain: tu
         problems.append(f"population.from: expected the path of a scenario file (relative to this "
                         f"one), got {clip(ref)}")
         return {**data, "population": own}
-    path = Path(ref.strip()).expanduser()
-    if not path.is_absolute() and base is not None:
-        path = base / path
-    key = str(path.resolve())
+    try:
+        path = Path(ref.strip()).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        key = str(path.resolve())
+    except (OSError, ValueError, RuntimeError) as exc:
+        problems.append(f"population.from: {clip(ref)}: not a usable path ({type(exc).__name__})")
+        return {**data, "population": own}
     if key in _chain:
         problems.append(f"population.from: {ref}: a cycle of population references "
                         f"({' -> '.join(Path(c).name for c in (*_chain, key))})")
@@ -285,8 +289,12 @@ def _subject(data: Mapping, base: Path | None) -> str:
     """What a scenario's population is drawn for: its disease preset, or its SBML file."""
     model = data.get("model")
     if names_sbml(model):
-        path = Path(model.strip()).expanduser()
-        return f"the SBML model {(base / path if base is not None and not path.is_absolute() else path).resolve()}"
+        path = Path(model.strip())
+        try:
+            path = (base / path if base is not None and not path.is_absolute() else path).resolve()
+        except (OSError, ValueError, RuntimeError):
+            pass                        # compared as written; validate_source reports the path
+        return f"the SBML model {clip(str(path))}"
     return f"disease {clip(data.get('disease'))}"
 
 
