@@ -913,6 +913,7 @@ class _Importer:
         # reactions: each rate a rule (named by the reaction's id); amounts change by it
         global_cf = m.getConversionFactor() if m.isSetConversionFactor() else ""
         fast_stoich: dict[str, float] = {}
+        sref_ids = {sr.getId() for _, sr, _ in refs if sr.isSetId()}
         for r in reactions:
             rid = r.getId()
             # its rate a rule (reported, and read by math that names the reaction), or written
@@ -933,6 +934,9 @@ class _Importer:
                     c = float(text)
                 except ValueError:
                     c = None
+                if rid in fast:
+                    c, cf = self._fast_stoichiometry(c, cf, text, sref_ids, assign, rate,
+                                                     event_targets, value)
                 if c is not None and not cf:
                     g = groups.setdefault(div, {})
                     g[amount_state[sp_id]] = g.get(amount_state[sp_id], 0.0) + sign * c
@@ -984,6 +988,38 @@ class _Importer:
             model.start_recipe = StartRecipe(t0=dict(t0), names=dict(N), recipes=recipes,
                                              fixed=frozenset(fixed))
         return model
+
+    def _fast_stoichiometry(self, c, cf, text, sref_ids, assign, rate, event_targets, value):
+        """A fast reaction's stoichiometry of one species as a number, with its conversion
+        factor folded in: ``(c, "")``, or ``(c, cf)`` unchanged where either is not a constant.
+        A speciesReference's stoichiometry set by an initial assignment, and a conversion
+        factor that is a constant parameter, keep their starting values for the whole run, and so
+        does a Level 2 stoichiometryMath over constants: the elimination of :meth:`equilibrate`
+        may use them (SBML Test Suite 01396, 01397, 01544-01546). One that a rule or an event
+        changes stays symbolic, and the fast reaction is refused."""
+        def fixed(sid):
+            return sid not in assign and sid not in rate and sid not in event_targets
+
+        def constant(sid):             # a parameter or compartment no rule or event changes
+            el = self.m.getParameter(sid) or self.m.getCompartment(sid)
+            return el is not None and el.getConstant() and fixed(sid)
+
+        if c is None:
+            ref = next((k for k in sref_ids if self.names[k] == text), None)
+            if ref is not None:
+                c = value(ref) if fixed(ref) else None
+            else:                      # Level 2 stoichiometryMath over constants only (01397)
+                try:
+                    e = parse(text)
+                except ExpressionError:
+                    e = None
+                sid_of = {v: k for k, v in self.names.items()}
+                if e is not None and all(n in sid_of and constant(sid_of[n]) for n in e.names):
+                    c = evaluate(e, {n: value(sid_of[n]) for n in e.names})
+                    c = c if math.isfinite(c) else None
+        if c is not None and cf and constant(cf):
+            return c * value(cf), ""
+        return c, cf
 
     def equilibrate(self, rid, s, states, rules, processes, events):
         """A fast reaction (SBML: always at equilibrium, its rate law = 0) eliminated exactly.
