@@ -1026,7 +1026,8 @@ class _Importer:
         With ``s`` its stoichiometry over amounts and ``a`` a pivot among them, the amounts
         ``w_i = n_i - (s_i / s_a) n_a`` do not change by it: they become the states, changed by
         the slow reactions alone; ``n_a`` is the rate law's root, solved with SymPy as an
-        algebraic rule is (one explicit solution, else refused), and ``n_i = w_i + (s_i / s_a)
+        algebraic rule is (one explicit solution, or of several the one the reaction runs to,
+        :meth:`_stable_roots`; else refused), and ``n_i = w_i + (s_i / s_a)
         n_a``. The start is then at equilibrium with the same ``w``, as SBML says."""
         import sympy as sp     # SymPy: only for models with a fast reaction
 
@@ -1057,8 +1058,9 @@ class _Importer:
         na = table[a]
         try:
             with symbolic_budget():         # bounded, as every symbolic step of a model is
+                changed = {k for pr in processes for k in pr.stoichiometry}
                 text, why = self._equilibrium(v, na, table, rule_expr, w, ratio, others,
-                                              by_name, a, states, events, sp)
+                                              by_name, a, states, events, sp, s[a], changed)
         # SymPy's solve raises these for what it cannot solve; the budget an ExpressionError
         except (NotImplementedError, _Refused, TypeError, ValueError, ExpressionError) as exc:
             text, why = None, (str(exc) if isinstance(exc, ExpressionError) else "")
@@ -1072,7 +1074,7 @@ class _Importer:
         return self._eliminated(text, a, others, w, ratio, by_name, states, rules, processes)
 
     def _equilibrium(self, v, na, table, rule_expr, w, ratio, others, by_name, a, states,
-                     events, sp):
+                     events, sp, s_a=1.0, changed=frozenset()):
         """``(root text or None, reason to refuse or "")`` of the fast rate law ``v`` in
         ``n_a`` (see :meth:`equilibrate`)."""
         for _ in range(50):             # rules that read rules read later in the list
@@ -1085,18 +1087,43 @@ class _Importer:
             return None, ("an event sets what its rate law reads (its equilibrium could change "
                           "kind); not supported")
         v = v.subs({table[i]: table[w[i]] + ratio[i] * na for i in others}, simultaneous=True)
-        sols = [x for x in sp.solve(v, na) if not x.has(na)]
-        text = _sympy_text(sols[0]) if len(sols) == 1 else None
-        # the root must be one: the rate law must change with n_a at the start (k * A with
-        # k = 0 is at equilibrium for every A, which SymPy's one root A = 0 hides)
         start = {table[x.name]: x.initial for x in states}
         start.update({table[w[i]]: by_name[i].initial - ratio[i] * by_name[a].initial
                       for i in others})
         start.update({table[q.name]: q.value for q in self.parameters_so_far})
+        sols = [x for x in sp.solve(v, na) if not x.has(na)]
+        if len(sols) > 1:            # the one the reaction runs to, its slope there checked
+            sols = self._stable_roots(sols, v, na, s_a, table, w, others, a, changed, start, sp)
+            return (_sympy_text(sols[0]) if len(sols) == 1 else None), ""
+        text = _sympy_text(sols[0]) if len(sols) == 1 else None
+        # the root must be one: the rate law must change with n_a at the start (k * A with
+        # k = 0 is at equilibrium for every A, which SymPy's one root A = 0 hides)
         slope = sp.diff(v, na).subs(start).subs({na: by_name[a].initial})
         if text is not None and (not slope.is_number or float(slope) == 0.0):
             text = None
         return text, ""
+
+    def _stable_roots(self, sols, v, na, s_a, table, w, others, a, changed, start, sp):
+        """Of several equilibria of a fast reaction, the one it runs to: where ``s_a dv/dn_a``
+        is negative (a small move of ``n_a`` away from the root is undone by the reaction).
+        Decided only where that sign is a number for the whole run: the parameters are constant
+        (the rate law read no rule or event-set quantity, checked before), and each conserved
+        amount ``w_i`` is replaced by its starting value only where nothing but the fast
+        reaction changes ``n_i`` and ``n_a`` (no other reaction, rate rule or event), so it
+        keeps that value. Otherwise, or without exactly one such root, the roots stay as they
+        were and the reaction is refused (SBML Test Suite 01399, 01572: mass action in both
+        species, with two equilibria, one of them stable)."""
+        fixed = {table[q.name]: q.value for q in self.parameters_so_far}
+        if a not in changed:
+            fixed.update({table[w[i]]: start[table[w[i]]] for i in others if i not in changed})
+        stable = []
+        for root in sols:
+            slope = (s_a * sp.diff(v, na)).subs(na, root).subs(fixed)
+            if not slope.is_number or not slope.is_real:
+                return sols
+            if float(slope) < 0.0:
+                stable.append(root)
+        return stable if len(stable) == 1 else sols
 
     def _eliminated(self, text, a, others, w, ratio, by_name, states, rules, processes):
         """States, rules and processes with the fast reaction eliminated (:meth:`equilibrate`)."""
