@@ -40,8 +40,9 @@ SELECTION = (
     # fast reactions, eliminated exactly (FastReaction: first, middle, last that pass), and
     # those whose stoichiometry is an initial assignment (01396), a Level 2 stoichiometryMath
     # of constants (01397) or carries a constant conversion factor (01544, 01546), and mass
-    # action with two equilibria, the stable one taken (01399: run in reverse; 01572)
-    " 00870 01051 01567 01396 01397 01544 01546 01399 01572").split()
+    # action with two equilibria, the stable one taken (01399: run in reverse; 01572), and a
+    # stoichiometry that an assignment rule of constants sets (01571)
+    " 00870 01051 01567 01396 01397 01544 01546 01399 01572 01571").split()
 
 
 @needs_suite

@@ -995,8 +995,9 @@ class _Importer:
         A speciesReference's stoichiometry set by an initial assignment, and a conversion
         factor that is a constant parameter, keep their starting values for the whole run, and so
         does a Level 2 stoichiometryMath over constants: the elimination of :meth:`equilibrate`
-        may use them (SBML Test Suite 01396, 01397, 01544-01546). One that a rule or an event
-        changes stays symbolic, and the fast reaction is refused."""
+        may use them (SBML Test Suite 01396, 01397, 01544-01546), as may an assignment rule of
+        constants (01571). One that a rule or an event changes stays symbolic, and the fast
+        reaction is refused."""
         def fixed(sid):
             return sid not in assign and sid not in rate and sid not in event_targets
 
@@ -1004,19 +1005,25 @@ class _Importer:
             el = self.m.getParameter(sid) or self.m.getCompartment(sid)
             return el is not None and el.getConstant() and fixed(sid)
 
+        def of_constants(expr_text):   # its value, if it reads constants only, else None
+            try:
+                e = parse(expr_text)
+            except ExpressionError:
+                return None
+            sid_of = {v: k for k, v in self.names.items()}
+            if not all(n in sid_of and constant(sid_of[n]) for n in e.names):
+                return None
+            v = evaluate(e, {n: value(sid_of[n]) for n in e.names})
+            return v if math.isfinite(v) else None
+
         if c is None:
             ref = next((k for k in sref_ids if self.names[k] == text), None)
-            if ref is not None:
-                c = value(ref) if fixed(ref) else None
-            else:                      # Level 2 stoichiometryMath over constants only (01397)
-                try:
-                    e = parse(text)
-                except ExpressionError:
-                    e = None
-                sid_of = {v: k for k, v in self.names.items()}
-                if e is not None and all(n in sid_of and constant(sid_of[n]) for n in e.names):
-                    c = evaluate(e, {n: value(sid_of[n]) for n in e.names})
-                    c = c if math.isfinite(c) else None
+            if ref is None:            # Level 2 stoichiometryMath over constants only (01397)
+                c = of_constants(text)
+            elif fixed(ref):
+                c = value(ref)
+            elif ref in assign and ref not in event_targets:
+                c = of_constants(assign[ref])   # an assignment rule of constants (01571)
         if c is not None and cf and constant(cf):
             return c * value(cf), ""
         return c, cf
