@@ -35,7 +35,7 @@ A fast reaction (always at equilibrium) is eliminated exactly the same way
 (:meth:`_Importer.equilibrate`).
 
 Not supported yet, and refused naming the element: algebraic rules without an explicit solution,
-``delay``, more than one fast reaction or one without an explicit equilibrium,
+``delay``, fast reactions that share species or one without an explicit equilibrium,
 SBML packages other than ``comp`` that a file requires, and math outside SBML's subset.
 """
 
@@ -552,9 +552,12 @@ class _Importer:
                        "rules": len(rules), "initial assignments": len(inits),
                        "events": m.getNumEvents(), "constraints": m.getNumConstraints()}
         fast = [r.getId() for r in reactions if r.isSetFast() and r.getFast()]
-        if len(fast) > 1:
-            self.problems.append(f"reactions {', '.join(repr(f) for f in fast)}: more than one "
-                                 "fast reaction is not supported")
+        if len(fast) > 1:              # eliminated one after the other where they share no species
+            members = {f: {sr.getSpecies() for r, sr, _ in refs if r.getId() == f} for f in fast}
+            shared = [f for f in fast if any(members[f] & members[g] for g in fast if g != f)]
+            if shared:
+                self.problems.append(f"reactions {', '.join(repr(f) for f in shared)}: fast "
+                                     "reactions that share species are not supported")
         for sid in [c.getId() for c in comps] + [s.getId() for s in species] + \
                    [p.getId() for p in params] + [r.getId() for r in reactions] + \
                    [sr.getId() for _, sr, _ in refs if sr.isSetId()]:
@@ -912,7 +915,7 @@ class _Importer:
                 add_symbol(sid, "speciesReference", "parameter", sr)
         # reactions: each rate a rule (named by the reaction's id); amounts change by it
         global_cf = m.getConversionFactor() if m.isSetConversionFactor() else ""
-        fast_stoich: dict[str, float] = {}
+        fast_stoich: dict[str, dict[str, float]] = {}
         sref_ids = {sr.getId() for _, sr, _ in refs if sr.isSetId()}
         for r in reactions:
             rid = r.getId()
@@ -955,7 +958,7 @@ class _Importer:
                 if any(pr.name.startswith(f"{rid}_") for pr in processes) or not fixed:
                     self.problems.append(f"reaction '{rid}': a fast reaction needs constant "
                                          "stoichiometries without conversion factors")
-                fast_stoich = fixed
+                fast_stoich[rid] = fixed
             elif fixed:
                 processes.append(Process(name=self.fresh(f"reaction_{rid}"), rate=rate_ref,
                                          stoichiometry=fixed))
@@ -964,8 +967,10 @@ class _Importer:
                                            sbml_name=r.getName() if r.isSetName() else "")
         model_events = self.model_events(events, info)
         self.parameters_so_far = parameters
-        if fast and not self.problems:
-            states, rules, processes = self.equilibrate(fast[0], fast_stoich, states, rules,
+        for rid in fast:
+            if self.problems:
+                break
+            states, rules, processes = self.equilibrate(rid, fast_stoich[rid], states, rules,
                                                         processes, model_events)
         if not states:             # nothing changes: one constant state keeps the solver's shape
             states.append(Species(name=self.fresh("no_state"), unit="1", initial=0.0,
@@ -1074,6 +1079,8 @@ class _Importer:
         if why:
             self.problems.append(f"{where}: {why}")
             return states, rules, processes
+        if text == "":                  # its rate law is 0 for every state: it changes nothing
+            return states, rules, processes
         if text is None:
             self.problems.append(f"{where}: its equilibrium cannot be solved explicitly for "
                                  f"'{a}' (not supported)")
@@ -1083,7 +1090,8 @@ class _Importer:
     def _equilibrium(self, v, na, table, rule_expr, w, ratio, others, by_name, a, states,
                      events, sp, s_a=1.0, changed=frozenset()):
         """``(root text or None, reason to refuse or "")`` of the fast rate law ``v`` in
-        ``n_a`` (see :meth:`equilibrate`)."""
+        ``n_a`` (see :meth:`equilibrate`); the text is empty where the rate law is 0 for every
+        state (a factor ``ln(1)``: the reaction changes nothing and is dropped)."""
         for _ in range(50):             # rules that read rules read later in the list
             v2 = v.subs({table[k]: e for k, e in rule_expr.items() if table[k] in v.free_symbols})
             if v2 == v:
@@ -1093,6 +1101,8 @@ class _Importer:
         if {str(x) for x in v.free_symbols} & set_by_events:
             return None, ("an event sets what its rate law reads (its equilibrium could change "
                           "kind); not supported")
+        if sp.simplify(v.subs({table[q.name]: q.value for q in self.parameters_so_far})) == 0:
+            return "", ""    # 0 whatever the state (no event changes what it reads): nothing to do
         v = v.subs({table[i]: table[w[i]] + ratio[i] * na for i in others}, simultaneous=True)
         start = {table[x.name]: x.initial for x in states}
         start.update({table[w[i]]: by_name[i].initial - ratio[i] * by_name[a].initial
