@@ -274,9 +274,9 @@ def test_clinical_fields_are_validated_with_their_paths(tmp_path):
 
 
 def test_a_trial_that_names_no_instrument_draws_no_measurement():
-    from immunesim.scenario import load_scenario
-
     from pathlib import Path
+
+    from immunesim.scenario import load_scenario
 
     scenarios = Path(__file__).resolve().parents[1] / "scenarios"
     for name in ("ra_trials_training", "ra_trial", "ra_regimen_search"):

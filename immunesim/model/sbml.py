@@ -1101,16 +1101,17 @@ class _Importer:
         if {str(x) for x in v.free_symbols} & set_by_events:
             return None, ("an event sets what its rate law reads (its equilibrium could change "
                           "kind); not supported")
-        if sp.simplify(v.subs({table[q.name]: q.value for q in self.parameters_so_far})) == 0:
+        params = {table[q.name]: q.value for q in self.parameters_so_far}   # constant here
+        if sp.simplify(v.subs(params)) == 0:
             return "", ""    # 0 whatever the state (no event changes what it reads): nothing to do
         v = v.subs({table[i]: table[w[i]] + ratio[i] * na for i in others}, simultaneous=True)
-        start = {table[x.name]: x.initial for x in states}
-        start.update({table[w[i]]: by_name[i].initial - ratio[i] * by_name[a].initial
-                      for i in others})
-        start.update({table[q.name]: q.value for q in self.parameters_so_far})
+        w_start = {table[w[i]]: by_name[i].initial - ratio[i] * by_name[a].initial for i in others}
+        start = {**{table[x.name]: x.initial for x in states}, **w_start, **params}
         sols = [x for x in sp.solve(v, na) if not x.has(na)]
         if len(sols) > 1:            # the one the reaction runs to, its slope there checked
-            sols = self._stable_roots(sols, v, na, s_a, table, w, others, a, changed, start, sp)
+            kept = {} if a in changed else {table[w[i]]: w_start[table[w[i]]]
+                                            for i in others if i not in changed}
+            sols = self._stable_roots(sols, s_a * sp.diff(v, na), na, {**params, **kept})
             return (_sympy_text(sols[0]) if len(sols) == 1 else None), ""
         text = _sympy_text(sols[0]) if len(sols) == 1 else None
         # the root must be one: the rate law must change with n_a at the start (k * A with
@@ -1120,22 +1121,20 @@ class _Importer:
             text = None
         return text, ""
 
-    def _stable_roots(self, sols, v, na, s_a, table, w, others, a, changed, start, sp):
-        """Of several equilibria of a fast reaction, the one it runs to: where ``s_a dv/dn_a``
-        is negative (a small move of ``n_a`` away from the root is undone by the reaction).
-        Decided only where that sign is a number for the whole run: the parameters are constant
-        (the rate law read no rule or event-set quantity, checked before), and each conserved
-        amount ``w_i`` is replaced by its starting value only where nothing but the fast
-        reaction changes ``n_i`` and ``n_a`` (no other reaction, rate rule or event), so it
-        keeps that value. Otherwise, or without exactly one such root, the roots stay as they
-        were and the reaction is refused (SBML Test Suite 01399, 01572: mass action in both
-        species, with two equilibria, one of them stable)."""
-        fixed = {table[q.name]: q.value for q in self.parameters_so_far}
-        if a not in changed:
-            fixed.update({table[w[i]]: start[table[w[i]]] for i in others if i not in changed})
+    @staticmethod
+    def _stable_roots(sols, flow_slope, na, fixed):
+        """Of several equilibria of a fast reaction, the one it runs to: where ``flow_slope`` (``s_a
+        dv/dn_a``) is negative, so a small move of ``n_a`` away from the root is undone by the
+        reaction. Decided only where that sign is a number for the whole run, with ``fixed``
+        substituted: the parameters (constant: the rate law read no rule or event-set quantity,
+        checked before) and each conserved amount ``w_i`` that keeps its starting value, since
+        nothing but the fast reaction changes ``n_i`` and ``n_a`` (no other reaction, rate rule
+        or event). Otherwise, or without exactly one such root, the roots stay as they were and
+        the reaction is refused (SBML Test Suite 01399, 01572: mass action in both species, with
+        two equilibria, one of them stable)."""
         stable = []
         for root in sols:
-            slope = (s_a * sp.diff(v, na)).subs(na, root).subs(fixed)
+            slope = flow_slope.subs(na, root).subs(fixed)
             if not slope.is_number or not slope.is_real:
                 return sols
             if float(slope) < 0.0:

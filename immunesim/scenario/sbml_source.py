@@ -61,6 +61,13 @@ SBML_FIGURES = ("trajectories",)
 _MODELS: dict = {}      # (sha256, values) -> SBMLModel: compare and repeated runs import once
 
 
+def scenario_path(text: str, base: Path | None) -> Path:
+    """A file named in a scenario (an SBML ``model:``, ``population.from``): ``~`` expanded, and
+    relative to ``base``, the scenario's folder, unless absolute (default: the working directory)."""
+    path = Path(text.strip()).expanduser()
+    return base / path if base is not None and not path.is_absolute() else path
+
+
 def names_sbml(raw) -> bool:
     """Whether a scenario's ``model:`` value names an SBML file."""
     return isinstance(raw, str) and raw.strip().lower().endswith(SUFFIXES)
@@ -118,9 +125,7 @@ def validate_source(data, base: Path | None, problems: list) -> tuple[SBMLSource
     trial = data.get("trial") if isinstance(data.get("trial"), dict) else {}
     if "regimen_search" in trial:
         problems.append("trial.regimen_search: searches drug regimens of a disease preset")
-    path = Path(data["model"].strip()).expanduser()
-    if not path.is_absolute() and base is not None:
-        path = base / path
+    path = scenario_path(data["model"], base)
     try:
         raw = _read(path)
         model = load_sbml(raw.decode("utf-8", "replace"))

@@ -55,6 +55,7 @@ from .sbml_source import (
     dose_targets,
     names_sbml,
     population_data,
+    scenario_path,
     validate_source,
 )
 from .sensitivity_spec import validate_sensitivity
@@ -252,9 +253,7 @@ def population_from(data: Mapping, base: Path | None, problems: list, _chain: tu
                         f"one), got {clip(ref)}")
         return {**data, "population": own}
     try:
-        path = Path(ref.strip()).expanduser()
-        if not path.is_absolute() and base is not None:
-            path = base / path
+        path = scenario_path(ref, base)
         key = str(path.resolve())
     except (OSError, ValueError, RuntimeError) as exc:
         problems.append(f"population.from: {clip(ref)}: not a usable path ({type(exc).__name__})")
@@ -288,14 +287,13 @@ def population_from(data: Mapping, base: Path | None, problems: list, _chain: tu
 def _subject(data: Mapping, base: Path | None) -> str:
     """What a scenario's population is drawn for: its disease preset, or its SBML file."""
     model = data.get("model")
-    if names_sbml(model):
-        path = Path(model.strip())
-        try:
-            path = (base / path if base is not None and not path.is_absolute() else path).resolve()
-        except (OSError, ValueError, RuntimeError):
-            pass                        # compared as written; validate_source reports the path
-        return f"the SBML model {clip(str(path))}"
-    return f"disease {clip(data.get('disease'))}"
+    if not names_sbml(model):
+        return f"disease {clip(data.get('disease'))}"
+    try:
+        where = str(scenario_path(model, base).resolve())
+    except (OSError, ValueError, RuntimeError):   # validate_source reports an unusable path
+        where = model.strip()
+    return f"the SBML model {clip(where)}"
 
 
 def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list) -> Scenario:
