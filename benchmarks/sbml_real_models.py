@@ -2,7 +2,10 @@
 
 The models are BioModels BIOMD0000000732 (Kirschner and Panetta 1998, tumour-immune dynamics
 with IL-2 immunotherapy, doi:10.1007/s002850050127; in ``tests/data/biomodels/``, its
-annotations left out) and the two of ``../shared/petab/`` (Boehm et al. 2014,
+annotations left out), BioModels BIOMD0000000536 (Dwivedi et al. 2014, IL-6 signalling in
+Crohn's disease with sgp130Fc dosed by 13 events, doi:10.1038/psp.2013.64; 39 species, 66
+reactions; transcribed into ``tests/data/biomodels/`` by the script beside it, here with a
+weekly dose of 10 and a four-weekly one of 20 over 14 weeks) and the two of ``../shared/petab/`` (Boehm et al. 2014,
 doi:10.1021/pr5006923, and Fujita et al. 2010, doi:10.1126/scisignal.2000810; each as its PEtab
 problem ships it, skipped where that folder is absent). Each is
 imported with :func:`immunesim.load_sbml` and simulated on the generic kernels, and loaded and
@@ -32,6 +35,8 @@ SHARED = ROOT.parent / "shared" / "petab"
 #: span, Fujita's with one of its conditions
 MODELS = (("BIOMD0000000732_Kirschner1998", ROOT / "tests" / "data" / "biomodels" / "BIOMD0000000732.xml",
            1000.0, {}),
+          ("BIOMD0000000536_Dwivedi2014", ROOT / "tests" / "data" / "biomodels" / "BIOMD0000000536.xml",
+           2352.0, {"parameter_1": 10.0, "parameter_3": 20.0}),
           ("Boehm_JProteomeRes2014", SHARED / "Boehm_JProteomeRes2014" / "model_Boehm_JProteomeRes2014.xml",
            240.0, {}),
           ("Fujita_SciSignal2010", SHARED / "Fujita_SciSignal2010" / "model_Fujita_SciSignal2010.xml",
