@@ -342,3 +342,17 @@ def test_a_killed_fit_leaves_no_start_running(tmp_path):
     if still:
         os.kill(worker, signal.SIGKILL)
     assert not still, "the pool's worker outlived the killed fit"
+
+
+def test_each_fides_exit_flag_is_named_as_fides_names_it():
+    """starts.csv's status words follow fides' own exit flags (they were shifted: a trust region
+    that shrank to nothing read "maxtime")."""
+    fides = pytest.importorskip("fides")
+    from immunesim.fitting.multistart import EXIT, NOT_FINITE
+
+    words = {"DID_NOT_RUN": "did not finish", "MAXITER": "maxiter", "MAXTIME": "maxtime",
+             "NOT_FINITE": "not finite", "EXCEEDED_BOUNDARY": "exceeded bounds",
+             "DELTA_TOO_SMALL": "trust region too small", "FTOL": "converged (f tolerance)",
+             "XTOL": "converged (x tolerance)", "GTOL": "converged (gradient tolerance)"}
+    assert {int(f.value): words[f.name] for f in fides.ExitFlag} == EXIT
+    assert NOT_FINITE == int(fides.ExitFlag.NOT_FINITE)

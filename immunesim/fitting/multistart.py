@@ -42,9 +42,13 @@ from .petab_problem import (PetabError, Problem, analytic_scalings, evaluate,
 FIT_RTOL, FIT_ATOL = 1e-8, 1e-12
 #: the nllh rise that bounds a 95 % profile-likelihood interval: chi2(1, 0.95) / 2
 PROFILE_THRESHOLD = 1.920729410347062
-EXIT = {-5: "maxtime", -4: "not finite", -3: "exceeded bounds", -2: "delta too small",
+#: fides' exit flags (``fides.ExitFlag``: DELTA_TOO_SMALL -5, EXCEEDED_BOUNDARY -4, NOT_FINITE
+#: -3, MAXTIME -2, MAXITER -1, DID_NOT_RUN 0, FTOL 1, XTOL 2, GTOL 3), in words
+EXIT = {-5: "trust region too small", -4: "exceeded bounds", -3: "not finite", -2: "maxtime",
         -1: "maxiter", 0: "did not finish", 1: "converged (f tolerance)",
         2: "converged (x tolerance)", 3: "converged (gradient tolerance)"}
+#: the exit flag of a start whose first simulation fails (fides' NOT_FINITE)
+NOT_FINITE = -3
 
 
 def to_linear(scale: str, x: float) -> float:
@@ -159,7 +163,7 @@ def local_fit(problem: Problem, x0, *, fixed: dict | None = None, max_iter: int 
     if not math.isfinite(f0):
         return out | {"nllh": math.inf, "x": dict(zip(obj.ids, map(float, x0))),
                       "iterations": 0,
-                      "n_evaluations": obj.n_calls, "exitflag": -4,
+                      "n_evaluations": obj.n_calls, "exitflag": NOT_FINITE,
                       "status": "the start's simulation failed",
                       "time_s": time.perf_counter() - t0}
     opt = fides.Optimizer(obj, ub=obj.ub, lb=obj.lb, verbose=logging.ERROR,
