@@ -29,6 +29,7 @@ Run:  python tests/data/biomodels/transcribe_BIOMD0000000536.py
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import libsbml
@@ -241,8 +242,6 @@ def _ids() -> dict[str, str]:
 
 
 def _math(formula: str, names: dict[str, str]):
-    import re
-
     text = re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b", lambda m: names.get(m.group(0), m.group(0)), formula)
     ast = libsbml.parseL3Formula(text)
     if ast is None:
