@@ -1,11 +1,14 @@
 """Time to the first result: each case in a new process, on a kernel cache with no model in it.
 
 The generic kernels (solver code compiled once for every model, README "Kernels: what compiles
-when") are compiled first, once, into a fresh cache (``generic_compile_s``); each case then
-copies that cache, so it holds the generic kernels and no model's own kernels, and runs in a
-new process:
+when") are built first, once, into a fresh cache: the ahead-of-time extension of the default
+method's single-run entry point, which every case below loads (``generic_compile_s``), then the
+same code JIT-compiled by Numba (``generic_jit_compile_s``). Each case then copies that cache,
+so it holds the generic kernels and no model's own kernels, and runs in a new process:
 
 - ``first_result_s_small``: ``immunesim simulate scenarios/models/antitnf_cytokine.yaml``;
+- ``first_result_s_small_jit``: the same on the JIT-compiled generic kernels
+  (``IMMUNESIM_AOT=off``: what every first result cost before the extension);
 - ``first_result_s_ra``: ``immunesim run scenarios/ra.yaml`` (figures off);
 - ``first_result_s_new_drug``: the RA scenario with a drug combination (tocilizumab +
   baricitinib), on a cache where the RA scenario already ran;
@@ -49,9 +52,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "scenarios" / "models" / "antitnf_cytokine.yaml"
 
 
-def run(cmd, cache: Path, cwd: Path) -> float:
+def run(cmd, cache: Path, cwd: Path, **extra_env) -> float:
     env = dict(os.environ, IMMUNESIM_CACHE_DIR=str(cache))
     env.pop("IMMUNESIM_KERNELS", None)
+    env.pop("IMMUNESIM_AOT", None)
+    env.update(extra_env)
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
     return time.perf_counter() - t0
@@ -123,9 +128,13 @@ def main(argv=None) -> int:
         out, samples = {}, {}
         code = "import immunesim as im; im.simulate(im.load_model(%r), [0, 1], kernels='generic')" % str(SMALL)
         out["generic_compile_s"] = run([py, "-c", code], base, ROOT)
+        out["generic_jit_compile_s"] = run([py, "-c", code], base, ROOT, IMMUNESIM_AOT="off")
         simulate_small = [py, "-m", "immunesim.cli", "simulate", str(SMALL), "-o", str(work / "o1")]
         out["first_result_s_small"], samples["first_result_s_small"] = median_of(
             args.repeats, lambda k: run(simulate_small, fresh(base, f"small{k}"), ROOT))
+        out["first_result_s_small_jit"], samples["first_result_s_small_jit"] = median_of(
+            args.repeats, lambda k: run(simulate_small, fresh(base, f"small_jit{k}"), ROOT,
+                                        IMMUNESIM_AOT="off"))
         out["warm_start_s"], samples["warm_start_s"] = median_of(
             args.repeats, lambda k: run(simulate_small, work / "small0", ROOT))
         import yaml

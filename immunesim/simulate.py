@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from .codegen import kernels_cached, load_generic, load_kernels
+from .codegen import kernels_cached, load_aot_solver, load_generic, load_kernels
 from .codegen.tape import packed_tape
 from .errors import ModelError
 from .events import Event, SetParameter, SetSpecies, compile_schedule, concat_schedules
@@ -74,14 +74,16 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
         events = _sensitivity_events(model, layout, events)
         y = np.concatenate([y, _sensitivity_start(model, layout)])
     sched = compile_schedule(run, events, t0)
-    mod, tail = kernel_tier(run, kernels, 1)
+    solve, tail = one_solver(run, kernels, opts.method)
     out = np.empty((t_out.size, len(run.variable_names)))
     stats = np.zeros(N_STATS)
-    solve = getattr(mod, f"solve_one_{opts.method}{_variant(run)}")
     p_run = p if tail is None else np.concatenate([p, tail])
     atol = opts.atol_vector(len(model.species))
-    code = solve(p_run, y, t0, t_out, sched.time, sched.kind, sched.index, sched.value, float(opts.rtol),
-                 np.tile(atol, len(run.species) // len(model.species)),
+    c = np.ascontiguousarray       # the ahead-of-time entry points take contiguous arrays only
+    code = solve(c(p_run, np.float64), c(y, np.float64), float(t0), c(t_out, np.float64),
+                 c(sched.time, np.float64), c(sched.kind, np.int64), c(sched.index, np.int64),
+                 c(sched.value, np.float64), float(opts.rtol),
+                 c(np.tile(atol, len(run.species) // len(model.species)), np.float64),
                  float(opts.first_step or 0.0),
                  float(opts.max_step or np.inf), int(opts.max_steps), out, stats)
     out, sens = _split(model, run, layout, out)
@@ -209,6 +211,18 @@ def kernel_tier(model: Model, kernels: str, n_patients: int):
     if choose_tier(model, kernels, n_patients) == "specialised":
         return load_kernels(model), None
     return load_generic(), packed_tape(model)
+
+
+def one_solver(model: Model, kernels: str, method: str):
+    """(single-run solver function, tail as in :func:`kernel_tier`) for ``model``. On the
+    generic tier the default method runs its ahead-of-time compiled entry point where the
+    cache has it or can build it (:func:`immunesim.codegen.cache.load_aot_solver`: the same
+    code and bits as the JIT-compiled one, without initialising Numba in the process), else
+    the JIT-compiled one."""
+    entry = f"solve_one_{method}{_variant(model)}"
+    if choose_tier(model, kernels, 1) == "specialised":
+        return getattr(load_kernels(model), entry), None
+    return (load_aot_solver(entry) or getattr(load_generic(), entry)), packed_tape(model)
 
 
 # -- forward sensitivities --------------------------------------------------------

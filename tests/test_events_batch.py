@@ -166,7 +166,8 @@ def test_a_new_model_on_the_generic_tier_generates_and_compiles_nothing_of_its_o
             "g = load_generic().solve_one_rodas5p\n"      # with state events: never compiled here
             "print(r.dataset.attrs['kernels'], sum(f.stats.cache_misses.values()),"
             " 'sympy' in sys.modules, kernels_cached(m), len(g.overloads))\n")
-    env = {**__import__("os").environ, "IMMUNESIM_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**__import__("os").environ, "IMMUNESIM_CACHE_DIR": str(tmp_path / "cache"),
+           "IMMUNESIM_AOT": "off"}     # the JIT-compiled generic kernels (tests/test_aot.py: the others)
     env.pop("IMMUNESIM_KERNELS", None)
     cwd = __import__("pathlib").Path(__file__).parent
     outs = [subprocess.run([sys.executable, "-c", code % (0.01 * i, K)], env=env, cwd=cwd,

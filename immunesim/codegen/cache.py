@@ -170,3 +170,131 @@ def _load(key: str, make_source) -> ModuleType:
         _guard_numba_caches(mod)
         _LOADED[key] = mod
         return mod
+
+
+# -- ahead-of-time compiled entry points (README, "Kernels: what compiles when") --------------
+
+#: the generic kernels' functions also compiled ahead of time (:mod:`.aot`): the default
+#: method's single runs, with and without state events
+AOT_ENTRIES = ("solve_one_rodas5p_plain", "solve_one_rodas5p")
+#: seconds a build may take before it counts as failed (~15 s on a 2-core machine)
+AOT_BUILD_TIMEOUT_S = 900
+_AOT: dict = {}
+
+
+class AotUnavailableWarning(UserWarning):
+    """An ahead-of-time build failed (no C compiler, say); the JIT-compiled kernels run."""
+
+
+def aot_enabled() -> bool:
+    """False where ``$IMMUNESIM_AOT`` is ``off`` (or ``0``, ``no``, ``false``)."""
+    return os.environ.get("IMMUNESIM_AOT", "on").strip().lower() not in ("off", "0", "no", "false")
+
+
+def _host_tag() -> str:
+    """This machine's CPU (name and features, as LLVM sees them): the extension is compiled
+    for it, so a cache shared with another CPU builds its own."""
+    import platform
+
+    import llvmlite.binding as ll
+    import numpy
+
+    text = f"{platform.machine()} {ll.get_host_cpu_name()} {ll.get_host_cpu_features().flatten()} " \
+           f"numpy {numpy.__version__}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def aot_name(entry: str) -> str:
+    """The extension's module name: the generic kernels' key (their code, the generator, the
+    Numba and Python versions), the entry point and this machine's CPU."""
+    text = f"{generic_key()} {entry} {_host_tag()}"
+    return f"immunesim_aot_{hashlib.sha256(text.encode()).hexdigest()[:20]}"
+
+
+def load_aot_solver(entry: str):
+    """The ahead-of-time compiled ``entry`` of the generic kernels (one of
+    :data:`AOT_ENTRIES`), built into the cache on first use (checked against its SHA-256 like
+    every module); None where it is not built here (another entry, ``$IMMUNESIM_AOT=off``, or
+    a build that failed once on this machine: the ``.failed`` file beside it says why, and
+    deleting it tries again), and the JIT-compiled function runs instead."""
+    if entry not in AOT_ENTRIES or not aot_enabled():
+        return None
+    with _LOCK:
+        if entry not in _AOT:
+            _AOT[entry] = _aot_load_or_build(entry)
+        return _AOT[entry]
+
+
+def _aot_load_or_build(entry: str):
+    name = aot_name(entry)
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.so"
+    digest_path = folder / f"{name}.sha256"
+    failed = folder / f"{name}.failed"
+    with _file_lock(folder / f".{name}.lock"):
+        data = _verified(path, digest_path)
+        if data is None:
+            if failed.exists():
+                return None
+            data = _aot_build(entry, name, path, digest_path, failed)
+            if data is None:
+                return None
+    try:
+        return getattr(_load_extension(folder, name, data), entry)
+    except (ImportError, OSError, AttributeError) as exc:
+        warnings.warn(f"kernel cache: {path.name} did not load ({type(exc).__name__}: {exc}); "
+                      "the JIT-compiled kernels run", AotUnavailableWarning, stacklevel=3)
+        return None
+
+
+def _aot_build(entry: str, name: str, path: Path, digest_path: Path, failed: Path) -> bytes | None:
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".aot_build_") as tmp:
+        cmd = [sys.executable, "-m", "immunesim.codegen.aot", entry, name, tmp]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=AOT_BUILD_TIMEOUT_S,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            reason = f"the build took more than {AOT_BUILD_TIMEOUT_S} s"
+        except OSError as exc:
+            reason = f"the build could not start ({exc})"
+        else:
+            built = Path(tmp) / f"{name}.so"
+            if proc.returncode == 0 and built.is_file():
+                data = built.read_bytes()
+                write_bytes_durably(path, data)
+                write_bytes_durably(digest_path,
+                                    f"{hashlib.sha256(data).hexdigest()}  {path.name}\n".encode())
+                fsync_dir(path.parent)
+                return data
+            reason = (proc.stderr or proc.stdout or f"exit status {proc.returncode}").strip()[-2000:]
+    write_bytes_durably(failed, (reason + "\n").encode())
+    warnings.warn(f"kernel cache: the ahead-of-time build of {entry} failed, so each new process "
+                  f"initialises Numba to load the JIT-compiled kernels (~0.4 s more); why: "
+                  f"{reason.splitlines()[-1] if reason else 'unknown'} (full text in {failed}; "
+                  "delete it to try again)", AotUnavailableWarning, stacklevel=4)
+    return None
+
+
+def _load_extension(folder: Path, name: str, data: bytes) -> ModuleType:
+    """Import the extension from the verified bytes themselves: they are written to a private
+    file (mode 0600) that is loaded and then removed, so nothing can change between the check
+    and the load."""
+    import importlib.machinery
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".load_{name}_", suffix=".so", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        loader = importlib.machinery.ExtensionFileLoader(name, tmp)
+        spec = importlib.util.spec_from_file_location(name, tmp, loader=loader)
+        mod = importlib.util.module_from_spec(spec)
+        loader.exec_module(mod)
+        return mod
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
