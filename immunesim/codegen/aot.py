@@ -23,6 +23,8 @@ from __future__ import annotations
 import sys
 import warnings
 
+from .cache import AOT_ENTRIES, load_generic
+
 #: the exported functions' one signature (as the generic ``solve_one_*`` are called by
 #: :func:`immunesim.simulate.simulate`): parameters with the packed tape, initial state, t0,
 #: output times, the schedule's times, kinds, indices and values, rtol, atol per species,
@@ -34,8 +36,6 @@ SIGNATURE = ("i8(f8[::1], f8[::1], f8, f8[::1], f8[::1], i8[::1], i8[::1], f8[::
 def build(entry: str, name: str, outdir: str) -> None:
     """Compile the generic module's ``entry`` into the extension ``NAME.so`` in ``outdir``
     (for this machine's CPU, as Numba's own JIT compiles)."""
-    from .cache import AOT_ENTRIES, load_generic
-
     if entry not in AOT_ENTRIES:
         raise ValueError(f"not an ahead-of-time entry point: {entry!r}; one of {AOT_ENTRIES}")
     with warnings.catch_warnings():

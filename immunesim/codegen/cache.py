@@ -28,6 +28,7 @@ import os
 import sys
 import threading
 import warnings
+from importlib import resources
 from pathlib import Path
 from types import ModuleType
 
@@ -206,8 +207,10 @@ def _host_tag() -> str:
 
 def aot_name(entry: str) -> str:
     """The extension's module name: the generic kernels' key (their code, the generator, the
-    Numba and Python versions), the entry point and this machine's CPU."""
-    text = f"{generic_key()} {entry} {_host_tag()}"
+    Numba and Python versions), how it is built (:mod:`.aot`), the entry point and this
+    machine's CPU."""
+    build = resources.files("immunesim.codegen").joinpath("aot.py").read_text()
+    text = f"{generic_key()} {hashlib.sha256(build.encode()).hexdigest()} {entry} {_host_tag()}"
     return f"immunesim_aot_{hashlib.sha256(text.encode()).hexdigest()[:20]}"
 
 
