@@ -24,7 +24,7 @@ from .result import Result
 from .simulate import simulate, simulate_batch
 from .solvers import METHODS, SolverOptions
 from .status import STATUS_NAMES
-from .tissue import Tissue, TissueConfig, meanfield_model
+from .tissue import TissueConfig, meanfield_model
 
 __all__ = [
     "COVARIATES", "disease_model", "diseases",
@@ -37,12 +37,15 @@ __all__ = [
 ]
 
 # Scenarios and the trial machinery (Pint, SciPy's statistics, Dask) take ~0.6 s to import, more
-# than half of a new process's start when it only simulates: they are imported when first used
-# (PEP 562).
+# than half of a new process's start when it only simulates, and the tissue's lattice imports
+# Numba: they are imported when first used (PEP 562).
 _LAZY = {"open_trajectories": "immunesim.cohort", "trial": "immunesim.cohort",
          "run_trial": "immunesim.io.trial", "run_scenario": "immunesim.io.run",
          "load_scenario": "immunesim.scenario", "run": "immunesim.scenario",
-         "compare": "immunesim.scenario"}
+         "compare": "immunesim.scenario",
+         # the agent-based tissue's lattice needs Numba (0.2 s), which a single ODE run on the
+         # ahead-of-time generic kernels never loads
+         "Tissue": "immunesim.tissue"}
 
 
 def __getattr__(name):

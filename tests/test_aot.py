@@ -62,7 +62,8 @@ def test_the_ahead_of_time_entry_point_computes_the_jit_kernels_bits(which, monk
 @needs_compiler
 def test_a_new_process_on_the_ahead_of_time_kernels_never_initialises_numba(tmp_path):
     """What the extension is for: a new model's first result in a new process loads no Numba
-    machinery (Numba's CPU target, ~0.4 s: its NumPy registries and SciPy's BLAS)."""
+    machinery (Numba's CPU target, ~0.4 s: its NumPy registries and SciPy's BLAS), and does not
+    even import Numba (0.18 s): the tape and the LU program are built without it."""
     cache.load_aot_solver("solve_one_rodas5p_plain")       # built (or loaded) in the shared cache
     unique = int.from_bytes(os.urandom(4), "little") / 2**32      # a structure no cache has seen
     code = ("import sys, immunesim as im\n"
@@ -70,7 +71,7 @@ def test_a_new_process_on_the_ahead_of_time_kernels_never_initialises_numba(tmp_
             f"m = one_species('-k * X + {0.01 + unique!r}', initial=1.0, params={{'k': 0.5}})\n"
             "r = im.simulate(m, [0, 1, 2])\n"
             "print(r.dataset.attrs['kernels'], r.ok, 'numba.np.arraymath' in sys.modules,"
-            " 'numba.np.linalg' in sys.modules)\n")
+            " 'numba' in sys.modules)\n")
     env = {k: v for k, v in os.environ.items() if k not in ("IMMUNESIM_AOT", "IMMUNESIM_KERNELS")}
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=HERE, capture_output=True,
                          text=True, check=True).stdout.split()

@@ -32,9 +32,6 @@ from importlib import resources
 from pathlib import Path
 from types import ModuleType
 
-from numba.core.caching import FunctionCache
-from numba.core.registry import CPUDispatcher
-
 from ..durable import fsync_dir, write_bytes_durably
 from ..model.model import Model
 from .generate import generate_generic_source, generate_source, generic_key, kernel_key
@@ -108,26 +105,39 @@ def _verified(path: Path, digest_path: Path) -> bytes | None:
     return None
 
 
-class _CheckedCache(FunctionCache):
-    """Numba's function cache, with a damaged index or data file read as a miss."""
+def _checked_cache_class():
+    """Numba's function cache, with a damaged index or data file read as a miss (defined when
+    a kernel module is first loaded: Numba is imported only by a process that needs it)."""
+    from numba.core.caching import FunctionCache
 
-    def load_overload(self, sig, target_context):
-        try:
-            return super().load_overload(sig, target_context)
-        except Exception as exc:  # noqa: BLE001 - any failure to unpickle is a damaged file
-            warnings.warn(f"kernel cache: Numba's cache of {self._py_func.__name__} is damaged "
-                          f"({type(exc).__name__}); recompiling it", KernelCacheWarning,
-                          stacklevel=2)
-            with contextlib.suppress(OSError):
-                self.flush()            # an empty index, so the recompiled code is saved
-            return None
+    class _CheckedCache(FunctionCache):
+        def load_overload(self, sig, target_context):
+            try:
+                return super().load_overload(sig, target_context)
+            except Exception as exc:  # noqa: BLE001 - any failure to unpickle is a damaged file
+                warnings.warn(f"kernel cache: Numba's cache of {self._py_func.__name__} is damaged "
+                              f"({type(exc).__name__}); recompiling it", KernelCacheWarning,
+                              stacklevel=2)
+                with contextlib.suppress(OSError):
+                    self.flush()            # an empty index, so the recompiled code is saved
+                return None
+
+    return FunctionCache, _CheckedCache
+
+
+_CHECKED: list = []
 
 
 def _guard_numba_caches(mod: ModuleType) -> None:
+    from numba.core.registry import CPUDispatcher
+
+    if not _CHECKED:
+        _CHECKED.extend(_checked_cache_class())
+    plain, checked = _CHECKED
     for value in vars(mod).values():
         cache = getattr(value, "_cache", None) if isinstance(value, CPUDispatcher) else None
-        if type(cache) is FunctionCache:
-            cache.__class__ = _CheckedCache
+        if type(cache) is plain:
+            cache.__class__ = checked
 
 
 def load_kernels(model: Model) -> ModuleType:
@@ -193,15 +203,26 @@ def aot_enabled() -> bool:
 
 
 def _host_tag() -> str:
-    """This machine's CPU (name and features, as LLVM sees them): the extension is compiled
-    for it, so a cache shared with another CPU builds its own."""
+    """This machine's CPU (as ``/proc/cpuinfo`` describes it, else as LLVM does: name and
+    features) and NumPy's version: the extension is compiled for both, so a cache shared with
+    another CPU or NumPy builds its own."""
     import platform
 
-    import llvmlite.binding as ll
     import numpy
 
-    text = f"{platform.machine()} {ll.get_host_cpu_name()} {ll.get_host_cpu_features().flatten()} " \
-           f"numpy {numpy.__version__}"
+    keys = ("vendor_id", "cpu family", "model", "model name", "flags", "Features", "CPU implementer",
+            "CPU architecture", "CPU variant", "CPU part")
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            first = fh.read(1 << 20).split("\n\n")[0]
+        cpu = "\n".join(line for line in first.splitlines() if line.split(":")[0].strip() in keys)
+    except OSError:
+        cpu = ""
+    if not cpu:             # no /proc/cpuinfo (macOS, Windows) or an unknown layout: ask LLVM
+        import llvmlite.binding as ll
+
+        cpu = f"{ll.get_host_cpu_name()} {ll.get_host_cpu_features().flatten()}"
+    text = f"{platform.machine()} {cpu} numpy {numpy.__version__}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

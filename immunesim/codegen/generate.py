@@ -25,6 +25,7 @@ kernel cache (:mod:`.cache`), so Numba's own cache keeps the machine code.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import re
 import sys
 from importlib import resources
@@ -95,12 +96,12 @@ def _instantiate(template: str, names: dict[str, str]) -> str:
 def _key(*parts: str) -> str:
     """The cache key of a module built from ``parts`` and the generator, templates, tables,
     Numba and Python versions it also depends on."""
-    import numba
-
     h = hashlib.sha256()
     tables = [repr(s.tableau) for s in SOLVERS.values() if s.tableau is not None]
-    lu = resources.files("immunesim.kernels").joinpath("lu_program.py").read_text()
-    for part in (*parts, CODEGEN_VERSION, numba.__version__, sys.version, _constants(), lu,
+    kernels = resources.files("immunesim.kernels")
+    lu = kernels.joinpath("lu_program.py").read_text() + kernels.joinpath("layout.py").read_text()
+    numba_version = importlib.metadata.version("numba")     # without importing Numba
+    for part in (*parts, CODEGEN_VERSION, numba_version, sys.version, _constants(), lu,
                  *(_template(t) for t in _templates_used()), *tables):
         h.update(part.encode())
     return h.hexdigest()[:24]

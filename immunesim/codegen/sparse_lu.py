@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels import lu_program as L
+from ..kernels import layout as L
 
 #: above this many multiply-adds the unrolled code is too long to compile quickly: use dense LU
 MAX_UNROLLED_OPS = 6000

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ExpressionError
-from ..kernels import tape_eval as K
+from ..kernels import layout as K
 from ..model.expr import ELEMENTARY, TIME, chain, signs
 from ..model.model import Model
 from . import sparse_lu

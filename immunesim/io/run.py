@@ -25,7 +25,7 @@ from ..plot.tissue import write_pictures, write_tissue_series
 from ..scenario.run import run
 from ..scenario.scenario_result import ScenarioResult
 from ..scenario.schema import Scenario
-from ..scenario.tissue_run import ABM_READOUTS
+from ..scenario.tissue import ABM_READOUTS
 from . import begin_outputs, write_manifest
 
 

@@ -33,10 +33,9 @@ import math
 from numba import njit
 
 from .constants import MAX_MULTIPLIER
+from .layout import (O_BCOL, O_BPTR, O_BSLOT, O_DIAG, O_FCOL, O_FPTR, O_FSLOT, O_JSLOT, O_LPTR,
+                     O_LSLOT, O_PERM, O_UPTR, O_USRC, O_UTGT, P_N, P_NJ, P_NNZW)
 
-(P_N, P_NNZW, P_NJ, O_PERM, O_DIAG, O_JSLOT, O_LPTR, O_LSLOT, O_UPTR, O_UTGT, O_USRC,
- O_FPTR, O_FSLOT, O_FCOL, O_BPTR, O_BSLOT, O_BCOL) = range(17)
-P_HEAD = 17
 
 
 @njit(cache=True, error_model="numpy")

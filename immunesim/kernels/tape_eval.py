@@ -22,23 +22,18 @@ import math
 import numpy as np
 from numba import njit
 
-from .lu_program import P_NNZW, lu_assemble, lu_factor, lu_solve
+from .layout import (FN_ACOS, FN_ACOSH, FN_ASIN, FN_ASINH, FN_ATAN, FN_ATANH, FN_CEIL, FN_COS,
+                     FN_COSH, FN_FLOOR, FN_SIN, FN_SINH, FN_TAN, FN_TANH, HEADER,
+                     H_CODE, H_CONSTS, H_DCOL, H_DPTR, H_EVREG, H_EVTAB, H_JCOL, H_JCOLOR,
+                     H_JROW, H_LU, H_N, H_NCOLORS, H_NCONSTS, H_NDCOL, H_NEV, H_NEVTAB, H_NEVV,
+                     H_NINSTR, H_NLU, H_NNZ, H_NONNEG, H_NPRE, H_NREG, H_NRULES, H_NTCOL, H_OBS,
+                     H_PFLAG, H_REG, H_RHS, H_SEEDS, H_TAN, H_TAN1, H_TCOL, H_TDEP, H_TPTR,
+                     H_YDOT, OP_ABS, OP_ADD, OP_AND, OP_CONST, OP_DIV, OP_EQ, OP_EXP, OP_FN,
+                     OP_GE, OP_GT, OP_LE, OP_LOG, OP_LT, OP_MAX, OP_MIN, OP_MUL, OP_NE, OP_NEG,
+                     OP_OR, OP_P, OP_POW, OP_POWI, OP_SELECT, OP_SQRT, OP_SUB, OP_T,
+                     OP_Y, P_NNZW)
+from .lu_program import lu_assemble, lu_factor, lu_solve
 
-# -- op codes -------------------------------------------------------------------------
-OP_CONST, OP_Y, OP_P, OP_T = 0, 1, 2, 3
-OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG = 4, 5, 6, 7, 8
-OP_POW, OP_POWI, OP_EXP, OP_LOG, OP_SQRT, OP_ABS = 9, 10, 11, 12, 13, 14
-OP_MIN, OP_MAX = 15, 16
-OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE = 17, 18, 19, 20, 21, 22
-OP_AND, OP_OR, OP_NOT, OP_SELECT = 23, 24, 25, 26
-OP_FN = 27          # an elementary function of register a; which one is b (FN_* below)
-N_OPS = 28
-# -- the elementary functions of OP_FN (immunesim.model.expr.ELEMENTARY, in its order) ---------
-FN_SIN, FN_COS, FN_TAN, FN_ASIN, FN_ACOS, FN_ATAN = 0, 1, 2, 3, 4, 5
-FN_SINH, FN_COSH, FN_TANH, FN_ASINH, FN_ACOSH, FN_ATANH = 6, 7, 8, 9, 10, 11
-FN_FLOOR, FN_CEIL, FN_FACTORIAL = 12, 13, 14
-#: functions whose derivative is 0 (constant between jumps)
-FN_STEPS = (FN_FLOOR, FN_CEIL, FN_FACTORIAL)
 
 
 @njit(cache=True, error_model="numpy")
@@ -414,11 +409,7 @@ def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
 # the parameters only) hold this ``p``'s values, and, last, a header of offsets. The prologue
 # runs when the flag is 0: in a fresh copy of ``p``, and after an event sets a parameter
 # (``generic_params_changed``); its registers' tangents are 0 and are never written.
-HEADER = 40
-(H_NP, H_N, H_NREG, H_NINSTR, H_NRULES, H_NNZ, H_NCOLORS, H_TDEP, H_REG, H_TAN, H_YDOT,
- H_CODE, H_CONSTS, H_NCONSTS, H_RHS, H_OBS, H_JROW, H_JCOL, H_JCOLOR, H_SEEDS, H_NONNEG,
- H_LU, H_NLU, H_NPRE, H_TAN1, H_PFLAG, H_TPTR, H_TCOL, H_DPTR, H_DCOL, H_NTCOL,
- H_NDCOL, H_EVREG, H_EVTAB, H_NEV, H_NEVV, H_NEVTAB) = range(37)
+# (HEADER and the H_* fields: :mod:`.layout`)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

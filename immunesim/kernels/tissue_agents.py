@@ -26,45 +26,17 @@ units and holds every value's source.
 """
 
 import math
-from enum import IntEnum
 
 import numpy as np
 from numba import njit, prange
 
+from .tissue_layout import (ACTIVE, BCELL, DAMAGED, DC, DEAD, D_JAK_12, D_JAK_GC, D_KILL_B,
+                            D_NEUT_TNF, D_SUPP, EXHAUSTED, F_CHEM, F_IFNG, F_IL10, F_IL17, F_IL2,
+                            F_IL6, F_TNF, HEALTHY, MAC, NB_ALL, NB_APC, NB_EFF, NB_TREG,
+                            N_FIELDS, N_NB, PLASMA, R, REGENERATING, REST, TH1, TH17, TREG)
+from .tissue_layout import (N_CLASSES, N_DRUG, N_KINDS, N_RATES,  # noqa: F401 - re-exported with
+                            RATE_NAMES)                        # the kernels (tissue.lattice's K)
 from .tissue_rng import SITE_STREAM, chance, uniform
-
-# -- agent kinds and states ---------------------------------------------------
-TH1, TH17, TREG, BCELL, PLASMA, MAC, DC = 0, 1, 2, 3, 4, 5, 6
-N_KINDS = 7
-REST, ACTIVE, EXHAUSTED = 0, 1, 2
-N_CLASSES = 3 * N_KINDS
-# -- fields ------------------------------------------------------------------
-F_TNF, F_IL6, F_IL2, F_IL10, F_IFNG, F_IL17, F_CHEM = 0, 1, 2, 3, 4, 5, 6
-N_FIELDS = 7
-# -- tissue states -----------------------------------------------------------
-HEALTHY, DAMAGED, DEAD, REGENERATING = 0, 1, 2, 3
-# -- neighbourhood channels ---------------------------------------------------
-NB_APC, NB_TREG, NB_EFF, NB_ALL = 0, 1, 2, 3
-N_NB = 4
-# -- drug vector (systemic hooks, as in the ODE model) ---------------------------
-D_NEUT_TNF, D_KILL_B, D_JAK_GC, D_JAK_12, D_SUPP = 0, 1, 2, 3, 4
-N_DRUG = 5
-
-# -- rate vector layout ------------------------------------------------------
-#: the tissue rules' rate constants, in the order of the kernels' ``rates`` vector: the one
-#: list of them. ``immunesim.tissue.params.RATES`` gives each its value, unit and source (and
-#: builds the vector by name), the mean-field model (``immunesim.tissue.meanfield``) uses the same
-#: names as its parameters, and the kernels index the vector by name: ``rates[R.th_act]``.
-RATE_NAMES = (
-    "th_act", "th_deact", "th_prolif", "th_exh", "th_death", "exh_death", "treg_act", "treg_deact",
-    "treg_prolif", "treg_death", "b_act", "b_prolif", "b_to_pc", "b_death", "pc_death", "mac_act",
-    "mac_deact", "mac_death", "dc_lic", "dc_emig", "dc_death", "K_sup", "K_IL2", "K_IL2_treg",
-    "K_IL10", "K_IFN", "K_TNF", "K_IL6", "K_chem", "contact", "tnf_dmg", "K_tnf_dmg", "ab_dmg",
-    "K_ab", "repair", "clear", "regen", "h_damaged", "ab_sys", "ab_pc", "ab_clear", "upt_treg",
-    "upt_eff", "K_IL17", "capacity",
-)
-R = IntEnum("R", [(name, i) for i, name in enumerate(RATE_NAMES)])
-N_RATES = len(RATE_NAMES)
 
 
 @njit(cache=True)

@@ -19,7 +19,6 @@ from .build import scenario_events, scenario_model
 from .scenario_result import ScenarioResult
 from .schema import Scenario
 from .strategy import run_strategy
-from .tissue_run import run_tissue_scenario
 
 
 def run(scenario: Scenario, *, seed: int | None = None,
@@ -47,6 +46,8 @@ def run(scenario: Scenario, *, seed: int | None = None,
     say(f"simulating {t[-1] - t[0]:g} {unit} ({t.size} output times, "
         f"{scenario.solver['method'] if scenario.model_kind == 'ode' else scenario.model_kind})")
     if scenario.model_kind != "ode":
+        from .tissue_run import run_tissue_scenario  # here: the tissue's kernels import Numba
+
         return run_tissue_scenario(scenario, model, seed=seed, say=say)
     t_sim = time.perf_counter()
     decisions, flare = [], None

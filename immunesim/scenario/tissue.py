@@ -32,6 +32,10 @@ from ..tissue.params import DEFAULT_DENSITY, DEFAULT_INFLUX
 from ..units import UnitProblem, to_unit
 from ..validation import check_keys, clip
 
+#: summary.csv columns of an abm run
+ABM_READOUTS = ("health_mean", "damaged_fraction", "dead_fraction", "Th1_active", "Th17_active",
+                "Treg", "B", "Plasma", "Mac_active", "TNF_mean", "IL6_mean", "IL2_mean")
+
 MODELS = ("ode", "abm", "hybrid")
 TISSUE_KEYS = ("shape", "dx", "dt", "density", "influx", "parameters", "speeds", "diffusion",
                "focus", "focus_health", "vessel_fraction", "recruit_max", "exchange_every",

@@ -13,11 +13,8 @@ from ..tissue.hybrid import run_hybrid
 from ..tissue.run import run_tissue
 from .build import scenario_events
 from .scenario_result import ScenarioResult
-from .tissue import tissue_config
+from .tissue import ABM_READOUTS, tissue_config
 
-#: summary.csv columns of an abm run
-ABM_READOUTS = ("health_mean", "damaged_fraction", "dead_fraction", "Th1_active", "Th17_active",
-                "Treg", "B", "Plasma", "Mac_active", "TNF_mean", "IL6_mean", "IL2_mean")
 
 
 def run_tissue_scenario(scenario, model, *, seed: int, say) -> ScenarioResult:

@@ -14,7 +14,7 @@ so the comparison uses dense populations.
 
 from __future__ import annotations
 
-from ..kernels import tissue_agents as K
+from ..kernels import tissue_layout as K
 from ..model import Model, Parameter, Process, Rule, Species
 from . import params as P
 from .config import TissueConfig

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelError
-from ..kernels import tissue_agents as K
+from ..kernels import tissue_layout as K
 from ..validation import did_you_mean
 
 AVOGADRO = 6.02214076e23
