@@ -125,3 +125,19 @@ def test_a_damaged_extension_is_never_loaded_and_a_failed_build_falls_back_once(
     second = subprocess.run([sys.executable, "-c", code], env=env, cwd=HERE, capture_output=True,
                             text=True, check=True).stdout.split()
     assert second == ["True", "True", "True"]      # no retry, no warning: the JIT kernels
+
+
+def test_a_cache_that_cannot_be_written_falls_back_with_a_warning(tmp_path, monkeypatch):
+    """A read-only shared cache (simulated: every folder creation there refused) leaves the
+    run on the JIT kernels with a warning, never a traceback."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
+    entry = "solve_one_rodas5p_plain"
+    path = tmp_path / "x.so"
+    with pytest.warns(cache.AotUnavailableWarning, match="PermissionError"):
+        out = cache._aot_build(entry, "x", path, tmp_path / "x.sha256", tmp_path / "x.failed")
+    assert out is None and not path.exists()

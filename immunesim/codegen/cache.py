@@ -273,33 +273,39 @@ def _aot_load_or_build(entry: str):
 
 
 def _aot_build(entry: str, name: str, path: Path, digest_path: Path, failed: Path) -> bytes | None:
+    """Build the extension in a child process; its bytes, or None after a warning (and a
+    ``.failed`` note where the cache can be written: a read-only shared cache is not retried
+    in this process only)."""
     import subprocess
     import tempfile
 
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".aot_build_") as tmp:
-        cmd = [sys.executable, "-m", "immunesim.codegen.aot", entry, name, tmp]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=AOT_BUILD_TIMEOUT_S,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            reason = f"the build took more than {AOT_BUILD_TIMEOUT_S} s"
-        except OSError as exc:
-            reason = f"the build could not start ({exc})"
-        else:
-            built = Path(tmp) / f"{name}.so"
-            if proc.returncode == 0 and built.is_file():
-                data = built.read_bytes()
-                write_bytes_durably(path, data)
-                write_bytes_durably(digest_path,
-                                    f"{hashlib.sha256(data).hexdigest()}  {path.name}\n".encode())
-                fsync_dir(path.parent)
-                return data
-            reason = (proc.stderr or proc.stdout or f"exit status {proc.returncode}").strip()[-2000:]
-    write_bytes_durably(failed, (reason + "\n").encode())
+    try:
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".aot_build_") as tmp:
+            cmd = [sys.executable, "-m", "immunesim.codegen.aot", entry, name, tmp]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True,
+                                      timeout=AOT_BUILD_TIMEOUT_S, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                reason = f"the build took more than {AOT_BUILD_TIMEOUT_S} s"
+            else:
+                built = Path(tmp) / f"{name}.so"
+                if proc.returncode == 0 and built.is_file():
+                    data = built.read_bytes()
+                    write_bytes_durably(path, data)
+                    write_bytes_durably(digest_path,
+                                        f"{hashlib.sha256(data).hexdigest()}  {path.name}\n".encode())
+                    fsync_dir(path.parent)
+                    return data
+                reason = (proc.stderr or proc.stdout or f"exit status {proc.returncode}").strip()[-2000:]
+    except OSError as exc:        # the child could not start, or the cache cannot be written
+        reason = f"{type(exc).__name__}: {exc}"
+    with contextlib.suppress(OSError):
+        write_bytes_durably(failed, (reason + "\n").encode())
     warnings.warn(f"kernel cache: the ahead-of-time build of {entry} failed, so each new process "
                   f"initialises Numba to load the JIT-compiled kernels (~0.4 s more); why: "
-                  f"{reason.splitlines()[-1] if reason else 'unknown'} (full text in {failed}; "
-                  "delete it to try again)", AotUnavailableWarning, stacklevel=4)
+                  f"{reason.splitlines()[-1] if reason else 'unknown'} (full text in {failed}, "
+                  "where the cache can be written; delete it to try again)", AotUnavailableWarning,
+                  stacklevel=4)
     return None
 
 
@@ -310,7 +316,10 @@ def _load_extension(folder: Path, name: str, data: bytes) -> ModuleType:
     import importlib.machinery
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=f".load_{name}_", suffix=".so", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".load_{name}_", suffix=".so", dir=folder)
+    except OSError:               # a read-only shared cache: the user's temporary folder
+        fd, tmp = tempfile.mkstemp(prefix=f".load_{name}_", suffix=".so")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
