@@ -15,7 +15,7 @@ import pytest
 
 import immunesim as im
 from immunesim.scenario import ScenarioError, load_scenario, validate
-from immunesim.scenario.build import scenario_events, scenario_model
+from immunesim.scenario.build import scenario_events, scenario_model, solver_options
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -54,8 +54,10 @@ def test_every_scenario_runs_from_the_command_line(path, tmp_path):
         api = run_strategy(sc, scenario_model(sc))[0]
         assert (tmp_path / "decisions.csv").exists()
     else:
-        api = im.simulate(scenario_model(sc), np.asarray(sc.times), params=sc.parameters,
-                          y0=sc.initial or None, events=scenario_events(sc), **sc.solver)
+        model = scenario_model(sc)
+        api = im.simulate(model, np.asarray(sc.times), params=sc.parameters,
+                          y0=sc.initial or None, events=scenario_events(sc),
+                          **solver_options(sc, model))
     for v in ("Teff", "Dmg", "CRP"):
         np.testing.assert_allclose(r[v].values, api[v].values, rtol=1e-12)
     # summary.csv: the requested readouts at the summary times

@@ -1,5 +1,7 @@
 """Drugs acting on the disease model through their named targets (scenario therapies)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -296,3 +298,57 @@ def test_checkpoint_blockade_triggers_autoimmunity_more_often_and_sooner_in_comb
     assert combo < ipi < nivo
     # without the risk allele neither drug alone breaks tolerance within a year; the combination does
     assert _onset(0, [NIVO]) is None and _onset(0, [IPI]) is None and _onset(0, COMBO) is not None
+
+
+def _daily_baricitinib(solver=None):
+    sc = {"name": "pk-atol", "disease": "ra", "time": {"end": "200 d", "output_every": "1 d"},
+          "therapies": [{"drug": "baricitinib", "dose": "4 mg", "route": "oral", "every": "1 d",
+                         "start": "100 d"},
+                        {"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv",
+                         "infusion_hours": 1, "every": "4 w", "start": "100 d"}]}
+    if solver is not None:
+        sc["solver"] = solver
+    return validate(sc)
+
+
+def test_drug_amounts_are_integrated_to_pk_atol_without_changing_the_disease():
+    """``solver.pk_atol`` (default 1e-6 mg) is the drugs' amounts' absolute tolerance: an oral
+    drug's daily absorption transient no longer has to be followed down to 1e-9 mg (1 pg), which
+    cost a third of the steps of a daily regimen and changed no readout beyond the solver's own
+    error (README, "Scenario files")."""
+    from immunesim.scenario.build import solver_options
+
+    runs = {}
+    for pk in (None, 1e-9):
+        sc = _daily_baricitinib(None if pk is None else {"pk_atol": pk})
+        model = scenario_model(sc)
+        opts = solver_options(sc, model)
+        runs[pk] = im.simulate(model, np.asarray(sc.times), events=scenario_events(sc), **opts)
+        atol = np.asarray(opts["atol"])
+        names = model.species_names
+        pk_rows = [i for i, n in enumerate(names)
+                   if n.split("_")[0] in ("baricitinib", "tocilizumab")
+                   and n.split("_")[-1] in ("Depot", "Central", "Peripheral")]
+        assert len(pk_rows) == 5 and np.all(atol[pk_rows] == (1e-6 if pk is None else 1e-9))
+        assert np.all(np.delete(atol, pk_rows) == 1e-9)       # every other species: solver.atol
+    steps = {k: int(r.dataset["n_steps"]) for k, r in runs.items()}
+    assert steps[None] < 0.8 * steps[1e-9], steps
+    for v in ("DAS28_CRP", "CRP", "Dmg", "Treg", "baricitinib_C", "tocilizumab_C"):
+        a, b = runs[None][v].values, runs[1e-9][v].values
+        assert np.max(np.abs(a - b) / (np.abs(b) + 1e-6)) < 1e-5, v
+
+
+def test_pk_atol_is_checked_and_refused_where_there_are_no_library_drugs():
+    import yaml
+
+    from immunesim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"solver\.pk_atol: must be a number"):
+        _daily_baricitinib({"pk_atol": -1})
+    assert _daily_baricitinib({"pk_atol": 1e-8}).pk_atol == 1e-8
+    assert _daily_baricitinib().hash != _daily_baricitinib({"pk_atol": 1e-8}).hash
+    path = Path(__file__).parents[1] / "scenarios" / "sbml" / "crohns_il6_sgp130fc.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["solver"] = {**(data.get("solver") or {}), "pk_atol": 1e-6}
+    with pytest.raises(ScenarioError, match=r"solver\.pk_atol: applies to the library drugs"):
+        validate(data, base=path.parent)

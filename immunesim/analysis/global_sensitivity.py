@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..scenario.build import scenario_events, scenario_model
+from ..scenario.build import scenario_events, scenario_model, solver_options
 from ..scenario.sbml_source import patient_starts
 from ..scenario.schema import Scenario
 from ..simulate import simulate, simulate_batch
@@ -133,7 +133,7 @@ def run_sensitivity(scenario: Scenario, *, progress=None, say=None,
     names = list(spec["ranges"])
     bounds = [spec["ranges"][n] for n in names]
     outputs = [o["name"] for o in spec["outputs"]]
-    solver = dict(scenario.solver)
+    solver = solver_options(scenario, model)
     if spec["method"] == "local":
         return _local(scenario, model, events, t, names, bounds, outputs, solver, started)
     X = sample(spec)

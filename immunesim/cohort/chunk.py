@@ -25,7 +25,7 @@ import xarray as xr
 from ..drugs.regimen import regimen_events
 from ..events import Bolus, window_events
 from ..result import Result
-from ..scenario.build import scenario_model
+from ..scenario.build import scenario_model, solver_options
 from ..scenario.endpoints import ACR, CHALLENGE
 from ..scenario.population import BLOCK
 from ..scenario.sbml_source import dose_events, patient_starts
@@ -165,7 +165,7 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
     n_cand = P.shape[0]
     ok, reasons = candidate_ok(model, P)
     reasons = np.array(reasons, dtype=object)
-    solver = {**scenario.solver, "kernels": trial_kernels(scenario, model)}
+    solver = {**solver_options(scenario, model), "kernels": trial_kernels(scenario, model)}
     names = list(model.variable_names)
     n_sp = len(model.species)
     y0 = model.initial_vector(scenario.initial or None)

@@ -40,6 +40,7 @@ import re
 
 from ..errors import ModelError
 from .library import drug as _drug
+from .library import drug_names
 from .pk import pk_model
 
 #: mechanism kind -> hook name pattern (target = the mechanism's target)
@@ -50,6 +51,20 @@ HOOKS = {"ligand_neutralisation": "neut_{target}", "receptor_blockade": "block_{
          "cytokine_agonism": "agon_{target}_treg"}
 #: immunosuppression targets -> hook
 SUPPRESSION = {"cytokine_transcription": "supp_cytokine", "proliferation": "supp_prolif"}
+#: the PK species of a coupled drug that hold its amounts (mg; :mod:`.pk`)
+PK_AMOUNTS = ("Depot", "Central", "Peripheral")
+
+
+def pk_amount_species(names) -> list[int]:
+    """Indices, in a coupled model's species ``names``, of every library drug's amounts (its
+    ``<drug>_Depot``, ``_Central`` and ``_Peripheral``, in mg)."""
+    drugs = set(drug_names())
+    out = []
+    for i, name in enumerate(names):
+        head, _, tail = name.rpartition("_")
+        if tail in PK_AMOUNTS and head in drugs:
+            out.append(i)
+    return out
 
 
 def _rename(expr: str, names: dict) -> str:

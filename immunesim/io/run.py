@@ -119,7 +119,8 @@ def _manifest(res: ScenarioResult, outdir, written, started, scenario_file) -> d
     if sc.model_kind == "ode":
         if sc.sbml is not None:
             common.update(model_file=sc.sbml.path, time_unit=sc.time_unit)
-        return write_manifest(outdir, "run", model=res.model, solver=sc.solver,
+        return write_manifest(outdir, "run", model=res.model,
+                              solver={**sc.solver, "pk_atol": sc.pk_atol},
                               preset_chronic_state=res.chronic_state, decisions=res.decisions,
                               time_to_flare_days=res.time_to_flare_days, **common)
     # tissue runs record the model kind as `model` (as they always have)

@@ -4,8 +4,10 @@ their targets, and the engine events of its doses."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..diseases.build import disease_model_data
-from ..drugs.couple import couple
+from ..drugs.couple import couple, pk_amount_species
 from ..drugs.regimen import regimen_events
 from ..model import Model
 from ..model.loader import model_from_dict
@@ -35,3 +37,16 @@ def scenario_events(scenario: Scenario) -> list:
     if scenario.sbml is not None:
         return dose_events(sbml_model(scenario.sbml), scenario.therapies)
     return regimen_events(scenario.therapies, scenario.body_weight)
+
+
+def solver_options(scenario: Scenario, model: Model) -> dict:
+    """The options of :func:`immunesim.simulate` for ``scenario`` run on ``model`` (its
+    ``solver:`` block): ``atol`` per species where the model has coupled drugs, whose amounts
+    (mg) get ``solver.pk_atol`` (:attr:`Scenario.pk_atol`) and every other species ``atol``."""
+    opts = dict(scenario.solver)
+    idx = pk_amount_species(model.species_names) if scenario.sbml is None else []
+    if idx:       # (the solver block's atol is a number; one per species where already given)
+        atol = np.array(np.broadcast_to(np.asarray(opts["atol"], dtype=float), (len(model.species),)))
+        atol[idx] = float(scenario.pk_atol)
+        opts["atol"] = atol
+    return opts

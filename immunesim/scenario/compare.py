@@ -38,7 +38,7 @@ from ..diseases.build import preset
 from ..diseases.readouts import infection_course
 from ..events import Bolus
 from ..simulate import simulate
-from .build import scenario_events, scenario_model
+from .build import scenario_events, scenario_model, solver_options
 from .schema import Scenario, ScenarioError
 from .strategy import run_strategy
 
@@ -122,7 +122,7 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
             r, decisions, _ = run_strategy(sc, model)
         else:
             r = simulate(model, t, params=sc.parameters, y0=sc.initial or None, events=scenario_events(sc),
-                         on_failure="flag", **sc.solver)
+                         on_failure="flag", **solver_options(sc, model))
         if not r.ok:
             failures.append(f"arm '{arm}': {r.message}")
         y = np.asarray(r[outcome].values)
@@ -144,7 +144,8 @@ def compare(scenario: Scenario, *, progress: Callable[[str], None] | None = None
                 ch = run_strategy(sc, model, extra_events=[challenge])[0]
             else:
                 ch = simulate(model, t, params=sc.parameters, y0=sc.initial or None,
-                              events=[*scenario_events(sc), challenge], on_failure="flag", **sc.solver)
+                              events=[*scenario_events(sc), challenge], on_failure="flag",
+                              **solver_options(sc, model))
             after = t >= tc
             course = infection_course(t[after], ch["Pathogen"].values[after])
             row["infection_clearance_days"] = course["clearance_time"] - tc

@@ -15,7 +15,7 @@ from ..diseases.build import preset
 from ..diseases.readouts import chronic_check
 from ..diseases.readouts import counts as count_onsets
 from ..simulate import choose_tier, simulate
-from .build import scenario_events, scenario_model
+from .build import scenario_events, scenario_model, solver_options
 from .scenario_result import ScenarioResult
 from .schema import Scenario
 from .strategy import run_strategy
@@ -55,7 +55,8 @@ def run(scenario: Scenario, *, seed: int | None = None,
         result, decisions, flare = run_strategy(scenario, model, say)
     else:
         result = simulate(model, t, params=scenario.parameters, y0=scenario.initial or None,
-                          events=scenario_events(scenario), on_failure="flag", **scenario.solver)
+                          events=scenario_events(scenario), on_failure="flag",
+                          **solver_options(scenario, model))
     sim_wall = time.perf_counter() - t_sim
     say(f"  {result.message} in {sim_wall:.2f} s ({int(result.dataset['n_steps'])} steps)")
     counts, check = {}, ()

@@ -106,6 +106,7 @@ class Scenario:
     sbml: SBMLSource | None = None   # an SBML model in place of the disease preset
     sensitivity: dict | None = None  # immunesim sensitivity (scenario.sensitivity_spec)
     source: dict = field(default_factory=dict, repr=False)
+    pk_atol: float = sections.PK_ATOL_DEFAULT   # solver.pk_atol: the drugs' amounts (mg)
 
     @property
     def hash(self) -> str:
@@ -114,6 +115,8 @@ class Scenario:
             "disease", "seed", "covariates", "parameters", "initial", "times", "therapies",
             "solver", "variables", "readouts", "summary_times", "figures", "formats", "arms",
             "compare", "treat_to_target")}
+        if self.drugs() or self.arm_drugs():   # their results depend on it; others hash as before
+            content["solver"] = {**self.solver, "pk_atol": self.pk_atol}
         if self.model_kind != "ode":     # kept out otherwise: ODE scenario hashes unchanged
             content.update(model_kind=self.model_kind, tissue=self.tissue)
         if self.trial is not None:       # likewise: only trial scenarios hash these
@@ -193,6 +196,7 @@ def validate(data: Any, *, origin: str = "scenario", base: Path | None = None,
     arms = sections.arms(data.get("arms"), mdata, times, problems)
     compare = sections.compare(data.get("compare"), arms, mdata, problems)
     solver = sections.solver(data.get("solver"), problems)
+    pk_atol = solver.pop("pk_atol", sections.PK_ATOL_DEFAULT)
     outputs = mapping(data.get("outputs"), "outputs", problems)
     check_keys(outputs, sections.OUTPUT_KEYS, "outputs.", problems)
     strategy = sections.treat_to_target(data.get("treat_to_target"), mdata, times, problems)
@@ -227,7 +231,7 @@ def validate(data: Any, *, origin: str = "scenario", base: Path | None = None,
                     summary_times=summary_times, figures=figures, formats=formats,
                     description=description, arms=arms, compare=compare, treat_to_target=strategy,
                     model_kind=model_kind, tissue=tissue, population=population, trial=trial,
-                    sensitivity=sens, source=dict(data))
+                    sensitivity=sens, source=dict(data), pk_atol=pk_atol)
 
 
 #: how many scenario files a chain of ``population.from`` references may pass through
@@ -315,6 +319,9 @@ def _validate_sbml(data: Mapping, origin: str, base: Path | None, problems: list
         compare = sections.compare(data.get("compare"), arms, None, problems, names=names,
                                    unit=source.time_unit if source is not None else "1")
         solver = sections.solver(data.get("solver"), problems)
+        if solver.pop("pk_atol", None) is not None:
+            problems.append("solver.pk_atol: applies to the library drugs coupled to a disease "
+                            "preset; an SBML model's doses go into its own species (use atol)")
         outputs = mapping(data.get("outputs"), "outputs", problems)
         check_keys(outputs, sections.OUTPUT_KEYS, "outputs.", problems)
         raw_figures = outputs.get("figures", list(SBML_FIGURES))

@@ -31,8 +31,12 @@ from .trial_spec import validate_trial
 
 PATIENT_KEYS = ("covariates",)
 TIME_KEYS = ("end", "output_every", "times")
-SOLVER_KEYS = ("method", "rtol", "atol", "max_steps")
+SOLVER_KEYS = ("method", "rtol", "atol", "pk_atol", "max_steps")
 SOLVER_DEFAULTS = {"method": "rodas5p", "rtol": 1e-6, "atol": 1e-9, "max_steps": 100_000}
+#: ``solver.pk_atol``: the absolute tolerance (mg) of the coupled drugs' amounts, where
+#: ``atol`` is every other species' (README, "Scenario files": why 1 ng of a drug is enough);
+#: kept beside the solver options (``Scenario.pk_atol``), which stay those of ``simulate``
+PK_ATOL_DEFAULT = 1e-6
 OUTPUT_KEYS = ("variables", "readouts", "summary_times", "figures", "formats")
 FIGURES = ("cells", "cytokines", "tissue", "biomarkers")
 FORMATS = ("netcdf", "csv")
@@ -284,8 +288,8 @@ def compare(raw, arms: dict, mdata, problems: list, *, names=None, unit: str = "
 
 
 def solver(raw, problems: list) -> dict:
-    """``method`` (:data:`immunesim.solvers.METHODS`), ``rtol``, ``atol``, ``max_steps``, with
-    :data:`SOLVER_DEFAULTS` for what is not given."""
+    """``method`` (:data:`immunesim.solvers.METHODS`), ``rtol``, ``atol``, ``pk_atol``,
+    ``max_steps``, with :data:`SOLVER_DEFAULTS` for what is not given."""
     section = mapping(raw, "solver", problems)
     check_keys(section, SOLVER_KEYS, "solver.", problems)
     out = dict(SOLVER_DEFAULTS)
@@ -294,7 +298,7 @@ def solver(raw, problems: list) -> dict:
             problems.append(f"solver.method: {clip(section['method'])} is not allowed; one of {', '.join(METHODS)}")
         else:
             out["method"] = section["method"]
-    for key in ("rtol", "atol"):
+    for key in ("rtol", "atol", "pk_atol"):
         if key in section:
             problem = check_tolerance(key, section[key])
             if problem:

@@ -40,6 +40,7 @@ from ..events import window_events
 from ..result import Result
 from ..simulate import simulate
 from ..units import to_unit
+from .build import solver_options
 
 
 def _holds(cond, t, values, now) -> tuple[bool, float]:
@@ -93,7 +94,8 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
     for a, b in zip(bounds[:-1], bounds[1:]):
         seg_t = grid[(grid >= a) & (grid <= b)]
         r = simulate(model, seg_t, params=scenario.parameters, y0=y0,
-                     events=segment_events(a, b), on_failure="flag", **scenario.solver)
+                     events=segment_events(a, b), on_failure="flag",
+                     **solver_options(scenario, model))
         pieces.append(r)
         if not r.ok:
             break

@@ -11,7 +11,7 @@ import numpy as np
 from ..result import Result
 from ..tissue.hybrid import run_hybrid
 from ..tissue.run import run_tissue
-from .build import scenario_events
+from .build import scenario_events, solver_options
 from .scenario_result import ScenarioResult
 from .tissue import ABM_READOUTS, tissue_config
 
@@ -35,7 +35,8 @@ def run_tissue_scenario(scenario, model, *, seed: int, say) -> ScenarioResult:
         readouts = [r for r in ABM_READOUTS if r in result.variables]
     else:
         result = run_hybrid(model, t, config, opts["exchange_every"], events=scenario_events(scenario),
-                            params=scenario.parameters, y0=scenario.initial, solver=scenario.solver,
+                            params=scenario.parameters, y0=scenario.initial,
+                            solver=solver_options(scenario, model),
                             say=say, snapshot_every=opts["snapshot_every"], field=opts["field"])
         readouts = list(scenario.readouts) + [f"tissue_{r}" for r in ABM_READOUTS[:4]]
         readouts = [r for r in readouts if r in result.variables]
