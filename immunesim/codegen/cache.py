@@ -22,6 +22,7 @@ structure, the generator, the templates and the Numba and Python versions.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
@@ -105,6 +106,7 @@ def _verified(path: Path, digest_path: Path) -> bytes | None:
     return None
 
 
+@functools.cache
 def _checked_cache_class():
     """Numba's function cache, with a damaged index or data file read as a miss (defined when
     a kernel module is first loaded: Numba is imported only by a process that needs it)."""
@@ -125,15 +127,10 @@ def _checked_cache_class():
     return FunctionCache, _CheckedCache
 
 
-_CHECKED: list = []
-
-
 def _guard_numba_caches(mod: ModuleType) -> None:
     from numba.core.registry import CPUDispatcher
 
-    if not _CHECKED:
-        _CHECKED.extend(_checked_cache_class())
-    plain, checked = _CHECKED
+    plain, checked = _checked_cache_class()
     for value in vars(mod).values():
         cache = getattr(value, "_cache", None) if isinstance(value, CPUDispatcher) else None
         if type(cache) is plain:

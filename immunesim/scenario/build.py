@@ -45,7 +45,8 @@ def solver_options(scenario: Scenario, model: Model) -> dict:
     (mg) get ``solver.pk_atol`` (:attr:`Scenario.pk_atol`) and every other species ``atol``."""
     opts = dict(scenario.solver)
     idx = pk_amount_species(model.species_names) if scenario.sbml is None else []
-    if idx:       # (the solver block's atol is a number; one per species where already given)
+    if idx:     # atol is the solver block's number, or already per species where a trial's
+        #         treat-to-target arm passes these options back in (cohort.chunk)
         atol = np.array(np.broadcast_to(np.asarray(opts["atol"], dtype=float), (len(model.species),)))
         atol[idx] = float(scenario.pk_atol)
         opts["atol"] = atol

@@ -16,7 +16,6 @@ from .scenario_result import ScenarioResult
 from .tissue import ABM_READOUTS, tissue_config
 
 
-
 def run_tissue_scenario(scenario, model, *, seed: int, say) -> ScenarioResult:
     """The tissue patch alone (``abm``) or coupled to the ODE ``model`` (``hybrid``)."""
     opts = scenario.tissue
