@@ -13,8 +13,14 @@ so it holds the generic kernels and no model's own kernels, and runs in a new pr
 - ``first_result_s_new_drug``: the RA scenario with a drug combination (tocilizumab +
   baricitinib), on a cache where the RA scenario already ran;
 - ``warm_start_s``: the small model again on its own (cached) cache;
-- ``roadrunner_first_result_s``: the small model exported to SBML, loaded and simulated by
-  libRoadRunner in a new process (when the ``bench`` extra is installed);
+- ``roadrunner_first_result_s``: the small model exported to SBML with its model file's dosing
+  regimen (27 doses, one SBML event), loaded and simulated by libRoadRunner in a new process
+  over the same 365 days at the same daily points and tolerances (rtol 1e-6, atol 1e-9), its
+  trajectories saved (when the ``bench`` extra is installed); ``roadrunner_max_rel_diff`` is
+  the largest relative difference of its trajectories from immunesim's ``results.nc``, so the
+  two first results are of the same run;
+- ``roadrunner_first_result_s_undosed_100d``: libRoadRunner as this benchmark first measured
+  it (no doses, 100 days at 101 points), kept for comparison with earlier numbers;
 - ``ratio_first_result_vs_roadrunner``: immunesim's small-model time over libRoadRunner's;
 - ``cohort_sims_per_s_ratio``: a 512-patient RA cohort's throughput with ``kernels="auto"``
   over its throughput with the specialised kernels forced, in one process (auto picks the
@@ -76,15 +82,59 @@ def roadrunner_available() -> bool:
     return True
 
 
-def roadrunner_first_result(work: Path) -> float:
-    sbml = work / "small.xml"
-    subprocess.run([sys.executable, "-m", "immunesim.cli", "sbml", str(SMALL)], check=True,
-                   stdout=sbml.open("w"))
-    code = ("import roadrunner, sys; r = roadrunner.RoadRunner(sys.argv[1]); "
-            "r.simulate(0, 100, 101)")
+#: libRoadRunner's tolerances: immunesim's defaults (rtol 1e-6, atol 1e-9), as the CLI runs
+RR_RTOL, RR_ATOL = 1e-6, 1e-9
+
+
+def small_sbml(work: Path, doses: bool) -> Path:
+    """The small model as SBML: with its model file's dosing regimen (27 doses of 40 mg every 14
+    days, exported as an SBML event) where ``doses``, else as ``immunesim sbml`` prints it."""
+    import immunesim as im
+    from immunesim.io.sbml import to_sbml
+    from immunesim.safe_yaml import read_yaml
+
+    model = im.load_model(SMALL)
+    regimens = read_yaml(SMALL)["simulation"]["doses"] if doses else ()
+    path = work / ("small_dosed.xml" if doses else "small.xml")
+    path.write_text(to_sbml(model, doses=regimens))
+    return path
+
+
+def roadrunner_first_result(sbml: Path, t_end: float, out: Path) -> float:
+    """libRoadRunner in a new process: load ``sbml``, simulate 0..t_end at daily points with
+    immunesim's default tolerances, save the trajectories (``np.save``; immunesim's first result
+    writes its files too)."""
+    points = int(t_end) + 1
+    code = ("import sys, numpy as np, roadrunner; r = roadrunner.RoadRunner(sys.argv[1]); "
+            f"r.integrator.relative_tolerance = {RR_RTOL}; "
+            f"r.integrator.absolute_tolerance = {RR_ATOL}; "
+            "r.timeCourseSelections = ['time'] + sys.argv[3].split(','); "
+            f"np.save(sys.argv[2], r.simulate(0, {t_end}, {points}))")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(sbml)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", code, str(sbml), str(out), ",".join(small_species())],
+                   check=True, capture_output=True)
     return time.perf_counter() - t0
+
+
+def small_species() -> list[str]:
+    from immunesim.safe_yaml import read_yaml
+
+    return [s["name"] for s in read_yaml(SMALL)["species"]]
+
+
+def roadrunner_agreement(rr_npy: Path, nc: Path) -> float:
+    """Largest relative difference between libRoadRunner's trajectories and immunesim's
+    ``results.nc`` (every species at every day, relative to max(|y|, 1e-6 x the species'
+    largest value)): the two first results are of the same dosed run."""
+    import numpy as np
+    import xarray as xr
+
+    ids = small_species()
+    rr = np.load(rr_npy)[:, 1:]
+    with xr.open_dataset(nc, engine="h5netcdf") as ds:
+        ours = ds["y"].sel(variable=ids).values
+    scale = np.maximum(np.abs(ours), 1e-6 * np.abs(ours).max(axis=0))
+    return float(np.max(np.abs(rr - ours) / np.where(scale > 0, scale, 1.0)))
 
 
 def cohort_ratio() -> float:
@@ -155,8 +205,16 @@ def main(argv=None) -> int:
         run_combo = [py, "-m", "immunesim.cli", "run", str(combo), "-o", str(work / "o4")]
         out["first_result_s_new_drug"], samples["first_result_s_new_drug"] = median_of(
             args.repeats, lambda k: run(run_combo, work / f"ra{k}", ROOT))   # RA already ran there
-        rr, samples["roadrunner_first_result_s"] = median_of(
-            args.repeats, lambda k: roadrunner_first_result(work)) if roadrunner_available() else (None, [])
+        rr = None
+        if roadrunner_available():
+            dosed, undosed = small_sbml(work, doses=True), small_sbml(work, doses=False)
+            rr, samples["roadrunner_first_result_s"] = median_of(
+                args.repeats, lambda k: roadrunner_first_result(dosed, 365, work / "rr.npy"))
+            out["roadrunner_max_rel_diff"] = roadrunner_agreement(
+                work / "rr.npy", work / "o1" / "results.nc")
+            (out["roadrunner_first_result_s_undosed_100d"],
+             samples["roadrunner_first_result_s_undosed_100d"]) = median_of(
+                args.repeats, lambda k: roadrunner_first_result(undosed, 100, work / "rr0.npy"))
         out["roadrunner_first_result_s"] = rr
         out["ratio_first_result_vs_roadrunner"] = (out["first_result_s_small"] / rr) if rr else None
     out["cohort_sims_per_s_ratio"] = cohort_ratio()
