@@ -13,13 +13,13 @@ attrs            model name and hashes, method, tolerances, package versions
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import sys
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
-from xarray.backends import H5NetCDFStore
-from xarray.backends.locks import HDF5_LOCK
 
 from .errors import SimulationError
 from .durable import atomic_path
@@ -75,15 +75,28 @@ def _defer_array_library_probes() -> None:
             cache.setdefault(name, _WhenImported(real, name, module))
 
 
-_defer_array_library_probes()
+@functools.cache
+def import_xarray():
+    """xarray, with its array-library probes deferred (:class:`_WhenImported`). Every immunesim
+    module that builds xarray objects gets xarray from here, so the deferral is in place before
+    its first object; :mod:`immunesim.simulate` and :class:`Result` import it only when a
+    result's dataset is first asked for (see :class:`ResultData`)."""
+    import xarray
+
+    _defer_array_library_probes()
+    return xarray
 
 
-def dump_netcdf(dataset: xr.Dataset, path) -> None:
+def dump_netcdf(dataset, path) -> None:
     """Write ``dataset`` as NetCDF4 (h5netcdf) at exactly ``path`` (see :func:`write_netcdf`).
 
     Through xarray's public store interface rather than ``Dataset.to_netcdf``: the latter asks
     Dask for its active scheduler before every write, which imports ``dask.distributed`` (0.6 s)
     even for in-memory data. Data held in Dask arrays still goes through ``to_netcdf``."""
+    from xarray.backends import H5NetCDFStore
+    from xarray.backends.locks import HDF5_LOCK
+
+    import_xarray()
     if any(v.chunks is not None for v in dataset.variables.values()):
         dataset.to_netcdf(path, engine="h5netcdf")
         return
@@ -96,7 +109,7 @@ def dump_netcdf(dataset: xr.Dataset, path) -> None:
         store.close()
 
 
-def write_netcdf(dataset: xr.Dataset, path) -> Path:
+def write_netcdf(dataset, path) -> Path:
     """Write ``dataset`` as NetCDF4 (h5netcdf) at ``path``, atomically: a failed write leaves no
     partial file."""
     path = Path(path)
@@ -105,29 +118,123 @@ def write_netcdf(dataset: xr.Dataset, path) -> Path:
     return path
 
 
-class Result:
-    """A simulation result backed by :attr:`dataset` (an ``xarray.Dataset``)."""
+class ResultData:
+    """A simulation's arrays, labels and attributes in the layout above, before xarray is
+    involved.
 
-    def __init__(self, dataset: xr.Dataset):
-        self.dataset = dataset
+    ``data`` and ``coords`` map each name to ``(dims, values, attrs)``, ``attrs`` are the
+    dataset's. :meth:`to_dataset` builds the ``xarray.Dataset``; :meth:`write_netcdf` writes the
+    file that ``Dataset.to_netcdf`` would write from it, with h5netcdf directly.
+
+    Why: importing xarray and pandas (their first use imports Dask where it is installed) is
+    0.35-0.45 s of a new process here, about half of a small model's first result with the
+    command line (``immunesim simulate``), which needs neither to write its files. A
+    :class:`Result` keeps this until its dataset is first asked for. The file is the same as
+    xarray's: ``tests/test_events_batch.py`` reads both back and compares them, and compares
+    their HDF5 attributes variable by variable."""
+
+    def __init__(self, data: dict, coords: dict, attrs: dict):
+        self.data, self.coords, self.attrs = data, coords, attrs
+
+    def values(self, name: str) -> np.ndarray:
+        return (self.data.get(name) or self.coords[name])[1]
+
+    def sizes(self) -> dict:
+        out = {}
+        for dims, values, _ in (*self.data.values(), *self.coords.values()):
+            out.update(zip(dims, np.shape(values)))
+        return out
+
+    def plain(self) -> bool:
+        """Every array is of numbers or text (what :meth:`write_netcdf` writes as xarray does;
+        anything else, e.g. patient ids of Python objects, is written through xarray)."""
+        return all(np.asarray(v).dtype.kind in "fiuU"
+                   for _, v, _ in (*self.data.values(), *self.coords.values()))
+
+    def to_dataset(self):
+        xr = import_xarray()
+        return xr.Dataset({k: (d, v, a) for k, (d, v, a) in self.data.items()},
+                          coords={k: (d, v, a) for k, (d, v, a) in self.coords.items()},
+                          attrs=self.attrs)
+
+    def write_netcdf(self, path) -> None:
+        """Write NetCDF4 at exactly ``path``, as xarray's h5netcdf backend does for this layout:
+        the dimensions in order of first use, a ``_FillValue`` of NaN on floating-point
+        variables, strings as variable-length UTF-8, and each data variable's ``coordinates``
+        attribute naming (sorted) the coordinates that are not dimensions and whose dimensions
+        it has."""
+        import h5netcdf
+        import h5py
+
+        aux = [k for k, (d, _, _) in self.coords.items() if d != (k,)]
+        with h5netcdf.File(str(path), "w") as f:
+            f.dimensions = self.sizes()
+            for k, v in self.attrs.items():
+                f.attrs[k] = v
+            for name, (dims, values, attrs) in (*self.data.items(), *self.coords.items()):
+                values = np.asarray(values)
+                attrs = dict(attrs)
+                if name in self.data:
+                    linked = sorted(c for c in aux if set(self.coords[c][0]) <= set(dims))
+                    if linked:
+                        attrs["coordinates"] = " ".join(linked)
+                if values.dtype.kind == "U":
+                    dtype, values = h5py.string_dtype("utf-8"), values.astype(object)
+                    fill = None
+                else:
+                    dtype = values.dtype
+                    fill = np.nan if dtype.kind == "f" else None
+                var = f.create_variable(name, dims, dtype=dtype, fillvalue=fill)
+                for k, v in attrs.items():
+                    var.attrs[k] = v
+                var[...] = values
+
+
+class Result:
+    """A simulation result backed by :attr:`dataset` (an ``xarray.Dataset``), built on first use
+    from a :class:`ResultData` where the result was made from one."""
+
+    def __init__(self, dataset=None, *, data: ResultData | None = None):
+        if (dataset is None) == (data is None):
+            raise TypeError("Result takes a dataset or data=ResultData, one of them")
+        self._dataset, self._data = dataset, data
+
+    @property
+    def dataset(self):
+        if self._dataset is None:
+            self._dataset = self._data.to_dataset()
+        return self._dataset
+
+    def _values(self, name: str) -> np.ndarray:
+        if self._dataset is None:
+            return np.asarray(self._data.values(name))
+        return self._dataset[name].values
 
     # -- access ---------------------------------------------------------------
     @property
     def batched(self) -> bool:
+        if self._dataset is None:
+            return "patient" in self._data.sizes()
         return "patient" in self.dataset.dims
 
     @property
     def time(self) -> np.ndarray:
-        return self.dataset["time"].values
+        return self._values("time")
 
     @property
     def variables(self) -> list[str]:
-        return [str(v) for v in self.dataset["variable"].values]
+        return [str(v) for v in self._values("variable")]
 
     def units(self) -> dict[str, str]:
-        return dict(zip(self.variables, (str(u) for u in self.dataset["unit"].values)))
+        return dict(zip(self.variables, (str(u) for u in self._values("unit"))))
 
-    def __getitem__(self, name: str) -> xr.DataArray:
+    @property
+    def n_steps(self):
+        """Steps taken (an array per patient for a batch)."""
+        n = self._values("n_steps")
+        return n if self.batched else int(n)
+
+    def __getitem__(self, name: str):
         if name not in self.variables:
             close = closest(name, self.variables)
             hint = f"; did you mean '{close}'?" if close else ""
@@ -137,7 +244,7 @@ class Result:
         return da.rename(name)
 
     @property
-    def sensitivities(self) -> xr.DataArray:
+    def sensitivities(self):
         """The forward sensitivities ``d variable / d direction`` of a run made with
         ``sensitivities=[...]``: dims ``([patient,] time, variable, direction)``, coordinate
         ``direction_kind`` (``"parameter"``, or ``"initial"`` for a species' initial value)."""
@@ -148,17 +255,18 @@ class Result:
 
     @property
     def status(self):
-        return self.dataset["status"].values if self.batched else int(self.dataset["status"])
+        s = self._values("status")
+        return s if self.batched else int(s)
 
     @property
     def message(self):
-        m = self.dataset["message"].values
+        m = self._values("message")
         return m.astype(str) if self.batched else str(m)
 
     @property
     def ok(self):
         """True (or a per-patient boolean array) where the run succeeded."""
-        return self.dataset["status"].values == 0 if self.batched else self.status == 0
+        return self._values("status") == 0 if self.batched else self.status == 0
 
     def successful(self) -> "Result":
         """Only the patients whose runs succeeded (for statistics over a cohort)."""
@@ -173,10 +281,10 @@ class Result:
                 first = int(bad[0])
                 raise SimulationError(
                     f"{bad.size} of {self.ok.size} patients failed; first: patient "
-                    f"{self.dataset['patient'].values[first]}: {self.message[first]}", self)
+                    f"{self._values('patient')[first]}: {self.message[first]}", self)
         elif not self.ok:
-            raise SimulationError(f"simulation of '{self.dataset.attrs.get('model')}' failed: "
-                                  f"{self.message}", self)
+            model = (self._data.attrs if self._dataset is None else self._dataset.attrs).get("model")
+            raise SimulationError(f"simulation of '{model}' failed: {self.message}", self)
         return self
 
     # -- conversion and files -----------------------------------------------
@@ -185,18 +293,45 @@ class Result:
         df = self.dataset["y"].to_series().unstack("variable")
         return df[self.variables]
 
+    def to_csv(self) -> str:
+        """:meth:`to_dataframe` as CSV text, as ``to_dataframe().to_csv()`` writes it. A single
+        run's table is written without pandas (``csv`` with pandas' defaults: each number as
+        NumPy prints it, NaN as an empty field, minimal quoting, ``\\n`` line ends); a batch
+        goes through pandas."""
+        if self.batched:
+            return self.to_dataframe().to_csv()
+        y = self._values("y")
+        cells = np.concatenate([self.time[:, None], y], axis=1)
+        text = cells.astype(str)
+        text[np.isnan(cells)] = ""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["time", *self.variables])
+        writer.writerows(text.tolist())
+        return buf.getvalue()
+
     def save(self, path) -> Path:
         """Write NetCDF4 (h5netcdf) atomically: a failed write leaves no partial file."""
+        if self._dataset is None and self._data.plain():
+            path = Path(path)
+            with atomic_path(path) as tmp:
+                self._data.write_netcdf(tmp)
+            return path
         return write_netcdf(self.dataset, path)
 
     @classmethod
     def load(cls, path) -> "Result":
+        xr = import_xarray()
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             return cls(ds.load())
 
     def __repr__(self):
-        a = self.dataset.attrs
-        shape = " x ".join(f"{k}={v}" for k, v in self.dataset["y"].sizes.items())
+        if self._dataset is None:
+            a, dims = self._data.attrs, self._data.data["y"][0]
+            shape = " x ".join(f"{k}={self._data.sizes()[k]}" for k in dims)
+        else:
+            a = self.dataset.attrs
+            shape = " x ".join(f"{k}={v}" for k, v in self.dataset["y"].sizes.items())
         if self.batched:
             state = f"{int(self.ok.sum())}/{self.ok.size} ok"
         else:

@@ -7,7 +7,6 @@ import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
-import xarray as xr
 
 from .codegen import kernels_cached, load_aot_solver, load_generic, load_kernels
 from .codegen.tape import packed_tape
@@ -17,7 +16,7 @@ from .kernels.constants import N_STATS
 from .model.model import Model
 from .model.sensitivity import SensitivityLayout, check_directions, sensitivity_model
 from .provenance import version_attrs
-from .result import Result
+from .result import Result, ResultData
 from .solvers import SolverOptions
 from .solvers.buffers import empty_output
 from .status import STAT_FIELDS, describe
@@ -87,8 +86,8 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
                  float(opts.first_step or 0.0),
                  float(opts.max_step or np.inf), int(opts.max_steps), out, stats)
     out, sens = _split(model, run, layout, out)
-    result = Result(_dataset(model, opts, t0, t_out, out, np.array(code), stats, p, None,
-                             _tier_name(tail), run.species_names, layout, sens))
+    result = Result(data=_result_data(model, opts, t0, t_out, out, np.array(code), stats, p,
+                                      None, _tier_name(tail), run.species_names, layout, sens))
     return result.raise_for_status() if on_failure == "raise" else result
 
 
@@ -167,8 +166,8 @@ def simulate_batch(model: Model, params=None, t_eval=None, *, t_span=None,
     ids = np.arange(n) if patient_ids is None else np.asarray(patient_ids)
     if ids.shape != (n,):
         raise ModelError(f"patient_ids must have one id per patient ({n}), got shape {ids.shape}")
-    result = Result(_dataset(model, opts, t0, t_out, out, codes, stats, P, ids, _tier_name(tail),
-                             run.species_names, layout, sens))
+    result = Result(data=_result_data(model, opts, t0, t_out, out, codes, stats, P, ids,
+                                      _tier_name(tail), run.species_names, layout, sens))
     n_bad = int((codes != 0).sum())
     if n_bad and on_failure == "flag":
         first = int(np.flatnonzero(codes)[0])
@@ -387,8 +386,8 @@ def _tier_name(tail) -> str:
     return "specialised" if tail is None else "generic"
 
 
-def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids, tier, species_names=None,
-             layout=None, sens=None) -> xr.Dataset:
+def _result_data(model, opts, t0, t_out, out, codes, stats, P, ids, tier, species_names=None,
+                 layout=None, sens=None) -> ResultData:
     batched = ids is not None
     species_names = model.species_names if species_names is None else species_names
     lead = ("patient",) if batched else ()
@@ -397,29 +396,29 @@ def _dataset(model, opts, t0, t_out, out, codes, stats, P, ids, tier, species_na
                                                   species_names, opts.max_steps),
                             otypes=[object])(codes, np.arange(codes.size).reshape(codes.shape))
     data = {
-        "y": (lead + ("time", "variable"), out),
-        "status": (lead, codes.astype(np.int64)),
-        "message": (lead, messages.astype(str)),
-        "parameters": (lead + ("parameter",), P),
+        "y": (lead + ("time", "variable"), out, {}),
+        "status": (lead, codes.astype(np.int64), {}),
+        "message": (lead, messages.astype(str), {}),
+        "parameters": (lead + ("parameter",), P, {}),
     }
     for name, slot in STAT_FIELDS.items():
-        data[name] = (lead, stats[..., slot].astype(np.int64))
-    coords = {"time": ("time", t_out, {"units": model.time_unit}),
-              "variable": list(model.variable_names),
-              "unit": ("variable", list(model.variable_units)),
-              "kind": ("variable", kinds),
-              "parameter": list(model.parameter_names),
-              "parameter_unit": ("parameter", [q.unit for q in model.parameters])}
+        data[name] = (lead, stats[..., slot].astype(np.int64), {})
+    coords = {"time": (("time",), t_out, {"units": model.time_unit}),
+              "variable": (("variable",), np.array(model.variable_names), {}),
+              "unit": (("variable",), np.array(model.variable_units), {}),
+              "kind": (("variable",), np.array(kinds), {}),
+              "parameter": (("parameter",), np.array(model.parameter_names), {}),
+              "parameter_unit": (("parameter",), np.array([q.unit for q in model.parameters]), {})}
     if batched:
-        coords["patient"] = ids
+        coords["patient"] = (("patient",), ids, {})
     if layout is not None:
-        data["sensitivity"] = (lead + ("time", "variable", "direction"), sens)
-        coords["direction"] = list(layout.directions)
-        coords["direction_kind"] = ("direction", list(layout.kinds))
+        data["sensitivity"] = (lead + ("time", "variable", "direction"), sens, {})
+        coords["direction"] = (("direction",), np.array(layout.directions), {})
+        coords["direction_kind"] = (("direction",), np.array(layout.kinds), {})
     atol = np.atleast_1d(np.asarray(opts.atol, dtype=float))
     attrs = {"model": model.name, "model_hash": model.hash,
              "structure_hash": model.structure_hash, "time_unit": model.time_unit,
              "t0": float(t0), "method": opts.method, "rtol": float(opts.rtol),
              "atol": atol if atol.size > 1 else float(atol[0]),
              "max_steps": int(opts.max_steps), "kernels": tier, **version_attrs()}
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    return ResultData(data, coords, attrs)

@@ -1,6 +1,7 @@
 """Dosing events against closed forms; batched runs; failures flagged; results on disk."""
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -133,6 +134,69 @@ def test_saving_a_result_imports_no_dask_arrays_and_writes_what_to_netcdf_writes
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=cwd,
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "False", "True", "True", "True", "True", "True"]
+
+
+def _h5_layout(path):
+    """Every HDF5 object's attributes (but the object references), dtype and shape."""
+    import h5py
+
+    out = {}
+    with h5py.File(path) as f:
+        f.visititems(lambda n, o: out.setdefault(n, (
+            sorted((k, str(v)) for k, v in o.attrs.items()
+                   if k not in ("DIMENSION_LIST", "REFERENCE_LIST")),
+            str(getattr(o, "dtype", "")), getattr(o, "shape", None))))
+        out["/"] = sorted((k, str(v)) for k, v in f.attrs.items())
+    return out
+
+
+def test_results_are_written_without_xarray_as_xarray_writes_them(antitnf, tmp_path):
+    """A result's file and CSV are written from its arrays (xarray and pandas never imported by
+    a single run's command); they are what xarray's writer and pandas write, for a single run,
+    a batch (patients numbered or named, one failed), sensitivities and a failed run with NaN."""
+    import xarray as xr
+
+    from immunesim.result import write_netcdf
+
+    t = np.arange(0.0, 60.0)
+    dose = im.doses(target="Depot", amount=40, every=14, count=4)
+    blow = one_species("a * X^2", params={"a": 1.0})
+    with pytest.warns(RuntimeWarning, match="failed"):
+        named = im.simulate_batch(blow, {"a": [0.1, 1.0]}, np.linspace(0, 1.5, 16),
+                                  patient_ids=["p-1", "p-2"])
+    cases = {
+        "single": im.simulate(antitnf, t, events=dose),
+        "batch": im.simulate_batch(antitnf, {"k_dmg": [0.1, 0.2, 0.3]}, t, events=dose),
+        "named_failed": named,
+        "sensitivities": im.simulate(antitnf, t, events=dose, sensitivities=["k_dmg", "TNF"]),
+        "failed": im.simulate(blow, np.linspace(0, 1.5, 16), on_failure="flag"),
+    }
+    for name, r in cases.items():
+        assert r._dataset is None             # nothing built yet: written from the arrays
+        ours = r.save(tmp_path / f"{name}_ours.nc")
+        text = r.to_csv()                     # a batch's through pandas
+        theirs = write_netcdf(r.dataset, tmp_path / f"{name}_xarray.nc")
+        assert _h5_layout(ours) == _h5_layout(theirs), name
+        a = xr.open_dataset(ours, engine="h5netcdf").load()
+        b = xr.open_dataset(theirs, engine="h5netcdf").load()
+        xr.testing.assert_identical(a, b)
+        xr.testing.assert_identical(a, r.dataset)
+        assert text == r.to_dataframe().to_csv(), name
+    assert not cases["failed"].ok and np.isnan(cases["failed"]["X"].values[-1])
+
+    model = Path(__file__).resolve().parents[1] / "scenarios/models/antitnf_cytokine.yaml"
+    code = ("import sys\nfrom immunesim.cli import main\n"
+            "code = main(['simulate', sys.argv[1], '-o', sys.argv[2]])\n"
+            "print(code, sorted(m for m in ('xarray', 'pandas', 'dask') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(model), str(tmp_path / "cli")],
+                         capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+    assert out == "0 []"
+    back = im.Result.load(tmp_path / "cli" / "results.nc")
+    again = im.simulate(antitnf, np.arange(0.0, 366.0),
+                        events=im.doses(target="Depot", amount=40, every=14, count=27))
+    # (to the tolerance: another worker may compile the model's specialised kernels in between)
+    np.testing.assert_allclose(back.dataset["y"].values, again.dataset["y"].values,
+                               rtol=1e-4, atol=1e-9)
 
 
 def test_second_process_compiles_nothing(pk, tmp_path):

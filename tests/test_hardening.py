@@ -132,7 +132,7 @@ def test_a_killed_simulate_leaves_no_manifest_beside_new_results(tmp_path, monke
 
     def killed(self):
         raise KeyboardInterrupt        # after results.nc was replaced
-    monkeypatch.setattr(im.Result, "to_dataframe", killed)
+    monkeypatch.setattr(im.Result, "to_csv", killed)
     assert _run(["simulate", model_file, "-o", out, "--t-end", "3"], capsys)[0] == 130
     assert im.Result.load(out / "results.nc").time[-1] == 3.0
     assert not (out / "manifest.json").exists()

@@ -8,10 +8,12 @@ paired) and listed with their reason; they are never averaged in.
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
 
 from . import stats
+from ..result import import_xarray
 from ..scenario.endpoints import CHALLENGE
+
+xr = import_xarray()
 
 
 def outcome(ds: xr.Dataset, key: str) -> np.ndarray:

@@ -20,11 +20,10 @@ Per chunk (``chunk`` candidates, a multiple of the population's 64-candidate blo
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
 
 from ..drugs.regimen import regimen_events
 from ..events import Bolus, window_events
-from ..result import Result
+from ..result import Result, import_xarray
 from ..scenario.build import scenario_model, solver_options
 from ..scenario.endpoints import ACR, CHALLENGE
 from ..scenario.population import BLOCK
@@ -33,6 +32,8 @@ from ..scenario.strategy import run_strategy
 from ..simulate import choose_tier, simulate_batch
 from . import clinical as clin_mod
 from .endpoints import challenge_outcome, evaluate
+
+xr = import_xarray()
 
 _MODELS: dict = {}
 CHALLENGE_DT = 1.0 / 24.0     # days: output spacing of challenge runs (clearance time resolution)

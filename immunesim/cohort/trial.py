@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import xarray as xr
 
 from ..durable import atomic_path, sha256_file, write_text_atomic
 from ..errors import TrialError
-from ..result import dump_netcdf
+from ..result import dump_netcdf, import_xarray
 from .chunk import run_chunk, trial_model
 from .dask_backend import DaskBackend
+
+xr = import_xarray()
 
 CHUNK_DIR = "trajectories"
 

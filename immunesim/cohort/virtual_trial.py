@@ -32,14 +32,16 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
+from ..result import import_xarray
 from . import analysis
 from .biomarkers import auc_table, personalised_rule
 from .calibrate import calibrate
 from .regimens import fronts
 from .stats import wilson
 from .trial import execute
+
+xr = import_xarray()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -132,8 +132,8 @@ def write_simulation(result, model, outdir, *, model_file, started, solver: dict
     """``immunesim simulate``'s files: ``results.nc``, ``trajectories.csv``, ``manifest.json``."""
     outdir = begin_outputs(outdir)
     result.save(outdir / "results.nc")
-    write_text_atomic(outdir / "trajectories.csv", result.to_dataframe().to_csv())
+    write_text_atomic(outdir / "trajectories.csv", result.to_csv())
     return write_manifest(outdir, "simulate", status=result.status, message=result.message,
                           outputs=["results.nc", "trajectories.csv"], started=started,
                           model=model, model_file=model_file,
-                          n_steps=int(result.dataset["n_steps"]), **solver)
+                          n_steps=result.n_steps, **solver)

@@ -31,12 +31,11 @@ import dataclasses
 from typing import Callable
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 
 from ..diseases.build import preset
 from ..diseases.readouts import infection_course
 from ..events import Bolus
+from ..result import import_xarray
 from ..simulate import simulate
 from .build import scenario_events, scenario_model, solver_options
 from .schema import Scenario, ScenarioError
@@ -59,12 +58,14 @@ class Comparison:
     title: str = ""
 
     @property
-    def arms(self) -> pd.DataFrame:
+    def arms(self):
         """The table, one row per arm (index ``arm``)."""
+        import pandas as pd    # here, not at import: a single run's command never needs it
+
         return pd.DataFrame(self.rows).set_index("arm")
 
     @property
-    def trajectories(self) -> xr.Dataset:
+    def trajectories(self):
         """The outcome readout, ``Dmg`` and ``Irr`` (disease presets) of every arm: dims
         ``arm x time``."""
         arms = list(self.curves)
@@ -72,7 +73,8 @@ class Comparison:
                  for k, name in enumerate((self.outcome, "Dmg", "Irr"))
                  if arms and self.curves[arms[0]][k] is not None}
         unit = self.scenario.time_unit
-        return xr.Dataset(stack, coords={"arm": arms, "time": ("time", self.times, {"units": unit})})
+        return import_xarray().Dataset(
+            stack, coords={"arm": arms, "time": ("time", self.times, {"units": unit})})
 
 
 def _describe(regimens) -> str:

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..drugs.regimen import Regimen, parse_dose, regimen_events
 from ..events import window_events
-from ..result import Result
+from ..result import Result, import_xarray
 from ..simulate import simulate
 from ..units import to_unit
 from .build import solver_options
@@ -130,10 +130,8 @@ def run_strategy(scenario, model, say=lambda m: None, extra_events=()):
     keep = np.concatenate([[True], np.diff(np.concatenate([p.time for p in pieces])) > 0])
     ds = pieces[-1].dataset.copy()
     ds = ds.drop_vars("y").drop_dims("time", errors="ignore")
-    import xarray as xr
-
-    y = xr.DataArray(ys[keep], dims=("time", "variable"),
-                     coords={"time": tt, "variable": pieces[0].dataset["variable"]})
+    y = import_xarray().DataArray(ys[keep], dims=("time", "variable"),
+                                  coords={"time": tt, "variable": pieces[0].dataset["variable"]})
     ds = ds.assign(y=y)
     for stat in ("n_steps", "n_accepted", "n_rejected", "n_rhs", "n_jac", "n_lu", "n_dense_lu",
                  "n_clipped"):

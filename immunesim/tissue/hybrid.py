@@ -11,15 +11,16 @@ from __future__ import annotations
 import time as _time
 
 import numpy as np
-import xarray as xr
 
 from ..events import window_events
-from ..result import Result
+from ..result import Result, import_xarray
 from ..simulate import simulate
 from . import params as P
 from .config import TissueConfig
 from .lattice import DRUG_HOOKS, Tissue, drug_vector
 from .run import INFLUX_FROM, UNITS, ProgressClock, snapshot, snapshot_vars
+
+xr = import_xarray()
 
 #: serum spill-over: share of the patch's excess TNF/IL-6 added to the serum species per exchange
 SPILL = 1e-4

@@ -27,12 +27,14 @@ import time as _time
 from typing import Callable
 
 import numpy as np
-import xarray as xr
 
 from ..kernels import tissue_agents as K
+from ..result import import_xarray
 from . import params as P
 from .config import TissueConfig
 from .lattice import Tissue, no_drug
+
+xr = import_xarray()
 
 UNITS = {**{k: "cells" for k in P.KINDS}, **{f"{k}_active": "cells" for k in P.KINDS},
          "Th_exhausted": "cells", "health_mean": "1", "damaged_fraction": "1",
