@@ -151,6 +151,20 @@ class ResultData:
         return all(np.asarray(v).dtype.kind in "fiuU"
                    for _, v, _ in (*self.data.values(), *self.coords.values()))
 
+    def select(self, variables) -> "ResultData":
+        """The same, with only ``variables`` (in that order) along the ``variable`` dimension
+        (as ``Dataset.sel(variable=...)``)."""
+        names = list(self.values("variable"))
+        idx = [names.index(v) for v in variables]
+
+        def cut(entry):
+            dims, values, attrs = entry
+            if "variable" not in dims:
+                return entry
+            return dims, np.take(np.asarray(values), idx, axis=dims.index("variable")), attrs
+        return ResultData({k: cut(e) for k, e in self.data.items()},
+                          {k: cut(e) for k, e in self.coords.items()}, dict(self.attrs))
+
     def to_dataset(self):
         xr = import_xarray()
         return xr.Dataset({k: (d, v, a) for k, (d, v, a) in self.data.items()},
@@ -195,6 +209,10 @@ class Result:
     from a :class:`ResultData` where the result was made from one."""
 
     def __init__(self, dataset=None, *, data: ResultData | None = None):
+        """From an ``xarray.Dataset`` in the layout above, from ``data`` (a
+        :class:`ResultData`), or from another :class:`Result` (sharing its contents)."""
+        if isinstance(dataset, Result):
+            dataset, data = dataset._dataset, dataset._data
         if (dataset is None) == (data is None):
             raise TypeError("Result takes a dataset or data=ResultData, one of them")
         self._dataset, self._data = dataset, data
@@ -227,6 +245,28 @@ class Result:
 
     def units(self) -> dict[str, str]:
         return dict(zip(self.variables, (str(u) for u in self._values("unit"))))
+
+    @property
+    def attrs(self) -> dict:
+        """The dataset's attributes (model, hashes, method, tolerances, versions, ...), which
+        may be updated in place."""
+        return self._data.attrs if self._dataset is None else self._dataset.attrs
+
+    def array(self, name: str) -> np.ndarray:
+        """Variable ``name``'s values as a NumPy array (``[patient,] time``), without building
+        the dataset."""
+        names = self.variables
+        if name not in names:
+            close = closest(name, names)
+            hint = f"; did you mean '{close}'?" if close else ""
+            raise KeyError(f"'{name}' is not a variable of this result{hint}")
+        return self._values("y")[..., names.index(name)]
+
+    def select(self, variables) -> "Result":
+        """A result with only ``variables``, in that order."""
+        if self._dataset is None:
+            return Result(data=self._data.select(variables))
+        return Result(self._dataset.sel(variable=list(variables)))
 
     @property
     def n_steps(self):
@@ -283,8 +323,8 @@ class Result:
                     f"{bad.size} of {self.ok.size} patients failed; first: patient "
                     f"{self._values('patient')[first]}: {self.message[first]}", self)
         elif not self.ok:
-            model = (self._data.attrs if self._dataset is None else self._dataset.attrs).get("model")
-            raise SimulationError(f"simulation of '{model}' failed: {self.message}", self)
+            raise SimulationError(f"simulation of '{self.attrs.get('model')}' failed: "
+                                  f"{self.message}", self)
         return self
 
     # -- conversion and files -----------------------------------------------

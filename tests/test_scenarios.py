@@ -92,6 +92,40 @@ def test_every_scenario_runs_from_the_command_line(path, tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))                       # no temporary files left
 
 
+def test_a_scenario_run_writes_its_files_without_xarray_as_xarray_would(tmp_path, monkeypatch):
+    """``immunesim run`` with kept variables and a CSV imports neither xarray nor pandas nor
+    Dask, and writes what xarray (``Dataset.sel`` then the NetCDF writer) and pandas write."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "scenarios" / "ra_adalimumab.yaml").read_text())
+    data["outputs"] = {"figures": [], "variables": ["Treg", "CRP", "Teff"],
+                       "formats": ["netcdf", "csv"]}
+    path = tmp_path / "sc.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("IMMUNESIM_KERNELS", "generic")     # one tier in both processes
+    code = ("import sys\nfrom immunesim.cli import main\n"
+            "code = main(['run', sys.argv[1], '-o', sys.argv[2], '-q'])\n"
+            "print(code, sorted(m for m in ('xarray', 'pandas', 'dask') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "out")],
+                         capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+    assert out == "0 []"
+
+    import xarray as xr
+
+    from immunesim.result import write_netcdf
+
+    res = im.run(load_scenario(path))
+    keep = list(dict.fromkeys(["Treg", "CRP", "Teff", *res.readouts]))
+    written = xr.open_dataset(tmp_path / "out" / "results.nc", engine="h5netcdf").load()
+    theirs = write_netcdf(res.dataset.sel(variable=keep), tmp_path / "xarray.nc")
+    expected = xr.open_dataset(theirs, engine="h5netcdf").load()
+    assert list(written["variable"].values) == keep
+    xr.testing.assert_identical(written, expected)
+    lazy = im.run(load_scenario(path)).select(keep)
+    assert lazy.to_csv() == res.dataset.sel(variable=keep)["y"].to_series().unstack(
+        "variable")[keep].to_csv()
+
+
 def test_overrides_with_units_are_converted_to_model_units():
     sc = validate({"disease": "crohns", "parameters": {"k_irr": "0.073 1/year", "d_TNF": "2 1/h"},
                    "initial": {"IL6": "0.01 ng/mL"}, "time": {"end": "6 weeks", "output_every": "12 h"}})

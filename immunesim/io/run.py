@@ -20,7 +20,6 @@ import numpy as np
 from ..diseases.build import preset
 from ..durable import write_text_atomic
 from ..plot.scenario import write_figures, write_trajectories
-from ..result import Result
 from ..plot.tissue import write_pictures, write_tissue_series
 from ..scenario.run import run
 from ..scenario.scenario_result import ScenarioResult
@@ -37,7 +36,7 @@ def summary_table(result, readouts, summary_times, counts: dict, time_column: st
     rows = [f"{time_column}," + ",".join(readouts)]
     for ts in summary_times:
         k = int(np.argmin(np.abs(t - ts)))
-        vals = [f"{int(counts[r][k])}" if r in counts else f"{float(result[r].values[k]):.6g}"
+        vals = [f"{int(counts[r][k])}" if r in counts else f"{float(result.array(r)[k]):.6g}"
                 for r in readouts]
         rows.append(f"{ts:g}," + ",".join(vals))
     return "\n".join(rows) + "\n"
@@ -72,13 +71,13 @@ def write_run(res: ScenarioResult, outdir, say=lambda m: None) -> list[Path]:
     saved = res
     if sc.model_kind == "ode" and sc.variables:
         keep = list(dict.fromkeys([*sc.variables, *[r for r in sc.readouts if r not in res.counts]]))
-        saved = Result(res.dataset.sel(variable=keep))
+        saved = res.select(keep)
     written = [saved.save(outdir / "results.nc")]   # always: the run's record
     summary = summary_table(res, res.readouts, sc.summary_times, res.counts,
                             "time_day" if sc.sbml is None else "time")
     if sc.model_kind == "ode":
         if "csv" in sc.formats:
-            write_text_atomic(outdir / "trajectories.csv", saved.to_dataframe().to_csv())
+            write_text_atomic(outdir / "trajectories.csv", saved.to_csv())
             written.append(outdir / "trajectories.csv")
         write_text_atomic(outdir / "summary.csv", summary)
         written.append(outdir / "summary.csv")
@@ -97,7 +96,7 @@ def write_run(res: ScenarioResult, outdir, say=lambda m: None) -> list[Path]:
     write_text_atomic(outdir / "summary.csv", summary)
     written.append(outdir / "summary.csv")
     if "csv" in sc.formats:
-        write_text_atomic(outdir / "trajectories.csv", res.to_dataframe().to_csv())
+        write_text_atomic(outdir / "trajectories.csv", res.to_csv())
         written.append(outdir / "trajectories.csv")
     kinds = res.dataset["kind"].values
     tissue_vars = [v for i, v in enumerate(res.variables)
@@ -114,7 +113,7 @@ def _manifest(res: ScenarioResult, outdir, written, started, scenario_file) -> d
     common = dict(status=int(res.status), message=str(res.message),
                   outputs=[p.name for p in written], started=started, seed=res.seed,
                   scenario=sc, scenario_file=scenario_file, model_kind=sc.model_kind,
-                  n_steps=int(res.dataset["n_steps"]),
+                  n_steps=int(res.n_steps),
                   simulation_wall_s=round(res.simulation_wall_s, 4))
     if sc.model_kind == "ode":
         if sc.sbml is not None:

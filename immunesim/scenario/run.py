@@ -58,19 +58,19 @@ def run(scenario: Scenario, *, seed: int | None = None,
                           events=scenario_events(scenario), on_failure="flag",
                           **solver_options(scenario, model))
     sim_wall = time.perf_counter() - t_sim
-    say(f"  {result.message} in {sim_wall:.2f} s ({int(result.dataset['n_steps'])} steps)")
+    say(f"  {result.message} in {sim_wall:.2f} s ({result.n_steps} steps)")
     counts, check = {}, ()
     if scenario.sbml is None:
         pr = preset(scenario.disease)
-        values = {v: np.asarray(result[v].values) for v in result.variables}
+        values = {v: result.array(v) for v in result.variables}
         counts = count_onsets(values, pr.get("counts"))
         values.update(counts)
         check = chronic_check(result.time, values, pr["chronic_state"])  # the preset's characteristic state
-    result.dataset.attrs.update(scenario=scenario.name, scenario_hash=scenario.hash, seed=seed,
-                                disease=scenario.disease)
+    result.attrs.update(scenario=scenario.name, scenario_hash=scenario.hash, seed=seed,
+                        disease=scenario.disease)
     if scenario.sbml is not None:
-        result.dataset.attrs.update(sbml_file=scenario.sbml.path, sbml_sha256=scenario.sbml.sha256)
-    return ScenarioResult(result.dataset, scenario=scenario, seed=seed, model=model,
+        result.attrs.update(sbml_file=scenario.sbml.path, sbml_sha256=scenario.sbml.sha256)
+    return ScenarioResult(result, scenario=scenario, seed=seed, model=model,
                           readouts=scenario.readouts, counts=counts, decisions=decisions,
                           time_to_flare_days=flare, chronic_state=check,
                           simulation_wall_s=sim_wall)

@@ -8,7 +8,7 @@ from ..result import Result
 class ScenarioResult(Result):
     """A scenario's run (:func:`immunesim.run`): a :class:`~immunesim.Result` holding every
     variable over the scenario's times, with the scenario's name, hash, seed and disease in
-    its attributes, and
+    its attributes (made from the run's dataset or its :class:`~immunesim.Result`), and
 
     - ``scenario``: the :class:`~immunesim.scenario.Scenario` that was run, with ``seed``;
     - ``model``: the ODE model (None for ``model: abm``);
