@@ -252,15 +252,18 @@ class Result:
         may be updated in place."""
         return self._data.attrs if self._dataset is None else self._dataset.attrs
 
-    def array(self, name: str) -> np.ndarray:
-        """Variable ``name``'s values as a NumPy array (``[patient,] time``), without building
-        the dataset."""
+    def _position(self, name: str) -> int:
         names = self.variables
         if name not in names:
             close = closest(name, names)
             hint = f"; did you mean '{close}'?" if close else ""
             raise KeyError(f"'{name}' is not a variable of this result{hint}")
-        return self._values("y")[..., names.index(name)]
+        return names.index(name)
+
+    def array(self, name: str) -> np.ndarray:
+        """Variable ``name``'s values as a NumPy array (``[patient,] time``), without building
+        the dataset."""
+        return self._values("y")[..., self._position(name)]
 
     def select(self, variables) -> "Result":
         """A result with only ``variables``, in that order."""
@@ -275,10 +278,7 @@ class Result:
         return n if self.batched else int(n)
 
     def __getitem__(self, name: str):
-        if name not in self.variables:
-            close = closest(name, self.variables)
-            hint = f"; did you mean '{close}'?" if close else ""
-            raise KeyError(f"'{name}' is not a variable of this result{hint}")
+        self._position(name)
         da = self.dataset["y"].sel(variable=name, drop=True)
         da.attrs["units"] = self.units()[name]
         return da.rename(name)
@@ -366,12 +366,9 @@ class Result:
             return cls(ds.load())
 
     def __repr__(self):
-        if self._dataset is None:
-            a, dims = self._data.attrs, self._data.data["y"][0]
-            shape = " x ".join(f"{k}={self._data.sizes()[k]}" for k in dims)
-        else:
-            a = self.dataset.attrs
-            shape = " x ".join(f"{k}={v}" for k, v in self.dataset["y"].sizes.items())
+        a = self.attrs
+        dims = self._data.data["y"][0] if self._dataset is None else self._dataset["y"].dims
+        shape = " x ".join(f"{k}={n}" for k, n in zip(dims, self._values("y").shape))
         if self.batched:
             state = f"{int(self.ok.sum())}/{self.ok.size} ok"
         else:
