@@ -232,7 +232,7 @@ class Result:
     @property
     def batched(self) -> bool:
         if self._dataset is None:
-            return "patient" in self._data.sizes()
+            return "patient" in self._data.coords
         return "patient" in self.dataset.dims
 
     @property

@@ -1,5 +1,7 @@
 """Test setup: a private kernel cache for the session, shared helpers."""
 import os
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -26,6 +28,17 @@ def one_species(rate, *, name="X", initial=1.0, params=None, nonnegative=True, r
                                 for k, v in params.items()],
                     processes=[im.Process(name="f", rate=rate, stoichiometry={name: 1})],
                     rules=list(rules))
+
+
+def command_in_new_process(*args) -> tuple[int, list[str]]:
+    """Run ``immunesim`` with ``args`` through ``immunesim.cli.main`` in a new process: its
+    exit code and which of xarray, pandas and Dask it imported (a first result needs none)."""
+    code = ("import sys\nfrom immunesim.cli import main\n"
+            "code = main(sys.argv[1:])\n"
+            "print(code, *sorted(m for m in ('xarray', 'pandas', 'dask') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
+                         text=True, check=True).stdout.splitlines()[-1].split()
+    return int(out[0]), out[1:]
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import immunesim as im
-from conftest import one_species
+from conftest import command_in_new_process, one_species
 
 K = 0.3
 
@@ -185,12 +185,7 @@ def test_results_are_written_without_xarray_as_xarray_writes_them(antitnf, tmp_p
     assert not cases["failed"].ok and np.isnan(cases["failed"]["X"].values[-1])
 
     model = Path(__file__).resolve().parents[1] / "scenarios/models/antitnf_cytokine.yaml"
-    code = ("import sys\nfrom immunesim.cli import main\n"
-            "code = main(['simulate', sys.argv[1], '-o', sys.argv[2]])\n"
-            "print(code, sorted(m for m in ('xarray', 'pandas', 'dask') if m in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", code, str(model), str(tmp_path / "cli")],
-                         capture_output=True, text=True, check=True).stdout.splitlines()[-1]
-    assert out == "0 []"
+    assert command_in_new_process("simulate", model, "-o", tmp_path / "cli") == (0, [])
     back = im.Result.load(tmp_path / "cli" / "results.nc")
     again = im.simulate(antitnf, np.arange(0.0, 366.0),
                         events=im.doses(target="Depot", amount=40, every=14, count=27))

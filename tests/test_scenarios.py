@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import immunesim as im
+from conftest import command_in_new_process
 from immunesim.scenario import ScenarioError, load_scenario, validate
 from immunesim.scenario.build import scenario_events, scenario_model, solver_options
 
@@ -103,12 +104,7 @@ def test_a_scenario_run_writes_its_files_without_xarray_as_xarray_would(tmp_path
     path = tmp_path / "sc.yaml"
     path.write_text(yaml.safe_dump(data))
     monkeypatch.setenv("IMMUNESIM_KERNELS", "generic")     # one tier in both processes
-    code = ("import sys\nfrom immunesim.cli import main\n"
-            "code = main(['run', sys.argv[1], '-o', sys.argv[2], '-q'])\n"
-            "print(code, sorted(m for m in ('xarray', 'pandas', 'dask') if m in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "out")],
-                         capture_output=True, text=True, check=True).stdout.splitlines()[-1]
-    assert out == "0 []"
+    assert command_in_new_process("run", path, "-o", tmp_path / "out", "-q") == (0, [])
 
     import xarray as xr
 

@@ -37,7 +37,6 @@ from .layout import (O_BCOL, O_BPTR, O_BSLOT, O_DIAG, O_FCOL, O_FPTR, O_FSLOT, O
                      O_LSLOT, O_PERM, O_UPTR, O_USRC, O_UTGT, P_N, P_NJ, P_NNZW)
 
 
-
 @njit(cache=True, error_model="numpy")
 def lu_assemble(prog, jv, inv_gh, w):
     """``W = inv_gh I - J`` into the slots ``w`` from the Jacobian's entries ``jv``."""

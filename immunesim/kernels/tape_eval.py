@@ -35,7 +35,6 @@ from .layout import (FN_ACOS, FN_ACOSH, FN_ASIN, FN_ASINH, FN_ATAN, FN_ATANH, FN
 from .lu_program import lu_assemble, lu_factor, lu_solve
 
 
-
 @njit(cache=True, error_model="numpy")
 def evaluate(code, consts, t, y, p, reg):
     """Every register's value at ``(t, y, p)``."""
@@ -392,8 +391,6 @@ def tape_observe(code, consts, obs_reg, t, y, p, row, reg):
         row[i] = y[i]
     for k in range(obs_reg.shape[0]):
         row[n + k] = reg[obs_reg[k]]
-
-
 
 
 # -- the tape packed behind the parameters: the generic kernels' model interface -------
