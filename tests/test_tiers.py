@@ -131,3 +131,136 @@ def test_generic_tier_recomputes_parameter_only_parts_when_an_event_sets_a_param
     rb = im.simulate_batch(m, {"k": [0.25, 0.5]}, t, kernels="generic", rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(rb.dataset["y"].values[:, :, 0],
                                np.exp(-np.outer([1.0, 1.5], t)), rtol=1e-8)   # each patient's own p
+
+
+# -- the composed tier (README, "Kernels: drugs composed with a compiled preset") -------------
+def _disease(drugs=("D", "E"), extra=None):
+    """A small 'disease' with three inputs (two driven by drugs D and E when coupled, one a
+    parameter), in the layout the drug coupling gives: the disease's species first."""
+    sp = [{"name": "X", "unit": "cells", "initial": 1.0}, {"name": "Y", "unit": "cells", "initial": 0.5}]
+    par = [{"name": "kprod", "value": 2.0, "unit": "cells/day", "source": "test value"},
+           {"name": "kdeg", "value": 0.5, "unit": "1/day", "source": "test value"},
+           {"name": "kxy", "value": 0.8, "unit": "1/day", "source": "test value"},
+           {"name": "Ky", "value": 0.7, "unit": "cells", "source": "test value"},
+           {"name": "block_B", "value": 0.2, "unit": "1", "source": "drug hook", "bounds": [0, 1]}]
+    rules = [{"name": "X_free", "expression": "X*(1 - neut_A)", "unit": "cells"}]
+    proc = [{"name": "prod", "rate": "kprod*(1 - block_B)", "stoichiometry": {"X": 1}},
+            {"name": "deg", "rate": "kdeg*X", "stoichiometry": {"X": -1}},
+            {"name": "conv", "rate": "kxy*X_free*Y/(Ky + Y) + 0.1*X_free", "stoichiometry": {"Y": 1}},
+            {"name": "kill", "rate": "(0.3 + kill_Y)*Y", "stoichiometry": {"Y": -1}}]
+    hooks = {"neut_A": "0", "kill_Y": "0"}
+    if "D" in drugs:
+        sp += [{"name": "D_Depot", "unit": "mg"}, {"name": "D_Central", "unit": "mg"}]
+        par += [{"name": "D_ka", "value": 0.9, "unit": "1/day", "source": "test value"},
+                {"name": "D_CL", "value": 0.4, "unit": "L/day", "source": "test value"},
+                {"name": "D_V", "value": 3.0, "unit": "L", "source": "test value"},
+                {"name": "D_EC50", "value": 0.5, "unit": "mg/L", "source": "test value"}]
+        rules += [{"name": "D_C", "expression": "D_Central/D_V", "unit": "mg/L"}]
+        proc += [{"name": "D_abs", "rate": "D_ka*D_Depot", "stoichiometry": {"D_Depot": -1, "D_Central": 1}},
+                 {"name": "D_el", "rate": "D_CL*D_C + 0.2*D_C/(1 + D_C)", "stoichiometry": {"D_Central": -1}}]
+        hooks["neut_A"] = "D_C/(D_C + D_EC50)"
+    if "E" in drugs:
+        sp += [{"name": "E_Central", "unit": "mg"}, {"name": "E_Peripheral", "unit": "mg"}]
+        par += [{"name": "E_CL", "value": 0.3, "unit": "L/day", "source": "test value"},
+                {"name": "E_Q", "value": 0.6, "unit": "L/day", "source": "test value"},
+                {"name": "E_V", "value": 2.5, "unit": "L", "source": "test value"},
+                {"name": "E_kmax", "value": 1.5, "unit": "1/day", "source": "test value"}]
+        rules += [{"name": "E_C", "expression": "E_Central/E_V", "unit": "mg/L"}]
+        proc += [{"name": "E_el", "rate": "E_CL*E_C", "stoichiometry": {"E_Central": -1}},
+                 {"name": "E_dist", "rate": "E_Q*(E_C - E_Peripheral/E_V)",
+                  "stoichiometry": {"E_Central": -1, "E_Peripheral": 1}}]
+        hooks["kill_Y"] = "E_kmax*E_C/(E_C + 1)"
+    for name, expr in hooks.items():
+        if expr == "0":
+            par.append({"name": name, "value": 0.0, "unit": "1", "source": "drug hook"})
+        else:
+            rules.append({"name": name, "expression": expr, "unit": "1"})
+    data = {"name": "composed_probe", "species": sp, "parameters": par, "rules": rules,
+            "processes": proc, "inputs": ["neut_A", "block_B", "kill_Y"]}
+    data.update(extra or {})
+    return im.model_from_dict(data)
+
+
+def _events():
+    return [*im.doses(target="D_Depot", amount=2.0, every=7, count=6),
+            im.Infusion(start=3.0, duration=0.5, target="E_Central", rate=4.0),
+            im.SetParameter(time=20.0, name="kdeg", value=0.35),
+            im.SetParameter(time=30.0, name="D_CL", value=0.8)]
+
+
+def test_a_model_with_driven_inputs_splits_into_a_base_shared_by_every_drug_combination():
+    from immunesim.codegen import split
+    from immunesim.codegen.generate import composed_key
+
+    both, d_only, e_only = _disease(), _disease(("D",)), _disease(("E",))
+    parts = [split(m) for m in (both, d_only, e_only)]
+    assert all(p is not None for p in parts)
+    assert len({composed_key(p.base) for p in parts}) == 1          # one compiled module for all
+    assert parts[0].driven == ("kill_Y", "neut_A") and parts[0].n_base == 2
+    assert "X_free" in parts[0].base.rule_names                   # a rule of the hooks alone
+    assert split(_disease(())) is None                            # nothing driven
+    assert split(_disease(extra={"inputs": []})) is None           # nothing declared
+    # the disease reading a drug's concentration other than through an input: no split
+    m = _disease()
+    data = {"name": "x", "species": [vars(s) for s in m.species], "inputs": list(m.inputs),
+            "parameters": [{k: v for k, v in vars(p).items()} for p in m.parameters],
+            "rules": [{"name": r.name, "expression": r.expression, "unit": r.unit} for r in m.rules],
+            "processes": [{"name": p.name, "rate": p.rate.replace("kdeg*X", "kdeg*X*(1 + D_C)"),
+                           "stoichiometry": dict(p.stoichiometry)} for p in m.processes]}
+    assert split(im.model_from_dict(data)) is None
+    # every library drug on a disease preset gives that preset's one base
+    from immunesim.diseases.build import disease_model_data
+    from immunesim.drugs.couple import couple
+    from immunesim.drugs.library import drug_names
+
+    ra = disease_model_data("rheumatoid_arthritis")
+    bases = {split(im.model_from_dict(couple(ra, [d], 70.0))).base.structure_hash for d in drug_names()}
+    bases.add(split(im.model_from_dict(couple(ra, ["tocilizumab", "methotrexate", "tofacitinib"],
+                                              70.0))).base.structure_hash)
+    assert len(bases) == 1
+
+
+def test_composed_kernels_give_the_generic_kernels_results_and_serve_a_new_drug_set(monkeypatch):
+    from immunesim.codegen import cache_dir
+
+    monkeypatch.delenv("IMMUNESIM_KERNELS", raising=False)
+    t = np.linspace(0.0, 60.0, 121)
+    m = _disease()
+    P = {"kxy": np.array([0.6, 0.8, 1.1]), "D_EC50": np.array([0.3, 0.5, 0.9]),
+         "E_kmax": np.array([1.0, 1.5, 2.5])}
+    runs = {k: im.simulate_batch(m, P, t, events=_events(), rtol=1e-9, atol=1e-12, kernels=k)
+            for k in ("generic", "composed", "specialised")}
+    assert runs["composed"].dataset.attrs["kernels"] == "composed"
+    assert all(r.ok.all() for r in runs.values())
+    assert tuple(runs["composed"].variables) == m.variable_names
+    assert _close(runs["composed"], runs["generic"], 1e-9) < 1e-6
+    assert _close(runs["composed"], runs["specialised"], 1e-9) < 1e-6
+    y = runs["composed"].dataset["y"].values
+    assert y[:, :, m.variable_names.index("neut_A")].max(axis=1).min() > 0.3    # the drug acted
+    one = im.simulate(m, t, params={"kxy": 0.6, "D_EC50": 0.3, "E_kmax": 1.0}, events=_events(),
+                      rtol=1e-9, atol=1e-12, kernels="composed")
+    assert one.dataset.attrs["kernels"] == "composed"
+    np.testing.assert_allclose(one.dataset["y"].values, y[0], rtol=1e-12, atol=1e-15)
+    # a new drug set on the same disease: the cached module, nothing generated or compiled
+    files = sorted(cache_dir().glob("m_*.py"))
+    m2 = _disease(("E",))
+    ev = [e for e in _events() if getattr(e, "name", "") != "D_CL" and
+          getattr(e, "target", "E") != "D_Depot"]
+    r2 = {k: im.simulate_batch(m2, {"kxy": P["kxy"]}, t, events=ev, rtol=1e-9, atol=1e-12, kernels=k)
+          for k in ("composed", "generic")}
+    assert sorted(cache_dir().glob("m_*.py")) == files
+    assert _close(r2["composed"], r2["generic"], 1e-9) < 1e-6
+
+
+def test_auto_composes_a_large_batch_of_a_model_with_drugs_and_trials_fix_that_tier(monkeypatch):
+    from immunesim.simulate import OWN_KERNELS_AT, choose_tier
+
+    monkeypatch.delenv("IMMUNESIM_KERNELS", raising=False)
+    m = _disease()
+    assert choose_tier(m, "auto", SPECIALISE_AT, by_cache=False) == "composed"
+    assert choose_tier(m, "auto", OWN_KERNELS_AT, by_cache=False) == "specialised"
+    assert choose_tier(_disease(()), "composed") == "specialised"   # nothing to compose
+    monkeypatch.setenv("IMMUNESIM_KERNELS", "specialised")
+    assert choose_tier(m, "auto", SPECIALISE_AT) == "specialised"
+    monkeypatch.setenv("IMMUNESIM_KERNELS", "composed")
+    assert choose_tier(m, "auto", 1) == "composed"

@@ -35,7 +35,8 @@ from types import ModuleType
 
 from ..durable import fsync_dir, write_bytes_durably
 from ..model.model import Model
-from .generate import generate_generic_source, generate_source, generic_key, kernel_key
+from .generate import (composed_key, generate_composed_source, generate_generic_source,
+                       generate_source, generic_key, kernel_key)
 
 _LOADED: dict[str, ModuleType] = {}
 _LOCK = threading.Lock()
@@ -140,6 +141,18 @@ def _guard_numba_caches(mod: ModuleType) -> None:
 def load_kernels(model: Model) -> ModuleType:
     """The specialised kernel module of ``model``, generating it on first use."""
     return _load(kernel_key(model), lambda: generate_source(model))
+
+
+def composed_cached(base: Model) -> bool:
+    """Whether the composed kernel module of ``base`` (:mod:`.compose`) is in the cache."""
+    path = cache_dir() / f"m_{composed_key(base)}.py"
+    return path.exists() and path.with_suffix(".sha256").exists()
+
+
+def load_composed(base: Model) -> ModuleType:
+    """The composed kernel module of ``base``: its own functions compiled, with a driver on the
+    tape (:mod:`.compose`), generating it on first use."""
+    return _load(composed_key(base), lambda: generate_composed_source(base))
 
 
 def load_generic() -> ModuleType:

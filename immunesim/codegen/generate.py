@@ -30,6 +30,7 @@ import re
 import sys
 from importlib import resources
 
+from ..kernels import layout as L
 from ..model.model import Model
 from ..solvers import SOLVERS
 from . import rosenbrock, sparse_lu
@@ -194,6 +195,15 @@ def generate_source(model: Model) -> str:
 
 
 def _generate(model: Model, budget) -> str:
+    head, gen, _ = _model_parts(model, budget)
+    parts = ["\n".join(head), _constants(), _decorate("\n\n".join(gen)),
+             _decorate(_interface_source(), _INLINE)]
+    return "\n\n".join(parts + _solver_parts())
+
+
+def _model_parts(model: Model, budget):
+    """``(constant lines, generated function sources, symbolic model)`` of ``model``'s own
+    kernel functions (no solver code)."""
     from ..model.symbolic import build_symbolic  # SymPy (heavy), as above
     from .printer import emit_assignments  # SymPy only when a kernel is generated
 
@@ -236,8 +246,66 @@ def _generate(model: Model, budget) -> str:
         (sparse_lu.emit(plan, pattern) if plan is None or plan.ops <= sparse_lu.MAX_UNROLLED_OPS
          else sparse_lu.emit_program(plan, pattern)),
     ]
-    parts = ["\n".join(head), _constants(), _decorate("\n\n".join(gen)),
-             _decorate(_interface_source(), _INLINE)]
+    return head, gen, sym
+
+
+# -- composed kernels: a compiled base and a driver on the tape (codegen.compose) -------------
+#: what the base's functions and constants are called in a composed module
+_BASE_RENAME = {**{name: f"d_{name}" for name in _MODEL_FUNCTIONS},
+                **{c: f"D_{c}" for c in ("N", "N_OBS", "NNZ_J", "TIME_DEP", "NONNEG", "JROW",
+                                         "JCOL", "N_EV", "N_EVV", "EV_TAB", "USE_SPARSE",
+                                         "NNZ_W", "LU_PROG")}}
+_COMPOSED_TAPE = ("rhs", "jac_nz", "observe", "w_assemble", "lu_factor_sparse",
+                  "lu_solve_sparse", "nonneg", "use_sparse", "params_changed", "n_observed")
+
+
+def composed_key(base: Model) -> str:
+    """Cache key of the composed module of ``base`` (:func:`generate_composed_source`)."""
+    kernels = resources.files("immunesim.kernels")
+    return _key("composed", base.structure_hash, kernels.joinpath("tape_eval.py").read_text(),
+                _template("composed.py"))
+
+
+def generate_composed_source(base: Model) -> str:
+    """The composed kernel module of ``base`` (:mod:`immunesim.codegen.compose`): the base's
+    generated functions (renamed ``d_*``) and the derivatives of its right-hand side by its
+    inputs, the driver's functions from the tape interpreter (``k_*``), the glue of
+    ``kernels/templates/composed.py`` as the model interface, and every solver."""
+    import sympy as sp  # SymPy (heavy): only when a kernel is generated
+
+    from ..model.symbolic import symbolic_budget, symbols_for  # SymPy (heavy), as above
+    from .printer import emit_assignments  # SymPy only when a kernel is generated
+
+    with symbolic_budget() as budget:
+        head, gen, sym = _model_parts(base, budget)
+
+        _, p, _, _ = symbols_for(base)
+        entries = []
+        for c, name in enumerate(base.inputs):
+            pj = p[base.parameter_index[name]]
+            for i, f in enumerate(sym.rhs):
+                budget.at(f"d(rhs {i})/d(input {name})")
+                if pj in f.free_symbols:
+                    d = sp.diff(f, pj)
+                    if d != 0:
+                        entries.append((i, c, d))
+        budget.at("the kernel code of the inputs' derivatives")
+        dfdi = _function("dfdi", "t, y, p, out", emit_assignments(
+            [f"out[{k}]" for k in range(len(entries))], [d for _, _, d in entries]))
+    text = _instantiate("\n".join(head) + "\n\n" + _decorate("\n\n".join(gen)), _BASE_RENAME)
+    text = text.replace(f"model of structure {base.structure_hash}",
+                        f"composed model whose base has structure {base.structure_hash}")
+    imports = ", ".join(f"generic_{name} as k_{name}" for name in _COMPOSED_TAPE)
+    consts = [f"from immunesim.kernels.tape_eval import ({imports})",
+              f"NPB = {len(base.parameters)}",
+              f"DI_N = {len(entries)}",
+              f"DI_ROW = np.array({[i for i, _, _ in entries] or [0]!r}, dtype=np.int64)",
+              f"DI_COL = np.array({[c for _, c, _ in entries] or [0]!r}, dtype=np.int64)",
+              *(f"{k} = {getattr(L, k)}" for k in dir(L) if k.startswith("C_")
+                and isinstance(getattr(L, k), int))]
+    parts = [text.split("\n\n", 1)[0], "\n".join(consts), text.split("\n\n", 1)[1],
+             _constants(), _decorate(_instantiate(dfdi, {"dfdi": "d_dfdi"})),
+             _decorate(_template("composed.py"))]
     return "\n\n".join(parts + _solver_parts())
 
 

@@ -79,6 +79,8 @@ def model_data(disease: str = "healthy") -> dict[str, Any]:
         parameters += copy.deepcopy(module.PARAMETERS)
         rules += copy.deepcopy(module.RULES)
         processes += copy.deepcopy(module.PROCESSES)
+    # the drug hooks (their sources say so in the modules): inputs that a coupled drug drives
+    hooks = [p["name"] for p in parameters if p["source"].startswith("drug hook")]
     by_name = {p["name"]: p for p in parameters}
     for pname, entry in (data.get("parameters") or {}).items():
         if pname not in by_name:
@@ -95,7 +97,8 @@ def model_data(disease: str = "healthy") -> dict[str, Any]:
     rules += copy.deepcopy(data.get("readouts") or [])
     return {"name": f"immunesim_{data['name']}", "time_unit": "day",
             "description": data.get("description", ""), "references": data.get("references", []),
-            "species": species, "parameters": parameters, "rules": rules, "processes": processes}
+            "species": species, "parameters": parameters, "rules": rules, "processes": processes,
+            "inputs": hooks}
 
 
 @functools.lru_cache(maxsize=None)

@@ -34,3 +34,15 @@ HEADER = 40
 (P_N, P_NNZW, P_NJ, O_PERM, O_DIAG, O_JSLOT, O_LPTR, O_LSLOT, O_UPTR, O_UTGT, O_USRC,
  O_FPTR, O_FSLOT, O_FCOL, O_BPTR, O_BSLOT, O_BCOL) = range(17)
 P_HEAD = 17
+
+# -- a composed model's parameter vector (immunesim.codegen.compose): after the base's own
+# parameters, a header of C_HEADER numbers (sizes and offsets into the vector), integer arrays
+# stored bit for bit in float slots, scratch arrays, then the driver's parameters and its tape
+(C_K0, C_NK, C_NF, C_NKR, C_NNZK, C_NC, C_NT, C_NJ, C_NWK, C_NOBSK, C_OWK, C_OWC,
+ C_INP, C_KR, C_CROW, C_CCOL, C_TQ, C_TE, C_TM, C_JROW, C_JCOL,
+ C_YE, C_UE, C_DYE, C_BE, C_XE, C_JVK, C_DFDI, C_BD, C_OBSK) = range(30)
+C_HEADER = 30
+#: the integer arrays, in the order of Composition.pack's
+C_INTS = (C_INP, C_KR, C_CROW, C_CCOL, C_TQ, C_TE, C_TM, C_JROW, C_JCOL)
+#: the scratch arrays, in the order of Composition.pack's
+C_FLOATS = (C_YE, C_UE, C_DYE, C_BE, C_XE, C_JVK, C_DFDI, C_BD, C_OBSK)

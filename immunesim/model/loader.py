@@ -18,6 +18,7 @@ File layout::
       - {name: conc, expression: "Central / V", unit: mg/L}
     processes:
       - {name: elimination, rate: "k * Central", stoichiometry: {Central: -1}}
+    inputs: [k]  # optional: parameters another component drives (a disease model's drug hooks)
     events:      # state events (optional): when the trigger turns true, set species/parameters
       - {name: redose, trigger: "conc < 0.5", assignments: {Central: "Central + 10"},
          delay: 0.5}   # also: priority, persistent, initial_value, use_values_from_trigger_time
@@ -34,7 +35,7 @@ from .components import Event, Parameter, Process, Rule, Species
 from .model import Model
 
 _TOP = {"name", "time_unit", "description", "references", "species", "parameters", "rules",
-        "processes", "events", "simulation"}
+        "processes", "events", "simulation", "inputs"}
 _FIELDS = {"species": (Species, {"name", "unit", "initial", "description", "nonnegative"}),
            "parameters": (Parameter, {"name", "value", "unit", "source", "bounds", "description"}),
            "rules": (Rule, {"name", "expression", "unit", "description"}),
@@ -72,6 +73,10 @@ def model_from_dict(data: Mapping[str, Any], where: str = "model") -> Model:
         problems.append(f"{where}.references: expected a list of citations (text), got "
                         f"{clip(references)}")
         references = ()
+    inputs = data.get("inputs", ())
+    if not isinstance(inputs, (list, tuple)) or not all(isinstance(n, str) for n in inputs):
+        problems.append(f"{where}.inputs: expected a list of parameter or rule names, got {clip(inputs)}")
+        inputs = ()
     parts: dict[str, list] = {}
     for section, (cls, allowed) in _FIELDS.items():
         items = data.get(section, [])
@@ -106,7 +111,7 @@ def model_from_dict(data: Mapping[str, Any], where: str = "model") -> Model:
                      parameters=parts["parameters"], processes=parts["processes"],
                      rules=parts["rules"], events=parts["events"], time_unit=time_unit,
                      description=description,
-                     references=references)
+                     references=references, inputs=inputs)
     except ModelError as exc:
         raise ModelError([f"{where}: {p}" for p in exc.problems]) from None
 

@@ -29,12 +29,17 @@ class Model:
     species, parameters, processes, rules : the components.
     time_unit : unit of ``t`` and of every rate's denominator (default ``"day"``).
     references : citations (DOIs) for the model as a whole.
+    inputs : names of parameters (or of the rules that replace them) that another component
+        drives, such as a disease model's drug hooks (``neut_TNF``). They change no result:
+        they let the engine compile the model once with them as inputs and compose it with
+        whatever drives them (README, "Kernels: drugs composed with a compiled preset").
     """
 
     def __init__(self, name: str, *, species: Iterable[Species], parameters: Iterable[Parameter],
                  processes: Iterable[Process] = (), rules: Iterable[Rule] = (),
                  events: Iterable[Event] = (),
-                 time_unit: str = "day", description: str = "", references: Iterable[str] = ()):
+                 time_unit: str = "day", description: str = "", references: Iterable[str] = (),
+                 inputs: Iterable[str] = ()):
         self.name = str(name)
         self.species = tuple(species)
         self.parameters = tuple(parameters)
@@ -43,6 +48,7 @@ class Model:
         self.time_unit = time_unit
         self.description = description
         self.references = tuple(references)
+        self.inputs = tuple(inputs)
         problems: list[str] = []
         for kind, items, cls in (("species", self.species, Species),
                                  ("parameters", self.parameters, Parameter),
@@ -74,6 +80,7 @@ class Model:
                                     f"which is not a species (species: "
                                     f"{', '.join(self.species_names)})")
         problems += self._check_events(rules)
+        problems += self._check_inputs(rules)
         if problems:
             raise ModelError(problems)
         self.rules = tuple(rules[i] for i in order)
@@ -98,6 +105,14 @@ class Model:
                 if target not in species and target not in params:
                     problems.append(f"event '{e.name}' assigns '{target}', which is not a species "
                                     "or a parameter (rules are computed, not set)")
+        return problems
+
+    def _check_inputs(self, rules) -> list[str]:
+        known = {p.name for p in self.parameters} | {r.name for r in rules}
+        problems = [f"inputs: '{clip(n)}' is not a parameter or rule of the model" for n in self.inputs
+                    if not isinstance(n, str) or n not in known]
+        problems += [f"inputs: '{n}' is listed twice" for n, c in Counter(
+            n for n in self.inputs if isinstance(n, str)).items() if c > 1]
         return problems
 
     def _check_names(self, rules) -> list[str]:
@@ -193,7 +208,8 @@ class Model:
                           for p in self.processes],
         } | ({"events": [[e.name, e.trigger, list(e.assignments.items()), e.delay, e.priority,
                           e.persistent, e.initial_value, e.use_values_from_trigger_time]
-                         for e in self.events]} if self.events else {})
+                         for e in self.events]} if self.events else {}) | (
+            {"inputs": list(self.inputs)} if self.inputs else {})
 
     @cached_property
     def structure_hash(self) -> str:
