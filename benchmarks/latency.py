@@ -22,6 +22,13 @@ so it holds the generic kernels and no model's own kernels, and runs in a new pr
 - ``roadrunner_first_result_s_undosed_100d``: libRoadRunner as this benchmark first measured
   it (no doses, 100 days at 101 points), kept for comparison with earlier numbers;
 - ``ratio_first_result_vs_roadrunner``: immunesim's small-model time over libRoadRunner's;
+- ``batch_new_drug_set_s``: a batch of 256 RA patients (one year) with a drug combination not
+  run before (tocilizumab + baricitinib), in a new process on a cache where a batch of RA with
+  adalimumab already ran: ``kernels="auto"`` runs it on the preset's composed kernels
+  (README, "Kernels: drugs composed with a compiled preset"), compiling nothing;
+  ``batch_new_drug_set_s_own_kernels`` is the same batch on that cache with the model's own
+  specialised kernels forced (what every new drug set cost before: they compile first), and
+  ``batch_new_drug_set_s_generic`` on the generic kernels;
 - ``cohort_sims_per_s_ratio``: a 512-patient RA cohort's throughput with ``kernels="auto"``
   over its throughput with the specialised kernels forced, in one process (auto picks the
   specialised kernels for a batch that large, so this stays 1 within noise).
@@ -158,6 +165,27 @@ def cohort_ratio() -> float:
     return max(rates["auto"]) / max(rates["specialised"])
 
 
+#: a 256-patient batch of the RA preset with the drugs named in argv[1], one year, doses as the
+#: scenario files give them (each drug's first regimen of the library's examples)
+BATCH = """
+import sys, numpy as np, yaml, immunesim as im
+from immunesim.scenario import scenario_events, scenario_model
+from immunesim.scenario.schema import validate
+data = yaml.safe_load(open(%r).read())
+doses = {"adalimumab": {"dose": "40 mg", "route": "sc", "every": "2 w"},
+         "tocilizumab": {"dose": "8 mg/kg", "route": "iv", "infusion_hours": 1, "every": "4 w"},
+         "baricitinib": {"dose": "4 mg", "route": "oral", "every": "1 d"}}
+data["therapies"] = [dict(drug=d, **doses[d]) for d in sys.argv[1].split(",")]
+data["time"] = {"end": "1 year", "output_every": "1 week"}
+sc = validate(data)
+model, events = scenario_model(sc), scenario_events(sc)
+name = model.parameters[0].name
+P = {name: model.parameter_vector()[0] * np.exp(np.random.default_rng(1).normal(0, 0.1, 256))}
+r = im.simulate_batch(model, P, np.asarray(sc.times), events=events)
+assert r.ok.all() and r.attrs["kernels"], r.message
+"""
+
+
 def median_of(repeats: int, once) -> tuple[float, list[float]]:
     """The median of ``repeats`` calls of ``once()`` (each a new process on its own fresh cache:
     this shared machine's timings of one process start vary by up to 1.5x), and the samples."""
@@ -217,6 +245,15 @@ def main(argv=None) -> int:
                 args.repeats, lambda k: roadrunner_first_result(undosed, 100, work / "rr0.npy"))
         out["roadrunner_first_result_s"] = rr
         out["ratio_first_result_vs_roadrunner"] = (out["first_result_s_small"] / rr) if rr else None
+        batch = BATCH % str(ROOT / "scenarios" / "ra.yaml")
+        seed_cache = fresh(base, "batch")
+        run([py, "-c", batch, "adalimumab"], seed_cache, ROOT)       # builds the composed module
+        for key, env in (("batch_new_drug_set_s", {}),
+                         ("batch_new_drug_set_s_own_kernels", {"IMMUNESIM_KERNELS": "specialised"}),
+                         ("batch_new_drug_set_s_generic", {"IMMUNESIM_KERNELS": "generic"})):
+            out[key], samples[key] = median_of(1 if env else args.repeats, lambda k: run(
+                [py, "-c", batch, "tocilizumab,baricitinib"],
+                fresh(seed_cache, f"{key}{k}"), ROOT, **env))
     out["cohort_sims_per_s_ratio"] = cohort_ratio()
     out["samples"] = samples
     out["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}

@@ -47,10 +47,11 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
     max_steps, first_step, max_step : step limits.
     on_failure : ``"raise"`` (default) raises :class:`~immunesim.SimulationError` carrying the
         partial result; ``"flag"`` returns it with ``status``/``message`` set.
-    kernels : ``"auto"`` (default), ``"generic"`` or ``"specialised"``: which tier runs the
-        model (see :data:`KERNEL_TIERS`). ``"auto"`` uses the model's specialised kernels when
-        they are in the cache and the generic kernels otherwise, so a new model gives its first
-        result without compiling anything of its own. The tiers agree to the solver tolerance,
+    kernels : ``"auto"`` (default), ``"generic"``, ``"specialised"`` or ``"composed"``: which
+        tier runs the model (see :data:`KERNEL_TIERS`). ``"auto"`` uses the model's specialised
+        kernels when they are in the cache, the composed kernels when the model splits and its
+        preset's composed module is cached, and the generic kernels otherwise, so a new model
+        gives its first result without compiling anything of its own. The tiers agree to the solver tolerance,
         not bit for bit: pin a tier where bits must repeat across cache states. The result's
         ``kernels`` attribute says which ran.
     sensitivities : parameter names, and species names for their initial values: the forward
