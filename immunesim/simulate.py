@@ -202,9 +202,9 @@ KERNEL_TIERS = ("auto", "generic", "specialised", "composed")
 #: where the model splits: a preset with drugs)
 SPECIALISE_AT = 256
 #: patients from which ``kernels="auto"`` compiles a composable model's own specialised kernels
-#: rather than run the composed ones: ~3x faster per patient (RA + three drugs, one year: 6.4
-#: against 19.5 ms a patient, 2 cores, 2026-12-06), which repays their ~50 s compile from about
-#: 4,000 patient-years (README, "Kernels: drugs composed with a compiled preset")
+#: rather than run the composed ones: ~2.2x faster per step (RA + three drugs: 3.7 against 8.2
+#: us, 2026-12-06), which repays their ~38 s compile from 2,500-5,000 patient-years (README,
+#: "Kernels: drugs composed with a compiled preset")
 OWN_KERNELS_AT = 4096
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels import layout as L
+from . import sparse_lu
 from ..model.components import Parameter, Process, Species
 from ..model.expr import TIME
 from ..model.model import Model
@@ -101,10 +102,12 @@ class Composition:
 
         nnzk = int(head[L.H_NNZ])
         krow, kcol = ints(L.H_JROW, nnzk), ints(L.H_JCOL, nnzk)
-        nlu = int(head[L.H_NLU])
-        nwk = int(ints(L.H_LU, nlu)[L.P_NNZW]) if nlu else 0
         n_obs_k = m + int(head[L.H_NRULES])
         real = [q for q in range(nnzk) if krow[q] < nk]
+        # the driver's own species' sparse LU (its input species are solved for by nobody)
+        pattern = [(int(krow[q]), int(kcol[q])) for q in real]
+        luk = sparse_lu.program(sparse_lu.plan(nk, pattern, sparse_lu.MAX_PROGRAM_OPS), pattern)
+        nwk = int(luk[L.P_NNZW])
         # C = dF/dH dH/dy_k: entries (base row, driver column), each a sum of products
         pos = {name: c for c, name in enumerate(self.base.inputs)}
         by_col: dict[int, list[int]] = {}
@@ -124,13 +127,14 @@ class Composition:
         jcol = np.concatenate([d_jcol, kcol[real] + nb, np.asarray(ccol, dtype=np.int64) + nb])
         inp = [self.base.parameter_index[name] for name in self.driven]
         int_parts = [inp, real, crow, ccol, [t[0] for t in triples], [t[1] for t in triples],
-                     [t[2] for t in triples], jrow, jcol]
-        float_sizes = [m, m, m, m, m, nnzk, len(di_row), nb, n_obs_k]
+                     [t[2] for t in triples], jrow, jcol, luk]
+        float_sizes = [m, m, m, nnzk, len(di_row), nb, n_obs_k]
         at = npb + L.C_HEADER
         header = np.zeros(L.C_HEADER)
         header[[L.C_NK, L.C_NF, L.C_NKR, L.C_NNZK, L.C_NC, L.C_NT, L.C_NJ, L.C_NWK, L.C_NOBSK,
-                L.C_OWK, L.C_OWC]] = [nk, nf, len(real), nnzk, len(slot), len(triples), jrow.size,
-                                      nwk, n_obs_k, d_nnz_w, d_nnz_w + nwk]
+                L.C_OWK, L.C_OWC, L.C_NLUK]] = [nk, nf, len(real), nnzk, len(slot), len(triples),
+                                                jrow.size, nwk, n_obs_k, d_nnz_w, d_nnz_w + nwk,
+                                                luk.size]
         blocks = []
         for field, values in zip(L.C_INTS, int_parts):
             arr = np.asarray(values, dtype=np.int64)

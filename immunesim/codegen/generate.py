@@ -255,8 +255,7 @@ _BASE_RENAME = {**{name: f"d_{name}" for name in _MODEL_FUNCTIONS},
                 **{c: f"D_{c}" for c in ("N", "N_OBS", "NNZ_J", "TIME_DEP", "NONNEG", "JROW",
                                          "JCOL", "N_EV", "N_EVV", "EV_TAB", "USE_SPARSE",
                                          "NNZ_W", "LU_PROG")}}
-_COMPOSED_TAPE = ("rhs", "jac_nz", "observe", "w_assemble", "lu_factor_sparse",
-                  "lu_solve_sparse", "nonneg", "use_sparse", "params_changed", "n_observed")
+_COMPOSED_TAPE = ("rhs", "jac_nz", "observe", "nonneg", "params_changed")
 
 
 def composed_key(base: Model) -> str:
@@ -290,6 +289,8 @@ def generate_composed_source(base: Model) -> str:
                     if d != 0:
                         entries.append((i, c, d))
         budget.at("the kernel code of the inputs' derivatives")
+        # every input's column at once: their shared subexpressions are computed once (RA: 200
+        # entries, 0.56 us; one branch per driven input measured slower with 6 inputs driven)
         dfdi = _function("dfdi", "t, y, p, out", emit_assignments(
             [f"out[{k}]" for k in range(len(entries))], [d for _, _, d in entries]))
     text = _instantiate("\n".join(head) + "\n\n" + _decorate("\n\n".join(gen)), _BASE_RENAME)

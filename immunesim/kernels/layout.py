@@ -40,9 +40,9 @@ P_HEAD = 17
 # stored bit for bit in float slots, scratch arrays, then the driver's parameters and its tape
 (C_K0, C_NK, C_NF, C_NKR, C_NNZK, C_NC, C_NT, C_NJ, C_NWK, C_NOBSK, C_OWK, C_OWC,
  C_INP, C_KR, C_CROW, C_CCOL, C_TQ, C_TE, C_TM, C_JROW, C_JCOL,
- C_YE, C_UE, C_DYE, C_BE, C_XE, C_JVK, C_DFDI, C_BD, C_OBSK) = range(30)
+ C_YE, C_UE, C_DYE, C_JVK, C_DFDI, C_BD, C_OBSK, C_LUK, C_NLUK) = range(30)
 C_HEADER = 30
 #: the integer arrays, in the order of Composition.pack's
-C_INTS = (C_INP, C_KR, C_CROW, C_CCOL, C_TQ, C_TE, C_TM, C_JROW, C_JCOL)
+C_INTS = (C_INP, C_KR, C_CROW, C_CCOL, C_TQ, C_TE, C_TM, C_JROW, C_JCOL, C_LUK)
 #: the scratch arrays, in the order of Composition.pack's
-C_FLOATS = (C_YE, C_UE, C_DYE, C_BE, C_XE, C_JVK, C_DFDI, C_BD, C_OBSK)
+C_FLOATS = (C_YE, C_UE, C_DYE, C_JVK, C_DFDI, C_BD, C_OBSK)

@@ -12,7 +12,8 @@ parameters and packed tape) from ``C_K0``. The driver's state in the tape's term
 
 Jacobian values ``jv``: the base's (``D_NNZ_J``), the driver's own rows, then ``C = dF/dH
 dH/dy_k`` (sparse, built from the products listed in ``C_TQ``/``C_TE``/``C_TM``). The iteration
-matrix ``w``: the base's LU storage, the driver's (at ``C_OWK``), then ``C`` (at ``C_OWC``).
+matrix ``w``: the base's LU storage, the driver's own species' (at ``C_OWK``: an LU program of
+their block, ``C_LUK``, without the input species), then ``C`` (at ``C_OWC``).
 ``W = [[W_d, -C], [0, W_k]]`` is solved block by block: ``x_k = W_k^-1 b_k``, then
 ``x_d = W_d^-1 (b_d + C x_k)``.
 """
@@ -115,10 +116,11 @@ def event_values(t, y, p, ev):
 def w_assemble(jv, inv_gh, w, p):
     d_w_assemble(jv, inv_gh, w, p)
     owk = cp_head(p, C_OWK)
-    k_w_assemble(cp_floats(p, C_JVK, cp_head(p, C_NNZK)), inv_gh,
-                 w[owk:owk + cp_head(p, C_NWK)], cp_driver(p))
+    nkr = cp_head(p, C_NKR)
+    lu_assemble(cp_ints(p, C_LUK, cp_head(p, C_NLUK)), jv[D_NNZ_J:D_NNZ_J + nkr], inv_gh,
+                w[owk:owk + cp_head(p, C_NWK)])
     owc = cp_head(p, C_OWC)
-    c0 = D_NNZ_J + cp_head(p, C_NKR)
+    c0 = D_NNZ_J + nkr
     for q in range(cp_head(p, C_NC)):
         w[owc + q] = jv[c0 + q]
 
@@ -126,22 +128,13 @@ def w_assemble(jv, inv_gh, w, p):
 def lu_factor_sparse(w, p):
     ok = d_lu_factor_sparse(w, p)
     owk = cp_head(p, C_OWK)
-    return k_lu_factor_sparse(w[owk:owk + cp_head(p, C_NWK)], cp_driver(p)) and ok
+    return lu_factor(cp_ints(p, C_LUK, cp_head(p, C_NLUK)), w[owk:owk + cp_head(p, C_NWK)]) and ok
 
 
 def lu_solve_sparse(w, b, x, p):
-    nk = cp_head(p, C_NK)
-    nf = cp_head(p, C_NF)
-    be = cp_floats(p, C_BE, nk + nf)
-    xe = cp_floats(p, C_XE, nk + nf)
-    for i in range(nk):
-        be[i] = b[D_N + i]
-    for f in range(nf):
-        be[nk + f] = 0.0
     owk = cp_head(p, C_OWK)
-    k_lu_solve_sparse(w[owk:owk + cp_head(p, C_NWK)], be, xe, cp_driver(p))
-    for i in range(nk):
-        x[D_N + i] = xe[i]
+    lu_solve(cp_ints(p, C_LUK, cp_head(p, C_NLUK)), w[owk:owk + cp_head(p, C_NWK)], b[D_N:],
+             x[D_N:])
     bd = cp_floats(p, C_BD, D_N)
     for i in range(D_N):
         bd[i] = b[i]
@@ -150,7 +143,7 @@ def lu_solve_sparse(w, b, x, p):
     ccol = cp_ints(p, C_CCOL, nc)
     owc = cp_head(p, C_OWC)
     for q in range(nc):
-        bd[crow[q]] += w[owc + q] * xe[ccol[q]]
+        bd[crow[q]] += w[owc + q] * x[D_N + ccol[q]]
     d_lu_solve_sparse(w, bd, x, p)
 
 
@@ -181,7 +174,7 @@ def time_dependent(p):
 
 
 def use_sparse(p):
-    return D_USE_SPARSE and k_use_sparse(cp_driver(p))
+    return D_USE_SPARSE and cp_head(p, C_NWK) > 0
 
 
 def nnz_w(p):
