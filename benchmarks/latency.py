@@ -157,7 +157,8 @@ def cohort_ratio() -> float:
     P = {name: base * np.exp(np.random.default_rng(1).normal(0, 0.2, 512))}
     t = np.asarray(sc.times)
     rates = {}
-    for kernels in ("specialised", "auto", "specialised", "auto"):
+    for kernels in ("specialised", "auto") * 4:    # the same kernels: the best of 4 each, as this
+        #                                            shared machine moves by 0.8-1.3x run to run
         im.simulate_batch(model, {name: P[name][:8]}, t, events=events, kernels=kernels)
         t0 = time.perf_counter()
         im.simulate_batch(model, P, t, events=events, kernels=kernels)

@@ -264,3 +264,29 @@ def test_auto_composes_a_large_batch_of_a_model_with_drugs_and_trials_fix_that_t
     assert choose_tier(m, "auto", SPECIALISE_AT) == "specialised"
     monkeypatch.setenv("IMMUNESIM_KERNELS", "composed")
     assert choose_tier(m, "auto", 1) == "composed"
+
+
+@pytest.mark.slow
+def test_a_preset_with_drugs_on_its_composed_kernels_gives_the_generic_results():
+    """RA with an IV antibody (infused), an oral JAK inhibitor and methotrexate (an effect
+    compartment): the preset's composed module (compiled once, ~55 s) against the generic tier."""
+    from immunesim.scenario.schema import validate
+    from immunesim.scenario import scenario_events, scenario_model
+
+    sc = validate({"name": "composed-ra", "disease": "ra", "time": {"end": "120 d", "output_every": "2 d"},
+                   "therapies": [
+                       {"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv", "infusion_hours": 1,
+                        "every": "4 w"},
+                       {"drug": "baricitinib", "dose": "4 mg", "route": "oral", "every": "1 d"},
+                       {"drug": "methotrexate", "dose": "15 mg", "route": "oral", "every": "1 w"}]})
+    model, events = scenario_model(sc), scenario_events(sc)
+    name = model.parameters[0].name
+    P = {name: model.parameter_vector()[0] * np.array([0.9, 1.0, 1.1])}
+    runs = {k: im.simulate_batch(model, P, np.asarray(sc.times), events=events, rtol=1e-8,
+                                 atol=1e-10, kernels=k) for k in ("composed", "generic")}
+    assert runs["composed"].dataset.attrs["kernels"] == "composed"
+    assert runs["composed"].ok.all() and runs["generic"].ok.all()
+    assert _close(runs["composed"], runs["generic"], 1e-8) < 1e-5
+    y = runs["composed"].dataset["y"].values
+    for hook in ("block_IL6R", "inh_JAK1", "supp_prolif"):    # each drug drives its hooks
+        assert y[:, :, model.variable_names.index(hook)].max() > 0.1

@@ -49,8 +49,9 @@ def trial_model(scenario):
 
 
 def trial_kernels(scenario, model) -> str:
-    """The kernel tier of the trial (README, Kernels): the specialised kernels when its
-    patient-arm runs (``population.size`` x arms) repay their compile, else the generic ones;
+    """The kernel tier of the trial (README, Kernels): the composed kernels (a preset with
+    drugs: its module compiled once for every drug combination) or the specialised ones when its
+    patient-arm runs (``population.size`` x arms) repay a compile, else the generic ones;
     fixed by the scenario, not by what a cache holds, so that every chunk, worker and resumed
     run of a trial uses the same tier."""
     return choose_tier(model, "auto", scenario.population.size * len(scenario.arms), by_cache=False)

@@ -41,6 +41,8 @@ def run(scenario: Scenario, *, seed: int | None = None,
     elif tier == "specialised" and not kernels_cached(model):
         say("compiling its kernels (first use of this model on this machine; later runs load them "
             "from the cache)")
+    elif tier == "composed":
+        say("running it on the disease preset's compiled kernels, its drugs on the generic ones")
     t = np.asarray(scenario.times)
     unit = {"day": "days", "1": "time units"}.get(scenario.time_unit, f"{scenario.time_unit}s")
     say(f"simulating {t[-1] - t[0]:g} {unit} ({t.size} output times, "
