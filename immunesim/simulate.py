@@ -51,9 +51,9 @@ def simulate(model: Model, t_eval=None, *, t_span=None, params: Mapping[str, flo
         tier runs the model (see :data:`KERNEL_TIERS`). ``"auto"`` uses the model's specialised
         kernels when they are in the cache, the composed kernels when the model splits and its
         preset's composed module is cached, and the generic kernels otherwise, so a new model
-        gives its first result without compiling anything of its own. The tiers agree to the solver tolerance,
-        not bit for bit: pin a tier where bits must repeat across cache states. The result's
-        ``kernels`` attribute says which ran.
+        gives its first result without compiling anything of its own. The tiers agree to the
+        solver tolerance, not bit for bit: pin a tier where bits must repeat across cache
+        states. The result's ``kernels`` attribute says which ran.
     sensitivities : parameter names, and species names for their initial values: the forward
         sensitivities ``d variable / d name`` of every species and rule are integrated with the
         state (:mod:`immunesim.model.sensitivity`) and returned as ``result.sensitivities``
@@ -280,7 +280,8 @@ class _Kernels:
         if self.tail is None:
             return P
         n = P.shape[0]
-        return np.ascontiguousarray(np.concatenate([P, np.broadcast_to(self.tail, (n, self.tail.size))], axis=1))
+        return np.ascontiguousarray(
+            np.concatenate([P, np.broadcast_to(self.tail, (n, self.tail.size))], axis=1))
 
     def schedule(self, sched):
         """``sched`` with its parameter indices where the composed kernels keep them."""
