@@ -235,6 +235,7 @@ def test_composed_kernels_give_the_generic_kernels_results_and_serve_a_new_drug_
     assert tuple(runs["composed"].variables) == m.variable_names
     assert _close(runs["composed"], runs["generic"], 1e-9) < 1e-6
     assert _close(runs["composed"], runs["specialised"], 1e-9) < 1e-6
+    assert int(runs["composed"].dataset["n_dense_lu"].sum()) == 0     # the block-sparse LU ran
     y = runs["composed"].dataset["y"].values
     assert y[:, :, m.variable_names.index("neut_A")].max(axis=1).min() > 0.3    # the drug acted
     one = im.simulate(m, t, params={"kxy": 0.6, "D_EC50": 0.3, "E_kmax": 1.0}, events=_events(),
@@ -287,6 +288,50 @@ def test_a_preset_with_drugs_on_its_composed_kernels_gives_the_generic_results()
     assert runs["composed"].dataset.attrs["kernels"] == "composed"
     assert runs["composed"].ok.all() and runs["generic"].ok.all()
     assert _close(runs["composed"], runs["generic"], 1e-8) < 1e-5
+    assert int(runs["composed"].dataset["n_dense_lu"].sum()) == 0
     y = runs["composed"].dataset["y"].values
     for hook in ("block_IL6R", "inh_JAK1", "supp_prolif"):    # each drug drives its hooks
         assert y[:, :, model.variable_names.index(hook)].max() > 0.1
+
+
+def test_composed_jacobian_and_block_solve_are_those_of_the_whole_model():
+    """At a state off any trajectory: the composed Jacobian (base, drugs and the coupling block
+    C = dF/dH dH/dy_k, with the rows and columns the dense fallback reads) equals central
+    differences of the composed right-hand side, and the block-by-block sparse solve of
+    W = I/(gamma h) - J equals a dense solve of the same W."""
+    from immunesim.simulate import _Kernels
+
+    m = _disease()
+    kern = _Kernels.composed(m)
+    mod = kern.mod
+    p = kern.pack(m.parameter_vector({"kxy": 0.9})[None, :])[0].copy()
+    rng = np.random.default_rng(3)
+    y = rng.uniform(0.2, 2.0, len(m.species))
+    n = y.size
+    u = np.zeros(n)
+    jv = np.zeros(mod.n_jac(p))
+    mod.jac_nz(0.0, y, p, jv)
+    J = np.zeros((n, n))
+    np.add.at(J, (mod.jac_rows(p), mod.jac_cols(p)), jv)
+    fd = np.zeros((n, n))
+    for j in range(n):
+        h = 1e-6 * max(1.0, abs(y[j]))
+        up, dn, f1, f2 = y.copy(), y.copy(), np.zeros(n), np.zeros(n)
+        up[j] += h
+        dn[j] -= h
+        mod.rhs(0.0, up, p, u, f1)
+        mod.rhs(0.0, dn, p, u, f2)
+        fd[:, j] = (f1 - f2) / (2 * h)
+    np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-8)
+    assert np.abs(J[:2, 2:]).max() > 0.01          # the drugs' block acts on the disease's rows
+    inv_gh = 7.0
+    A = np.zeros((n, n))
+    mod.dense_assemble(jv, inv_gh, A, p)
+    np.testing.assert_allclose(A, inv_gh * np.eye(n) - J, rtol=1e-14, atol=1e-14)
+    w = np.zeros(mod.nnz_w(p))
+    mod.w_assemble(jv, inv_gh, w, p)
+    assert mod.use_sparse(p) and mod.lu_factor_sparse(w, p)
+    b, x = rng.normal(size=n), np.zeros(n)
+    expected = np.linalg.solve(A, b)
+    mod.lu_solve_sparse(w, b, x, p)           # b is scratch to the solve
+    np.testing.assert_allclose(x, expected, rtol=1e-12, atol=1e-14)
