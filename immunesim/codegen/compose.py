@@ -11,19 +11,20 @@ triangular: with ``y = (y_d, y_k)`` (disease, drugs) and hooks ``H(y_k)``,
 
 - the *base*: the model's leading species with their processes and rules, every input a
   parameter, the parameters ordered by name. Its structure is the same for every drug
-  combination of a preset, so its compiled kernels (:func:`immunesim.codegen.generate.
-  generate_composed_source`) serve all of them;
+  combination of a preset, so its compiled kernels
+  (:func:`~immunesim.codegen.generate.generate_composed_source`) serve all of them;
 - the *driver*: the trailing species whose right-hand sides read only each other, their
   processes, rules and parameters, and one extra species per driven input whose right-hand
   side is that input's value (so that the driver's instruction tape gives ``H`` and ``dH/dy_k``
   with its own right-hand side and Jacobian). It runs on the tape interpreter
   (:mod:`immunesim.kernels.tape_eval`): a new drug combination compiles nothing.
 
-Each linear solve of a Rosenbrock stage is done block by block: ``x_k`` from the driver's LU,
-then ``x_d`` from the base's unrolled LU with ``b_d + C x_k`` (``C = dF/dH dH/dy_k``, sparse).
+Each linear solve of a Rosenbrock stage is done block by block: ``x_k`` from an LU program of
+the driver's own species (its input species are never solved for), then ``x_d`` from the base's
+unrolled LU with ``b_d + C x_k`` (``C = dF/dH dH/dy_k``, sparse).
 
 :meth:`Composition.pack` lays one patient's parameter vector out for the composed kernels; the
-fields of its header are :data:`immunesim.kernels.layout.C_FIELDS`.
+fields of its header are the ``C_*`` constants of :mod:`immunesim.kernels.layout`.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels import layout as L
-from . import sparse_lu
 from ..model.components import Parameter, Process, Species
 from ..model.expr import TIME
 from ..model.model import Model
+from . import sparse_lu
 
 #: the prefix of the driver's input species and processes (no split where the model has the name)
 INPUT_PREFIX = "composed_input_"
