@@ -134,6 +134,25 @@ def test_generic_tier_recomputes_parameter_only_parts_when_an_event_sets_a_param
 
 
 # -- the composed tier (README, "Kernels: drugs composed with a compiled preset") -------------
+#: the probe disease's two drugs: D an oral drug (depot, saturable elimination) driving neut_A,
+#: E a two-compartment IV drug driving kill_Y (an added death rate)
+_PROBE_DRUGS = {
+    "D": {"species": ["D_Depot", "D_Central"],
+          "parameters": [("D_ka", 0.9, "1/day"), ("D_CL", 0.4, "L/day"), ("D_V", 3.0, "L"),
+                         ("D_EC50", 0.5, "mg/L")],
+          "processes": [("D_abs", "D_ka*D_Depot", {"D_Depot": -1, "D_Central": 1}),
+                        ("D_el", "D_CL*D_C + 0.2*D_C/(1 + D_C)", {"D_Central": -1})],
+          "hook": "neut_A", "effect": "D_C/(D_C + D_EC50)"},
+    "E": {"species": ["E_Central", "E_Peripheral"],
+          "parameters": [("E_CL", 0.3, "L/day"), ("E_Q", 0.6, "L/day"), ("E_V", 2.5, "L"),
+                         ("E_kmax", 1.5, "1/day")],
+          "processes": [("E_el", "E_CL*E_C", {"E_Central": -1}),
+                        ("E_dist", "E_Q*(E_C - E_Peripheral/E_V)",
+                         {"E_Central": -1, "E_Peripheral": 1})],
+          "hook": "kill_Y", "effect": "E_kmax*E_C/(E_C + 1)"},
+}
+
+
 def _disease(drugs=("D", "E"), extra=None):
     """A small 'disease' with three inputs (two driven by drugs D and E when coupled, one a
     parameter), in the layout the drug coupling gives: the disease's species first."""
@@ -149,27 +168,14 @@ def _disease(drugs=("D", "E"), extra=None):
             {"name": "conv", "rate": "kxy*X_free*Y/(Ky + Y) + 0.1*X_free", "stoichiometry": {"Y": 1}},
             {"name": "kill", "rate": "(0.3 + kill_Y)*Y", "stoichiometry": {"Y": -1}}]
     hooks = {"neut_A": "0", "kill_Y": "0"}
-    if "D" in drugs:
-        sp += [{"name": "D_Depot", "unit": "mg"}, {"name": "D_Central", "unit": "mg"}]
-        par += [{"name": "D_ka", "value": 0.9, "unit": "1/day", "source": "test value"},
-                {"name": "D_CL", "value": 0.4, "unit": "L/day", "source": "test value"},
-                {"name": "D_V", "value": 3.0, "unit": "L", "source": "test value"},
-                {"name": "D_EC50", "value": 0.5, "unit": "mg/L", "source": "test value"}]
-        rules += [{"name": "D_C", "expression": "D_Central/D_V", "unit": "mg/L"}]
-        proc += [{"name": "D_abs", "rate": "D_ka*D_Depot", "stoichiometry": {"D_Depot": -1, "D_Central": 1}},
-                 {"name": "D_el", "rate": "D_CL*D_C + 0.2*D_C/(1 + D_C)", "stoichiometry": {"D_Central": -1}}]
-        hooks["neut_A"] = "D_C/(D_C + D_EC50)"
-    if "E" in drugs:
-        sp += [{"name": "E_Central", "unit": "mg"}, {"name": "E_Peripheral", "unit": "mg"}]
-        par += [{"name": "E_CL", "value": 0.3, "unit": "L/day", "source": "test value"},
-                {"name": "E_Q", "value": 0.6, "unit": "L/day", "source": "test value"},
-                {"name": "E_V", "value": 2.5, "unit": "L", "source": "test value"},
-                {"name": "E_kmax", "value": 1.5, "unit": "1/day", "source": "test value"}]
-        rules += [{"name": "E_C", "expression": "E_Central/E_V", "unit": "mg/L"}]
-        proc += [{"name": "E_el", "rate": "E_CL*E_C", "stoichiometry": {"E_Central": -1}},
-                 {"name": "E_dist", "rate": "E_Q*(E_C - E_Peripheral/E_V)",
-                  "stoichiometry": {"E_Central": -1, "E_Peripheral": 1}}]
-        hooks["kill_Y"] = "E_kmax*E_C/(E_C + 1)"
+    for d in drugs:
+        spec = _PROBE_DRUGS[d]
+        sp += [{"name": n, "unit": "mg"} for n in spec["species"]]
+        par += [{"name": n, "value": v, "unit": u, "source": "test value"}
+                for n, v, u in spec["parameters"]]
+        rules.append({"name": f"{d}_C", "expression": f"{d}_Central/{d}_V", "unit": "mg/L"})
+        proc += [{"name": n, "rate": r, "stoichiometry": st} for n, r, st in spec["processes"]]
+        hooks[spec["hook"]] = spec["effect"]
     for name, expr in hooks.items():
         if expr == "0":
             par.append({"name": name, "value": 0.0, "unit": "1", "source": "drug hook"})

@@ -58,10 +58,15 @@ def kernel_path(model: Model) -> Path:
     return cache_dir() / f"m_{kernel_key(model)}.py"
 
 
+def _in_cache(key: str) -> bool:
+    """Whether the module of ``key`` and its hash are in the cache (checked when loaded)."""
+    path = cache_dir() / f"m_{key}.py"
+    return path.exists() and path.with_suffix(".sha256").exists()
+
+
 def kernels_cached(model: Model) -> bool:
     """Whether ``model``'s kernel module is in the cache (its hash is checked when loaded)."""
-    path = kernel_path(model)
-    return path.exists() and path.with_suffix(".sha256").exists()
+    return _in_cache(kernel_key(model))
 
 
 @contextlib.contextmanager
@@ -145,8 +150,7 @@ def load_kernels(model: Model) -> ModuleType:
 
 def composed_cached(base: Model) -> bool:
     """Whether the composed kernel module of ``base`` (:mod:`.compose`) is in the cache."""
-    path = cache_dir() / f"m_{composed_key(base)}.py"
-    return path.exists() and path.with_suffix(".sha256").exists()
+    return _in_cache(composed_key(base))
 
 
 def load_composed(base: Model) -> ModuleType:

@@ -29,7 +29,7 @@ fields of its header are the ``C_*`` constants of :mod:`immunesim.kernels.layout
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,7 @@ class Composition:
     driven: tuple[str, ...]         # the inputs the driver drives, in the order of its input species
     base_params: np.ndarray         # each base parameter's index in the model, -1 for a driven input
     driver_params: np.ndarray       # each driver parameter's index in the model
+    _layout: dict = field(default_factory=dict, repr=False)     # pack's shared part, once built
 
     @property
     def n_driver(self) -> int:
@@ -87,8 +88,26 @@ class Composition:
         """``(composed parameter matrix, offset of the driver slice)`` from the model's ``P``
         (patients x parameters), the driver's packed tape, and the base module's constants: the
         pattern of ``dF/dinputs`` (``di_row``, ``di_col``: base species, position in
-        ``base.inputs``), of its Jacobian and the size of its LU storage."""
-        n = P.shape[0]
+        ``base.inputs``), of its Jacobian and the size of its LU storage. The part between the
+        base's parameters and the driver's (header, integer arrays, scratch) is the same for
+        every patient and every call: it is built once per composition."""
+        if "middle" not in self._layout:
+            self._layout["middle"] = self._middle(tape_tail, di_row, di_col, d_jrow, d_jcol,
+                                                  d_nnz_w)
+        middle = self._layout["middle"]
+        npb, npk = len(self.base.parameters), len(self.driver.parameters)
+        at = npb + middle.size
+        out = np.empty((P.shape[0], at + npk + tape_tail.size))
+        own = self.base_params >= 0
+        out[:, :npb] = 0.0
+        out[:, np.flatnonzero(own)] = P[:, self.base_params[own]]
+        out[:, npb:at] = middle
+        out[:, at:at + npk] = P[:, self.driver_params]
+        out[:, at + npk:] = tape_tail
+        return out, at
+
+    def _middle(self, tape_tail, di_row, di_col, d_jrow, d_jcol, d_nnz_w) -> np.ndarray:
+        """The header, integer arrays and scratch of :meth:`pack`."""
         nb, nk, nf = self.n_base, self.n_driver, len(self.driven)
         m = nk + nf
         npb = len(self.base.parameters)
@@ -97,8 +116,8 @@ class Composition:
         dp = np.concatenate([np.zeros(npk), tape_tail])
         head = dp[dp.size - L.HEADER:]
 
-        def ints(field, count):
-            o = int(head[field])
+        def ints(key, count):
+            o = int(head[key])
             return dp[o:o + count].view(np.int64)
 
         nnzk = int(head[L.H_NNZ])
@@ -137,25 +156,17 @@ class Composition:
                                                 jrow.size, nwk, n_obs_k, d_nnz_w, d_nnz_w + nwk,
                                                 luk.size]
         blocks = []
-        for field, values in zip(L.C_INTS, int_parts):
+        for slot_field, values in zip(L.C_INTS, int_parts):
             arr = np.asarray(values, dtype=np.int64)
-            header[field] = at
+            header[slot_field] = at
             blocks.append(arr.view(np.float64))
             at += arr.size
-        for field, size in zip(L.C_FLOATS, float_sizes):
-            header[field] = at
+        for slot_field, size in zip(L.C_FLOATS, float_sizes):
+            header[slot_field] = at
             blocks.append(np.zeros(size))
             at += size
         header[L.C_K0] = at
-        middle = np.concatenate([header, *blocks])
-        out = np.empty((n, at + npk + tape_tail.size))
-        own = self.base_params >= 0
-        out[:, :npb] = 0.0
-        out[:, np.flatnonzero(own)] = P[:, self.base_params[own]]
-        out[:, npb:at] = middle
-        out[:, at:at + npk] = P[:, self.driver_params]
-        out[:, at + npk:] = tape_tail
-        return out, at
+        return np.concatenate([header, *blocks])
 
 
 def _species_of(names, species: set, rule_species: dict) -> set:
@@ -215,14 +226,11 @@ def split(model: Model) -> Composition | None:
     # a rule is the driver's where it reads the driver's species other than through a driven
     # input (a disease rule of the hooks alone stays in the base, whatever drives them)
     driven = set(driven_all)
-    cut: dict[str, set] = {}
+    cut: dict[str, set] = {}       # species read other than through a driven input
     for r in model.rules:
-        cut[r.name] = _species_of(r.parsed.names, species,
-                                  {k: (set() if k in driven else v) for k, v in cut.items()})
+        cut[r.name] = set() if r.name in driven else _species_of(r.parsed.names, species, cut)
     drv_rules = [r for r in model.rules if r.name in driven or (cut[r.name] and cut[r.name] <= tail)]
     drv_rule_names = {r.name for r in drv_rules}
-    if not set(driven_all) <= drv_rule_names:
-        return None
     base_rules = [r for r in model.rules if r.name not in drv_rule_names]
     params = set(model.parameter_names)
     base_reads, drv_reads = set(), set()
@@ -269,6 +277,5 @@ def split(model: Model) -> Composition | None:
     index = model.parameter_index
     return Composition(
         model=model, base=base, driver=driver, n_base=nb, driven=tuple(order),
-        base_params=np.array([index.get(p.name, -1) if p.name not in driven else -1
-                              for p in base.parameters], dtype=np.int64),
+        base_params=np.array([index.get(p.name, -1) for p in base.parameters], dtype=np.int64),
         driver_params=np.array([index[p.name] for p in drv_params], dtype=np.int64))

@@ -304,7 +304,8 @@ def generate_composed_source(base: Model) -> str:
               f"DI_COL = np.array({[c for _, c, _ in entries] or [0]!r}, dtype=np.int64)",
               *(f"{k} = {getattr(L, k)}" for k in dir(L) if k.startswith("C_")
                 and isinstance(getattr(L, k), int))]
-    parts = [text.split("\n\n", 1)[0], "\n".join(consts), text.split("\n\n", 1)[1],
+    imports_part, rest = text.split("\n\n", 1)     # the constants go after the imports
+    parts = [imports_part, "\n".join(consts), rest,
              _constants(), _decorate(_instantiate(dfdi, {"dfdi": "d_dfdi"})),
              _decorate(_template("composed.py"))]
     return "\n\n".join(parts + _solver_parts())

@@ -39,13 +39,19 @@ def cp_driver(p):
     return p[int(p[NPB + C_K0]):]
 
 
+def cp_state(p):
+    """The driver's state in the tape's terms: its species, then its input species."""
+    return cp_floats(p, C_YE, cp_head(p, C_NK) + cp_head(p, C_NF))
+
+
 def cp_inputs(t, y, p, u, with_u):
     """The driver's right-hand side at ``y``'s driver part (into the ``C_DYE`` scratch), and
-    the base's inputs set in ``p`` from it; ``with_u``: the driver's inputs ``u`` too."""
+    the base's inputs set in ``p`` from it; ``with_u``: the driver's inputs ``u`` too (the
+    inputs' values do not depend on them)."""
     nk = cp_head(p, C_NK)
     nf = cp_head(p, C_NF)
     m = nk + nf
-    ye = cp_floats(p, C_YE, m)
+    ye = cp_state(p)
     ue = cp_floats(p, C_UE, m)
     dye = cp_floats(p, C_DYE, m)
     for i in range(nk):
@@ -70,11 +76,9 @@ def rhs(t, y, p, u, dy):
 def jac_nz(t, y, p, jv):
     cp_inputs(t, y, p, y, False)
     d_jac_nz(t, y, p, jv)
-    nk = cp_head(p, C_NK)
-    m = nk + cp_head(p, C_NF)
     nkr = cp_head(p, C_NKR)
     jvk = cp_floats(p, C_JVK, cp_head(p, C_NNZK))
-    k_jac_nz(t, cp_floats(p, C_YE, m), cp_driver(p), jvk)
+    k_jac_nz(t, cp_state(p), cp_driver(p), jvk)
     kr = cp_ints(p, C_KR, nkr)
     for q in range(nkr):
         jv[D_NNZ_J + q] = jvk[kr[q]]
@@ -100,11 +104,9 @@ def dfdt(t, y, p, ft):
 def observe(t, y, p, row):
     cp_inputs(t, y, p, y, False)
     d_observe(t, y, p, row)
-    nk = cp_head(p, C_NK)
-    m = nk + cp_head(p, C_NF)
     nobs = cp_head(p, C_NOBSK)
     obs = cp_floats(p, C_OBSK, nobs)
-    k_observe(t, cp_floats(p, C_YE, m), cp_driver(p), obs)
+    k_observe(t, cp_state(p), cp_driver(p), obs)
     for q in range(nobs):
         row[D_N_OBS + q] = obs[q]
 
