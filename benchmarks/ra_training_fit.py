@@ -38,6 +38,13 @@ NAMES = ["other_tjc", "other_pro", "expectation", "fluctuation", "esr_other", "v
 BOUNDS = [(1.0, 6.0), (0.5, 2.0), (0.25, 1.0), (0.1, 0.6), (2.0, 8.0), (0.3125, 1.25)]
 
 
+def z_squared(rate: float, published: float, n_sim: int, n_published: int) -> float:
+    """One published rate's term of the score: the squared difference to the simulated rate over
+    the variance of both (binomial at the published rate, at least 0.01 per patient)."""
+    q = max(published * (1.0 - published), 0.01)
+    return (rate - published) ** 2 / (q / n_sim + q / n_published)
+
+
 def measured_variant(base, other_tjc, other_pro, expectation, fluctuation, esr_other, visit):
     """The RA instruments with the six factors applied (absolute values where the docstring says)."""
     out = []
@@ -92,8 +99,7 @@ def main() -> None:
                 ep = next(e for e in sc.trial.endpoints if e.name == p["endpoint"])
                 res = cm.impute_dropouts(cm.endpoint_outcome(clin, ep, m, weeks), ep, gone)
                 rate = float(res["responder"][:, list(ep.weeks).index(p["week"])].mean())
-                q = max(p["rate"] * (1 - p["rate"]), 0.01)
-                total += ((rate - p["rate"]) / np.sqrt(q / n + q / p["n"])) ** 2
+                total += z_squared(rate, p["rate"], n, p["n"])
                 rows.append({**{k: p[k] for k in ("trial", "arm", "endpoint", "week", "rate")}, "simulated": rate})
         return total, rows
 
