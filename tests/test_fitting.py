@@ -356,3 +356,40 @@ def test_each_fides_exit_flag_is_named_as_fides_names_it():
              "XTOL": "converged (x tolerance)", "GTOL": "converged (gradient tolerance)"}
     assert {int(f.value): words[f.name] for f in fides.ExitFlag} == EXIT
     assert NOT_FINITE == int(fides.ExitFlag.NOT_FINITE)
+
+
+def test_the_fisher_information_given_to_fides_is_positive_semi_definite():
+    """The reduced Fisher information (a Schur complement) is projected back onto the
+    positive semi-definite matrices: rounding left Fujita's with eigenvalues of -1e-11, on
+    which fides' subproblem divided by zero."""
+    from immunesim.fitting.multistart import psd
+    rng = np.random.default_rng(3)
+    v, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    w = np.array([-1e-11, 0.0, 1e-3, 2.0, 1e3])
+    out = psd((v * w) @ v.T)
+    assert np.allclose(out, (v * np.maximum(w, 0.0)) @ v.T, atol=1e-12)
+    assert np.linalg.eigvalsh(out).min() >= -1e-12
+    a = (v * np.array([1e-3, 0.1, 1.0, 2.0, 1e3])) @ v.T
+    assert np.array_equal(psd(0.5 * (a + a.T)), 0.5 * (a + a.T))    # positive definite: unchanged
+
+
+@needs_problems
+@pytest.mark.slow
+def test_fides_runs_without_nan_on_a_fujita_start_with_a_singular_fisher_information():
+    """Seed 1's start 6 of Fujita: its Fisher information is singular (flat directions), and
+    before the projection fides' trust-region subproblem met a negative rounding eigenvalue
+    on the fifth iteration and warned 'invalid value encountered in dot'."""
+    import warnings
+
+    import fides
+    from immunesim.fitting.multistart import Objective, draw_starts
+    problem = load_problem(PETAB / "Fujita_SciSignal2010" / "Fujita_SciSignal2010.yaml")
+    obj = Objective(problem)
+    x0 = draw_starts(problem, 20, 1)[6]
+    opt = fides.Optimizer(obj, ub=obj.ub, lb=obj.lb,
+                          hessian_update=fides.HybridFixed(fides.BFGS(), switch_iteration=20),
+                          options={fides.Options.MAXITER: 12})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fval, *_ = opt.minimize(x0)
+    assert fval < obj(x0)[0]

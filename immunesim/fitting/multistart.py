@@ -130,8 +130,21 @@ class Objective:
         if inner:
             f_oi = r["fim"][np.ix_(keep, inner)]
             fim = fim - f_oi @ np.linalg.pinv(r["fim"][np.ix_(inner, inner)]) @ f_oi.T
-        fim = 0.5 * (fim + fim.T) + np.diag([curv.get(p, 0.0) for p in self.ids])
+        fim = psd(fim) + np.diag([curv.get(p, 0.0) for p in self.ids])
         return f, g, fim
+
+
+def psd(a: np.ndarray) -> np.ndarray:
+    """The symmetric part of ``a`` with its negative eigenvalues set to zero. A Fisher
+    information is positive semi-definite, but along the flat directions of a problem such as
+    Fujita's (condition numbers of 1e300) the Schur complement of the scalings leaves
+    eigenvalues of -1e-11 from rounding; fides' trust-region subproblem then divides by
+    ``eigenvalue + lambda = 0`` on its Newton path (NaN warnings, a fallback root search)."""
+    a = 0.5 * (a + a.T)
+    w, v = np.linalg.eigh(a)
+    if w.size == 0 or w.min() >= 0.0:
+        return a
+    return (v * np.maximum(w, 0.0)) @ v.T
 
 
 def draw_starts(problem: Problem, n_starts: int, seed: int,
