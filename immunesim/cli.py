@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -328,6 +329,8 @@ def _fit(args) -> int:
         raise _Usage(f"--starts: expected a number of starts in [1, 10000], got {args.starts}")
     if not 1 <= args.max_iter <= 100_000:
         raise _Usage(f"--max-iter: expected [1, 100000], got {args.max_iter}")
+    if args.max_time is not None and not (math.isfinite(args.max_time) and args.max_time > 0):
+        raise _Usage(f"--max-time: expected seconds > 0, got {args.max_time}")
     for flag, v in (("--workers", args.workers), ("--processes", args.processes)):
         if v is not None and not 1 <= v <= 1024:
             raise _Usage(f"{flag}: expected a number of processes in [1, 1024], got {v}")
@@ -346,7 +349,7 @@ def _fit(args) -> int:
         fit = run_fit(args.problem, args.output, n_starts=args.starts, seed=args.seed,
                       processes=args.processes, workers=args.workers, scheduler=args.scheduler,
                       max_iter=args.max_iter, with_profile=args.profile, resume=args.resume,
-                      hierarchical=not args.no_hierarchical,
+                      hierarchical=not args.no_hierarchical, max_time=args.max_time,
                       progress=progress if bar else None, say=None if args.quiet else _progress)
     finally:
         if bar is not None:
@@ -628,6 +631,9 @@ def main(argv=None) -> int:
     f.add_argument("--seed", type=int, default=0, help="seed of the start points (default 0)")
     f.add_argument("--max-iter", type=int, default=1000, help="iterations per start "
                    "(default 1000, fides' own)")
+    f.add_argument("--max-time", type=float, help="wall-clock seconds per start (default: no "
+                   "limit; a start past it stops with status 'maxtime', and the result then "
+                   "depends on the machine's speed)")
     f.add_argument("--profile", action="store_true", help="add profile likelihoods "
                    "(profiles.csv, profiles.png) with 95%% intervals")
     f.add_argument("--resume", action="store_true", help="run only the starts not yet saved in "

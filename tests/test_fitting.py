@@ -393,3 +393,24 @@ def test_fides_runs_without_nan_on_a_fujita_start_with_a_singular_fisher_informa
         warnings.simplefilter("error", RuntimeWarning)
         fval, *_ = opt.minimize(x0)
     assert fval < obj(x0)[0]
+
+
+def test_max_time_stops_each_start_and_is_part_of_a_resumable_run(tmp_path):
+    """--max-time: a wall-clock limit per start (fides' MAXTIME, checked after each
+    iteration), so that a start stuck in a stiff corner of wide bounds cannot hold a fit for
+    hours (Fujita: a start ran 48 minutes); bad values are named."""
+    import pandas as pd
+
+    out = tmp_path / "fit"
+    cmd = [sys.executable, "-m", "immunesim.cli", "fit", str(DECAY), "-o", str(out), "--starts",
+           "2", "--processes", "1", "-q"]
+    p = subprocess.run(cmd + ["--max-time", "1e-9"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    starts = pd.read_csv(out / "starts.csv")
+    assert (starts["status"] == "maxtime").all() and (starts["iterations"] <= 1).all()
+    assert json.loads((out / "fit.json").read_text())["max_time_s"] == 1e-9
+    p = subprocess.run(cmd + ["--resume"], capture_output=True, text=True)    # another limit
+    assert p.returncode == 2 and "--max-time" in p.stderr
+    for bad in ("0", "-3", "nan"):
+        p = subprocess.run(cmd + ["--max-time", bad], capture_output=True, text=True)
+        assert p.returncode == 2 and "--max-time: expected seconds > 0" in p.stderr, p.stderr

@@ -218,12 +218,14 @@ RESAMPLE = 20
 
 
 def run_start(problem_path: str, x0, index: int, max_iter: int = 1000, seed: int = 0,
-              hierarchical: bool = True) -> dict:
+              hierarchical: bool = True, max_time: float = math.inf) -> dict:
     """Start ``index`` from ``x0``, in whatever process runs it (the problem is read once per
     process). Where the simulation fails at ``x0`` (extreme rates at the edge of wide bounds),
     the start is drawn again, up to :data:`RESAMPLE` times, from a generator seeded by
     ``(seed, index, attempt)`` (as pyPESTO's start-point resampling does); ``resampled`` says
-    how often."""
+    how often. ``max_time``: seconds of wall-clock time per local fit (fides' MAXTIME, checked
+    after each iteration): the start then stops with status ``maxtime``; it makes the result
+    depend on the machine's speed."""
     import numba
 
     numba.set_num_threads(1)        # one start per process: the pool parallelises
@@ -231,21 +233,21 @@ def run_start(problem_path: str, x0, index: int, max_iter: int = 1000, seed: int
     if key not in _PROBLEMS:
         _PROBLEMS[key] = load_problem(problem_path)
     problem = _PROBLEMS[key]
-    r = local_fit(problem, x0, max_iter=max_iter, hierarchical=hierarchical)
+    r = local_fit(problem, x0, max_iter=max_iter, hierarchical=hierarchical, max_time=max_time)
     attempt = 0
     while not math.isfinite(r["nllh_start"]) and attempt < RESAMPLE:
         attempt += 1
         obj = Objective(problem, hierarchical=hierarchical)
         rng = np.random.default_rng([int(seed), int(index), attempt])
         x0 = obj.lb + rng.random(len(obj.ids)) * (obj.ub - obj.lb)
-        r = local_fit(problem, x0, max_iter=max_iter, hierarchical=hierarchical)
+        r = local_fit(problem, x0, max_iter=max_iter, hierarchical=hierarchical, max_time=max_time)
     return {"start": int(index), "resampled": attempt} | r
 
 
 def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: int | None = None,
                workers: int | None = None, scheduler: str | None = None, max_iter: int = 1000,
                done: dict | None = None, on_result=None, progress=None,
-               hierarchical: bool = True) -> list[dict]:
+               hierarchical: bool = True, max_time: float = math.inf) -> list[dict]:
     """Run ``n_starts`` local fits of the problem at ``problem_path`` from seeded random starts.
 
     ``processes``: local worker processes (default: the cores); ``workers``/``scheduler``: run
@@ -253,7 +255,8 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
     ``done``: start index -> result already computed (a resumed run; those are not run again);
     ``on_result(result)`` is called as each start finishes (to save it); ``progress(n_done,
     n_starts)``. ``hierarchical``: the observables' scaling factors set to their closed-form
-    optimum (:class:`Objective`). Returns the results in start order."""
+    optimum (:class:`Objective`). ``max_time``: seconds per start (:func:`run_start`).
+    Returns the results in start order."""
     problem = load_problem(problem_path)
     starts = draw_starts(problem, n_starts, seed, hierarchical)
     results = dict(done or {})
@@ -277,7 +280,7 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
             from distributed import as_completed
 
             futures = [client.submit(run_start, path, starts[i], i, max_iter, seed,
-                                     hierarchical, pure=False)
+                                     hierarchical, max_time, pure=False)
                        for i in todo]
             for fut in as_completed(futures):
                 finish(fut.result())
@@ -295,13 +298,14 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         # process's environment (the kernel cache, IMMUNESIM_* and NUMBA_* settings)
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = [pool.submit(run_start, path, starts[i], i, max_iter, seed, hierarchical)
+            futures = [pool.submit(run_start, path, starts[i], i, max_iter, seed, hierarchical,
+                                   max_time)
                        for i in todo]
             for fut in done_as_completed(futures):
                 finish(fut.result())
     else:
         for i in todo:
-            finish(run_start(path, starts[i], i, max_iter, seed, hierarchical))
+            finish(run_start(path, starts[i], i, max_iter, seed, hierarchical, max_time))
     return [results[i] for i in range(n_starts)]
 
 

@@ -54,11 +54,13 @@ def problem_files(path: Path) -> dict:
 def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
             processes: int | None = None, workers: int | None = None,
             scheduler: str | None = None, max_iter: int = 1000, with_profile: bool = False,
-            resume: bool = False, progress=None, say=None, hierarchical: bool = True) -> dict:
+            resume: bool = False, progress=None, say=None, hierarchical: bool = True,
+            max_time: float | None = None) -> dict:
     """Fit the PEtab problem at ``problem_path`` and write OUTDIR (module docstring); returns
     the contents of fit.json. ``hierarchical``: the observables' scaling factors with a
     closed-form optimum are set to it instead of optimised over
-    (:class:`~immunesim.fitting.multistart.Objective`)."""
+    (:class:`~immunesim.fitting.multistart.Objective`). ``max_time``: seconds of wall-clock
+    time per start (default: none; only the iteration limit)."""
     started = time.perf_counter()
     problem_path = Path(problem_path)
     problem = load_problem(problem_path)
@@ -67,6 +69,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     files = problem_files(problem_path)
     settings = {"n_starts": int(n_starts), "seed": int(seed), "max_iter": int(max_iter),
                 "hierarchical": bool(hierarchical)}
+    if max_time is not None:        # only where set: folders from before stay resumable
+        settings["max_time_s"] = float(max_time)
     outdir = begin_outputs(outdir)
     saved = outdir / "starts"
     done = {}
@@ -74,7 +78,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     if resume and (saved / "run.json").is_file():
         if json.loads((saved / "run.json").read_text()) != stamp:
             raise InputError(f"--resume: {saved} holds starts of another problem, seed, number "
-                             "of starts, --max-iter or --no-hierarchical; use another OUTDIR or "
+                             "of starts, --max-iter, --max-time or --no-hierarchical; use another OUTDIR or "
                              "run without --resume")
         for f in sorted(saved.glob("start_*.json")):
             r = json.loads(f.read_text())
@@ -93,7 +97,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
 
     results = multistart(problem_path, n_starts, seed=seed, processes=processes,
                          workers=workers, scheduler=scheduler, max_iter=max_iter, done=done,
-                         on_result=save, progress=progress, hierarchical=hierarchical)
+                         on_result=save, progress=progress, hierarchical=hierarchical,
+                         max_time=math.inf if max_time is None else float(max_time))
     order = sorted(range(n_starts), key=lambda i: (not math.isfinite(results[i]["nllh"]),
                                                    results[i]["nllh"]))
     best = results[order[0]]
