@@ -78,8 +78,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     if resume and (saved / "run.json").is_file():
         if json.loads((saved / "run.json").read_text()) != stamp:
             raise InputError(f"--resume: {saved} holds starts of another problem, seed, number "
-                             "of starts, --max-iter, --max-time or --no-hierarchical; use another OUTDIR or "
-                             "run without --resume")
+                             "of starts, --max-iter, --max-time or --no-hierarchical; use "
+                             "another OUTDIR or run without --resume")
         for f in sorted(saved.glob("start_*.json")):
             r = json.loads(f.read_text())
             done[int(r["start"])] = r
