@@ -56,6 +56,7 @@ def main() -> None:
     from scipy.optimize import minimize
 
     import immunesim as im
+    from immunesim.durable import write_text_atomic
     from immunesim.scenario.schema import validate
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -92,11 +93,9 @@ def main() -> None:
     _, _, rows = evaluate(best["values"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"start": start, "start_score": history[0]["score"],
-                               "start_inside": history[0]["inside"], "best": best,
-                               "rates": rows, "evaluations": history}, indent=2) + "\n")
-    tmp.replace(out)
+    write_text_atomic(out, json.dumps({"start": start, "start_score": history[0]["score"],
+                                       "start_inside": history[0]["inside"], "best": best,
+                                       "rates": rows, "evaluations": history}, indent=2) + "\n")
     print(f"best {best['score']:.1f}, {best['inside']} inside (start {history[0]['score']:.1f}, "
           f"{history[0]['inside']} inside)")
 
