@@ -13,7 +13,8 @@ from immunesim.diseases.readouts import chronic_check
 def test_unperturbed_draws_keep_the_documented_state():
     r = robustness("ra", n=3, spread=0.0)
     assert r["kept"] == 1.0 and r["criteria"] == {} and r["failed_integrations"] == 0
-    assert len(r["parameters"]) == 29 and "r_eff" in r["parameters"] and "w_b_apc" in r["parameters"]
+    assert len(r["parameters"]) == 31 and "r_eff" in r["parameters"] and "w_b_apc" in r["parameters"]
+    assert {"k_inj_C", "w_IL6_dmg_TNF"} <= set(r["parameters"])     # calibrated 2026-12-07
 
 
 def test_each_draw_is_judged_as_a_single_run_of_the_perturbed_preset():

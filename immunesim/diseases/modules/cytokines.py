@@ -16,6 +16,12 @@ tocilizumab and then falls as disease activity does (Nishimoto et al. 2008, Bloo
 doi:10.1182/blood-2008-05-155846); untreated the clearance is the same. Basal sources include what balances receptor uptake at the healthy level
 (``p_X_up0``), so adding uptake does not move the healthy state.
 
+Injured tissue makes IL-6 (``p_IL6_dmg``: synovial fibroblasts in RA). A share
+``w_IL6_dmg_TNF`` of it is induced by TNF, in proportion to TNF signalling relative to
+``K_IL6_dmg_TNF``: in RA serum IL-6 falls to normal within a day of TNF neutralisation (Charles
+et al. 1999, J Immunol 163:1521, doi:10.4049/jimmunol.163.3.1521). It is 0 unless a preset
+sets it (RA).
+
 Cell-intrinsic drug hooks act on production: ``supp_cytokine`` (glucocorticoid-receptor
 repression of NF-kB/AP-1-driven transcription) and ``inh_PDE4`` (PDE4 inhibition: cAMP/PKA
 lowers TNF, IL-12/23, IFN-gamma and IL-17 production and raises IL-10; Schafer et al. 2010,
@@ -117,6 +123,8 @@ PARAMETERS += [
     P("p_IL6_mac", 5.0, "pg/mL/day/(cells/uL)", "assumed: IL-6 from macrophages (boosted by TNF)"),
     P("p_IL6_il17", 100.0, "pg/mL/day", "assumed: IL-6 from stromal cells at full IL-17 signalling"),
     P("p_IL6_dmg", 200.0, "pg/mL/day", "assumed: IL-6 from injured tissue per damaged fraction"),
+    P("w_IL6_dmg_TNF", 0.0, "1", "share of the injured tissue's IL-6 that TNF induces: synovial fibroblasts make IL-6 on TNF (and IL-1) signalling, and in RA serum IL-6 falls to normal within a day of TNF neutralisation (Charles et al. 1999, J Immunol 163:1521, doi:10.4049/jimmunol.163.3.1521); 0 (no TNF dependence) unless a preset sets it (RA)", (0, 1)),
+    P("K_IL6_dmg_TNF", 0.09, "1", "assumed: TNF signalling at which the TNF-induced share of that IL-6 is at its full value (p_IL6_dmg); 0.09 is the RA preset's chronic state, so p_IL6_dmg keeps its meaning there"),
     P("p_IL6_0", 8.0, "pg/mL/day", "assumed: basal IL-6 (~1 pg/mL in health)"),
     P("p_IL17", 40.0, "pg/mL/day/(cells/uL)", "assumed: IL-17 per Th17 cell density"),
     P("p_IFNg", 40.0, "pg/mL/day/(cells/uL)", "assumed: IFN-gamma per Th1 cell density"),
@@ -134,7 +142,7 @@ PARAMETERS += [
 
 PROCESSES = [
     X("TNF_production", "p_TNF_0 + p_TNF_up0 + (p_TNF_mac*Mac + p_TNF_th1*Th1)*tx_inflam", {"TNF": 1}),
-    X("IL6_production", "p_IL6_0 + p_IL6_up0 + p_IL6_mac*Mac*(0.5 + sig_TNF)*(1 - supp_cytokine) + p_IL6_il17*sig_IL17 + p_IL6_dmg*Dmg",
+    X("IL6_production", "p_IL6_0 + p_IL6_up0 + p_IL6_mac*Mac*(0.5 + sig_TNF)*(1 - supp_cytokine) + p_IL6_il17*sig_IL17 + p_IL6_dmg*Dmg*(1 - w_IL6_dmg_TNF + w_IL6_dmg_TNF*sig_TNF/K_IL6_dmg_TNF)",
       {"IL6": 1}),
     X("IL17_production", "p_IL17*Th17*tx_inflam", {"IL17": 1}),
     X("IFNg_production", "p_IFNg*Th1*tx_inflam", {"IFNg": 1}),
