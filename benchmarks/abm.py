@@ -232,6 +232,8 @@ def diffusion_against_bandwidth(n=4000, rounds=9):
 
 
 def main(argv=None):
+    from immunesim.durable import write_text_atomic  # here, as the other immunesim imports of this file
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "abm.json"))
     ap.add_argument("--quick", action="store_true", help="fewer steps, smaller full-rules lattice")
@@ -291,9 +293,7 @@ def main(argv=None):
                       "full_rules_1e6_peak_mb": 2048, "diffusion_within_x_of_bound": 1.5}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(res, indent=2) + "\n")
-    tmp.replace(out)
+    write_text_atomic(out, json.dumps(res, indent=2) + "\n")
     print(f"wrote {out}")
 
 

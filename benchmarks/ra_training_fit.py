@@ -69,6 +69,7 @@ def main() -> None:
     import immunesim as im
     from immunesim.cohort import clinical as cm
     from immunesim.diseases.build import clinical
+    from immunesim.durable import write_text_atomic
     from immunesim.io.trial import run_trial
     from immunesim.scenario.schema import validate
 
@@ -123,10 +124,9 @@ def main() -> None:
     _, rows = score(measured_variant(base, **best["values"]))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"start": start, "start_score": history[0]["score"], "best": best,
-                               "rates": rows, "evaluations": history}, indent=2) + "\n")
-    tmp.replace(out)
+    write_text_atomic(out, json.dumps({"start": start, "start_score": history[0]["score"],
+                                       "best": best, "rates": rows, "evaluations": history},
+                                      indent=2) + "\n")
     print(f"best {best['score']:.1f} (start {history[0]['score']:.1f})")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from immunesim.analysis.robustness import robustness
 from immunesim.diseases.build import diseases
+from immunesim.durable import write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,10 +41,8 @@ def main() -> None:
               f"(most failed: {worst[0]} {100 * worst[1]:.1f} %)  {r['wall_s']:.1f} s", flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"n": args.n, "spread": args.spread, "seed": args.seed,
-                               "presets": rows}, indent=2) + "\n")
-    tmp.replace(out)
+    write_text_atomic(out, json.dumps({"n": args.n, "spread": args.spread, "seed": args.seed,
+                                       "presets": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
