@@ -41,7 +41,7 @@ BOUNDS = [(1.0, 6.0), (0.5, 2.0), (0.25, 1.0), (0.1, 0.6), (2.0, 8.0), (0.3125, 
 def z_squared(rate: float, published: float, n_sim: int, n_published: int) -> float:
     """One published rate's term of the score: the squared difference to the simulated rate over
     the variance of both (binomial at the published rate, at least 0.01 per patient)."""
-    q = max(published * (1.0 - published), 0.01)
+    q = np.maximum(published * (1.0 - published), 0.01)     # arrays too (ra_training_noise.py)
     return (rate - published) ** 2 / (q / n_sim + q / n_published)
 
 
