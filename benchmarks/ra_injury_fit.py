@@ -28,7 +28,9 @@ Run:  python benchmarks/ra_injury_fit.py [--evaluations 45] [--size 500] [--star
 ``--start preset`` (the default) starts from the preset's values; the values of 2026-12-07
 came from two runs, the second started at the first's best point with no shortfall and 13
 rates inside (``k_inj_C`` 0.0093, ``w_IL6_dmg_TNF`` 0.47, ``k_inj_IL6`` 0.19, ``k_inj_TNF``
-0.076, ``k_inj_T`` 0.0022, ``w_b_apc`` 0.90), which ``--start first`` repeats.
+0.076, ``k_inj_T`` 0.0022, ``w_b_apc`` 0.90), which ``--start first`` starts from again (the
+search's own scores, in ``benchmarks/results/ra_injury_fit_2026-12-07.log``, ran on an
+intermediate state of that work and are not reproduced exactly by the code as committed).
 """
 
 from __future__ import annotations
