@@ -291,10 +291,8 @@ def main(argv=None):
           f"({d['explicit_fraction_of_bound']:.2f} of its bound)", flush=True)
     res["targets"] = {"ratio_vs_mesa_at_1e5": 300, "full_rules_1e6_ms_per_step": 100,
                       "full_rules_1e6_peak_mb": 2048, "diffusion_within_x_of_bound": 1.5}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, json.dumps(res, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_text_atomic(args.out, json.dumps(res, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -159,9 +159,7 @@ def main() -> None:
              options={"maxfev": args.evaluations, "initial_simplex": simplex, "xatol": 0.02,
                       "fatol": 1.0})
     best = min(history, key=lambda h: h["total"])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, json.dumps({"start": start, "size": args.size, "penalty": PENALTY,
+    write_text_atomic(args.out, json.dumps({"start": start, "size": args.size, "penalty": PENALTY,
                                        "best": best, "evaluations": history}, indent=2) + "\n")
     print(f"best {best['total']:.1f} (score {best['score']:.1f}, {best['inside']} inside, "
           f"shortfall {best['shortfall']:.2f})")

@@ -122,9 +122,7 @@ def main() -> None:
              options={"maxfev": args.evaluations, "initial_simplex": simplex, "xatol": 0.03, "fatol": 1.0})
     best = min(history, key=lambda h: h["score"])
     _, rows = score(measured_variant(base, **best["values"]))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, json.dumps({"start": start, "start_score": history[0]["score"],
+    write_text_atomic(args.out, json.dumps({"start": start, "start_score": history[0]["score"],
                                        "best": best, "rates": rows, "evaluations": history},
                                       indent=2) + "\n")
     print(f"best {best['score']:.1f} (start {history[0]['score']:.1f})")

@@ -39,9 +39,7 @@ def main() -> None:
         worst = max(r["criteria"].items(), key=lambda kv: kv[1], default=("-", 0.0))
         print(f"{name:10s} {len(r['parameters']):3d} parameters  kept {100 * r['kept']:5.1f} %  "
               f"(most failed: {worst[0]} {100 * worst[1]:.1f} %)  {r['wall_s']:.1f} s", flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, json.dumps({"n": args.n, "spread": args.spread, "seed": args.seed,
+    write_text_atomic(args.out, json.dumps({"n": args.n, "spread": args.spread, "seed": args.seed,
                                        "presets": rows}, indent=2) + "\n")
 
 

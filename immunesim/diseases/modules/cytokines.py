@@ -124,7 +124,7 @@ PARAMETERS += [
     P("p_IL6_il17", 100.0, "pg/mL/day", "assumed: IL-6 from stromal cells at full IL-17 signalling"),
     P("p_IL6_dmg", 200.0, "pg/mL/day", "assumed: IL-6 from injured tissue per damaged fraction"),
     P("w_IL6_dmg_TNF", 0.0, "1", "share of the injured tissue's IL-6 that TNF induces: synovial fibroblasts make IL-6 on TNF (and IL-1) signalling, and in RA serum IL-6 falls to normal within a day of TNF neutralisation (Charles et al. 1999, J Immunol 163:1521, doi:10.4049/jimmunol.163.3.1521); 0 (no TNF dependence) unless a preset sets it (RA)", (0, 1)),
-    P("K_IL6_dmg_TNF", 0.09, "1", "assumed: TNF signalling at which the TNF-induced share of that IL-6 is at its full value (p_IL6_dmg); 0.09 is the RA preset's chronic state, so p_IL6_dmg keeps its meaning there"),
+    P("K_IL6_dmg_TNF", 0.09, "1", "assumed: TNF signalling at which the TNF-induced share of that IL-6 is at its full value (p_IL6_dmg); 0.09 is about the RA preset's chronic state (0.085 untreated in its first two years, 2026-12-07), so p_IL6_dmg keeps about its meaning there"),
     P("p_IL6_0", 8.0, "pg/mL/day", "assumed: basal IL-6 (~1 pg/mL in health)"),
     P("p_IL17", 40.0, "pg/mL/day/(cells/uL)", "assumed: IL-17 per Th17 cell density"),
     P("p_IFNg", 40.0, "pg/mL/day/(cells/uL)", "assumed: IFN-gamma per Th1 cell density"),
