@@ -87,7 +87,6 @@ def main() -> None:
     t = ds["time"].values
     weeks = (t - sc.trial.baseline) / sc.trial.week
     arms = list(ds["arm"].values)
-    n = ds.sizes["patient"]
     latent = {a: {v: ds["trajectory"].sel(variable=v).values[k] for v in LATENTS} for k, a in enumerate(arms)}
 
     def score(clin) -> tuple[float, list]:
@@ -95,12 +94,15 @@ def main() -> None:
         total, rows = 0.0, []
         for arm in arms:
             m = cm.measure(clin, draws, latent[arm], weeks)
-            gone = cm.dropout_weeks(clin, sc.trial.dropout, draws, m, weeks)
+            withdrawn, escaped = cm.leaving_weeks(clin, sc.trial.dropout, draws, m, weeks, sc.trial.weeks)
             for p in (p for p in sc.trial.published if p["arm"] == arm):
                 ep = next(e for e in sc.trial.endpoints if e.name == p["endpoint"])
-                res = cm.impute_dropouts(cm.endpoint_outcome(clin, ep, m, weeks), ep, gone)
-                rate = float(res["responder"][:, list(ep.weeks).index(p["week"])].mean())
-                total += z_squared(rate, p["rate"], n, p["n"])
+                res = cm.impute_dropouts(cm.endpoint_outcome(clin, ep, m, weeks), ep,
+                                         np.minimum(withdrawn, escaped), withdrawn)
+                x = res["responder"][:, list(ep.weeks).index(p["week"])]
+                seen = np.isfinite(x)          # all but for observed cases (analysis: observed)
+                rate = float(x[seen].mean())
+                total += z_squared(rate, p["rate"], int(seen.sum()), p["n"])
                 rows.append({**{k: p[k] for k in ("trial", "arm", "endpoint", "week", "rate")}, "simulated": rate})
         return total, rows
 

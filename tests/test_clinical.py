@@ -392,3 +392,67 @@ def test_responses_are_graded_and_relapse_after_the_drug_stops(tmp_path):
     assert rate["stopped", "remission", 24] > 0.1                                    # remission is reachable
     assert rate["continued", "ACR50", 52] > rate["placebo", "ACR50", 52] + 0.2
     assert rate["stopped", "ACR50", 52] < rate["placebo", "ACR50", 52] + 0.1         # relapsed
+
+
+def test_observed_cases_leave_out_withdrawals_and_assess_escapers_on_their_rescue(training_trial, tmp_path):
+    """``analysis: observed`` (as LITHE reported DAS28 remission): the denominator is the
+    patients not withdrawn by the endpoint's week, escapers counted as measured on their
+    rescue; ``escape.rescue`` runs an arm's escapers again with the rescue therapy added from
+    the escape visit, and leaves every other patient's course as it was."""
+    import pandas as pd
+
+    path = _training(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    assert data["trial"]["dropout"]["escape"]["rescue"]["placebo"][0]["drug"] == "tocilizumab"
+    del data["trial"]["dropout"]["escape"]["rescue"]          # escapers stay on their arm's therapy
+    data["trial"]["endpoints"]["remission_oc"] = {"readout": "DAS28", "below": 2.6, "weeks": [24],
+                                                  "analysis": "observed"}
+    path.write_text(yaml.safe_dump(data))
+    assert main(["trial", str(path), "-o", str(tmp_path / "out"), "--quiet"]) == 0
+    arms = pd.read_csv(tmp_path / "out" / "arms.csv")
+    pts = pd.read_csv(tmp_path / "out" / "patients.csv")
+    rescued = pd.read_csv(training_trial / "patients.csv")
+    for arm, g in pts.groupby("arm"):
+        assessed = ~(g["withdrawal_week"] <= 24)
+        row = arms[(arms.arm == arm) & (arms.endpoint == "remission_oc")].iloc[0]
+        assert row.n == assessed.sum() < len(g)               # withdrawals leave the denominator
+        hits = (g["remission_oc_24_value"] < 2.6) & assessed
+        assert row.responders == hits.sum()
+        assert g.loc[~assessed, "remission_oc_24_responder"].isna().all()
+        esc = g["escape_week"] == 16
+        assert esc.any() and (g.loc[esc & assessed, "remission_oc_24_responder"].notna()).all()
+        nri = arms[(arms.arm == arm) & (arms.endpoint == "remission")].iloc[0]
+        assert nri.n == len(g) and nri.responders <= (g["remission_24_value"] < 2.6).sum()
+        # the rescue changes the placebo arm's escapers only
+        r = rescued[rescued.arm == arm].set_index("patient").loc[g["patient"]]
+        same = ~esc.values if arm == "placebo" else np.ones(len(g), bool)
+        assert np.array_equal(r["remission_24_value"].values[same], g["remission_24_value"].values[same])
+        assert np.array_equal(r["escape_week"].values, g["escape_week"].values)
+        if arm == "placebo":           # tocilizumab 4 mg/kg from week 16: DAS28-CRP falls by week 24
+            fall = g["remission_24_value"].values[esc] - r["remission_24_value"].values[esc]
+            assert fall.mean() > 1.0 and (fall > 0).mean() > 0.9
+
+
+def test_analysis_and_rescue_fields_are_validated_with_their_paths():
+    data = yaml.safe_load(open("scenarios/ra_trials_training.yaml"))
+    bad = json.loads(json.dumps(data))
+    bad["trial"]["endpoints"]["a"] = {"readout": "DAS28", "below": 2.6, "weeks": [24], "analysis": "locf"}
+    bad["trial"]["endpoints"]["b"] = {"readout": "CRP", "ever_above": 50, "weeks": [24], "analysis": "observed"}
+    rescue = bad["trial"]["dropout"]["escape"]["rescue"]
+    rescue["placbo"] = rescue["placebo"]
+    rescue["adalimumab"] = [{"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv", "start": "400 d"}]
+    rescue["tocilizumab"] = [{"drug": "tocilizmab", "dose": "8 mg/kg", "route": "iv"}]
+    with pytest.raises(ScenarioError) as exc:
+        validate(bad)
+    text = str(exc.value)
+    for field in ("trial.endpoints.a.analysis: expected one of nri, observed",
+                  "trial.endpoints.b.analysis: 'observed' is for responder endpoints",
+                  "trial.dropout.escape.rescue.placbo: 'placbo' is not an arm",
+                  "trial.dropout.escape.rescue.adalimumab[0].start: a rescue starts at the escape visit",
+                  "trial.dropout.escape.rescue.tocilizumab[0]"):
+        assert field in text, (field, text)
+    none = json.loads(json.dumps(data))
+    del none["trial"]["dropout"]
+    with pytest.raises(ScenarioError, match=r"trial.endpoints.remission_observed.analysis: 'observed' "
+                                            r"counts the patients still assessed"):
+        validate(none)

@@ -2,7 +2,9 @@
 differences against control, number needed to treat, event-free survival.
 
 Patients whose integration failed in any arm are excluded from every arm (the arms stay
-paired) and listed with their reason; they are never averaged in.
+paired) and listed with their reason; they are never averaged in. An endpoint counted on
+observed cases (``analysis: observed``) has, per arm, the patients still assessed at its week
+(``n``), and its difference to control is paired over those assessed in both arms.
 """
 
 from __future__ import annotations
@@ -45,14 +47,18 @@ def arm_rows(ds: xr.Dataset, trial, weights: np.ndarray | None = None) -> list[d
             rows += _survival_rows(ds, ep, trial, arms, ok, w)
             continue
         for week in ep.weeks:
-            x = outcome(ds, f"{ep.name}:{week:g}:responder")[:, ok] > 0.5
+            raw = outcome(ds, f"{ep.name}:{week:g}:responder")[:, ok]
+            seen = np.isfinite(raw)     # assessed: all, but for observed cases (analysis: observed)
+            x = raw > 0.5
             for a, arm in enumerate(arms):
-                n, k = int(x.shape[1]), int(x[a].sum())
+                m = seen[a]
+                n, k = int(m.sum()), int(x[a][m].sum())
                 lo, hi = stats.wilson(k, n)
                 row = {"arm": arm, "endpoint": ep.name, "week": week, "n": n, "responders": k,
                        "rate": k / n if n else float("nan"), "ci_low": lo, "ci_high": hi}
                 if a != c:
-                    d, dlo, dhi = stats.paired_difference(x[a], x[c])
+                    both = m & seen[c]          # paired: patients assessed in both arms
+                    d, dlo, dhi = stats.paired_difference(x[a][both], x[c][both])
                     sign = -1.0 if ep.lower_is_better else 1.0   # NNT for benefit
                     v, text = stats.nnt(sign * d, *sorted((sign * dlo, sign * dhi)))
                     row.update(diff_vs_control=d, diff_ci_low=dlo, diff_ci_high=dhi,
@@ -61,7 +67,7 @@ def arm_rows(ds: xr.Dataset, trial, weights: np.ndarray | None = None) -> list[d
                     row.update(diff_vs_control=0.0, diff_ci_low=0.0, diff_ci_high=0.0,
                                nnt=float("inf"), nnt_ci="control")
                 if w is not None:
-                    wr = stats.weighted_rate(x[a], w)
+                    wr = stats.weighted_rate(x[a][m], w[m])
                     row.update(calibrated_rate=wr["rate"], calibrated_ci_low=wr["ci_low"],
                                calibrated_ci_high=wr["ci_high"], n_eff=wr["n_eff"])
                 rows.append(row)

@@ -119,6 +119,13 @@ class _ArmRunner:
             r = Result(ds)
         return r, k
 
+    def rescued(self, t, rows: np.ndarray, rescue) -> Result:
+        """Patients ``rows`` run again with the ``rescue`` regimens added to the arm's (the
+        escape rule's rescue therapy; the course up to the escape is the same)."""
+        regs = (*self.regs, *rescue)
+        ev = [self._events(regs, t, (), float(self.w[i])) for i in rows]
+        return _batch(self.model, self.P[rows], t, self.Y0[rows], ev, self.solver)
+
     def _events(self, regs, t, extra, weight=None):
         """The arm's engine events (one list, or one per patient), or one patient's for
         ``weight`` (kg)."""
@@ -237,20 +244,36 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
             _store_extra(outcomes, "management:week", a, len(arms), n,
                          np.where(decided >= 0, t_weeks[np.maximum(decided, 0)], np.inf))
         y = r.dataset["y"].values
-        if kmodel:
-            traj[a][:, :, [j for j, _ in kmodel]] = y[:, :, [k for _, k in kmodel]]
         status[a] = r.status
         message[a] = np.asarray(r.message, dtype=object)
-        measured = out_week = None
+        measured = out_week = withdrawn = None
         if clin is not None:
-            measured = clin_mod.measure(clin, draws, {v: y[:, :, names.index(v)] for v in clin.latents},
+            def measure(y):
+                return clin_mod.measure(clin, draws, {v: y[:, :, names.index(v)] for v in clin.latents},
                                         t_weeks)
+            measured = measure(y)
             if trial.dropout is not None:
-                out_week = clin_mod.dropout_weeks(clin, trial.dropout, draws, measured, t_weeks)
-                out_week = np.where(out_week <= trial.weeks, out_week, np.inf)   # completers: inf
+                withdrawn, escaped = clin_mod.leaving_weeks(clin, trial.dropout, draws, measured, t_weeks,
+                                                            trial.weeks)   # completers: inf
+                out_week = np.minimum(withdrawn, escaped)
                 _store_extra(outcomes, "dropout:week", a, len(arms), n, out_week)
+                if trial.dropout.escape_week is not None:   # which of the two, for observed cases
+                    _store_extra(outcomes, "withdrawal:week", a, len(arms), n, withdrawn)
+                    _store_extra(outcomes, "escape:week", a, len(arms), n, escaped)
+                rows = np.flatnonzero(np.isfinite(escaped) & (status[a] == 0))
+                rescue = trial.dropout.rescue_for(arm)
+                if rescue and rows.size:     # escapers on their rescue from the escape visit;
+                    r2 = run_arm.rescued(t, rows, rescue)   # who escapes was decided on the first run
+                    y = y.copy()
+                    y[rows] = r2.dataset["y"].values
+                    status[a][rows] = np.asarray(r2.status)
+                    message[a][rows] = [f"rescue run: {m}" if c else m
+                                        for m, c in zip(np.asarray(r2.message), np.asarray(r2.status))]
+                    measured = measure(y)
             for j, v in kmeasured:
                 traj[a][:, :, j] = measured[v]
+        if kmodel:
+            traj[a][:, :, [j for j, _ in kmodel]] = y[:, :, [k for _, k in kmodel]]
         for ep in trial.endpoints:
             if ep.kind == CHALLENGE:
                 tc = trial.baseline + trial.week * ep.value
@@ -268,7 +291,7 @@ def run_chunk(scenario, index: int) -> xr.Dataset:
             else:
                 j = names.index(ep.readout)
                 res = evaluate(ep, t_weeks, y[:, :, j], y[:, 0, j])
-            res = clin_mod.impute_dropouts(res, ep, out_week)
+            res = clin_mod.impute_dropouts(res, ep, out_week, withdrawn)
             if ep.time_to_event:
                 _store_extra(outcomes, f"{ep.name}:time", a, len(arms), n, res["time"])
                 _store_extra(outcomes, f"{ep.name}:event", a, len(arms), n, res["event"].astype(float))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..diseases.clinical import Clinical
-from ..scenario.endpoints import ACR
+from ..scenario.endpoints import ACR, OBSERVED
 from .endpoints import evaluate
 
 STREAM = 0xC11  # the clinical draws' own stream beside the population's parameters and covariates
@@ -136,14 +136,24 @@ def take(draws: dict, rows) -> dict:
             for k, v in draws.items()}
 
 
-def dropout_weeks(clinical: Clinical, dropout, draws: dict, measured: dict,
-                  t_weeks: np.ndarray) -> np.ndarray:
-    """Each patient's week of leaving the trial (withdrawal or escape), inf for completers."""
-    out = withdrawal_weeks(draws, dropout.per_year)
+def leaving_weeks(clinical: Clinical, dropout, draws: dict, measured: dict, t_weeks: np.ndarray,
+                  end: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Each patient's week of withdrawal (other reasons) and of escape to rescue therapy, inf
+    where there is none: no withdrawal after week ``end`` (the trial's last), no escape after
+    a withdrawal."""
+    withdrawn = withdrawal_weeks(draws, dropout.per_year)
+    withdrawn = np.where(withdrawn <= end, withdrawn, np.inf)
+    escaped = np.full(withdrawn.shape, np.inf)
     if dropout.escape_week is not None:
-        out = np.minimum(out, escape_weeks(clinical, measured, t_weeks, dropout.escape_week,
-                                           dropout.escape_below))
-    return out
+        escaped = escape_weeks(clinical, measured, t_weeks, dropout.escape_week, dropout.escape_below)
+        escaped = np.where(escaped < withdrawn, escaped, np.inf)
+    return withdrawn, escaped
+
+
+def dropout_weeks(clinical: Clinical, dropout, draws: dict, measured: dict,
+                  t_weeks: np.ndarray, end: float = np.inf) -> np.ndarray:
+    """Each patient's week of leaving the trial (withdrawal or escape), inf for completers."""
+    return np.minimum(*leaving_weeks(clinical, dropout, draws, measured, t_weeks, end))
 
 
 def acr_outcome(clinical: Clinical, measured: dict, level: float, t_weeks, weeks) -> dict:
@@ -162,10 +172,18 @@ def endpoint_outcome(clinical: Clinical, ep, measured: dict, t_weeks) -> dict:
     return evaluate(ep, t_weeks, x, x[:, 0])
 
 
-def impute_dropouts(res: dict, ep, out_week) -> dict:
-    """Non-responder imputation: a patient who left by an endpoint's week (``out_week``, None
-    without dropouts) is no responder there; harms and time-to-event endpoints are untouched."""
+def impute_dropouts(res: dict, ep, out_week, withdrawn_week=None) -> dict:
+    """How an endpoint counts patients who left (``out_week``: each patient's week of
+    withdrawal or escape, None without dropouts; harms and time-to-event endpoints untouched):
+    non-responder imputation, a patient who left by an endpoint's week is no responder there;
+    or, for ``analysis: observed``, a patient withdrawn by then (``withdrawn_week``) is not
+    assessed (responder NaN, out of the denominator) and an escaper is assessed as measured
+    on the rescue."""
     if out_week is None or ep.time_to_event or ep.lower_is_better:
         return res
-    gone = np.asarray(out_week)[:, None] <= np.asarray(ep.weeks)[None, :] + 1e-9
+    weeks = np.asarray(ep.weeks)[None, :] + 1e-9
+    if ep.analysis == OBSERVED:
+        gone = np.asarray(withdrawn_week if withdrawn_week is not None else out_week)[:, None] <= weeks
+        return {**res, "responder": np.where(gone, np.nan, res["responder"].astype(float))}
+    gone = np.asarray(out_week)[:, None] <= weeks
     return {**res, "responder": res["responder"] & ~gone}

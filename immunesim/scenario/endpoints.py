@@ -32,7 +32,13 @@ contains every endpoint week. Kinds:
 A threshold endpoint's ``readout`` may be a model variable (noise-free) or one of the disease's
 clinical instruments (measured as at a trial visit, e.g. RA's ``DAS28``, ``TJC68``, ``HAQ``).
 With ``trial.dropout``, patients who have withdrawn or escaped to rescue therapy by an
-endpoint's week count as non-responders (non-responder imputation), harms excepted.
+endpoint's week count as non-responders (non-responder imputation, ``analysis: nri``, the
+default), harms excepted. ``analysis: observed`` counts instead the patients still assessed at
+that week (observed cases): those withdrawn by then leave the denominator, and those who escaped
+are assessed on their rescue therapy (``trial.dropout.escape.rescue``; without one for their
+arm, on the arm's own). Trials report some endpoints this way: LITHE gave DAS28 remission as
+responders among evaluable patients, its ACR responses with non-responder imputation (the
+two-year data: Ther Adv Musculoskelet Dis 2011;3:133, doi:10.1177/1759720X11407540, Table 2).
 
 ``harm: true`` marks any threshold endpoint as a harm (e.g. an immune-related adverse event
 ``{readout: Teff, above: 5}``): its NNT becomes a number needed to harm, and the biomarker
@@ -52,6 +58,10 @@ IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, EVER, FLARE, CHALLENGE, ACR = (
     "improvement", "decrease_by", "below", "above", "increase_above", "ever_above", "flare_above",
     "challenge_week", "acr")
 KINDS = (IMPROVEMENT, DECREASE, BELOW, ABOVE, INCREASE, EVER, FLARE, CHALLENGE, ACR)
+#: how an endpoint counts patients who left the trial (``analysis:``): non-responder
+#: imputation over every randomised patient, or observed cases among those still assessed
+NRI, OBSERVED = "nri", "observed"
+ANALYSES = (NRI, OBSERVED)
 #: kinds whose "responders" are patients with a bad outcome (lower rate is better)
 HARMS = (INCREASE, EVER)
 
@@ -81,6 +91,7 @@ class Endpoint:
     after_week: float = 0.0
     cleared_within: float = 0.0   # days (challenge)
     harm: bool = False            # the "responders" are patients with a bad outcome (toxicity)
+    analysis: str = NRI           # NRI or OBSERVED (see the module docstring)
 
     @property
     def time_to_event(self) -> bool:

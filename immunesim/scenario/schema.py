@@ -126,6 +126,11 @@ class Scenario:
             for key in ("clinical", "dropout", "published", "management"):   # hashed only where present
                 if not trial[key]:
                     del trial[key]
+            for ep in trial["endpoints"]:     # the default analysis hashes as before it existed
+                if ep["analysis"] == "nri":
+                    del ep["analysis"]
+            if trial.get("dropout") and not trial["dropout"]["rescue"]:
+                del trial["dropout"]["rescue"]
             content.update(population=self.population, trial=trial)
         if self.sensitivity is not None:  # only scenarios with the block hash it
             content.update(sensitivity=self.sensitivity)
@@ -161,6 +166,8 @@ class Scenario:
                 out += strategy_drugs(spec["treat_to_target"])
         if self.trial is not None and self.trial.management is not None:
             out += [r.drug for r in self.trial.management.give]
+        if self.trial is not None and self.trial.dropout is not None:
+            out += [r.drug for _, regs in self.trial.dropout.rescue for r in regs]
         return list(dict.fromkeys(out))
 
     def drugs(self) -> list[str]:

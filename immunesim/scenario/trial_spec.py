@@ -31,6 +31,7 @@ is validated by :mod:`immunesim.scenario.population_spec`.
       endpoints:
         ACR20: {readout: DAS28_CRP, improvement: 0.2, weeks: [12, 24]}
         remission: {readout: DAS28_CRP, below: 2.6, weeks: [24]}
+        remission_oc: {readout: DAS28_CRP, below: 2.6, weeks: [52], analysis: observed}  # observed cases
         progression: {readout: Irr, increase_above: 0.005, weeks: [52]}
         flare_free: {readout: DAS28_CRP, flare_above: 5.1, after_week: 12}
         infection: {challenge_week: 8, cleared_within: "10 d"}
@@ -42,7 +43,11 @@ is validated by :mod:`immunesim.scenario.population_spec`.
       chunk: 512                               # candidates per chunk (fixed by the population)
       dropout:                                 # non-responder imputation (clinical endpoints)
         per_year: 0.1                          # withdrawals for other reasons, share per year
-        escape: {week: 16, improvement_below: 0.2}   # rescue when both joint counts improved < 20 %
+        escape:                                # rescue when both joint counts improved < 20 %
+          week: 16
+          improvement_below: 0.2
+          rescue:                              # optional: what escapers of an arm get from then on
+            placebo: [{drug: tocilizumab, dose: "4 mg/kg", route: iv, every: "4 w"}]
       published:                               # published arm-level rates, set beside the simulated
         - {trial: OPTION, arm: tocilizumab, endpoint: ACR20, week: 24, rate: 0.59, n: 205, source: "..."}
       management:                              # what clinicians do when a readout crosses a limit
@@ -83,24 +88,30 @@ from ..validation import (
     name_list,
     number,
 )
-from .endpoints import ACR, CHALLENGE, KINDS, Endpoint
+from .endpoints import ACR, ANALYSES, CHALLENGE, FLARE, HARMS, KINDS, NRI, OBSERVED, Endpoint
 from .population import BLOCK
 from .regimen_search import check, expand
 
 TRIAL_KEYS = ("baseline", "weeks", "output_every", "control", "primary", "endpoints", "variables",
               "biomarkers", "calibration", "chunk", "regimen_search", "dropout", "published",
               "management")
-ENDPOINT_KEYS = ("readout", "weeks", "after_week", "cleared_within", "harm") + KINDS
+ENDPOINT_KEYS = ("readout", "weeks", "after_week", "cleared_within", "harm", "analysis") + KINDS
 DEFAULT_BIOMARKERS = ("CRP", "TNF", "IL6", "IL17", "IFNg", "AutoAb", "Treg_Teff_ratio")
 
 
 @dataclass(frozen=True)
 class Dropout:
-    """Withdrawals and escape to rescue therapy, counted as non-responders."""
+    """Withdrawals and escape to rescue therapy, counted as non-responders (or, by an endpoint
+    with ``analysis: observed``, withdrawals left out and escapers assessed on their rescue)."""
 
     per_year: float = 0.0                    # share withdrawing within a year, other reasons
     escape_week: float | None = None         # escape visit (weeks after baseline)
     escape_below: float = 0.2                # escape when both joint counts improved less
+    rescue: tuple = ()                       # (arm, regimens) pairs: escapers' added therapy
+
+    def rescue_for(self, arm: str) -> tuple:
+        """The regimens ``arm``'s escapers add from the escape visit (empty: none)."""
+        return next((regs for a, regs in self.rescue if a == arm), ())
 
 
 @dataclass(frozen=True)
@@ -244,7 +255,14 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
     if search is not None:
 
         check(search, endpoints, problems)
-    dropout = _dropout(tr.get("dropout"), clinical, weeks, problems)
+    dropout = _dropout(tr.get("dropout"), clinical, weeks, problems, arms=arms, times=times,
+                       baseline=baseline, week_length=week_length,
+                       management=tr.get("management") is not None)
+    for ep in endpoints:
+        if ep.analysis == OBSERVED and dropout is None:
+            problems.append(f"trial.endpoints.{ep.name}.analysis: 'observed' counts the patients "
+                            "still assessed; without trial.dropout every patient is, as with "
+                            "'nri': add trial.dropout or leave analysis out")
     published = _published(tr.get("published"), arms, by_name, problems)
     management = _management(tr.get("management"), arms, names, clinical, times, problems,
                              background)
@@ -367,16 +385,17 @@ def _management(raw, arms: dict, names, clinical, times, problems,
     return Management(readout, ops[0], value, tuple(stop), tuple(give))
 
 
-def _dropout(raw, clinical, weeks_total, problems) -> Dropout | None:
+def _dropout(raw, clinical, weeks_total, problems, *, arms=None, times=None, baseline=None,
+             week_length=7.0, management=False) -> Dropout | None:
     if raw is None:
         return None
     d = mapping(raw, "trial.dropout", problems)
     check_keys(d, ("per_year", "escape"), "trial.dropout.", problems)
     per_year = number(d.get("per_year", 0.0), "trial.dropout.per_year", problems, 0.0, 0.99)
-    escape_week, below = None, 0.2
+    escape_week, below, rescue = None, 0.2, {}
     if d.get("escape") is not None:
         e = mapping(d["escape"], "trial.dropout.escape", problems)
-        check_keys(e, ("week", "improvement_below"), "trial.dropout.escape.", problems)
+        check_keys(e, ("week", "improvement_below", "rescue"), "trial.dropout.escape.", problems)
         escape_week = number(e.get("week"), "trial.dropout.escape.week", problems, 0.0,
                              weeks_total if weeks_total is not None else np.inf, open_lo=True)
         below = number(e.get("improvement_below", 0.2), "trial.dropout.escape.improvement_below",
@@ -385,9 +404,48 @@ def _dropout(raw, clinical, weeks_total, problems) -> Dropout | None:
             problems.append("trial.dropout.escape: needs a disease whose clinical instruments name "
                             "the joint counts (the ACR core set)")
             return None
+        if e.get("rescue") is not None and escape_week is not None and baseline is not None:
+            rescue = _rescue(e["rescue"], arms or {}, times, baseline + week_length * escape_week,
+                             escape_week, management, problems)
     if per_year is None or below is None:
         return None
-    return Dropout(per_year, escape_week, below)
+    return Dropout(per_year, escape_week, below, tuple(rescue.items()))
+
+
+def _rescue(raw, arms: Mapping, times, t_escape: float, escape_week: float, management: bool,
+            problems) -> dict:
+    """``trial.dropout.escape.rescue``: per arm, the therapies its escapers get from the escape
+    visit on (beside the arm's own and the background, which they keep: a blinded escape adds
+    to what the patient takes). Their ``start`` is the escape visit, so none is given."""
+    out = {}
+    root = "trial.dropout.escape.rescue"
+    r = mapping(raw, root, problems)
+    if r and management:
+        problems.append(f"{root}: not combined with trial.management (a patient could be both "
+                        "managed and rescued; say which comes first by leaving one out)")
+        return out
+    for arm, entries in r.items():
+        path = f"{root}.{arm}"
+        if not is_one_of(arm, arms):
+            problems.append(f"{path}: {clip(arm)} is not an arm; " + did_you_mean(arm, list(arms), ""))
+            continue
+        if arms[arm].get("treat_to_target"):
+            problems.append(f"{path}: a treat_to_target arm decides each patient's therapy by its "
+                            "rules already; put the rescue into those rules")
+            continue
+        items = as_list(entries, path, problems)
+        bad = False
+        for i, th in enumerate(items):
+            if isinstance(th, Mapping) and ("start" in th or "until" in th):
+                key = "start" if "start" in th else "until"
+                problems.append(f"{path}[{i}].{key}: a rescue starts at the escape visit (week "
+                                f"{escape_week:g}) and lasts the trial; give count to end it sooner")
+                bad = True
+        if bad:
+            continue
+        shifted = [{**th, "start": f"{t_escape!r} d"} if isinstance(th, Mapping) else th for th in items]
+        out[str(arm)] = tuple(parse_therapies(shifted, path, times, problems))
+    return out
 
 
 def _endpoint(name, spec, path, names, weeks_total, problems, clinical=None) -> Endpoint | None:
@@ -401,6 +459,15 @@ def _endpoint(name, spec, path, names, weeks_total, problems, clinical=None) -> 
         problems.append(f"{path}: give exactly one of {', '.join(KINDS)}; got {kinds or 'none'}")
         return None
     kind = kinds[0]
+    analysis = spec.get("analysis", NRI)
+    if analysis not in ANALYSES:
+        problems.append(f"{path}.analysis: expected one of {', '.join(ANALYSES)} (non-responder "
+                        f"imputation, observed cases), got {clip(analysis)}")
+        return None
+    if analysis == OBSERVED and (kind in (CHALLENGE, FLARE, *HARMS) or spec.get("harm") is True):
+        problems.append(f"{path}.analysis: 'observed' is for responder endpoints; a harm, a "
+                        "challenge or a time to flare counts every patient")
+        return None
     value = number(spec[kind], f"{path}.{kind}", problems,
                    0.0 if kind in ("improvement", CHALLENGE, ACR) else -np.inf,
                    1.0 if kind == "improvement" else 100.0 if kind == ACR else np.inf,
@@ -443,4 +510,4 @@ def _endpoint(name, spec, path, names, weeks_total, problems, clinical=None) -> 
         problems.append(f"{path}.harm: expected true or false, got {clip(harm)}")
         return None
     return None if value is None else Endpoint(name, kind, value, readout, tuple(float(x) for x in w),
-                                               harm=harm)
+                                               harm=harm, analysis=analysis)
