@@ -442,6 +442,7 @@ def test_analysis_and_rescue_fields_are_validated_with_their_paths():
     rescue["placbo"] = rescue["placebo"]
     rescue["adalimumab"] = [{"drug": "tocilizumab", "dose": "8 mg/kg", "route": "iv", "start": "400 d"}]
     rescue["tocilizumab"] = [{"drug": "tocilizmab", "dose": "8 mg/kg", "route": "iv"}]
+    bad["trial"]["primary"] = "remission_observed"          # per-patient uses need every outcome
     with pytest.raises(ScenarioError) as exc:
         validate(bad)
     text = str(exc.value)
@@ -449,7 +450,8 @@ def test_analysis_and_rescue_fields_are_validated_with_their_paths():
                   "trial.endpoints.b.analysis: 'observed' is for responder endpoints",
                   "trial.dropout.escape.rescue.placbo: 'placbo' is not an arm",
                   "trial.dropout.escape.rescue.adalimumab[0].start: a rescue starts at the escape visit",
-                  "trial.dropout.escape.rescue.tocilizumab[0]"):
+                  "trial.dropout.escape.rescue.tocilizumab[0]",
+                  "trial.primary: 'remission_observed' is counted on observed cases"):
         assert field in text, (field, text)
     none = json.loads(json.dumps(data))
     del none["trial"]["dropout"]

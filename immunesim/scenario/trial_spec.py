@@ -263,6 +263,17 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
             problems.append(f"trial.endpoints.{ep.name}.analysis: 'observed' counts the patients "
                             "still assessed; without trial.dropout every patient is, as with "
                             "'nri': add trial.dropout or leave analysis out")
+    # per-patient uses need every patient's outcome: an observed-case endpoint has none for some
+    observed = {e.name for e in endpoints if e.analysis == OBSERVED}
+    uses = [("trial.primary", primary)] + [(f"trial.calibration[{i}].endpoint", c["endpoint"])
+                                           for i, c in enumerate(cal)]
+    if search is not None:
+        uses.append(("trial.regimen_search.efficacy.endpoint", search.efficacy))
+    for path, name in uses:
+        if name in observed:
+            problems.append(f"{path}: '{name}' is counted on observed cases (analysis: observed), "
+                            "which leaves withdrawn patients without an outcome; name an endpoint "
+                            "with non-responder imputation (the default)")
     published = _published(tr.get("published"), arms, by_name, problems)
     management = _management(tr.get("management"), arms, names, clinical, times, problems,
                              background)
