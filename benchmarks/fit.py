@@ -2,7 +2,9 @@
 
 - ``boehm_s_per_gradient``, ``fujita_s_per_gradient``: seconds per objective + gradient
   evaluation (forward sensitivities) at the nominal parameters of the two problems in
-  ``../shared/petab/`` (mean of 3, after a first call that builds the sensitivity model);
+  ``../shared/petab/`` (mean of 3, after a first call that builds the sensitivity model), on
+  the kernel tier a 20-start fit runs on (``*_kernels``; the generic tier's times beside it
+  as ``*_generic_*`` where that is another);
 - ``*_s_per_objective``: the objective alone, and ``gradient_speedup_vs_fd`` (per problem):
   the cost of a central finite-difference gradient (2 objective evaluations per estimated
   parameter) over the forward-sensitivity gradient's (target >= 3x on Fujita);
@@ -32,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from immunesim.durable import write_text_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "petab"
 PROBLEMS = {"boehm": "Boehm_JProteomeRes2014", "fujita": "Fujita_SciSignal2010"}
@@ -41,9 +45,26 @@ RA_PARAMETERS = ("k_act", "K_act", "r_eff", "K_cap", "r_treg", "d_treg", "k_pd1"
 
 
 def gradient_timings(key: str) -> dict:
-    from immunesim.fitting import evaluate, load_problem
+    """Objective and objective+gradient times on the kernel tier a 20-start fit runs on
+    (``fit_kernels``; its first evaluations, which compile, are not timed), the central
+    differences' cost as the ratio, and, where that tier is not the generic one, the generic
+    tier's times beside it (``*_generic_*``)."""
+    from immunesim.fitting import load_problem
+    from immunesim.fitting.petab_problem import fit_kernels
 
-    problem = load_problem(SHARED / PROBLEMS[key] / f"{PROBLEMS[key]}.yaml")
+    path = SHARED / PROBLEMS[key] / f"{PROBLEMS[key]}.yaml"
+    tier = fit_kernels(load_problem(path), 20 * 1000)
+    out = {f"{key}_kernels": tier, **_timings(key, load_problem(path, kernels=tier))}
+    if tier != "generic":
+        generic = _timings(key, load_problem(path))
+        out.update({f"{key}_generic_{k[len(key) + 1:]}": v for k, v in generic.items()
+                    if not k.endswith(("n_estimated", "max_rel_err_vs_fd"))})
+    return out
+
+
+def _timings(key: str, problem) -> dict:
+    from immunesim.fitting import evaluate
+
     evaluate(problem, gradient=True)
     evaluate(problem)
     t0 = time.perf_counter()
@@ -138,15 +159,17 @@ def main(argv=None) -> int:
         if not args.skip_fits:
             for key in keys:
                 out.update(fit(key, args.starts, args.keep))
+                out[f"{key}_fit_date"] = out["date"]     # "date" is the latest run's, of any part
                 print(key, out.get(f"{key}_fit_best_nllh"), out.get(f"{key}_fit_s"), flush=True)
     else:
         print(f"the shared PEtab problems are absent ({SHARED}): gradients and fits skipped")
     if not args.skip_sobol:
         out.update(sobol_ra())
+        out["sobol_ra_date"] = out["date"]
         print("sobol_ra_s", out["sobol_ra_s"], flush=True)
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     previous.update({k: v for k, v in out.items() if not (isinstance(v, float) and math.isnan(v))})
-    args.out.write_text(json.dumps(previous, indent=1) + "\n")
+    write_text_atomic(args.out, json.dumps(previous, indent=1) + "\n")
     print(json.dumps({k: v for k, v in out.items() if not k.endswith("starts_csv")}, indent=1))
     return 0
 

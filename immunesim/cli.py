@@ -350,6 +350,7 @@ def _fit(args) -> int:
                       processes=args.processes, workers=args.workers, scheduler=args.scheduler,
                       max_iter=args.max_iter, with_profile=args.profile, resume=args.resume,
                       hierarchical=not args.no_hierarchical, max_time=args.max_time,
+                      kernels=args.kernels,
                       progress=progress if bar else None, say=None if args.quiet else _progress)
     finally:
         if bar is not None:
@@ -641,6 +642,11 @@ def main(argv=None) -> int:
     f.add_argument("--no-hierarchical", action="store_true", help="optimise the observables' "
                    "scaling factors like the other parameters (default: each set to its "
                    "closed-form optimum given the others)")
+    f.add_argument("--kernels", choices=("auto", "generic", "specialised"), default="auto",
+                   help="kernel tier of the fit's simulations: the model's own (specialised, "
+                        "compiled once and cached; several times faster per gradient) or the "
+                        "generic ones (nothing to compile); auto (default): specialised where "
+                        "the fit is large enough to repay the compile")
     f.add_argument("--processes", type=int, help="local worker processes (default: the cores)")
     f.add_argument("--workers", type=int, help="run the starts on a local Dask cluster of N "
                    "worker processes")

@@ -414,3 +414,44 @@ def test_max_time_stops_each_start_and_is_part_of_a_resumable_run(tmp_path):
     for bad in ("0", "-3", "nan"):
         p = subprocess.run(cmd + ["--max-time", bad], capture_output=True, text=True)
         assert p.returncode == 2 and "--max-time: expected seconds > 0" in p.stderr, p.stderr
+
+
+def test_a_fit_runs_the_models_own_kernels_where_they_repay_their_compile():
+    """``Problem.kernels``: the specialised kernels give the generic ones' objective and
+    gradient (the same Rosenbrock arithmetic, compiled for the model); ``fit_kernels`` chooses
+    them by the problem's size alone (not by a timing: a fit's tier must not depend on the
+    machine), and refuses a tier that does not exist."""
+    from immunesim.fitting.petab_problem import SPECIALISE_EVALUATIONS, fit_kernels
+
+    generic = load_problem(DECAY)
+    own = load_problem(DECAY, kernels="specialised")
+    point = {p: v * 1.3 for p, v in generic.nominal().items() if p in generic.estimated}
+    a, b = evaluate(generic, point, gradient=True), evaluate(own, point, gradient=True)
+    assert b["nllh"] == pytest.approx(a["nllh"], rel=1e-9)
+    for p in generic.estimated:
+        assert b["grad"][p] == pytest.approx(a["grad"][p], rel=1e-7)
+    # the decay model (1 species, 3 parameters) never repays a compile
+    assert fit_kernels(generic, 10 ** 6) == "generic"
+    with pytest.raises(PetabError, match="kernels: expected one of generic, specialised"):
+        load_problem(DECAY, kernels="fast")
+    if PETAB.is_dir():        # Fujita: 9 species x (1 + 19) states; a 20-start fit repays it
+        fujita = load_problem(yaml_of("Fujita_SciSignal2010"))
+        assert fit_kernels(fujita, 20 * 1000) == "specialised"
+        assert fit_kernels(fujita, SPECIALISE_EVALUATIONS - 1) == "generic"
+
+
+def test_the_kernel_tier_is_recorded_and_a_resume_keeps_it(tmp_path):
+    """``immunesim fit --kernels``: fit.json says which tier ran; a folder fitted on one tier
+    is not resumed on another (the tier changes a start's rounding)."""
+    out = tmp_path / "fit"
+    cmd = [sys.executable, "-m", "immunesim.cli", "fit", str(DECAY), "-o", str(out), "--starts",
+           "2", "--processes", "1", "--max-iter", "30", "-q"]
+    p = subprocess.run(cmd + ["--kernels", "specialised"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert json.loads((out / "fit.json").read_text())["kernels"] == "specialised"
+    p = subprocess.run(cmd + ["--resume", "--kernels", "generic"], capture_output=True, text=True)
+    assert p.returncode == 2 and "kernel tier (--kernels)" in p.stderr, p.stderr
+    p = subprocess.run(cmd + ["--resume"], capture_output=True, text=True)   # auto: generic here
+    assert p.returncode == 2 and "kernel tier (--kernels)" in p.stderr, p.stderr
+    p = subprocess.run(cmd + ["--kernels", "fast"], capture_output=True, text=True)
+    assert p.returncode == 2 and "--kernels" in p.stderr

@@ -218,20 +218,22 @@ RESAMPLE = 20
 
 
 def run_start(problem_path: str, x0, index: int, max_iter: int = 1000, seed: int = 0,
-              hierarchical: bool = True, max_time: float = math.inf) -> dict:
+              hierarchical: bool = True, max_time: float = math.inf,
+              kernels: str = "generic") -> dict:
     """Start ``index`` from ``x0``, in whatever process runs it (the problem is read once per
     process). Where the simulation fails at ``x0`` (extreme rates at the edge of wide bounds),
     the start is drawn again, up to :data:`RESAMPLE` times, from a generator seeded by
     ``(seed, index, attempt)`` (as pyPESTO's start-point resampling does); ``resampled`` says
     how often. ``max_time``: seconds of wall-clock time per local fit (fides' MAXTIME, checked
     after each iteration): the start then stops with status ``maxtime``; it makes the result
-    depend on the machine's speed."""
+    depend on the machine's speed. ``kernels``: the problem's kernel tier
+    (:func:`~immunesim.fitting.petab_problem.load_problem`)."""
     import numba
 
     numba.set_num_threads(1)        # one start per process: the pool parallelises
-    key = str(Path(problem_path).resolve())
+    key = (str(Path(problem_path).resolve()), kernels)
     if key not in _PROBLEMS:
-        _PROBLEMS[key] = load_problem(problem_path)
+        _PROBLEMS[key] = load_problem(problem_path, kernels=kernels)
     problem = _PROBLEMS[key]
     r = local_fit(problem, x0, max_iter=max_iter, hierarchical=hierarchical, max_time=max_time)
     attempt = 0
@@ -247,7 +249,8 @@ def run_start(problem_path: str, x0, index: int, max_iter: int = 1000, seed: int
 def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: int | None = None,
                workers: int | None = None, scheduler: str | None = None, max_iter: int = 1000,
                done: dict | None = None, on_result=None, progress=None,
-               hierarchical: bool = True, max_time: float = math.inf) -> list[dict]:
+               hierarchical: bool = True, max_time: float = math.inf,
+               kernels: str = "generic") -> list[dict]:
     """Run ``n_starts`` local fits of the problem at ``problem_path`` from seeded random starts.
 
     ``processes``: local worker processes (default: the cores); ``workers``/``scheduler``: run
@@ -256,9 +259,14 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
     ``on_result(result)`` is called as each start finishes (to save it); ``progress(n_done,
     n_starts)``. ``hierarchical``: the observables' scaling factors set to their closed-form
     optimum (:class:`Objective`). ``max_time``: seconds per start (:func:`run_start`).
+    ``kernels``: the problem's kernel tier; the specialised kernels are compiled here, once,
+    before the starts are sent out (each worker then loads them from the disk cache).
     Returns the results in start order."""
-    problem = load_problem(problem_path)
+    problem = load_problem(problem_path, kernels=kernels)
     starts = draw_starts(problem, n_starts, seed, hierarchical)
+    if kernels != "generic":
+        evaluate(problem)                    # the conditions' kernels, and with their
+        evaluate(problem, gradient=True)     # sensitivities: compiled now, not per worker
     results = dict(done or {})
     todo = [i for i in range(n_starts) if i not in results]
     if progress:
@@ -280,7 +288,7 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
             from distributed import as_completed
 
             futures = [client.submit(run_start, path, starts[i], i, max_iter, seed,
-                                     hierarchical, max_time, pure=False)
+                                     hierarchical, max_time, kernels, pure=False)
                        for i in todo]
             for fut in as_completed(futures):
                 finish(fut.result())
@@ -299,13 +307,13 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(run_start, path, starts[i], i, max_iter, seed, hierarchical,
-                                   max_time)
+                                   max_time, kernels)
                        for i in todo]
             for fut in done_as_completed(futures):
                 finish(fut.result())
     else:
         for i in todo:
-            finish(run_start(path, starts[i], i, max_iter, seed, hierarchical, max_time))
+            finish(run_start(path, starts[i], i, max_iter, seed, hierarchical, max_time, kernels))
     return [results[i] for i in range(n_starts)]
 
 

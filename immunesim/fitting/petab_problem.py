@@ -15,9 +15,11 @@ How a problem is simulated here:
   and the condition's references to them are set in the imported model's start
   (:meth:`~immunesim.model.sbml.SBMLModel.start`), so initial assignments see them, as PEtab
   says, without importing again for each parameter vector;
-- each simulation condition runs from t = 0 to its last measurement time on the generic kernels
-  at rtol 1e-10, atol 1e-14 (tighter than the reference's solver, so the simulation error does
-  not reach the objective's 1e-3);
+- each simulation condition runs from t = 0 to its last measurement time on the problem's
+  kernel tier (``Problem.kernels``: the generic kernels, nothing to compile, for one
+  evaluation; a fit that repays a compile runs the model's own specialised kernels,
+  :func:`fit_kernels`) at rtol 1e-10, atol 1e-14 (tighter than the reference's solver, so the
+  simulation error does not reach the objective's 1e-3);
 - a measurement's observable and noise parameters (``observableParameters``,
   ``noiseParameters``: numbers or parameter table ids, ``;``-separated) fill the formulas'
   ``observableParameter{n}_{observableId}`` and ``noiseParameter{n}_{observableId}``.
@@ -51,6 +53,13 @@ from ..simulate import simulate
 
 RTOL, ATOL = 1e-10, 1e-14
 SCALES = ("lin", "log", "log10")
+#: the kernel tiers a problem may run on (:attr:`Problem.kernels`)
+FIT_KERNELS = ("generic", "specialised")
+#: :func:`fit_kernels`: a fit is worth its own kernels (a compile of ~30-40 s per model
+#: structure, cached on disk) from this many objective evaluations (starts x iterations) ...
+SPECIALISE_EVALUATIONS = 2000
+#: ... and this many sensitivity equations (species x (1 + estimated parameters)) per solve
+SPECIALISE_STATES = 50
 
 
 class PetabError(ImmunesimError, ValueError):
@@ -65,6 +74,7 @@ class Problem:
     petab: object
     sbml: str
     path: Path
+    kernels: str = "generic"       # the conditions' kernel tier (FIT_KERNELS)
     _models: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -117,8 +127,13 @@ class Problem:
         return self._models["formulas"]
 
 
-def load_problem(path) -> Problem:
-    """Read a PEtab v1 problem (its YAML file) with the petab library."""
+def load_problem(path, kernels: str = "generic") -> Problem:
+    """Read a PEtab v1 problem (its YAML file) with the petab library. ``kernels``: the tier its
+    simulations run on, ``"generic"`` (nothing to compile) or ``"specialised"`` (the model's own
+    kernels: compiled once per model structure and cached on disk; several times faster per
+    gradient on the benchmark problems)."""
+    if kernels not in FIT_KERNELS:
+        raise PetabError(f"kernels: expected one of {', '.join(FIT_KERNELS)}, got {kernels!r}")
     try:
         import petab.v1       # heavy (pandas, SymPy, ANTLR): only when a problem is read
     except ImportError:
@@ -159,7 +174,23 @@ def load_problem(path) -> Problem:
     bad = sorted(set(problem.parameter_df["parameterScale"]) - set(SCALES))
     if bad:
         raise PetabError(f"{path}: parameterScale {bad}; allowed {', '.join(SCALES)}")
-    return Problem(petab=problem, sbml=sbml_path.read_text(), path=path)
+    return Problem(petab=problem, sbml=sbml_path.read_text(), path=path, kernels=kernels)
+
+
+def fit_kernels(problem: Problem, n_evaluations: int) -> str:
+    """The kernel tier a fit of about ``n_evaluations`` objective and gradient evaluations
+    should run on: ``"specialised"`` where it repays the compile (at least
+    :data:`SPECIALISE_EVALUATIONS` evaluations of a system of at least
+    :data:`SPECIALISE_STATES` states with its sensitivities), else ``"generic"``. A rule of the
+    problem's size, not of a timing, so a fit's tier (and with it its rounding) does not depend
+    on the machine. Measured (``benchmarks/fit.py``): Fujita's gradient 0.47 s generic against
+    0.095 s specialised, Boehm's 0.08 s against 0.02 s; the small decay problem of the tests
+    stays generic."""
+    cid = str(problem.petab.measurement_df["simulationConditionId"].iloc[0])
+    model, _, _ = _condition_model(problem, cid, problem.petab.condition_df, problem.nominal())
+    states = len(model.species_names) * (1 + len(problem.estimated))
+    big = n_evaluations >= SPECIALISE_EVALUATIONS and states >= SPECIALISE_STATES
+    return "specialised" if big else "generic"
 
 
 def pd_numeric(column) -> np.ndarray | None:
@@ -611,7 +642,7 @@ def _run_condition(problem: Problem, cid: str, pt: dict, est: list, extra_times=
         directions = [names[i] for i in nonzero]
         slopes = full[nonzero]
     r = simulate(model, times, params=params, y0=y0, rtol=tolerances[0], atol=tolerances[1],
-                 kernels="generic", on_failure="flag", sensitivities=directions or None)
+                 kernels=problem.kernels, on_failure="flag", sensitivities=directions or None)
     if not r.ok:
         return _Run(times, None, [], str(r.message))
     symbols = model.sbml.symbols

@@ -16,6 +16,7 @@ starts, checked), so an interrupted fit loses at most the starts in flight.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -25,8 +26,8 @@ from ..durable import sha256_file, write_csv, write_text_atomic
 from ..errors import InputError
 from ..fitting.multistart import (PROFILE_THRESHOLD, multistart, profile, profile_intervals,
                                   to_linear, to_scale)
-from ..fitting.petab_problem import (analytic_scalings, evaluate, load_problem, log_prior,
-                                     priors, simulate_conditions)
+from ..fitting.petab_problem import (FIT_KERNELS, analytic_scalings, evaluate, fit_kernels,
+                                     load_problem, log_prior, priors, simulate_conditions)
 from ..plot.fit import write_fit_figures, write_profile_figure, write_waterfall
 from ..provenance import versions
 from . import begin_outputs, to_json, write_manifest
@@ -55,22 +56,31 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
             processes: int | None = None, workers: int | None = None,
             scheduler: str | None = None, max_iter: int = 1000, with_profile: bool = False,
             resume: bool = False, progress=None, say=None, hierarchical: bool = True,
-            max_time: float | None = None) -> dict:
+            max_time: float | None = None, kernels: str = "auto") -> dict:
     """Fit the PEtab problem at ``problem_path`` and write OUTDIR (module docstring); returns
     the contents of fit.json. ``hierarchical``: the observables' scaling factors with a
     closed-form optimum are set to it instead of optimised over
     (:class:`~immunesim.fitting.multistart.Objective`). ``max_time``: seconds of wall-clock
-    time per start (default: none; only the iteration limit)."""
+    time per start (default: none; only the iteration limit). ``kernels``: ``"auto"``
+    (:func:`~immunesim.fitting.petab_problem.fit_kernels`: the model's own kernels where the
+    fit repays their compile), ``"generic"`` or ``"specialised"``."""
     started = time.perf_counter()
     problem_path = Path(problem_path)
     problem = load_problem(problem_path)
     if not problem.estimated:
         raise InputError(f"{problem_path}: no parameter has estimate = 1; nothing to fit")
+    if kernels == "auto":
+        kernels = fit_kernels(problem, int(n_starts) * int(max_iter))
+    elif kernels not in FIT_KERNELS:
+        raise InputError(f"kernels: expected auto or one of {', '.join(FIT_KERNELS)}, got {kernels!r}")
+    problem = dataclasses.replace(problem, kernels=kernels)   # the imported models kept
     files = problem_files(problem_path)
     settings = {"n_starts": int(n_starts), "seed": int(seed), "max_iter": int(max_iter),
                 "hierarchical": bool(hierarchical)}
     if max_time is not None:        # only where set: folders from before stay resumable
         settings["max_time_s"] = float(max_time)
+    if kernels != "generic":        # likewise: the tier changes a start's rounding
+        settings["kernels"] = kernels
     outdir = begin_outputs(outdir)
     saved = outdir / "starts"
     done = {}
@@ -78,8 +88,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     if resume and (saved / "run.json").is_file():
         if json.loads((saved / "run.json").read_text()) != stamp:
             raise InputError(f"--resume: {saved} holds starts of another problem, seed, number "
-                             "of starts, --max-iter, --max-time or --no-hierarchical; use "
-                             "another OUTDIR or run without --resume")
+                             "of starts, --max-iter, --max-time, --no-hierarchical or kernel "
+                             "tier (--kernels); use another OUTDIR or run without --resume")
         for f in sorted(saved.glob("start_*.json")):
             r = json.loads(f.read_text())
             done[int(r["start"])] = r
@@ -98,7 +108,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     results = multistart(problem_path, n_starts, seed=seed, processes=processes,
                          workers=workers, scheduler=scheduler, max_iter=max_iter, done=done,
                          on_result=save, progress=progress, hierarchical=hierarchical,
-                         max_time=math.inf if max_time is None else float(max_time))
+                         max_time=math.inf if max_time is None else float(max_time),
+                         kernels=kernels)
     order = sorted(range(n_starts), key=lambda i: (not math.isfinite(results[i]["nllh"]),
                                                    results[i]["nllh"]))
     best = results[order[0]]
@@ -145,6 +156,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
                  and r["nllh"] <= best["nllh"] + 1e-3 * max(1.0, abs(best["nllh"])))
     fit = {"problem": str(problem_path), "files": files, **settings,
            "optimizer": "fides (interior trust region; Fisher information, then BFGS)",
+           "kernels": kernels,
            "analytic_scalings": analytic_scalings(problem) if hierarchical else [],
            "nllh": check["nllh"], "best_start": best["start"],
            "nllh_fit": best["nllh"], "n_measurements": problem.n_measurements,
