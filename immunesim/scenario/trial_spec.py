@@ -270,7 +270,7 @@ def validate_trial(raw, arms: dict, names, times, problems, *, week_length: floa
     if search is not None:
         uses.append(("trial.regimen_search.efficacy.endpoint", search.efficacy))
     for path, name in uses:
-        if name in observed:
+        if isinstance(name, str) and name in observed:      # any other value is refused above
             problems.append(f"{path}: '{name}' is counted on observed cases (analysis: observed), "
                             "which leaves withdrawn patients without an outcome; name an endpoint "
                             "with non-responder imputation (the default)")
