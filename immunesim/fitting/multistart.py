@@ -264,11 +264,11 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
     Returns the results in start order."""
     problem = load_problem(problem_path, kernels=kernels)
     starts = draw_starts(problem, n_starts, seed, hierarchical)
-    if kernels != "generic":
-        evaluate(problem)                    # the conditions' kernels, and with their
-        evaluate(problem, gradient=True)     # sensitivities: compiled now, not per worker
     results = dict(done or {})
     todo = [i for i in range(n_starts) if i not in results]
+    if kernels != "generic" and todo:
+        evaluate(problem)                    # the conditions' kernels, and with their
+        evaluate(problem, gradient=True)     # sensitivities: compiled now, not per worker
     if progress:
         progress(len(results), n_starts)
 
