@@ -10,13 +10,15 @@
   parameter) over the forward-sensitivity gradient's (target >= 3x on Fujita);
 - ``*_gradient_max_rel_err_vs_fd``: the largest ``|g - fd| / max(|fd|, 1)`` over the components
   at a point away from the optimum (step 1e-4 on the parameter's scale; target 1e-4);
-- ``*_fit_best_nllh``, ``*_fit_s``: ``immunesim fit`` with ``--starts`` starts (default 20) on
-  both cores, and the reference nllh (target: at least as good);
+- ``*_fit_best_nllh``, ``*_fit_s``: ``immunesim fit`` with ``--starts`` starts (default 20,
+  from ``--seed``, default 0, recorded as ``*_fit_seed``) on both cores, and the reference nllh
+  (target: at least as good); Fujita's fits from seeds 0-4 and their check by libRoadRunner:
+  ``benchmarks/results/fujita_seeds_2026-12-07.json`` (``benchmarks/fujita_roadrunner_check.py``);
 - ``sobol_ra_s``: a Sobol' analysis (second order, so N (2 D + 2) runs) of the RA preset over 10
   of its calibrated parameters (+-20 %), N = 1024: 22,528 runs of one year (target <= 60 s on 2
   cores), kernels compiled beforehand (cached) so that the time is the analysis'.
 
-Run:  python benchmarks/fit.py [--starts 20] [--problems boehm,fujita] [--skip-fits] [--skip-sobol]
+Run:  python benchmarks/fit.py [--starts 20] [--seed 0] [--problems boehm,fujita] [--skip-fits] [--skip-sobol]
       [--out benchmarks/results/fit.json]
 """
 
@@ -92,13 +94,13 @@ def _timings(key: str, problem) -> dict:
             f"{key}_gradient_max_rel_err_vs_fd": worst}
 
 
-def fit(key: str, starts: int, keep: Path | None = None) -> dict:
+def fit(key: str, starts: int, keep: Path | None = None, seed: int = 0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = str(keep / key) if keep else tmp
         t0 = time.perf_counter()
         p = subprocess.run([sys.executable, "-m", "immunesim.cli", "fit",
                             str(SHARED / PROBLEMS[key] / f"{PROBLEMS[key]}.yaml"), "-o", out,
-                            "--starts", str(starts), "--json", "-q"],
+                            "--starts", str(starts), "--seed", str(seed), "--json", "-q"],
                            capture_output=True, text=True)
         wall = time.perf_counter() - t0
         if p.returncode != 0:
@@ -106,7 +108,8 @@ def fit(key: str, starts: int, keep: Path | None = None) -> dict:
         r = json.loads(p.stdout)
         starts_csv = (Path(out) / "starts.csv").read_text()
     return {f"{key}_fit_best_nllh": r["nllh"], f"{key}_fit_reference_nllh": REFERENCE[key],
-            f"{key}_fit_starts": starts, f"{key}_fit_starts_at_best": r["starts_at_best"],
+            f"{key}_fit_starts": starts, f"{key}_fit_seed": seed,
+            f"{key}_fit_starts_at_best": r["starts_at_best"],
             f"{key}_fit_s": wall, f"{key}_fit_starts_csv": starts_csv}
 
 
@@ -138,6 +141,7 @@ def sobol_ra() -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--starts", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=0, help="the fits' start-point seed (recorded as *_fit_seed)")
     ap.add_argument("--skip-fits", action="store_true")
     ap.add_argument("--skip-sobol", action="store_true")
     ap.add_argument("--keep", type=Path, help="write each fit's OUTDIR to KEEP/<problem> "
@@ -158,7 +162,7 @@ def main(argv=None) -> int:
             out["gradient_speedup_vs_fd"] = out["fujita_gradient_speedup_vs_fd"]
         if not args.skip_fits:
             for key in keys:
-                out.update(fit(key, args.starts, args.keep))
+                out.update(fit(key, args.starts, args.keep, args.seed))
                 out[f"{key}_fit_date"] = out["date"]     # "date" is the latest run's, of any part
                 print(key, out.get(f"{key}_fit_best_nllh"), out.get(f"{key}_fit_s"), flush=True)
     else:
