@@ -362,6 +362,9 @@ def _fit(args) -> int:
         print(f"{args.problem.stem}: best nllh {fit['nllh']:.10g} (start {fit['best_start']}; "
               f"{fit['starts_at_best']} of {fit['n_starts']} starts reached it); wrote "
               f"best.csv, starts.csv, fit.json and figures to {args.output}/")
+        if fit["best_at_bounds"]:       # where a bound stopped the optimiser, the basin may be one of several
+            print("  at a bound in the best fit: " + ", ".join(
+                f"{p} ({side})" for p, side in fit["best_at_bounds"].items()))
     return 0
 
 

@@ -155,6 +155,7 @@ def test_a_multistart_fit_finds_the_closed_form_estimate_and_resumes(tmp_path):
     assert list(starts["start"]) == [0, 1, 2, 3] and (starts["nllh"] >= nllh - 1e-6).all()
     fit = json.loads((out / "fit.json").read_text())
     assert fit["nllh_fit"] == pytest.approx(fit["nllh"], abs=1e-6)   # fit vs tight tolerances
+    assert fit["best_at_bounds"] == {} and starts["at_bounds"].isna().all()   # an interior optimum
     for f in ("waterfall.png", "fit_obs_A.png", "profiles.csv", "profiles.png", "manifest.json"):
         assert (out / f).is_file(), f
     # the 95 % profile interval of k against the profile in closed form: for a fixed k the
@@ -428,6 +429,20 @@ def test_a_fujita_fit_below_the_published_optimum_is_confirmed_by_libroadrunner(
     # and the same check reproduces the reference at the nominal values (AMICI's number)
     assert check.nllh(check.parameters(None), 1e-10, 1e-16) == pytest.approx(
         REFERENCE["Fujita_SciSignal2010"], abs=1e-3)
+
+
+@needs_problems
+def test_the_parameters_a_fit_ended_on_a_bound_are_named():
+    """starts.csv's at_bounds and fit.json's best_at_bounds: within 1 % of the range on the
+    parameter's scale (0.16 log10 units in Fujita's 16 decades) of a bound."""
+    from immunesim.fitting.multistart import at_bounds
+
+    problem = load_problem(yaml_of("Fujita_SciSignal2010"))
+    assert at_bounds(problem, FUJITA_SEED4_BEST) == {
+        "reaction_2_k1": "lower", "reaction_5_k2": "lower", "scaling_pS6_tot": "upper"}
+    # reaction_2_k2 at -7.80 is 0.20 from its bound: outside 1 %, inside 2 %
+    assert "reaction_2_k2" in at_bounds(problem, FUJITA_SEED4_BEST, share=0.02)
+    assert at_bounds(problem, {p: 0.0 for p in FUJITA_SEED4_BEST}) == {}
 
 
 def test_max_time_stops_each_start_and_is_part_of_a_resumable_run(tmp_path):

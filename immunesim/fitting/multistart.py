@@ -61,6 +61,31 @@ def to_scale(scale: str, v: float) -> float:
     return v if scale == "lin" else math.log(v) if scale == "log" else math.log10(v)
 
 
+#: a parameter counts as at a bound where it is within this share of its range (on its scale)
+AT_BOUND_SHARE = 0.01
+
+
+def at_bounds(problem: Problem, x: dict, share: float = AT_BOUND_SHARE) -> dict:
+    """The parameters of ``x`` (scaled values by id) within ``share`` of their range, on their
+    scale, from a bound: id -> ``"lower"`` or ``"upper"``. In wide bounds a local optimiser
+    often ends where a bound stops it along a near-symmetry of the model (an amount against
+    its rate and its scaling); which bound that is tells the basins apart."""
+    scales, bounds, out = problem.scales, problem.bounds(), {}
+    for p, v in x.items():
+        lo, hi = bounds[p]
+        if scales[p] != "lin" and (lo <= 0 or hi <= 0):
+            continue
+        lo, hi = to_scale(scales[p], lo), to_scale(scales[p], hi)
+        tol = share * (hi - lo)
+        if not (math.isfinite(v) and math.isfinite(tol)):
+            continue
+        if v - lo <= tol:
+            out[p] = "lower"
+        elif hi - v <= tol:
+            out[p] = "upper"
+    return out
+
+
 @dataclass
 class Objective:
     """The nllh and its gradient over the estimated parameters on their scales (a vector in
@@ -377,6 +402,7 @@ def profile_intervals(rows: list[dict], ids) -> dict:
     return out
 
 
-__all__ = ["EXIT", "Objective", "PROFILE_THRESHOLD", "PetabError", "draw_starts", "exit_with_parent",
+__all__ = ["AT_BOUND_SHARE", "EXIT", "Objective", "PROFILE_THRESHOLD", "PetabError", "at_bounds",
+           "draw_starts", "exit_with_parent",
            "local_fit",
            "multistart", "profile", "profile_intervals", "run_start"]

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from ..durable import sha256_file, write_csv, write_text_atomic
 from ..errors import InputError
-from ..fitting.multistart import (PROFILE_THRESHOLD, multistart, profile, profile_intervals,
-                                  to_linear, to_scale)
+from ..fitting.multistart import (PROFILE_THRESHOLD, at_bounds, multistart, profile,
+                                  profile_intervals, to_linear, to_scale)
 from ..fitting.petab_problem import (FIT_KERNELS, analytic_scalings, evaluate, fit_kernels,
                                      load_problem, log_prior, priors, simulate_conditions)
 from ..plot.fit import write_fit_figures, write_profile_figure, write_waterfall
@@ -129,7 +129,9 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
         {"start": r["start"], "nllh": repr(float(r["nllh"])), "iterations": r["iterations"],
          "n_evaluations": r["n_evaluations"], "status": r["status"], "exitflag": r["exitflag"],
          "time_s": r["time_s"], "nllh_start": repr(float(r["nllh_start"])),
-         "resampled": r.get("resampled", 0), "rank": k + 1}
+         "resampled": r.get("resampled", 0), "rank": k + 1,
+         "at_bounds": ";".join(f"{p}:{side}" for p, side in at_bounds(problem, r["x"]).items())
+         if math.isfinite(r["nllh"]) else ""}
         for k, r in sorted(((order.index(i), results[i]) for i in range(n_starts)),
                            key=lambda kr: kr[1]["start"])])
     outputs += ["best.csv", "starts.csv"]
@@ -163,6 +165,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
            "objective": ("negative log posterior (nllh - log prior)" if has_priors
                          else "negative log-likelihood"),
            "starts_at_best": n_conv,
+           "best_at_bounds": at_bounds(problem, best["x"]),
            "parameters": {p: linear[p] for p in problem.estimated},
            "parameters_scaled": best["x"], "scales": {p: scales[p] for p in problem.estimated},
            "nominal_nllh": evaluate(problem)["nllh"],
