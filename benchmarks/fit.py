@@ -12,7 +12,7 @@
   at a point away from the optimum (step 1e-4 on the parameter's scale; target 1e-4);
 - ``*_fit_best_nllh``, ``*_fit_s``: ``immunesim fit`` with ``--starts`` starts (default 20,
   from ``--seed``, default 0, recorded as ``*_fit_seed``) on both cores, and the reference nllh
-  (target: at least as good); Fujita's fits from seeds 0-4 and their check by libRoadRunner:
+  (target: at least as good); Fujita's fits from seeds 0-6 and their check by libRoadRunner:
   ``benchmarks/results/fujita_seeds_2026-12-07.json`` (``benchmarks/fujita_roadrunner_check.py``);
 - ``sobol_ra_s``: a Sobol' analysis (second order, so N (2 D + 2) runs) of the RA preset over 10
   of its calibrated parameters (+-20 %), N = 1024: 22,528 runs of one year (target <= 60 s on 2
