@@ -183,9 +183,9 @@ def fit_kernels(problem: Problem, n_evaluations: int) -> str:
     :data:`SPECIALISE_EVALUATIONS` evaluations of a system of at least
     :data:`SPECIALISE_STATES` states with its sensitivities), else ``"generic"``. A rule of the
     problem's size, not of a timing, so a fit's tier (and with it its rounding) does not depend
-    on the machine. Measured (``benchmarks/fit.py``): Fujita's gradient 0.47 s generic against
-    0.095 s specialised, Boehm's 0.08 s against 0.02 s; the small decay problem of the tests
-    stays generic."""
+    on the machine. Measured (``benchmarks/fit.py``, 2026-12-07, 2 cores): objective and
+    gradient 0.47 s generic against 0.088 s specialised on Fujita, 0.079 s against 0.063 s on
+    Boehm; the small decay problem of the tests stays generic."""
     cid = str(problem.petab.measurement_df["simulationConditionId"].iloc[0])
     model, _, _ = _condition_model(problem, cid, problem.petab.condition_df, problem.nominal())
     states = len(model.species_names) * (1 + len(problem.estimated))
