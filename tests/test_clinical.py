@@ -142,8 +142,9 @@ def test_measured_das28_follow_the_published_formulas():
     lat = {"TJC28": np.full((n, 2), 12.0), "SJC28": np.full((n, 2), 9.0), "PGA": np.full((n, 2), 50.0),
            "CRP": np.full((n, 2), 20.0)}
     m = cm.measure(c, d, lat, np.array([0.0, 24.0]))
-    t28 = np.minimum(28, np.round(m["TJC68"] * 0.6))
-    s28 = np.minimum(28, np.round(m["SJC66"] * 0.7))
+    assert (c.das28.tender_28_share, c.das28.swollen_28_share) == (0.5, 0.6)    # the preset's (fitted)
+    t28 = np.minimum(28, np.round(m["TJC68"] * 0.5))
+    s28 = np.minimum(28, np.round(m["SJC66"] * 0.6))
     # Wells et al. 2009 (CRP in mg/L) and Prevoo et al. 1995 (ESR in mm/h)
     crp = 0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28) + 0.36 * np.log(m["CRP_lab"] + 1) + 0.014 * m["PtGA"] + 0.96
     esr = 0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28) + 0.70 * np.log(m["ESR_lab"]) + 0.014 * m["PtGA"]
