@@ -142,7 +142,7 @@ def test_measured_das28_follow_the_published_formulas():
     lat = {"TJC28": np.full((n, 2), 12.0), "SJC28": np.full((n, 2), 9.0), "PGA": np.full((n, 2), 50.0),
            "CRP": np.full((n, 2), 20.0)}
     m = cm.measure(c, d, lat, np.array([0.0, 24.0]))
-    assert (c.das28.tender_28_share, c.das28.swollen_28_share) == (0.5, 0.6)    # the preset's (fitted)
+    assert (c.das28.tender_28_share, c.das28.swollen_28_share) == (0.5, 0.6)    # the preset's (set on the training arms)
     t28 = np.minimum(28, np.round(m["TJC68"] * 0.5))
     s28 = np.minimum(28, np.round(m["SJC66"] * 0.6))
     # Wells et al. 2009 (CRP in mg/L) and Prevoo et al. 1995 (ESR in mm/h)
