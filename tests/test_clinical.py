@@ -3,6 +3,7 @@
 population end to end."""
 
 import json
+import re
 
 import golden
 import numpy as np
@@ -13,7 +14,8 @@ from scipy import stats as sst
 from immunesim.cli import main
 from immunesim.cohort import clinical as cm
 from immunesim.diseases.build import clinical
-from immunesim.diseases.clinical import Clinical, Instrument
+from immunesim.diseases.clinical import Clinical, Instrument, JointShare, parse_clinical
+from immunesim.errors import ModelError
 from immunesim.scenario.schema import ScenarioError, validate
 from immunesim.scenario.trial_spec import Dropout
 
@@ -142,13 +144,36 @@ def test_measured_das28_follow_the_published_formulas():
     lat = {"TJC28": np.full((n, 2), 12.0), "SJC28": np.full((n, 2), 9.0), "PGA": np.full((n, 2), 50.0),
            "CRP": np.full((n, 2), 20.0)}
     m = cm.measure(c, d, lat, np.array([0.0, 24.0]))
-    assert (c.das28.tender_28_share, c.das28.swollen_28_share) == (0.5, 0.6)    # the preset's (set on the training arms)
+    assert (c.das28.tender_28_share, c.das28.swollen_28_share) == (JointShare(0.5, 0.5), JointShare(0.6, 0.6))
     t28 = np.minimum(28, np.round(m["TJC68"] * 0.5))
     s28 = np.minimum(28, np.round(m["SJC66"] * 0.6))
     # Wells et al. 2009 (CRP in mg/L) and Prevoo et al. 1995 (ESR in mm/h)
     crp = 0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28) + 0.36 * np.log(m["CRP_lab"] + 1) + 0.014 * m["PtGA"] + 0.96
     esr = 0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28) + 0.70 * np.log(m["ESR_lab"]) + 0.014 * m["PtGA"]
     assert np.allclose(m["DAS28"], crp) and np.allclose(m["DAS28_ESR"], esr)
+
+
+def test_an_activity_dependent_28_joint_share_follows_its_closed_form_and_is_validated():
+    share = JointShare(active=0.7, rest=0.3, half=5.0)
+    n = np.array([0.0, 1.0, 5.0, 20.0, 68.0])
+    # rest at no activity, half-way at `half` joints, towards `active` at high counts
+    assert np.allclose(share.of(n), [0.3, 0.3 + 0.4 / 6, 0.5, 0.3 + 0.4 * 0.8, 0.3 + 0.4 * 68 / 73])
+    assert share.count28(n).tolist() == [0.0, 0.0, 2.0, 12.0, 28.0]     # round(share * n), at most 28
+    assert np.allclose(JointShare(0.5, 0.5).of(n), 0.5)                  # a number: one share at every count
+    # monotone: a higher full count never gives a lower 28-joint count
+    m = np.arange(69.0)
+    assert (np.diff(share.count28(m)) >= 0).all()
+    raw = yaml.safe_load(open("immunesim/diseases/presets/ra.yaml"))["clinical"]
+    variables = {"TJC28", "SJC28", "PGA", "CRP"}
+    raw["das28"]["tender_28_share"] = {"active": 0.7, "rest": 0.3, "half": 5}
+    assert parse_clinical(raw, "ra", variables).das28.tender_28_share == share
+    for bad, field in (({"active": 1.2, "rest": 0.3, "half": 5}, "das28.tender_28_share.active"),
+                       ({"active": 0.7, "rest": 0.3, "half": 0}, "das28.tender_28_share.half"),
+                       ({"active": 0.7, "rest": 0.3}, "das28.tender_28_share: expected a share in (0, 1] or {active, rest, half}"),
+                       ("most", "das28.tender_28_share: expected a number")):
+        raw["das28"]["tender_28_share"] = bad
+        with pytest.raises(ModelError, match=re.escape(field)):
+            parse_clinical(raw, "ra", variables)
 
 
 def test_withdrawals_follow_their_yearly_share_and_escape_follows_the_joint_count_rule():

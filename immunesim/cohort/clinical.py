@@ -66,8 +66,8 @@ def measure(clinical: Clinical, draws: dict, latent: dict, t_weeks: np.ndarray) 
         out[ins.name] = np.round(y) if ins.integer else y
     das = clinical.das28
     if das is not None:
-        t28 = np.minimum(28.0, np.round(out[das.tender] * das.tender_28_share))
-        s28 = np.minimum(28.0, np.round(out[das.swollen] * das.swollen_28_share))
+        t28 = das.tender_28_share.count28(out[das.tender])
+        s28 = das.swollen_28_share.count28(out[das.swollen])
         out["DAS28"] = (0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28)
                         + 0.36 * np.log(out[das.crp] + 1.0) + 0.014 * out[das.global_] + 0.96)
         if das.esr:            # Prevoo et al. 1995; ESR in mm/h (at least 1: the log)

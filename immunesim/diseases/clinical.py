@@ -32,7 +32,10 @@ et al. 1995, Arthritis Rheum 38:727, doi:10.1002/art.1780380602): ACR20/50/70 is
 improvement of at least 20/50/70 % in both joint counts and in 3 of the 5 others.
 ``das28: {tender, swollen, tender_28_share, swollen_28_share, crp, global}`` gives the measured
 DAS28-CRP (Wells et al. 2009, doi:10.1136/ard.2007.084459) as the instrument ``DAS28``, with
-28-joint counts taken as a share of the full counts; ``esr: INSTRUMENT`` in it adds the
+28-joint counts taken as a share of the full counts: a number (the same share at every
+activity), or ``{active, rest, half}``, a share that moves from ``rest`` (few joints involved)
+towards ``active`` as the full count ``n`` grows, ``rest + (active - rest) * n / (n + half)``
+(:class:`JointShare`); the 28-joint count is ``min(28, round(share * n))``. ``esr: INSTRUMENT`` in it adds the
 DAS28-ESR (Prevoo et al. 1995, doi:10.1002/art.1780380107), the DAS28 of the pivotal trials of
 the 2000s, as ``DAS28_ESR``.
 """
@@ -42,6 +45,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+import numpy as np
+
 from ..errors import ModelError
 from ..validation import check_keys, clip, number
 
@@ -50,6 +55,7 @@ INSTRUMENT_KEYS = ("name", "unit", "description", "latent", "scale", "patient_cv
 CLINICAL_KEYS = ("instruments", "acr", "das28", "expectation_onset_weeks", "fluctuation", "source")
 DAS28, DAS28_ESR = "DAS28", "DAS28_ESR"
 DAS28_KEYS = ("tender", "swollen", "tender_28_share", "swollen_28_share", "crp", "global", "esr")
+SHARE_KEYS = ("active", "rest", "half")
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,33 @@ class Instrument:
 
 
 @dataclass(frozen=True)
+class JointShare:
+    """The 28 joints' share of a full joint count of ``n`` joints: ``rest + (active - rest) *
+    n / (n + half)``, ``half`` in joints of the full count; one number when ``active == rest``."""
+
+    active: float
+    rest: float
+    half: float = 1.0
+
+    def of(self, count) -> np.ndarray:
+        """The share at full counts ``count`` (any shape)."""
+        n = np.asarray(count, dtype=float)
+        if self.active == self.rest:
+            return np.full(n.shape, self.active)
+        return self.rest + (self.active - self.rest) * n / (n + self.half)
+
+    def count28(self, count) -> np.ndarray:
+        """The 28-joint count from full counts ``count``: ``min(28, round(share * count))``."""
+        n = np.asarray(count, dtype=float)
+        return np.minimum(28.0, np.round(n * self.of(n)))
+
+
+@dataclass(frozen=True)
 class Das28:
     tender: str
     swollen: str
-    tender_28_share: float
-    swollen_28_share: float
+    tender_28_share: JointShare
+    swollen_28_share: JointShare
     crp: str
     global_: str
     esr: str | None = None
@@ -178,7 +206,7 @@ def parse_clinical(raw, where: str, variables) -> Clinical:
         elif not {d["tender"], d["swollen"], d["crp"], d["global"], d.get("esr", d["crp"])} <= set(names):
             problems.append(f"{where}.das28: tender, swollen, crp, global and esr must name instruments")
         else:
-            shares = [number(d[k], f"{where}.das28.{k}", problems, 0.0, 1.0, open_lo=True)
+            shares = [joint_share(d[k], f"{where}.das28.{k}", problems)
                       for k in ("tender_28_share", "swollen_28_share")]
             if None not in shares:
                 das = Das28(d["tender"], d["swollen"], *shares, d["crp"], d["global"], d.get("esr"))
@@ -194,3 +222,19 @@ def parse_clinical(raw, where: str, variables) -> Clinical:
         raise ModelError(problems)
     return Clinical(tuple(instruments), joints, core, das, onset, str(raw.get("source", "")),
                     fcv, fweeks)
+
+
+def joint_share(raw, where: str, problems: list) -> JointShare | None:
+    """A ``*_28_share``: a number in (0, 1], or ``{active, rest, half}`` (shares in (0, 1],
+    ``half`` > 0 joints); None with a problem appended naming ``where``."""
+    if isinstance(raw, Mapping):
+        if set(raw) != set(SHARE_KEYS):
+            problems.append(f"{where}: expected a share in (0, 1] or {{active, rest, half}}, "
+                            f"got {clip(raw)}")
+            return None
+        vals = [number(raw["active"], f"{where}.active", problems, 0.0, 1.0, open_lo=True),
+                number(raw["rest"], f"{where}.rest", problems, 0.0, 1.0, open_lo=True),
+                number(raw["half"], f"{where}.half", problems, 0.0, open_lo=True)]
+        return None if None in vals else JointShare(*vals)
+    v = number(raw, where, problems, 0.0, 1.0, open_lo=True)
+    return None if v is None else JointShare(v, v)
