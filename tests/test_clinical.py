@@ -144,15 +144,10 @@ def test_measured_das28_follow_the_published_formulas():
     lat = {"TJC28": np.full((n, 2), 12.0), "SJC28": np.full((n, 2), 9.0), "PGA": np.full((n, 2), 50.0),
            "CRP": np.full((n, 2), 20.0)}
     m = cm.measure(c, d, lat, np.array([0.0, 24.0]))
-    # the preset's activity-dependent shares (README, calibration item 10)
-    assert (c.das28.tender_28_share, c.das28.swollen_28_share) == (JointShare(0.777, 0.35, 10.0),
-                                                                   JointShare(0.907, 0.35, 10.0))
-    # which pass through HOPEFUL 1's baseline ratios (13.2 of 20.7 tender, 11.5 of 16.5 swollen)
-    assert c.das28.tender_28_share.of(20.7) == pytest.approx(13.2 / 20.7, abs=2e-3)
-    assert c.das28.swollen_28_share.of(16.5) == pytest.approx(11.5 / 16.5, abs=2e-3)
-    tj, sj = m["TJC68"], m["SJC66"]
-    t28 = np.minimum(28, np.round(tj * (0.35 + (0.777 - 0.35) * tj / (tj + 10))))
-    s28 = np.minimum(28, np.round(sj * (0.35 + (0.907 - 0.35) * sj / (sj + 10))))
+    # the preset's shares (set on the training arms: README, calibration item 8)
+    assert (c.das28.tender_28_share, c.das28.swollen_28_share) == (JointShare(0.5, 0.5), JointShare(0.6, 0.6))
+    t28 = np.minimum(28, np.round(m["TJC68"] * 0.5))
+    s28 = np.minimum(28, np.round(m["SJC66"] * 0.6))
     # Wells et al. 2009 (CRP in mg/L) and Prevoo et al. 1995 (ESR in mm/h)
     crp = 0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28) + 0.36 * np.log(m["CRP_lab"] + 1) + 0.014 * m["PtGA"] + 0.96
     esr = 0.56 * np.sqrt(t28) + 0.28 * np.sqrt(s28) + 0.70 * np.log(m["ESR_lab"]) + 0.014 * m["PtGA"]
