@@ -90,8 +90,6 @@ class JointShare:
     def of(self, count) -> np.ndarray:
         """The share at full counts ``count`` (any shape)."""
         n = np.asarray(count, dtype=float)
-        if self.active == self.rest:
-            return np.full(n.shape, self.active)
         return self.rest + (self.active - self.rest) * n / (n + self.half)
 
     def count28(self, count) -> np.ndarray:
