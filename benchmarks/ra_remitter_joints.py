@@ -4,7 +4,7 @@ measured joint counts that no fit used (issue 21; README, calibration item 10).
 Cohorts find activity in the feet (a tender or swollen MTP joint) in 26-40 % of patients in
 28-joint remission (van Tuyl et al. 2012, Ann Rheum Dis 71:33) and foot synovitis in 43 % of
 those with DAS28-ESR < 2.6 (Wechalekar et al. 2012, doi:10.1002/art.33506). This runs the
-training scenario (``scenarios/ra_trials_training.yaml``, its drug arms) with the measured
+training scenario (``scenarios/ra_trials_training.yaml``, every arm) with the measured
 full counts kept in the trajectories and reports, among the patients with a measured
 DAS28-ESR below 2.6 at weeks 24 and 52: the share with at least one swollen joint outside the
 28 (``SJC66`` minus the 28-joint count the preset's share gives), with any tender or swollen
