@@ -33,7 +33,7 @@ PUBLISHED = {"feet_active_in_28_joint_remission": [0.26, 0.40], "source": "van T
 
 
 def remitter_joints(outdir: Path, tender, swollen, weeks=(24, 52)) -> dict:
-    """The check's numbers per drug arm and week from a trial's trajectories."""
+    """The check's numbers per arm and week from a trial's trajectories."""
     import xarray as xr
 
     pooled: dict = {}
