@@ -30,8 +30,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .tissue_layout import (ACTIVE, BCELL, DAMAGED, DC, DEAD, D_JAK_12, D_JAK_GC, D_KILL_B,
-                            D_NEUT_TNF, D_SUPP, EXHAUSTED, F_CHEM, F_IFNG, F_IL10, F_IL17, F_IL2,
+from .tissue_layout import (ACTIVE, BCELL, DAMAGED, DC, DEAD, D_JAK_12, D_JAK_GC, D_JAK_TREG,
+                            D_KILL_B, D_NEUT_TNF, D_SUPP, EXHAUSTED, F_CHEM, F_IFNG, F_IL10, F_IL17, F_IL2,
                             F_IL6, F_TNF, HEALTHY, MAC, NB_ALL, NB_APC, NB_EFF, NB_TREG,
                             N_FIELDS, N_NB, PLASMA, R, REGENERATING, REST, TH1, TH17, TREG)
 from .tissue_layout import (N_CLASSES, N_DRUG, N_KINDS, N_RATES,  # noqa: F401 - re-exported with
@@ -235,6 +235,7 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
     free_tnf = 1.0 - drug[D_NEUT_TNF]
     jak_gc = drug[D_JAK_GC]
     jak_12 = drug[D_JAK_12]
+    jak_treg = drug[D_JAK_TREG]
     inv_kchem = 1.0 / rates[R.K_chem]
     for a in prange(n):
         k = kind[a]
@@ -268,7 +269,7 @@ def agents_step(x, y, kind, state, age, uid, n, fields, nb, tstate, health, hops
             else:
                 death = rates[R.exh_death]
         elif k == TREG:
-            sig = sat(il2, rates[R.K_IL2_treg]) * jak_gc
+            sig = sat(il2, rates[R.K_IL2_treg]) * jak_treg
             death = rates[R.treg_death]
             if s == REST:
                 if chance(rates[R.treg_act] * sig, dt, seed, step, key, 1):

@@ -20,8 +20,8 @@ HEALTHY, DAMAGED, DEAD, REGENERATING = 0, 1, 2, 3
 NB_APC, NB_TREG, NB_EFF, NB_ALL = 0, 1, 2, 3
 N_NB = 4
 # -- drug vector (systemic hooks, as in the ODE model) ---------------------------
-D_NEUT_TNF, D_KILL_B, D_JAK_GC, D_JAK_12, D_SUPP = 0, 1, 2, 3, 4
-N_DRUG = 5
+D_NEUT_TNF, D_KILL_B, D_JAK_GC, D_JAK_12, D_SUPP, D_JAK_TREG = 0, 1, 2, 3, 4, 5
+N_DRUG = 6
 
 # -- rate vector layout ------------------------------------------------------
 #: the tissue rules' rate constants, in the order of the kernels' ``rates`` vector: the one

@@ -18,8 +18,8 @@ from .config import TissueConfig
 
 #: the ODE model's drug hooks the tissue reads (names as in :mod:`immunesim.drugs.couple`), each
 #: with its value when untreated: the one list of them (the hybrid reads these from the ODE side)
-DRUG_HOOKS = {"neut_TNF": 0.0, "kill_B": 0.0, "jak_gc": 1.0, "inh_JAK1": 0.0, "inh_JAK2": 0.0,
-              "supp_cytokine": 0.0}
+DRUG_HOOKS = {"neut_TNF": 0.0, "kill_B": 0.0, "jak_gc": 1.0, "jak_treg": 1.0, "inh_JAK1": 0.0,
+              "inh_JAK2": 0.0, "supp_cytokine": 0.0}
 
 
 #: the agents' struct of arrays (``Tissue.x`` ...), each with a spare of the same size that
@@ -38,6 +38,7 @@ def drug_vector(values: dict | None = None) -> np.ndarray:
     d[K.D_JAK_GC] = v["jak_gc"]                  # signalling factors: 1 = uninhibited
     d[K.D_JAK_12] = (1.0 - v["inh_JAK1"]) * (1.0 - v["inh_JAK2"])
     d[K.D_SUPP] = v["supp_cytokine"]
+    d[K.D_JAK_TREG] = v["jak_treg"]              # Tregs' IL-2 signalling: less JAK-sensitive
     return d
 
 

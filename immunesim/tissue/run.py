@@ -4,7 +4,7 @@ Hybrid coupling, by operator splitting at the exchange interval ``exchange_every
 (default 6 h). Over each window ``[a, b]`` the ODE advances first, then the tissue steps
 through the window under what the ODE supplied at ``b``:
 
-- ODE -> tissue: the drug hooks (``neut_TNF``, ``kill_B``, ``jak_gc``, JAK1 x JAK2
+- ODE -> tissue: the drug hooks (``neut_TNF``, ``kill_B``, ``jak_gc``, ``jak_treg``, JAK1 x JAK2
   signalling, ``supp_cytokine``), the same numbers the ODE applies, so a drug acts in the
   tissue by the same mechanism; the influx of each immune kind scaled by the ODE's
   population relative to its value at the start (Th1, Th17, Treg, B, Mac, DC; at most

@@ -33,7 +33,10 @@ Tregs and on CD25-low effectors) adds to the endogenous signal in ``sig_IL2_treg
 
 JAK pairs (O'Shea et al. 2015, Annu Rev Med 66:311, doi:10.1146/annurev-med-051113-024537):
 IL-6 JAK1/JAK2; IL-2 JAK1/JAK3; IFN-gamma JAK1/JAK2; IL-12 JAK2/TYK2; IL-10 JAK1/TYK2.
-TNF (NF-kB), IL-17 (Act1) and TGF-beta (SMAD) do not use JAKs.
+TNF (NF-kB), IL-17 (Act1) and TGF-beta (SMAD) do not use JAKs. CD25-high Tregs signal through
+the same JAK1/JAK3 pair but are less sensitive to its inhibitors (``jak_treg``: a 2.6-fold
+higher IC50 for IL-2-induced STAT5 phosphorylation; Sewgobind et al. 2010, Am J Transplant
+10:1785, doi:10.1111/j.1600-6143.2010.03200.x).
 
 Decay rates are serum half-lives where one is published, otherwise assumed (stated).
 """
@@ -84,6 +87,7 @@ PARAMETERS += [P(f"inh_{j}", 0.0, "1", f"drug hook: fractional inhibition of {j}
 
 PARAMETERS += [
     P("f_IL6R_clear", 0.8, "1", "assumed: share of IL-6's first-order clearance taken up through the IL-6 receptor (hepatocytes and other IL-6R-bearing cells), which IL-6R antagonists block; free serum IL-6 rises markedly on tocilizumab because IL-6R-mediated consumption is inhibited (Nishimoto et al. 2008, Blood 112:3959, doi:10.1182/blood-2008-05-155846; the fold rise was not retrieved here): 0.8 gives a ~4-fold rise within 2 days of 8 mg/kg in the RA preset; untreated the clearance is unchanged", FRACTION),
+    P("treg_jak_ic50_fold", 2.6, "1", "Sewgobind et al. 2010 (Am J Transplant 10:1785, doi:10.1111/j.1600-6143.2010.03200.x): the IC50 of tofacitinib for IL-2-induced STAT5 phosphorylation was 2.6-fold higher in CD4+CD25-bright FOXP3+ Tregs than in CD25-negative effector T cells (104 vs 40 ng/mL), and at 100 ng/mL, a clinical exposure, it inhibited the Tregs' by 51 % and the effectors' by 84 %; Tregs from treated patients kept their suppressive function. Applied as a hyperbolic (Hill 1) shift of the IC50 of the common-gamma-chain JAK factor: jak_gc 0.16 (84 % inhibited) leaves the Tregs 0.33 (67 %); matching the 51 % too would need 3.5. 1 would treat Tregs as effectors"),
     P("supp_cytokine", 0.0, "1", "drug hook: fraction of inflammatory cytokine transcription repressed "
       "(glucocorticoid receptor); 0 untreated", FRACTION),
     P("inh_PDE4", 0.0, "1", "drug hook: fractional inhibition of PDE4; 0 untreated", FRACTION),
@@ -100,9 +104,12 @@ RULES += [
       "share of inflammatory cytokine transcription left (glucocorticoid, PDE4 inhibition)"),
     R("jak_gc", "(1 - inh_JAK1)*(1 - inh_JAK3)", "1",
       "JAK1/JAK3 activity left for the common-gamma-chain receptors (IL-2, IL-7, IL-15, IL-21)"),
+    R("jak_treg", "treg_jak_ic50_fold*jak_gc/(1 - jak_gc + treg_jak_ic50_fold*jak_gc)", "1",
+      "the same in CD25-high Tregs, whose IL-2 signalling needs a treg_jak_ic50_fold higher inhibitor "
+      "level for the same inhibition (1 untreated)"),
     R("il2_share", "1/(1 + f_il2_sink*(Treg_body - 1))", "1",
       "share of a low dose of exogenous IL-2 left for each cell as the body's Treg pool, which takes it up, expands"),
-    R("sig_IL2_treg", "(1 - (1 - occ_IL2)*(1 - agon_IL2_treg*il2_share))*jak_gc", "1",
+    R("sig_IL2_treg", "(1 - (1 - occ_IL2)*(1 - agon_IL2_treg*il2_share))*jak_treg", "1",
       "IL-2 signalling in CD25-high Tregs (endogenous + exogenous IL-2, JAK1/JAK3)"),
     R("sig_IL2_eff", "(1 - (1 - occ_IL2)*(1 - agon_IL2_eff*il2_share))*jak_gc", "1",
       "IL-2 signalling in effector T cells (endogenous + exogenous IL-2, JAK1/JAK3)"),

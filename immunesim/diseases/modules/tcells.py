@@ -26,7 +26,8 @@
 - Effector expansion needs IL-2 or, for a share ``il2_floor``, the other common-gamma-chain
   cytokines (IL-7, IL-15, IL-21); all signal through JAK1/JAK3 (Rochman, Spolski & Leonard 2009,
   Nat Rev Immunol 9:480, doi:10.1038/nri2580), so JAK inhibitors slow both. Tregs depend on
-  IL-2 through CD25 alone here (their IL-7 receptor, CD127, is low).
+  IL-2 through CD25 alone here (their IL-7 receptor, CD127, is low), and their IL-2 signalling
+  is less sensitive to the JAK inhibitors than the effectors' (``jak_treg``, cytokines module).
 - Antimetabolites (methotrexate) block proliferation (``supp_prolif``): effector and Treg
   expansion alike.
 - IL-10 and TGF-beta signalling suppress activation and expansion (Treg soluble mediators);
@@ -141,7 +142,7 @@ PROCESSES = [
     X("treg_thymic", "s_treg", {"Treg": 1}),
     X("treg_expansion", "r_treg*sig_IL2_treg*(1 - supp_prolif)*Treg", {"Treg": 1}),
     X("treg_death", "(d_treg + k_treg_il2dep*(1 - sig_IL2_treg))*Treg", {"Treg": -1}),
-    X("treg_body_expansion", "r_treg*agon_IL2_treg*il2_share*jak_gc*(1 - supp_prolif)*Treg_body", {"Treg_body": 1},
+    X("treg_body_expansion", "r_treg*agon_IL2_treg*il2_share*jak_treg*(1 - supp_prolif)*Treg_body", {"Treg_body": 1},
       "the body's Treg pool expands with the exogenous IL-2 share each cell receives"),
     X("treg_body_return", "d_treg*(Treg_body - 1)", {"Treg_body": -1},
       "and returns to its set point at the Treg turnover when the course ends"),
