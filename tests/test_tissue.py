@@ -256,6 +256,22 @@ def test_anti_cd20_removes_b_cells_but_not_plasma_cells_directly(inflamed):
     assert b["Plasma"] > 0                                 # CD20-negative: not killed by the drug
 
 
+def test_tregs_read_their_own_jak_factor():
+    """The drug vector carries the Tregs' JAK1/JAK3 factor beside the effectors' (their
+    IL-2 signalling is less JAK-sensitive: cytokines module, ``jak_treg``), and the Tregs'
+    activation and division read it: the same patch under the same effector inhibition keeps
+    more active Tregs when theirs is spared."""
+    from immunesim.tissue.lattice import drug_vector
+
+    d = drug_vector({"jak_gc": 0.3, "jak_treg": 0.7})
+    assert d[K.D_JAK_GC] == 0.3 and d[K.D_JAK_TREG] == 0.7
+    assert no_drug()[K.D_JAK_TREG] == 1.0
+    cfg = TissueConfig(shape=(40, 40), seed=5, dt_min=5.0)
+    both = _run(cfg, 3.0, drug_vector({"jak_gc": 0.2, "jak_treg": 0.2})).summary()
+    spared = _run(cfg, 3.0, drug_vector({"jak_gc": 0.2, "jak_treg": 1.0})).summary()
+    assert spared["Treg_active"] > 1.5 * both["Treg_active"]
+
+
 def test_bad_tissue_configuration_names_the_field():
     with pytest.raises(ModelError, match=r"density.Tcell: not a cell kind"):
         TissueConfig(density={"Tcell": 1.0})
