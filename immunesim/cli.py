@@ -331,6 +331,12 @@ def _fit(args) -> int:
         raise _Usage(f"--max-iter: expected [1, 100000], got {args.max_iter}")
     if args.max_time is not None and not (math.isfinite(args.max_time) and args.max_time > 0):
         raise _Usage(f"--max-time: expected seconds > 0, got {args.max_time}")
+    if args.screen and not args.starts < args.screen <= 100_000:
+        raise _Usage(f"--screen: expected more candidates than --starts ({args.starts}) and at "
+                     f"most 100000, got {args.screen}")
+    if args.screen and not 1 <= args.screen_iter < args.max_iter:
+        raise _Usage(f"--screen-iter: expected [1, --max-iter ({args.max_iter})), got "
+                     f"{args.screen_iter}")
     for flag, v in (("--workers", args.workers), ("--processes", args.processes)):
         if v is not None and not 1 <= v <= 1024:
             raise _Usage(f"{flag}: expected a number of processes in [1, 1024], got {v}")
@@ -340,8 +346,8 @@ def _fit(args) -> int:
     if not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=args.starts, unit="start", desc=args.problem.stem, file=sys.stderr,
-                   dynamic_ncols=True)
+        bar = tqdm(total=args.starts + (args.screen or 0), unit="start", desc=args.problem.stem,
+                   file=sys.stderr, dynamic_ncols=True)
 
         def progress(done, total):
             bar.update(done - bar.n)
@@ -350,7 +356,7 @@ def _fit(args) -> int:
                       processes=args.processes, workers=args.workers, scheduler=args.scheduler,
                       max_iter=args.max_iter, with_profile=args.profile, resume=args.resume,
                       hierarchical=not args.no_hierarchical, max_time=args.max_time,
-                      kernels=args.kernels,
+                      kernels=args.kernels, screen=args.screen, screen_iter=args.screen_iter,
                       progress=progress if bar else None, say=None if args.quiet else _progress)
     finally:
         if bar is not None:
@@ -638,6 +644,11 @@ def main(argv=None) -> int:
     f.add_argument("--max-time", type=float, help="wall-clock seconds per start (default: no "
                    "limit; a start past it stops with status 'maxtime', and the result then "
                    "depends on the machine's speed)")
+    f.add_argument("--screen", type=int, default=0, help="draw N (> --starts) candidates, run "
+                   "each for --screen-iter iterations and continue the --starts lowest "
+                   "(default 0: off; writes screen.csv)")
+    f.add_argument("--screen-iter", type=int, default=100, help="iterations of each screened "
+                   "candidate (default 100; below --max-iter)")
     f.add_argument("--profile", action="store_true", help="add profile likelihoods "
                    "(profiles.csv, profiles.png) with 95%% intervals")
     f.add_argument("--resume", action="store_true", help="run only the starts not yet saved in "

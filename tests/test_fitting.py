@@ -445,6 +445,45 @@ def test_the_parameters_a_fit_ended_on_a_bound_are_named():
     assert at_bounds(problem, {p: 0.0 for p in FUJITA_SEED4_BEST}) == {}
 
 
+def test_screening_continues_the_lowest_candidates_and_resumes(tmp_path):
+    """--screen N: N candidates run --screen-iter iterations each, the --starts lowest by
+    their nllh then are continued from where they stopped; screen.csv lists every candidate;
+    a resumed run computes nothing again; bad values are named."""
+    import pandas as pd
+
+    mle, nllh, _, _ = decay_mle()
+    out = tmp_path / "fit"
+    base = [sys.executable, "-m", "immunesim.cli", "fit", str(DECAY), "-o", str(out), "--starts",
+            "2", "--max-iter", "200", "--processes", "1", "-q"]
+    cmd = base + ["--screen", "6", "--screen-iter", "2"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    screen = pd.read_csv(out / "screen.csv")
+    starts = pd.read_csv(out / "starts.csv")
+    assert list(screen["candidate"]) == list(range(6)) and (screen["iterations"] <= 2).all()
+    lowest = screen.sort_values(["nllh", "candidate"])["candidate"].tolist()[:2]
+    assert list(starts["candidate"]) == lowest                     # start k = k-th lowest
+    for _, row in starts.iterrows():
+        c = screen.set_index("candidate").loc[row["candidate"]]
+        assert row["nllh_screen"] == c["nllh"] and c["continued_as_start"] == row["start"]
+        assert row["nllh"] <= row["nllh_screen"] + 1e-9              # continued, not restarted
+    assert starts["nllh"].min() == pytest.approx(nllh, abs=1e-6)
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["screen"] == 6 and fit["screen_iter"] == 2
+    assert len(list((out / "starts").glob("screen_*.json"))) == 6
+    before = (out / "starts.csv").read_text(), (out / "screen.csv").read_text()
+    p = subprocess.run(cmd + ["--resume"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert ((out / "starts.csv").read_text(), (out / "screen.csv").read_text()) == before
+    p = subprocess.run(base + ["--screen", "8", "--screen-iter", "2", "--resume"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "screening" in p.stderr
+    for bad, msg in ((["--screen", "2"], "--screen: expected more candidates than --starts"),
+                     (["--screen", "6", "--screen-iter", "200"], "--screen-iter: expected")):
+        p = subprocess.run(base + bad, capture_output=True, text=True)
+        assert p.returncode == 2 and msg in p.stderr, p.stderr
+
+
 def test_max_time_stops_each_start_and_is_part_of_a_resumable_run(tmp_path):
     """--max-time: a wall-clock limit per start (fides' MAXTIME, checked after each
     iteration), so that a start stuck in a stiff corner of wide bounds cannot hold a fit for

@@ -7,7 +7,8 @@ seconds, the start's nllh), ``fit.json`` (the problem, its file hashes, the sett
 best nllh and parameters, package versions), ``waterfall.png`` (the starts' final nllh,
 sorted), ``fit_<observable>.png`` (data and the best fit per observable, one colour per
 condition), with ``--profile`` ``profiles.csv`` and ``profiles.png`` (profile likelihoods with
-the 95 % threshold), and ``manifest.json`` last.
+the 95 % threshold), with ``--screen N`` ``screen.csv`` (every screened candidate: nllh after
+its short run, and which start continued it), and ``manifest.json`` last.
 
 Each finished start is saved at once in ``OUTDIR/starts/start_NNNN.json`` (atomically):
 ``--resume`` runs only the starts not saved yet (same problem files, seed and number of
@@ -56,21 +57,27 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
             processes: int | None = None, workers: int | None = None,
             scheduler: str | None = None, max_iter: int = 1000, with_profile: bool = False,
             resume: bool = False, progress=None, say=None, hierarchical: bool = True,
-            max_time: float | None = None, kernels: str = "auto") -> dict:
+            max_time: float | None = None, kernels: str = "auto", screen: int = 0,
+            screen_iter: int = 100) -> dict:
     """Fit the PEtab problem at ``problem_path`` and write OUTDIR (module docstring); returns
     the contents of fit.json. ``hierarchical``: the observables' scaling factors with a
     closed-form optimum are set to it instead of optimised over
     (:class:`~immunesim.fitting.multistart.Objective`). ``max_time``: seconds of wall-clock
     time per start (default: none; only the iteration limit). ``kernels``: ``"auto"``
     (:func:`~immunesim.fitting.petab_problem.fit_kernels`: the model's own kernels where the
-    fit repays their compile), ``"generic"`` or ``"specialised"``."""
+    fit repays their compile), ``"generic"`` or ``"specialised"``. ``screen`` (> ``n_starts``):
+    that many candidates run ``screen_iter`` iterations each and the ``n_starts`` lowest are
+    continued (:func:`~immunesim.fitting.multistart.multistart`); each candidate is saved in
+    ``starts/screen_NNNN.json`` and listed in ``screen.csv``."""
     started = time.perf_counter()
     problem_path = Path(problem_path)
     problem = load_problem(problem_path)
     if not problem.estimated:
         raise InputError(f"{problem_path}: no parameter has estimate = 1; nothing to fit")
+    screening = bool(screen) and int(screen) > int(n_starts)
     if kernels == "auto":
-        kernels = fit_kernels(problem, int(n_starts) * int(max_iter))
+        work = int(n_starts) * int(max_iter) + (int(screen) * int(screen_iter) if screening else 0)
+        kernels = fit_kernels(problem, work)
     elif kernels not in FIT_KERNELS:
         raise InputError(f"kernels: expected auto or one of {', '.join(FIT_KERNELS)}, got {kernels!r}")
     problem = dataclasses.replace(problem, kernels=kernels)   # the imported models kept
@@ -81,35 +88,48 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
         settings["max_time_s"] = float(max_time)
     if kernels != "generic":        # likewise: the tier changes a start's rounding
         settings["kernels"] = kernels
+    if screening:                   # likewise
+        settings["screen"], settings["screen_iter"] = int(screen), int(screen_iter)
     outdir = begin_outputs(outdir)
     saved = outdir / "starts"
-    done = {}
+    done, screened = {}, {}
     stamp = {"files": files, **settings}
     if resume and (saved / "run.json").is_file():
         if json.loads((saved / "run.json").read_text()) != stamp:
             raise InputError(f"--resume: {saved} holds starts of another problem, seed, number "
-                             "of starts, --max-iter, --max-time, --no-hierarchical or kernel "
-                             "tier (--kernels); use another OUTDIR or run without --resume")
+                             "of starts, --max-iter, --max-time, --no-hierarchical, kernel "
+                             "tier (--kernels) or screening (--screen, --screen-iter); use "
+                             "another OUTDIR or run without --resume")
         for f in sorted(saved.glob("start_*.json")):
             r = json.loads(f.read_text())
             done[int(r["start"])] = r
+        for f in sorted(saved.glob("screen_*.json")):
+            r = json.loads(f.read_text())
+            screened[int(r["start"])] = r
         if say:
-            say(f"resuming: {len(done)} of {n_starts} starts already done")
+            say(f"resuming: {len(done)} of {n_starts} starts already done"
+                + (f", {len(screened)} of {screen} candidates screened" if screening else ""))
     else:
         saved.mkdir(parents=True, exist_ok=True)
-        for f in saved.glob("start_*.json"):
+        for f in [*saved.glob("start_*.json"), *saved.glob("screen_*.json")]:
             f.unlink()
     write_text_atomic(saved / "run.json", json.dumps(stamp, indent=1))
 
-    def save(r):
-        write_text_atomic(saved / f"start_{r['start']:04d}.json",
+    def save(r, prefix="start"):
+        write_text_atomic(saved / f"{prefix}_{r['start']:04d}.json",
                           json.dumps(r, default=to_json, allow_nan=True))
+
+    def save_screen(r):
+        screened[int(r["start"])] = r
+        save(r, "screen")
 
     results = multistart(problem_path, n_starts, seed=seed, processes=processes,
                          workers=workers, scheduler=scheduler, max_iter=max_iter, done=done,
                          on_result=save, progress=progress, hierarchical=hierarchical,
                          max_time=math.inf if max_time is None else float(max_time),
-                         kernels=kernels)
+                         kernels=kernels, screen=int(screen) if screening else 0,
+                         screen_iter=int(screen_iter), screened=dict(screened),
+                         on_screen=save_screen)
     order = sorted(range(n_starts), key=lambda i: (not math.isfinite(results[i]["nllh"]),
                                                    results[i]["nllh"]))
     best = results[order[0]]
@@ -131,10 +151,21 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
          "time_s": r["time_s"], "nllh_start": repr(float(r["nllh_start"])),
          "resampled": r.get("resampled", 0), "rank": k + 1,
          "at_bounds": ";".join(f"{p}:{side}" for p, side in at_bounds(problem, r["x"]).items())
-         if math.isfinite(r["nllh"]) else ""}
+         if math.isfinite(r["nllh"]) else "",
+         **({"candidate": r["candidate"], "nllh_screen": repr(float(r["nllh_screen"])),
+             "screen_iterations": r["screen_iterations"]} if screening else {})}
         for k, r in sorted(((order.index(i), results[i]) for i in range(n_starts)),
                            key=lambda kr: kr[1]["start"])])
     outputs += ["best.csv", "starts.csv"]
+    if screening:
+        continued = {r["candidate"]: r["start"] for r in results}
+        write_csv(outdir / "screen.csv", [
+            {"candidate": i, "nllh": repr(float(screened[i]["nllh"])),
+             "iterations": screened[i]["iterations"], "status": screened[i]["status"],
+             "nllh_start": repr(float(screened[i]["nllh_start"])),
+             "continued_as_start": continued.get(i, "")}
+            for i in sorted(screened)])
+        outputs.append("screen.csv")
     outputs.append(write_waterfall([r["nllh"] for r in results], outdir / "waterfall.png",
                                    problem_path.stem).name)
     check = evaluate(problem, linear)
