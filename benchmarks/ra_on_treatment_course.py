@@ -1,6 +1,5 @@
 """How the RA model's immune state moves under each training drug, week by week: a diagnostic
-of the on-treatment course that no fit used (issue 21; README, "What the on-treatment course
-shows").
+of the on-treatment course that no fit used (issue 21; README, calibration item 12).
 
 Runs a training scenario (``scenarios/ra_trials_training.yaml``, or ORAL Solo's
 ``scenarios/ra_trials_oral_solo.yaml`` with ``--trial oral-solo``) with the latent states kept
@@ -65,6 +64,7 @@ def course(outdir: Path, baseline_day: float, states=STATES, weeks=WEEKS) -> dic
 
 def main() -> None:
     from immunesim.durable import write_text_atomic
+    from immunesim.units import to_unit
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trial", choices=sorted(SCENARIOS), default="training")
@@ -91,7 +91,7 @@ def main() -> None:
     if overrides:
         data["parameters"] = {**(data.get("parameters") or {}), **overrides}
     data["trial"]["variables"] = STATES
-    baseline = float(str(data["trial"]["baseline"]).split()[0])
+    baseline = to_unit(data["trial"]["baseline"], "day")          # "365 d", "1 year" or days
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "scenario.yaml"
         scenario.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -472,9 +472,12 @@ def test_screening_continues_the_lowest_candidates_and_resumes(tmp_path):
     assert fit["screen"] == 6 and fit["screen_iter"] == 2
     assert len(list((out / "starts").glob("screen_*.json"))) == 6
     before = (out / "starts.csv").read_text(), (out / "screen.csv").read_text()
+    saved = {f: f.stat().st_mtime_ns for f in (out / "starts").glob("s*_*.json")}
+    assert len(saved) == 8
     p = subprocess.run(cmd + ["--resume"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert ((out / "starts.csv").read_text(), (out / "screen.csv").read_text()) == before
+    assert {f: f.stat().st_mtime_ns for f in saved} == saved        # nothing run (or saved) again
     p = subprocess.run(base + ["--screen", "8", "--screen-iter", "2", "--resume"],
                        capture_output=True, text=True)
     assert p.returncode == 2 and "screening" in p.stderr

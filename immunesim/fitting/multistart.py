@@ -313,12 +313,6 @@ def _run_tasks(path: str, tasks, finish, *, seed: int, processes, workers, sched
             finish(run_start(path, x0, i, it, seed, hierarchical, max_time, kernels))
 
 
-def screen_order(screened: dict) -> list[int]:
-    """Candidate indices of a screening, best first: finite nllh ascending, then by index."""
-    return sorted(screened, key=lambda i: (not math.isfinite(screened[i]["nllh"]),
-                                           screened[i]["nllh"], i))
-
-
 def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: int | None = None,
                workers: int | None = None, scheduler: str | None = None, max_iter: int = 1000,
                done: dict | None = None, on_result=None, progress=None,
@@ -370,7 +364,8 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         cand = draw_starts(problem, screen, seed, hierarchical)
         _run_tasks(path, [(cand[i], i, int(screen_iter)) for i in range(screen) if i not in sres],
                    finish_screen, **opts)
-        chosen = screen_order(sres)[:n_starts]
+        chosen = sorted(sres, key=lambda i: (not math.isfinite(sres[i]["nllh"]),   # best first
+                                             sres[i]["nllh"], i))[:n_starts]
         starts = [sres[c]["x"] for c in chosen]
         rest = max(1, int(max_iter) - int(screen_iter))
     else:
@@ -456,4 +451,4 @@ def profile_intervals(rows: list[dict], ids) -> dict:
 __all__ = ["AT_BOUND_SHARE", "EXIT", "Objective", "PROFILE_THRESHOLD", "PetabError", "at_bounds",
            "draw_starts", "exit_with_parent",
            "local_fit",
-           "multistart", "profile", "profile_intervals", "run_start", "screen_order"]
+           "multistart", "profile", "profile_intervals", "run_start"]
