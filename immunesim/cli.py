@@ -357,6 +357,7 @@ def _fit(args) -> int:
                       max_iter=args.max_iter, with_profile=args.profile, resume=args.resume,
                       hierarchical=not args.no_hierarchical, max_time=args.max_time,
                       kernels=args.kernels, screen=args.screen, screen_iter=args.screen_iter,
+                      finish=not args.no_finish,
                       progress=progress if bar else None, say=None if args.quiet else _progress)
     finally:
         if bar is not None:
@@ -656,6 +657,9 @@ def main(argv=None) -> int:
     f.add_argument("--no-hierarchical", action="store_true", help="optimise the observables' "
                    "scaling factors like the other parameters (default: each set to its "
                    "closed-form optimum given the others)")
+    f.add_argument("--no-finish", action="store_true", help="end each start where the "
+                   "optimisation with the scalings in closed form stops (default: continue it on "
+                   "the full problem, the scalings optimised too)")
     f.add_argument("--kernels", choices=("auto", "generic", "specialised"), default="auto",
                    help="kernel tier of the fit's simulations: the model's own (specialised, "
                         "compiled once and cached; several times faster per gradient) or the "

@@ -58,7 +58,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
             scheduler: str | None = None, max_iter: int = 1000, with_profile: bool = False,
             resume: bool = False, progress=None, say=None, hierarchical: bool = True,
             max_time: float | None = None, kernels: str = "auto", screen: int = 0,
-            screen_iter: int = 100) -> dict:
+            screen_iter: int = 100, finish: bool = True) -> dict:
     """Fit the PEtab problem at ``problem_path`` and write OUTDIR (module docstring); returns
     the contents of fit.json. ``hierarchical``: the observables' scaling factors with a
     closed-form optimum are set to it instead of optimised over
@@ -68,7 +68,11 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     fit repays their compile), ``"generic"`` or ``"specialised"``. ``screen`` (> ``n_starts``):
     that many candidates run ``screen_iter`` iterations each and the ``n_starts`` lowest are
     continued (:func:`~immunesim.fitting.multistart.multistart`); each candidate is saved in
-    ``starts/screen_NNNN.json`` and listed in ``screen.csv``."""
+    ``starts/screen_NNNN.json`` and listed in ``screen.csv``. ``finish`` (default; with
+    ``hierarchical`` and closed-form scalings in the problem): each start ends with a local
+    optimisation of the full problem, the scalings optimised too
+    (:func:`~immunesim.fitting.multistart.local_fit`); ``starts.csv`` then adds
+    ``nllh_hierarchical`` and ``finish_iterations``."""
     started = time.perf_counter()
     problem_path = Path(problem_path)
     problem = load_problem(problem_path)
@@ -90,6 +94,9 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
         settings["kernels"] = kernels
     if screening:                   # likewise
         settings["screen"], settings["screen_iter"] = int(screen), int(screen_iter)
+    finishing = bool(finish and hierarchical and analytic_scalings(problem))
+    if finishing:                   # the default since 2026-12-08; folders from before lack it
+        settings["finish"] = True
     outdir = begin_outputs(outdir)
     saved = outdir / "starts"
     done, screened = {}, {}
@@ -98,7 +105,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
         if json.loads((saved / "run.json").read_text()) != stamp:
             raise InputError(f"--resume: {saved} holds starts of another problem, seed, number "
                              "of starts, --max-iter, --max-time, --no-hierarchical, kernel "
-                             "tier (--kernels) or screening (--screen, --screen-iter); use "
+                             "tier (--kernels), screening (--screen, --screen-iter) or "
+                             "--no-finish; use "
                              "another OUTDIR or run without --resume")
         for f in sorted(saved.glob("start_*.json")):
             r = json.loads(f.read_text())
@@ -129,7 +137,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
                          max_time=math.inf if max_time is None else float(max_time),
                          kernels=kernels, screen=int(screen) if screening else 0,
                          screen_iter=int(screen_iter), screened=dict(screened),
-                         on_screen=save_screen)
+                         on_screen=save_screen, finish=finishing)
     order = sorted(range(n_starts), key=lambda i: (not math.isfinite(results[i]["nllh"]),
                                                    results[i]["nllh"]))
     best = results[order[0]]
@@ -153,7 +161,9 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
          "at_bounds": ";".join(f"{p}:{side}" for p, side in at_bounds(problem, r["x"]).items())
          if math.isfinite(r["nllh"]) else "",
          **({"candidate": r["candidate"], "nllh_screen": repr(float(r["nllh_screen"])),
-             "screen_iterations": r["screen_iterations"]} if screening else {})}
+             "screen_iterations": r["screen_iterations"]} if screening else {}),
+         **({"nllh_hierarchical": repr(float(r.get("nllh_hierarchical", r["nllh"]))),
+             "finish_iterations": r.get("finish_iterations", 0)} if finishing else {})}
         for k, r in sorted(((order.index(i), results[i]) for i in range(n_starts)),
                            key=lambda kr: kr[1]["start"])])
     outputs += ["best.csv", "starts.csv"]
@@ -188,7 +198,9 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
     n_conv = sum(1 for r in results if math.isfinite(r["nllh"])
                  and r["nllh"] <= best["nllh"] + 1e-3 * max(1.0, abs(best["nllh"])))
     fit = {"problem": str(problem_path), "files": files, **settings,
-           "optimizer": "fides (interior trust region; Fisher information, then BFGS)",
+           "optimizer": "fides (interior trust region; Fisher information, then BFGS)"
+                        + ("; each start finished on the full problem, its scalings optimised too"
+                           if finishing else ""),
            "kernels": kernels,
            "analytic_scalings": analytic_scalings(problem) if hierarchical else [],
            "nllh": check["nllh"], "best_start": best["start"],
