@@ -10,7 +10,9 @@ leave the trust region unchanged, then BFGS (fides' ``HybridFixed``): BFGS alone
 iterations and stalled at nllh 7834 from a Fujita start, the Fisher information alone
 converges slowly near a fit with non-zero residuals (301 iterations on a Boehm start), from a point drawn uniformly
 inside the bounds on the parameter scale (a seeded generator: the same seed gives the same
-starts). Starts run in parallel: on this machine's cores in worker processes, or on Dask
+starts). Where observables' scaling factors are set in closed form (:class:`Objective`), each
+start then continues on the full problem, the scalings optimised too (``finish``,
+:func:`local_fit`). Starts run in parallel: on this machine's cores in worker processes, or on Dask
 (``workers``/``scheduler``, as ``immunesim trial`` does). A start is a pure function of the
 problem file, its index and the seed, so where it runs does not change its result.
 
