@@ -387,7 +387,7 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         progress(len(results) + len(sres), total)
 
     if screening:
-        def finish_screen(r):
+        def candidate_done(r):
             sres[r["start"]] = r
             if on_screen:
                 on_screen(r)
@@ -396,7 +396,7 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
 
         cand = draw_starts(problem, screen, seed, hierarchical)
         _run_tasks(path, [(cand[i], i, int(screen_iter)) for i in range(screen) if i not in sres],
-                   finish_screen, finish=False, **opts)
+                   candidate_done, finish=False, **opts)
         chosen = sorted(sres, key=lambda i: (not math.isfinite(sres[i]["nllh"]),   # best first
                                              sres[i]["nllh"], i))[:n_starts]
         starts = [sres[c]["x"] for c in chosen]
@@ -406,7 +406,7 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         starts = draw_starts(problem, n_starts, seed, hierarchical)
         rest = int(max_iter)
 
-    def finish_start(r):
+    def start_done(r):
         if chosen is not None:
             c = chosen[r["start"]]
             r.update(candidate=c, nllh_screen=sres[c]["nllh"],
@@ -417,7 +417,7 @@ def multistart(problem_path, n_starts: int = 20, *, seed: int = 0, processes: in
         if progress:
             progress(len(results) + len(sres), total)
 
-    _run_tasks(path, [(starts[i], i, rest) for i in todo], finish_start,
+    _run_tasks(path, [(starts[i], i, rest) for i in todo], start_done,
                finish=finish and hierarchical, **opts)
     return [results[i] for i in range(n_starts)]
 

@@ -3,7 +3,8 @@ optimisation, with its outputs.
 
 OUTDIR gets ``best.csv`` (parameter, value (linear), value on its scale, scale, bounds,
 estimated), ``starts.csv`` (one row per start: final nllh, iterations, evaluations, status,
-seconds, the start's nllh), ``fit.json`` (the problem, its file hashes, the settings, the
+seconds, the start's nllh; where each start is finished on the full problem, its nllh before
+that and the finish's iterations), ``fit.json`` (the problem, its file hashes, the settings, the
 best nllh and parameters, package versions), ``waterfall.png`` (the starts' final nllh,
 sorted), ``fit_<observable>.png`` (data and the best fit per observable, one colour per
 condition), with ``--profile`` ``profiles.csv`` and ``profiles.png`` (profile likelihoods with
@@ -94,7 +95,8 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
         settings["kernels"] = kernels
     if screening:                   # likewise
         settings["screen"], settings["screen_iter"] = int(screen), int(screen_iter)
-    finishing = bool(finish and hierarchical and analytic_scalings(problem))
+    scalings = analytic_scalings(problem) if hierarchical else []
+    finishing = bool(finish and scalings)
     if finishing:                   # the default since 2026-12-08; folders from before lack it
         settings["finish"] = True
     outdir = begin_outputs(outdir)
@@ -106,8 +108,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
             raise InputError(f"--resume: {saved} holds starts of another problem, seed, number "
                              "of starts, --max-iter, --max-time, --no-hierarchical, kernel "
                              "tier (--kernels), screening (--screen, --screen-iter) or "
-                             "--no-finish; use "
-                             "another OUTDIR or run without --resume")
+                             "--no-finish; use another OUTDIR or run without --resume")
         for f in sorted(saved.glob("start_*.json")):
             r = json.loads(f.read_text())
             done[int(r["start"])] = r
@@ -202,7 +203,7 @@ def run_fit(problem_path, outdir, *, n_starts: int = 20, seed: int = 0,
                         + ("; each start finished on the full problem, its scalings optimised too"
                            if finishing else ""),
            "kernels": kernels,
-           "analytic_scalings": analytic_scalings(problem) if hierarchical else [],
+           "analytic_scalings": scalings,
            "nllh": check["nllh"], "best_start": best["start"],
            "nllh_fit": best["nllh"], "n_measurements": problem.n_measurements,
            "objective": ("negative log posterior (nllh - log prior)" if has_priors
