@@ -19,11 +19,19 @@ conditions (issue 21): how the values in ``immunesim/diseases/presets/ra.yaml`` 
    2026-12-07) the best values left that patient without a response to rituximab.
 4. Nelder-Mead on the logarithms (``w_IL6_dmg_TNF`` itself), each value held in ``BOUNDS``.
 
-No other trial is in the score: ORAL Solo, DE011 and RADIATE judge the result. Writes
-``benchmarks/results/ra_injury_fit.json`` (every evaluation with the patient's DAS28-CRP
+5. ``--oral-solo`` adds ORAL Solo's two published rates (``scenarios/ra_trials_oral_solo.yaml``,
+   the fourth training trial: tofacitinib monotherapy) to the score, and ``--min-robust 0.9``
+   adds ``ROBUST_PENALTY`` times the shortfall of the preset's robustness (item 7's share of
+   ±20 % joint perturbations of the calibrated parameters keeping chronic RA, 500 draws,
+   :func:`immunesim.analysis.robustness.robustness` at the candidate's values) below it
+   (calibration item 13, 2026-12-08). Without them (the fits of 2026-12-07) ORAL Solo, DE011
+   and RADIATE judge the result.
+
+Writes ``benchmarks/results/ra_injury_fit.json`` (every evaluation with the patient's DAS28-CRP
 values, and the best).
 
 Run:  python benchmarks/ra_injury_fit.py [--evaluations 45] [--size 500] [--start preset]
+          [--oral-solo] [--min-robust 0.9] [--out FILE]
 
 ``--start preset`` (the default) starts from the preset's values; the values of 2026-12-07
 came from two runs, the second started at the first's best point with no shortfall and 13
@@ -48,6 +56,7 @@ from ra_population_fit import score     # the same score; run from benchmarks/ a
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "ra_trials_training.yaml"
+ORAL_SOLO = ROOT / "scenarios" / "ra_trials_oral_solo.yaml"
 NAMES = ["k_inj_C", "w_IL6_dmg_TNF", "k_inj_IL6", "k_inj_TNF", "k_inj_T", "w_b_apc"]
 #: the range each value is held in (the value itself, not its logarithm)
 BOUNDS = {"k_inj_C": (1e-3, 0.1), "w_IL6_dmg_TNF": (0.0, 1.0), "k_inj_IL6": (0.01, 3.0),
@@ -58,6 +67,8 @@ STEPS = {"k_inj_C": 0.15, "w_IL6_dmg_TNF": 0.12, "k_inj_IL6": 0.2, "k_inj_TNF": 
 FIRST = {"k_inj_C": 0.009333, "w_IL6_dmg_TNF": 0.47, "k_inj_IL6": 0.1905, "k_inj_TNF": 0.07586,
          "k_inj_T": 0.002188, "w_b_apc": 0.8995}
 PENALTY = 40.0
+#: score points per unit of robustness below ``--min-robust`` (0.02 short: 8 points)
+ROBUST_PENALTY = 400.0
 #: the preset patient's therapies, each from day 365 (the arms of the mechanism tests)
 THERAPIES = {
     "rituximab": [{"drug": "rituximab", "dose": "1000 mg", "route": "iv", "infusion_hours": 4,
@@ -120,6 +131,7 @@ def main() -> None:
     from scipy.optimize import minimize
 
     import immunesim as im
+    from immunesim.analysis.robustness import robustness
     from immunesim.diseases.build import preset
     from immunesim.durable import write_text_atomic
     from immunesim.scenario.schema import validate
@@ -128,11 +140,25 @@ def main() -> None:
     ap.add_argument("--evaluations", type=int, default=45)
     ap.add_argument("--size", type=int, default=500)
     ap.add_argument("--start", choices=["preset", "first"], default="preset")
+    ap.add_argument("--oral-solo", action="store_true",
+                    help="add ORAL Solo's published rates (the fourth training trial) to the score")
+    ap.add_argument("--min-robust", type=float, default=None,
+                    help="penalise a preset robustness (item 7, 500 draws) below this share")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ra_injury_fit.json"))
     args = ap.parse_args()
     base = yaml.safe_load(SCENARIO.read_text())
     base["population"]["size"] = args.size
     base["trial"]["variables"] = []
+    oral = None
+    if args.oral_solo:
+        oral = yaml.safe_load(ORAL_SOLO.read_text())
+        oral["population"]["size"] = args.size
+        oral["trial"]["variables"] = []
+        if "from" in oral["population"]:           # a path relative to the scenario's folder
+            oral["population"]["from"] = str((ORAL_SOLO.parent / oral["population"]["from"]).resolve())
+        # the training population's spread given beside ``from`` (replacing the same values), so
+        # that a candidate's medians are set in both trials alike
+        oral["population"]["parameters"] = copy.deepcopy(base["population"]["parameters"])
     if args.start == "first":
         start = dict(FIRST)
     else:
@@ -145,11 +171,21 @@ def main() -> None:
         t0 = time.perf_counter()
         short, das = patient_shortfall(values)
         s, inside, rows = score(im.trial(validate(trial_data(base, values))).summary)
-        total = s + PENALTY * short
-        history.append({"total": total, "score": s, "shortfall": short, "inside": inside,
+        s_oral = 0.0
+        if oral is not None:
+            s_oral, inside_oral, _ = score(im.trial(validate(trial_data(oral, values))).summary)
+            inside += inside_oral
+        kept = None
+        if args.min_robust is not None:
+            kept = robustness("ra", n=500, values=values)["kept"]
+        total = (s + s_oral + PENALTY * short
+                 + (ROBUST_PENALTY * max(0.0, args.min_robust - kept) if kept is not None else 0.0))
+        history.append({"total": total, "score": s, "score_oral_solo": s_oral, "shortfall": short,
+                        "robust": kept, "inside": inside,
                         "values": values, "patient_das28_crp_weeks_12_24": das,
                         "seconds": round(time.perf_counter() - t0, 1)})
-        print(f"{total:7.1f}  score {s:6.1f}  shortfall {short:5.2f}  inside {inside:2d}  "
+        print(f"{total:7.1f}  score {s:6.1f}  oral {s_oral:5.1f}  shortfall {short:5.2f}  "
+              f"robust {kept if kept is not None else float('nan'):.3f}  inside {inside:2d}  "
               + "  ".join(f"{k} {v:.4g}" for k, v in values.items()), flush=True)
         return total
 

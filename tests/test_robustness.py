@@ -13,12 +13,23 @@ from immunesim.diseases.readouts import chronic_check
 def test_unperturbed_draws_keep_the_documented_state():
     r = robustness("ra", n=3, spread=0.0)
     assert r["kept"] == 1.0 and r["criteria"] == {} and r["failed_integrations"] == 0
-    assert len(r["parameters"]) == 31 and "r_eff" in r["parameters"] and "w_b_apc" in r["parameters"]
+    assert len(r["parameters"]) == 32 and "r_eff" in r["parameters"] and "w_b_apc" in r["parameters"]
     assert {"k_inj_C", "w_IL6_dmg_TNF"} <= set(r["parameters"])     # calibrated 2026-12-07
+    assert {"k_treg_il2dep", "K_treg_resist"} <= set(r["parameters"])   # 2026-12-08
+
+
+def test_values_measure_a_variant_of_the_preset():
+    # a fit's candidate is judged by the same draws: without the HLA shared-epitope risk
+    # (m_hla 1 instead of 2.25) the preset's trigger no longer leads to chronic RA
+    r = robustness("ra", n=2, spread=0.0, values={"m_hla": 1.0})
+    assert r["kept"] == 0.0 and r["criteria"]["Dmg.mean"] == 1.0
+    assert robustness("ra", n=2, spread=0.0, values={"m_hla": 2.25})["kept"] == 1.0
+    with pytest.raises(ValueError, match="'m_hl' is not a parameter"):
+        robustness("ra", n=2, values={"m_hl": 1.0})
 
 
 def test_each_draw_is_judged_as_a_single_run_of_the_perturbed_preset():
-    n, spread = 6, 0.4
+    n, spread = 8, 0.4
     r = robustness("ra", n=n, spread=spread, seed=3)
     model = im.disease_model("ra")
     names = calibrated_parameters(model)

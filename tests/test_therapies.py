@@ -152,7 +152,7 @@ def test_compare_command_writes_arms_and_bliss_synergy(tmp_path):
     golden.check("ra_compare.arms.csv", tmp_path / "arms.csv")
     rows = {r["arm"]: r for r in csv.DictReader((tmp_path / "arms.csv").open())}
     assert list(rows) == ["untreated", "adalimumab", "tocilizumab", "combination", "treat-to-target"]
-    assert "day 673: change adalimumab: every 21 d" in rows["treat-to-target"]["therapies"]
+    assert "day 645: change adalimumab: every 21 d" in rows["treat-to-target"]["therapies"]
     for col in ("damage_auc", "final_irreversible", "DAS28_CRP_week12", "DAS28_CRP_week24",
                 "DAS28_CRP_week52", "infection_clearance_days", "infection_peak_inoculum"):
         assert col in rows["untreated"]

@@ -26,9 +26,11 @@ def calibrated_parameters(model) -> list[str]:
 
 
 def robustness(disease: str, n: int = 200, spread: float = 0.2, seed: int = 0,
-               parameters=None) -> dict:
+               parameters=None, values=None) -> dict:
     """Share of ``n`` joint perturbations (factors uniform in ``1 ± spread``) of the preset's
     calibrated ``parameters`` (default: all) that keep its documented ``chronic_state``.
+    ``values`` (``{name: value}``, optional) sets model parameters before perturbing, to
+    measure a variant of the preset (a fit's candidate) the same way.
 
     Returns ``{disease, n, spread, seed, parameters, kept, failed_integrations, criteria}``,
     ``criteria`` mapping ``name.stat`` to the share of draws failing it (a failed integration
@@ -37,7 +39,13 @@ def robustness(disease: str, n: int = 200, spread: float = 0.2, seed: int = 0,
     model = disease_model(disease)
     names = list(parameters) if parameters is not None else calibrated_parameters(model)
     rng = np.random.default_rng([int(seed), n])
-    P = np.tile(model.parameter_vector(), (n, 1))
+    base = model.parameter_vector()
+    for name, value in (values or {}).items():
+        if name not in model.parameter_index:
+            raise ValueError(f"robustness: values: '{name}' is not a parameter of the "
+                             f"'{disease}' model")
+        base[model.parameter_index[name]] = float(value)
+    P = np.tile(base, (n, 1))
     cols = [model.parameter_index[p] for p in names]
     P[:, cols] *= rng.uniform(1.0 - spread, 1.0 + spread, (n, len(cols)))
     t_end = float(pr["t_end"])
