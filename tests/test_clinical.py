@@ -355,6 +355,21 @@ def test_oral_solo_monotherapy_population_after_a_methotrexate_washout(tmp_path)
     assert arms["tofacitinib", "ACR20", 12] > arms["placebo", "ACR20", 12] > 0
 
 
+@pytest.mark.slow
+def test_oral_solo_tofacitinib_arm_inside_its_simulated_interval(tmp_path):
+    # the training target for ORAL Solo (Fleischmann 2012: ACR20 59.8 % on tofacitinib 5 mg
+    # twice daily, 26.7 % on placebo, week 12) at 500 patients per arm, the scenario's seed:
+    # both published rates inside the simulated 95 % intervals since calibration item 13
+    # (tofacitinib 56.4 %; 51.8 % before, outside), with the simulated rate below the published
+    path = "scenarios/ra_trials_oral_solo.yaml"
+    assert main(["trial", path, "-o", str(tmp_path / "out"), "-q", "--size", "500"]) in (0, 3)
+    rows = {(p["arm"], p["endpoint"]): p
+            for p in json.loads((tmp_path / "out" / "trial.json").read_text())["published"]}
+    tofa, placebo = rows["tofacitinib", "ACR20"], rows["placebo", "ACR20"]
+    assert tofa["inside"] and placebo["inside"], (tofa, placebo)
+    assert 0.5 < tofa["simulated"] < tofa["published"] and placebo["simulated"] < 0.35
+
+
 def test_validation_trial_not_fitted_is_judged_against_its_published_rates(tmp_path):
     # van de Putte 2004 (DE011): not in ../shared/trials/ and in no fit; its 18 published rates
     # are reported beside the simulated ones (README: what the model gets wrong there)
