@@ -115,6 +115,21 @@ def trial_data(base: dict, values: dict) -> dict:
     return data
 
 
+def training_scenarios(size: int = 500) -> tuple[dict, dict]:
+    """The training trial's and ORAL Solo's scenario data at ``size`` patients per arm, with no
+    trajectories kept. ORAL Solo's population (``from`` the training file, resolved here) gets
+    the training population's spread beside ``from`` (the same values), so that
+    :func:`trial_data` sets a candidate's medians in both trials alike."""
+    base = yaml.safe_load(SCENARIO.read_text())
+    oral = yaml.safe_load(ORAL_SOLO.read_text())
+    for data in (base, oral):
+        data["population"]["size"] = size
+        data["trial"]["variables"] = []
+    oral["population"]["from"] = str((ORAL_SOLO.parent / oral["population"]["from"]).resolve())
+    oral["population"]["parameters"] = copy.deepcopy(base["population"]["parameters"])
+    return base, oral
+
+
 def to_x(values: dict) -> np.ndarray:
     return np.array([values[n] if n == "w_IL6_dmg_TNF" else math.log10(values[n]) for n in NAMES])
 
@@ -146,19 +161,8 @@ def main() -> None:
                     help="penalise a preset robustness (item 7, 500 draws) below this share")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ra_injury_fit.json"))
     args = ap.parse_args()
-    base = yaml.safe_load(SCENARIO.read_text())
-    base["population"]["size"] = args.size
-    base["trial"]["variables"] = []
-    oral = None
-    if args.oral_solo:
-        oral = yaml.safe_load(ORAL_SOLO.read_text())
-        oral["population"]["size"] = args.size
-        oral["trial"]["variables"] = []
-        if "from" in oral["population"]:           # a path relative to the scenario's folder
-            oral["population"]["from"] = str((ORAL_SOLO.parent / oral["population"]["from"]).resolve())
-        # the training population's spread given beside ``from`` (replacing the same values), so
-        # that a candidate's medians are set in both trials alike
-        oral["population"]["parameters"] = copy.deepcopy(base["population"]["parameters"])
+    base, oral_solo = training_scenarios(args.size)
+    oral = oral_solo if args.oral_solo else None
     if args.start == "first":
         start = dict(FIRST)
     else:

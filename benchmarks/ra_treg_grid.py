@@ -28,24 +28,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
-from ra_injury_fit import patient_shortfall     # run from benchmarks/ as the others
+from ra_injury_fit import patient_shortfall, trial_data, training_scenarios   # run from benchmarks/
 from ra_population_fit import score
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAINING = ROOT / "scenarios" / "ra_trials_training.yaml"
-ORAL_SOLO = ROOT / "scenarios" / "ra_trials_oral_solo.yaml"
-
-
-def scenario(path: Path, seed: int, values: dict) -> dict:
-    data = yaml.safe_load(path.read_text())
-    data["seed"] = seed
-    data["trial"]["variables"] = []
-    pop = data["population"]
-    if "from" in pop:                               # a path relative to the scenario's folder
-        pop["from"] = str((path.parent / pop["from"]).resolve())
-    data["parameters"] = {**(data.get("parameters") or {}), **values}
-    return data
 
 
 def main() -> None:
@@ -62,6 +48,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ra_treg_grid.json"))
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
+    scenarios = training_scenarios(500)
     rows = []
     for k in map(float, args.k.split(",")):
         for K in map(float, args.K.split(",")):
@@ -74,8 +61,10 @@ def main() -> None:
             if kept >= args.min_robust and short == 0.0:
                 row["training"], row["oral_solo"] = [], []
                 for seed in seeds:
-                    for key, path in (("training", TRAINING), ("oral_solo", ORAL_SOLO)):
-                        s, inside, rates = score(im.trial(validate(scenario(path, seed, values))).summary)
+                    for key, base in zip(("training", "oral_solo"), scenarios):
+                        data = trial_data(base, values)      # not population-varied: parameters
+                        data["seed"] = seed
+                        s, inside, rates = score(im.trial(validate(data)).summary)
                         row[key].append({"seed": seed, "score": round(s, 2), "inside": inside,
                                          "rates": rates})
                 row["mean_score"] = round(float(np.mean([a["score"] + b["score"] for a, b in
